@@ -1,0 +1,143 @@
+// The workflow model (format version 1, DESIGN §3) and its loader.
+//
+// LoadWorkflow reads a workflow file's text, checks everything that can be checked before a
+// session starts, and returns either a Workflow or every problem found, each with the JSON
+// pointer of the offending value. A Workflow is immutable after loading and may be shared by
+// many sessions and threads.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/json.h"
+#include "engine/schema.h"
+
+namespace scaffold::engine {
+
+// Files larger than this are refused before parsing.
+inline constexpr size_t kMaxWorkflowBytes = 4 * 1024 * 1024;
+inline constexpr int kFormatVersion = 1;
+inline constexpr int kDefaultMaxVisits = 100;
+
+// One `pointer: expression` entry of an update (`update`, `set`, `start`), in file order.
+struct Update {
+  std::string pointer;  // RFC 6901 pointer into the state; may end in "/-" (append)
+  Json expression;      // JSON Logic; a plain value is a constant
+};
+
+struct ProviderConfig {
+  std::string name;
+  std::string type;         // "anthropic" or "openai"
+  std::string base_url;     // empty: the type's default (or its environment variable)
+  std::string api_key_env;  // empty: the type's default variable
+};
+
+struct Agent {
+  std::string name;
+  std::string provider;  // "anthropic", "openai" or a key of Workflow::providers
+  std::string model;
+  std::string system;  // template
+  std::string prompt;  // template
+  std::optional<JsonSchema> output;
+  std::vector<Update> update;
+  std::vector<std::string> tools;
+  int max_turns = 8;
+  int max_tokens = 1024;
+  std::optional<double> temperature;
+  int retries = 2;          // re-asks after invalid output, and retries after transient failures
+  int64_t timeout_ms = 0;   // per provider call; 0: none
+  Json params = Json::object();  // provider-specific request fields, passed through
+};
+
+enum class AskType { kApproval, kChoice, kText, kJson };
+const char* AskTypeName(AskType type);
+
+struct AskSpec {
+  std::string prompt;  // template
+  AskType type = AskType::kText;
+  std::vector<std::string> options;  // kChoice
+  std::optional<JsonSchema> schema;  // kJson
+  int64_t timeout_ms = 0;            // 0: wait forever
+  std::optional<Json> default_value; // applied on timeout; without it a timeout fails the phase
+};
+
+struct EachSpec {
+  Json items;  // expression yielding an array
+  std::string agent;
+  int concurrency = 4;
+};
+
+struct ToolPhaseSpec {
+  std::string name;
+  Json input;  // string leaves are templates
+};
+
+enum class PhaseKind { kRun, kAsk, kParallel, kEach, kTool, kSet, kTerminal };
+const char* PhaseKindName(PhaseKind kind);
+
+struct Phase {
+  std::string name;
+  PhaseKind kind = PhaseKind::kSet;
+  std::string agent;                  // kRun
+  AskSpec ask;                        // kAsk
+  std::vector<std::string> parallel;  // kParallel
+  EachSpec each;                      // kEach
+  ToolPhaseSpec tool;                 // kTool
+  std::vector<Update> set;            // kSet
+  std::vector<Update> update;         // applied after the phase's own work, any kind
+  std::optional<Json> next;           // phase name (string) or expression; absent when terminal
+  std::optional<Json> result;         // kTerminal: expression for the session result
+  int max_visits = kDefaultMaxVisits;
+};
+
+struct ToolDecl {
+  std::string name;
+  std::string type;  // "client", "command", "files" or "http"
+  std::string description;
+  Json input_schema = Json::object();
+  int64_t timeout_ms = 30000;
+};
+
+struct Workflow {
+  int format = kFormatVersion;
+  std::string name;
+  std::string description;
+  std::optional<JsonSchema> input_schema;
+  Json initial_state = Json::object();
+  std::vector<Update> start;
+  std::string entry;
+  std::map<std::string, ProviderConfig> providers;
+  std::map<std::string, Agent> agents;
+  std::vector<Phase> phases;  // file order
+  std::map<std::string, ToolDecl> tools;
+  int max_visits = kDefaultMaxVisits;
+
+  std::string source;  // the file's text, byte for byte
+
+  // The phase named `name`, or null.
+  const Phase* FindPhase(const std::string& name) const;
+  const Agent* FindAgent(const std::string& name) const;
+};
+
+struct Diagnostic {
+  std::string path;  // JSON pointer; empty for whole-file problems
+  std::string message;
+  int line = 0;  // JSON syntax errors only
+  int column = 0;
+
+  // "/phases/review/next: unknown phase \"drafts\"" or "line 3, column 5: ..."
+  std::string ToString() const;
+};
+
+struct LoadedWorkflow {
+  std::shared_ptr<const Workflow> workflow;  // null when diagnostics is not empty
+  std::vector<Diagnostic> diagnostics;
+};
+
+// Parses and validates a workflow file's text. Never throws.
+LoadedWorkflow LoadWorkflow(std::string_view text);
+
+}  // namespace scaffold::engine

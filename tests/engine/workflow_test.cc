@@ -1,0 +1,275 @@
+#include "engine/workflow.h"
+
+#include <catch2/catch.hpp>
+
+using scaffold::Json;
+using J = scaffold::OrderedJson;
+using namespace scaffold::engine;
+
+namespace {
+
+// A valid workflow exercising every phase kind; tests break it one way at a time.
+J ValidWorkflow() {
+  return J::parse(R"json({
+    "scaffold": 1,
+    "name": "triage",
+    "input": {"type": "string"},
+    "state": {"ticket": "", "category": null, "draft": "", "approved": false, "rounds": 0,
+              "notes": [], "items": ["a", "b"]},
+    "start": {"/ticket": {"var": "input"}},
+    "defaults": {"provider": "anthropic", "model": "claude-sonnet-4-5"},
+    "agents": {
+      "classifier": {
+        "prompt": "Ticket: {{state.ticket}}",
+        "output": {"type": "object", "properties": {"category": {"enum": ["billing", "bug"]}},
+                   "required": ["category"]},
+        "update": {"/category": {"var": "output.category"}}
+      },
+      "writer": {"prompt": "Reply to {{state.category}}: {{state.ticket}}",
+                 "update": {"/draft": {"var": "output"}}},
+      "noter": {"prompt": "Note on {{item}} ({{index}})"}
+    },
+    "phases": {
+      "classify": {"run": "classifier", "next": "draft"},
+      "draft": {"run": "writer", "next": "review"},
+      "review": {"ask": {"prompt": "Send?\n{{state.draft}}", "type": "approval"},
+                 "update": {"/approved": {"var": "output.approved"}},
+                 "next": {"if": [{"var": "state.approved"}, "notes", "draft"]}},
+      "notes": {"each": {"items": {"var": "state.items"}, "run": "noter"},
+                "update": {"/notes": {"var": "output"}}, "next": "bump"},
+      "bump": {"set": {"/rounds": {"+": [{"var": "state.rounds"}, 1]}}, "next": "done"},
+      "done": {"terminal": true, "result": {"var": "state.draft"}}
+    }
+  })json");
+}
+
+std::vector<Diagnostic> Load(const J& wf) { return LoadWorkflow(wf.dump(2)).diagnostics; }
+
+// The messages of all diagnostics, one per line, for failure output.
+std::string Describe(const std::vector<Diagnostic>& diags) {
+  std::string out;
+  for (const auto& d : diags) out += d.ToString() + "\n";
+  return out;
+}
+
+const Diagnostic* Find(const std::vector<Diagnostic>& diags, const std::string& path) {
+  for (const auto& d : diags) {
+    if (d.path == path) return &d;
+  }
+  return nullptr;
+}
+
+// Asserts exactly one diagnostic, at `path`, whose message contains `fragment`.
+void ExpectOnly(const std::vector<Diagnostic>& diags, const std::string& path, const std::string& fragment) {
+  INFO(Describe(diags));
+  REQUIRE(diags.size() == 1);
+  CHECK(diags[0].path == path);
+  CHECK_THAT(diags[0].message, Catch::Contains(fragment));
+}
+
+}  // namespace
+
+TEST_CASE("a valid workflow loads with every phase kind", "[workflow]") {
+  auto loaded = LoadWorkflow(ValidWorkflow().dump());
+  INFO(Describe(loaded.diagnostics));
+  REQUIRE(loaded.diagnostics.empty());
+  const Workflow& wf = *loaded.workflow;
+  CHECK(wf.entry == "classify");
+  CHECK(wf.phases.size() == 6);
+  CHECK(wf.FindAgent("writer")->model == "claude-sonnet-4-5");
+  CHECK(wf.FindPhase("review")->ask.type == AskType::kApproval);
+}
+
+TEST_CASE("validation: JSON syntax errors give line and column", "[workflow]") {
+  auto diags = LoadWorkflow("{\n  \"scaffold\": 1,\n  \"name\": \"x\"\n  \"phases\": {}\n}").diagnostics;
+  REQUIRE(diags.size() == 1);
+  CHECK(diags[0].line == 4);
+  CHECK(diags[0].column > 0);
+  CHECK_THAT(diags[0].ToString(), Catch::StartsWith("line 4, column "));
+  CHECK_THAT(diags[0].message, Catch::Contains("invalid JSON: syntax error"));
+}
+
+TEST_CASE("validation: non-UTF-8 text is a syntax error with its location", "[workflow]") {
+  auto diags = LoadWorkflow("{\"scaffold\": 1, \"name\": \"bad \xff byte\"}").diagnostics;
+  REQUIRE(diags.size() == 1);
+  CHECK(diags[0].line == 1);
+  CHECK_THAT(diags[0].message, Catch::Contains("UTF-8"));
+}
+
+TEST_CASE("validation: files over the size cap are refused", "[workflow]") {
+  std::string big(kMaxWorkflowBytes + 1, ' ');
+  auto diags = LoadWorkflow(big).diagnostics;
+  REQUIRE(diags.size() == 1);
+  CHECK_THAT(diags[0].message, Catch::Contains("limited to 4194304 bytes"));
+}
+
+TEST_CASE("validation: unknown keys suggest the closest known key", "[workflow]") {
+  J wf = ValidWorkflow();
+  wf["agents"]["writer"]["promt"] = J(wf["agents"]["writer"]["prompt"]);
+  wf["agents"]["writer"].erase("prompt");
+  auto diags = Load(wf);
+  INFO(Describe(diags));
+  REQUIRE(Find(diags, "/agents/writer/promt"));
+  CHECK(Find(diags, "/agents/writer/promt")->message == "unknown key \"promt\" (did you mean \"prompt\"?)");
+  REQUIRE(Find(diags, "/agents/writer/prompt"));
+  CHECK(Find(diags, "/agents/writer/prompt")->message == "required");
+}
+
+TEST_CASE("validation: duplicate keys are reported at their path", "[workflow]") {
+  std::string text = ValidWorkflow().dump(2);
+  text.replace(text.find("\"bump\": {"), 0, "\"done\": {\"terminal\": true},\n");
+  ExpectOnly(LoadWorkflow(text).diagnostics, "/phases/done", "duplicate key \"done\"");
+}
+
+TEST_CASE("validation: wrong types name the expected type", "[workflow]") {
+  J wf = ValidWorkflow();
+  wf["phases"]["draft"]["next"] = 7;
+  ExpectOnly(Load(wf), "/phases/draft/next", "expected a phase name or an expression, got number");
+  wf = ValidWorkflow();
+  wf["agents"]["writer"]["max_turns"] = "3";
+  ExpectOnly(Load(wf), "/agents/writer/max_turns", "expected an integer, got string");
+}
+
+TEST_CASE("validation: an unknown format version is refused", "[workflow]") {
+  J wf = ValidWorkflow();
+  wf["scaffold"] = 2;
+  ExpectOnly(Load(wf), "/scaffold", "unsupported format version 2 (this build reads version 1)");
+}
+
+TEST_CASE("validation: unknown phase references suggest a name", "[workflow]") {
+  J wf = ValidWorkflow();
+  wf["phases"]["review"]["next"] = J::parse(R"({"if": [{"var": "state.approved"}, "notes", "drafts"]})");
+  ExpectOnly(Load(wf), "/phases/review/next", "unknown phase \"drafts\" (did you mean \"draft\"?)");
+  wf = ValidWorkflow();
+  wf["entry"] = "clasify";
+  ExpectOnly(Load(wf), "/entry", "unknown phase \"clasify\" (did you mean \"classify\"?)");
+}
+
+TEST_CASE("validation: unknown agents and tools are named", "[workflow]") {
+  J wf = ValidWorkflow();
+  wf["phases"]["draft"]["run"] = "writter";
+  auto diags = Load(wf);
+  REQUIRE(Find(diags, "/phases/draft/run"));
+  CHECK(Find(diags, "/phases/draft/run")->message == "unknown agent \"writter\" (did you mean \"writer\"?)");
+  wf = ValidWorkflow();
+  wf["phases"]["bump"] = J::parse(R"({"tool": {"name": "search"}, "next": "done"})");
+  ExpectOnly(Load(wf), "/phases/bump/tool/name", "unknown tool \"search\"");
+}
+
+TEST_CASE("validation: unreachable phases are reported", "[workflow]") {
+  J wf = ValidWorkflow();
+  wf["phases"]["orphan"] = J::parse(R"({"set": {}, "next": "done"})");
+  ExpectOnly(Load(wf), "/phases/orphan", "unreachable");
+}
+
+TEST_CASE("validation: phases with no way to a terminal phase are reported", "[workflow]") {
+  J wf = ValidWorkflow();
+  wf["phases"]["bump"]["next"] = "spin";
+  wf["phases"]["spin"] = J::parse(R"({"set": {}, "next": "bump"})");
+  auto diags = Load(wf);
+  INFO(Describe(diags));
+  REQUIRE(diags.size() >= 2);
+  REQUIRE(Find(diags, "/phases/spin"));
+  CHECK_THAT(Find(diags, "/phases/spin")->message, Catch::Contains("no way out"));
+  CHECK(Find(diags, "/phases/bump"));
+}
+
+TEST_CASE("validation: a workflow without a terminal phase is refused", "[workflow]") {
+  J wf = J::parse(R"({"scaffold": 1, "name": "loop", "phases": {"a": {"set": {}, "next": "a"}}})");
+  auto diags = Load(wf);
+  REQUIRE(Find(diags, "/phases"));
+  CHECK_THAT(Find(diags, "/phases")->message, Catch::Contains("no terminal phase"));
+}
+
+TEST_CASE("validation: unused agents are reported", "[workflow]") {
+  J wf = ValidWorkflow();
+  wf["agents"]["critic"] = J::parse(R"({"prompt": "Critique"})");
+  ExpectOnly(Load(wf), "/agents/critic", "never used");
+}
+
+TEST_CASE("validation: update pointers must exist in the initial state", "[workflow]") {
+  J wf = ValidWorkflow();
+  wf["agents"]["writer"]["update"] = J::parse(R"({"/drafts": {"var": "output"}})");
+  ExpectOnly(Load(wf), "/agents/writer/update/~1drafts",
+             "\"/drafts\" is not in the initial state (did you mean \"draft\"?)");
+  wf = ValidWorkflow();
+  wf["phases"]["bump"]["set"] = J::parse(R"({"/notes/-": "x", "/ticket/x": 1})");
+  ExpectOnly(Load(wf), "/phases/bump/set/~1ticket~1x", "is a string in the initial state");
+  wf = ValidWorkflow();
+  wf["phases"]["bump"]["set"] = J::parse(R"({"rounds": 1})");
+  ExpectOnly(Load(wf), "/phases/bump/set/rounds", "start with \"/\"");
+}
+
+TEST_CASE("validation: template variables must name a known key", "[workflow]") {
+  J wf = ValidWorkflow();
+  wf["agents"]["writer"]["prompt"] = "Reply to {{state.categroy}}";
+  ExpectOnly(Load(wf), "/agents/writer/prompt",
+             "\"state.categroy\" names no key of the initial state (did you mean \"category\"?)");
+  wf = ValidWorkflow();
+  wf["agents"]["writer"]["prompt"] = "{{ticket}}";
+  ExpectOnly(Load(wf), "/agents/writer/prompt", "names nothing");
+  wf = ValidWorkflow();
+  wf["agents"]["writer"]["prompt"] = "{{item}}";
+  ExpectOnly(Load(wf), "/agents/writer/prompt", "only inside an \"each\" phase's agent");
+  wf = ValidWorkflow();
+  wf["agents"]["writer"]["prompt"] = "{{#state.notes}}{{text}}{{/state.notes}}";
+  CHECK(Load(wf).empty());
+}
+
+TEST_CASE("validation: expression variables must name a known key", "[workflow]") {
+  J wf = ValidWorkflow();
+  wf["agents"]["classifier"]["update"] = J::parse(R"({"/category": {"var": "output.categry"}})");
+  ExpectOnly(Load(wf), "/agents/classifier/update/~1category/var",
+             "names no field of the output (did you mean \"category\"?)");
+  wf = ValidWorkflow();
+  wf["agents"]["writer"]["update"] = J::parse(R"({"/draft": {"var": "output.text"}})");
+  ExpectOnly(Load(wf), "/agents/writer/update/~1draft/var", "its output is text");
+}
+
+TEST_CASE("validation: invalid schemas are reported at their path", "[workflow]") {
+  J wf = ValidWorkflow();
+  wf["agents"]["classifier"]["output"] = J::parse(R"({"type": "objct"})");
+  auto diags = Load(wf);
+  REQUIRE(Find(diags, "/agents/classifier/output"));
+  CHECK_THAT(Find(diags, "/agents/classifier/output")->message, Catch::Contains("invalid schema"));
+}
+
+TEST_CASE("validation: unknown JSON Logic operators are reported", "[workflow]") {
+  J wf = ValidWorkflow();
+  wf["phases"]["review"]["next"] = J::parse(R"({"iff": [{"var": "state.approved"}, "notes", "draft"]})");
+  auto diags = Load(wf);
+  REQUIRE(Find(diags, "/phases/review/next/iff"));
+  CHECK(Find(diags, "/phases/review/next/iff")->message == "unknown operator \"iff\" (did you mean \"if\"?)");
+}
+
+TEST_CASE("validation: phases need exactly one kind and a next", "[workflow]") {
+  J wf = ValidWorkflow();
+  wf["phases"]["bump"] = J::parse(R"({"set": {}, "run": "writer", "next": "done"})");
+  ExpectOnly(Load(wf), "/phases/bump", "exactly one kind");
+  wf = ValidWorkflow();
+  wf["phases"]["bump"].erase("next");
+  auto diags = Load(wf);
+  REQUIRE(Find(diags, "/phases/bump/next"));
+  CHECK_THAT(Find(diags, "/phases/bump/next")->message, Catch::Contains("required"));
+}
+
+TEST_CASE("validation: ask settings are checked", "[workflow]") {
+  J wf = ValidWorkflow();
+  wf["phases"]["review"]["ask"] = J::parse(R"({"prompt": "Pick", "type": "choice"})");
+  wf["phases"]["review"]["update"] = Json::object();
+  ExpectOnly(Load(wf), "/phases/review/ask/options", "non-empty list of options");
+  wf["phases"]["review"]["ask"] = J::parse(R"({"prompt": "Pick", "type": "choice", "options": ["a"], "default": "b"})");
+  ExpectOnly(Load(wf), "/phases/review/ask/default", "one of the options");
+}
+
+TEST_CASE("validation: every problem is listed, not just the first", "[workflow]") {
+  J wf = ValidWorkflow();
+  wf["phases"]["draft"]["run"] = "nobody";
+  wf["phases"]["bump"]["next"] = "nowhere";
+  wf["agents"]["writer"]["temperature"] = 5;
+  auto diags = Load(wf);
+  INFO(Describe(diags));
+  CHECK(Find(diags, "/phases/draft/run"));
+  CHECK(Find(diags, "/phases/bump/next"));
+  CHECK(Find(diags, "/agents/writer/temperature"));
+}
