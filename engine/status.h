@@ -23,6 +23,7 @@ enum class ErrorCode {
   kUnavailable,         // a dependency is down or busy; retrying may help (HTTP 503)
   kDeadlineExceeded,    // a timeout elapsed
   kCancelled,           // the operation was cancelled (Ctrl-C, DELETE)
+  kAborted,             // the operation ran and failed (a workflow that failed)
   kDataLoss,            // stored data is corrupt or foreign
   kInternal,            // a bug
 };

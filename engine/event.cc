@@ -1,0 +1,53 @@
+#include "engine/event.h"
+
+namespace scaffold::engine {
+
+void Event::Serialize() {
+  // Field order follows DESIGN §4; built by hand so the envelope costs no map.
+  std::string payload_text = DumpJson(payload);
+  wire.clear();
+  wire.reserve(payload_text.size() + id.size() + name.size() + 80);
+  wire += "{\"id\":\"";
+  wire += id;
+  wire += "\",\"position\":";
+  wire += std::to_string(position);
+  wire += ",\"name\":";
+  wire += DumpJson(Json(name));
+  wire += ",\"payload\":";
+  wire += payload_text;
+  wire += ",\"timestamp\":";
+  wire += std::to_string(timestamp);
+  wire += '}';
+}
+
+Result<Event> Event::Parse(std::string_view text) {
+  Json j = Json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Status(ErrorCode::kDataLoss, "an event is not a JSON object");
+  auto field = [&](const char* key) -> const Json* {
+    auto it = j.find(key);
+    return it == j.end() ? nullptr : &*it;
+  };
+  const Json* id = field("id");
+  const Json* position = field("position");
+  const Json* name = field("name");
+  const Json* payload = field("payload");
+  const Json* timestamp = field("timestamp");
+  if (!id || !id->is_string() || !position || !position->is_number_integer() || !name || !name->is_string() ||
+      !payload || !payload->is_object() || !timestamp || !timestamp->is_number_integer()) {
+    return Status(ErrorCode::kDataLoss, "an event lacks id, position, name, payload or timestamp");
+  }
+  Event e;
+  e.id = id->get<std::string>();
+  e.position = position->get<int64_t>();
+  e.name = name->get<std::string>();
+  e.payload = *payload;
+  e.timestamp = timestamp->get<int64_t>();
+  e.wire = std::string(text);
+  return e;
+}
+
+bool IsFinalEvent(std::string_view name) {
+  return name == events::kWorkflowCompleted || name == events::kWorkflowError;
+}
+
+}  // namespace scaffold::engine

@@ -1,0 +1,63 @@
+// Events: the append-only log every session is made of (DESIGN §4).
+//
+// Wire shape: {"id": uuid-v4, "position": N, "name": "text:delta", "payload": {...},
+// "timestamp": unix-ms}. `position` counts from 1 within a session and is the one cursor used
+// everywhere. An Event is immutable once committed and is shared (EventPtr) between the store,
+// the terminal renderer and every server subscriber; `wire` holds its serialized form, computed
+// once.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "engine/json.h"
+#include "engine/status.h"
+
+namespace scaffold::engine {
+
+namespace events {
+inline constexpr const char* kWorkflowStarted = "workflow:started";
+inline constexpr const char* kWorkflowCompleted = "workflow:completed";
+inline constexpr const char* kWorkflowError = "workflow:error";
+inline constexpr const char* kPhaseEntered = "phase:entered";
+inline constexpr const char* kPhaseExited = "phase:exited";
+inline constexpr const char* kAgentStarted = "agent:started";
+inline constexpr const char* kAgentCompleted = "agent:completed";
+inline constexpr const char* kAgentRetry = "agent:retry";
+inline constexpr const char* kTextDelta = "text:delta";
+inline constexpr const char* kTextComplete = "text:complete";
+inline constexpr const char* kThinkingDelta = "thinking:delta";
+inline constexpr const char* kThinkingComplete = "thinking:complete";
+inline constexpr const char* kToolCalled = "tool:called";
+inline constexpr const char* kToolResult = "tool:result";
+inline constexpr const char* kStateIntent = "state:intent";
+inline constexpr const char* kStateCheckpoint = "state:checkpoint";
+inline constexpr const char* kInputRequested = "input:requested";
+inline constexpr const char* kInputReceived = "input:received";
+inline constexpr const char* kSessionPaused = "session:paused";
+inline constexpr const char* kSessionResumed = "session:resumed";
+inline constexpr const char* kSessionForked = "session:forked";
+}  // namespace events
+
+struct Event {
+  std::string id;
+  int64_t position = 0;
+  std::string name;
+  Json payload = Json::object();
+  int64_t timestamp = 0;
+  std::string wire;  // serialized wire JSON; see Serialize()
+
+  // Fills `wire` from the other fields.
+  void Serialize();
+
+  // Parses one event in wire form, filling `wire` with `text` unchanged.
+  static Result<Event> Parse(std::string_view text);
+};
+
+using EventPtr = std::shared_ptr<const Event>;
+
+// True for the two events after which a session runs no more.
+bool IsFinalEvent(std::string_view name);
+
+}  // namespace scaffold::engine

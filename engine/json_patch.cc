@@ -1,0 +1,104 @@
+#include "engine/json_patch.h"
+
+namespace scaffold::engine {
+namespace {
+
+// Splits "/a/b~1c" into the parent pointer "/a" and the unescaped last token "b/c".
+bool SplitLast(const std::string& pointer, std::string* parent, std::string* token) {
+  size_t slash = pointer.rfind('/');
+  if (slash == std::string::npos) return false;
+  *parent = pointer.substr(0, slash);
+  std::string raw = pointer.substr(slash + 1);
+  token->clear();
+  for (size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] == '~' && i + 1 < raw.size() && (raw[i + 1] == '0' || raw[i + 1] == '1')) {
+      *token += raw[++i] == '0' ? '~' : '/';
+    } else if (raw[i] == '~') {
+      return false;
+    } else {
+      *token += raw[i];
+    }
+  }
+  return true;
+}
+
+Json Op(const char* op, const std::string& path, const Json* value) {
+  Json o = {{"op", op}, {"path", path}};
+  if (value) o["value"] = *value;
+  return o;
+}
+
+}  // namespace
+
+Result<StatePatch> ApplyAssignments(Json* state, const std::vector<Assignment>& assignments) {
+  StatePatch out;
+  std::vector<Json> undo;  // inverse ops, applied in reverse on failure
+  auto fail = [&](const std::string& pointer, const std::string& message) -> Result<StatePatch> {
+    for (auto it = undo.rbegin(); it != undo.rend(); ++it) state->patch_inplace(Json::array({*it}));
+    return InvalidArgument(message, pointer);
+  };
+  for (const auto& a : assignments) {
+    std::string parent_pointer, token;
+    if (!SplitLast(a.pointer, &parent_pointer, &token)) {
+      return fail(a.pointer, "invalid JSON pointer \"" + a.pointer + "\"");
+    }
+    Json* parent = nullptr;
+    try {
+      parent = &state->at(Json::json_pointer(parent_pointer));
+    } catch (const std::exception&) {
+      return fail(a.pointer, "cannot set \"" + a.pointer + "\": \"" + parent_pointer + "\" does not exist in the state");
+    }
+    if (parent->is_object()) {
+      auto it = parent->find(token);
+      if (it != parent->end()) {
+        Json old = *it;
+        out.patches.push_back(Op("replace", a.pointer, &a.value));
+        undo.push_back(Op("replace", a.pointer, &old));
+        *it = a.value;
+      } else {
+        out.patches.push_back(Op("add", a.pointer, &a.value));
+        undo.push_back(Op("remove", a.pointer, nullptr));
+        (*parent)[token] = a.value;
+      }
+    } else if (parent->is_array()) {
+      size_t index;
+      if (token == "-") {
+        index = parent->size();
+      } else if (!token.empty() && token.find_first_not_of("0123456789") == std::string::npos && token.size() < 18) {
+        index = std::stoull(token);
+      } else {
+        return fail(a.pointer, "cannot set \"" + a.pointer + "\": \"" + token + "\" is not an array index");
+      }
+      std::string path = parent_pointer + "/" + std::to_string(index);
+      if (index < parent->size()) {
+        Json old = (*parent)[index];
+        out.patches.push_back(Op("replace", path, &a.value));
+        undo.push_back(Op("replace", path, &old));
+        (*parent)[index] = a.value;
+      } else if (index == parent->size()) {
+        out.patches.push_back(Op("add", path, &a.value));
+        undo.push_back(Op("remove", path, nullptr));
+        parent->push_back(a.value);
+      } else {
+        return fail(a.pointer, "cannot set \"" + a.pointer + "\": index " + token + " is past the end of an array of " +
+                                   std::to_string(parent->size()));
+      }
+    } else {
+      return fail(a.pointer, "cannot set \"" + a.pointer + "\": \"" + parent_pointer + "\" is a " +
+                                 JsonTypeName(*parent) + ", not an object or array");
+    }
+  }
+  for (auto it = undo.rbegin(); it != undo.rend(); ++it) out.inverse.push_back(std::move(*it));
+  return out;
+}
+
+Status ApplyPatch(Json* state, const Json& patch) {
+  try {
+    state->patch_inplace(patch);
+  } catch (const std::exception& e) {
+    return Status(ErrorCode::kDataLoss, std::string("cannot apply a recorded state patch: ") + e.what());
+  }
+  return Status::Ok();
+}
+
+}  // namespace scaffold::engine

@@ -1,0 +1,545 @@
+#include "engine/runner.h"
+
+#include <algorithm>
+
+#include "engine/ask.h"
+#include "engine/json_logic.h"
+#include "engine/json_patch.h"
+#include "engine/template.h"
+#include "engine/uuid.h"
+
+namespace scaffold::engine {
+namespace {
+
+// Renders the string leaves of a tool phase's input as templates.
+Result<Json> RenderLeaves(const Json& value, const Json& context, const std::string& path) {
+  if (value.is_string()) {
+    auto r = RenderTemplate(value.get<std::string>(), context);
+    if (!r.ok()) return Status(r.status().code(), r.status().message(), path);
+    return Json(*r);
+  }
+  if (value.is_object()) {
+    Json out = Json::object();
+    for (const auto& [k, v] : value.items()) {
+      auto r = RenderLeaves(v, context, AppendPointer(path, k));
+      if (!r.ok()) return r.status();
+      out[k] = std::move(*r);
+    }
+    return out;
+  }
+  if (value.is_array()) {
+    Json out = Json::array();
+    for (size_t i = 0; i < value.size(); ++i) {
+      auto r = RenderLeaves(value[i], context, AppendPointer(path, i));
+      if (!r.ok()) return r.status();
+      out.push_back(std::move(*r));
+    }
+    return out;
+  }
+  return value;
+}
+
+std::string ToolOutputText(const Json& output) { return output.is_string() ? output.get<std::string>() : DumpJson(output); }
+
+}  // namespace
+
+Runner::Runner(const SessionDeps& deps, std::shared_ptr<const Workflow> workflow, SessionInfo info, RunOptions options,
+               std::optional<ResumePoint> resume)
+    : deps_(deps),
+      workflow_(std::move(workflow)),
+      info_(std::move(info)),
+      options_(std::move(options)),
+      start_position_(resume ? resume->last_position : 0),
+      log_(deps.store, deps.executor, deps.clock, info_.id, start_position_),
+      resume_(std::move(resume)),
+      state_(workflow_->initial_state) {
+  if (resume_) {
+    state_ = resume_->state;
+    visits_ = resume_->visits;
+    intents_since_checkpoint_ = resume_->intents_since_checkpoint;
+    state_dirty_ = resume_->state_dirty;
+  }
+}
+
+Runner::~Runner() {
+  // Not inside any callback of these objects here, so they are destroyed directly rather than
+  // in a later task that might run after the provider is gone.
+  finished_ = true;
+  for (auto& b : branches_) b.run.reset();
+  tool_call_.reset();
+  ask_timer_.reset();
+}
+
+Json Runner::Context(const Json& state) const {
+  return Json{{"input", info_.input},
+              {"state", state},
+              {"session", {{"id", info_.id}, {"workflow", workflow_->name}}}};
+}
+
+std::string Runner::PhasePath(const char* field) const {
+  std::string path = AppendPointer("/phases", phase_ ? phase_->name : "");
+  return field ? AppendPointer(path, field) : path;
+}
+
+void Runner::Start(std::function<void(const SessionEnd&)> done) {
+  done_ = std::move(done);
+  std::weak_ptr<Runner> weak = shared_from_this();
+  log_.SetErrorHandler([weak](const Status& error) {
+    auto self = weak.lock();
+    if (!self || self->finished_) return;
+    self->StopActivities();
+    self->finished_ = true;
+    auto finish = std::move(self->done_);
+    if (finish) finish(SessionEnd{SessionOutcome::kFailed, error, nullptr});
+  });
+  deps_.executor->Post([weak] {
+    if (auto self = weak.lock()) self->Begin();
+  });
+}
+
+void Runner::Begin() {
+  if (finished_) return;
+  if (!resume_ || !resume_->started) {
+    log_.Emit(events::kWorkflowStarted, {{"sessionId", info_.id},
+                                         {"workflow", workflow_->name},
+                                         {"input", info_.input},
+                                         {"state", workflow_->initial_state}});
+    ApplyStart();
+    return;
+  }
+  log_.Emit(events::kSessionResumed, {{"fromPosition", resume_->last_position}});
+  switch (resume_->where) {
+    case ResumePoint::Where::kStart: EnterPhase(workflow_->entry, ""); break;
+    case ResumePoint::Where::kInPhase:
+      phase_ = workflow_->FindPhase(resume_->phase);
+      if (!phase_) {
+        return Fail({"workflow_changed", "the log is inside phase \"" + resume_->phase +
+                                             "\", which this workflow does not have"});
+      }
+      RunPhase();
+      break;
+    case ResumePoint::Where::kEnterNext: EnterPhase(resume_->next, resume_->phase); break;
+    case ResumePoint::Where::kComplete:
+      phase_ = workflow_->FindPhase(resume_->phase);
+      log_.Emit(events::kWorkflowCompleted, {{"sessionId", info_.id}, {"finalState", state_}, {"exitPhase", resume_->phase}});
+      Finish({SessionOutcome::kCompleted, Status::Ok(), nullptr});
+      break;
+    case ResumePoint::Where::kFinished:
+      Finish({resume_->final_event == events::kWorkflowCompleted ? SessionOutcome::kCompleted : SessionOutcome::kFailed,
+              Status::Ok(), nullptr});
+      break;
+  }
+}
+
+void Runner::ApplyStart() {
+  Json scratch = state_;
+  std::vector<StatePatch> intents;
+  if (!ApplyUpdates(workflow_->start, Context(scratch), "/start", &scratch, &intents)) return;
+  state_ = std::move(scratch);
+  EmitIntents(intents);
+  EnterPhase(workflow_->entry, "");
+}
+
+void Runner::EnterPhase(const std::string& name, const std::string& from) {
+  if (finished_) return;
+  phase_ = workflow_->FindPhase(name);
+  if (!phase_) return Fail({"invalid_next", "there is no phase named \"" + name + "\""});
+  resume_.reset();  // recorded results belong to the interrupted visit only
+  int visit = ++visits_[name];
+  if (visit > phase_->max_visits) {
+    return Fail({"max_visits",
+                 "phase \"" + name + "\" was entered " + std::to_string(visit) + " times; max_visits is " +
+                     std::to_string(phase_->max_visits),
+                 PhasePath()});
+  }
+  Json payload = {{"phase", name}};
+  if (!from.empty()) payload["fromPhase"] = from;
+  log_.Emit(events::kPhaseEntered, std::move(payload));
+  RunPhase();
+}
+
+void Runner::RunPhase() {
+  switch (phase_->kind) {
+    case PhaseKind::kRun:
+    case PhaseKind::kParallel:
+    case PhaseKind::kEach: RunAgents(); break;
+    case PhaseKind::kAsk: RunAsk(); break;
+    case PhaseKind::kTool: RunTool(); break;
+    case PhaseKind::kSet: CompletePhase(nullptr); break;
+    case PhaseKind::kTerminal: ExitTerminal(); break;
+  }
+}
+
+// ---- run / parallel / each -----------------------------------------------------------------
+
+void Runner::RunAgents() {
+  branches_.clear();
+  next_branch_ = 0;
+  running_ = 0;
+  if (phase_->kind == PhaseKind::kRun) {
+    branches_.push_back({phase_->agent, std::nullopt, nullptr, std::nullopt, nullptr});
+  } else if (phase_->kind == PhaseKind::kParallel) {
+    for (const auto& a : phase_->parallel) branches_.push_back({a, std::nullopt, nullptr, std::nullopt, nullptr});
+  } else {
+    auto items = EvaluateLogic(phase_->each.items, Context(state_));
+    std::string path = AppendPointer(PhasePath("each"), "items");
+    if (!items.ok()) return Fail({"expression_error", items.status().message(), path + items.status().path()});
+    if (!items->is_array()) {
+      return Fail({"expression_error", std::string("each.items must yield a list, got ") + JsonTypeName(*items), path});
+    }
+    for (size_t i = 0; i < items->size(); ++i) {
+      branches_.push_back({phase_->each.agent, static_cast<int>(i), (*items)[i], std::nullopt, nullptr});
+    }
+    if (branches_.empty()) return CompletePhase(Json::array());
+  }
+  StartBranches();
+}
+
+void Runner::StartBranches() {
+  size_t limit = phase_->kind == PhaseKind::kEach ? static_cast<size_t>(phase_->each.concurrency) : branches_.size();
+  std::weak_ptr<Runner> weak = shared_from_this();
+  while (!finished_ && next_branch_ < branches_.size() && running_ < limit) {
+    size_t slot = next_branch_++;
+    Branch& b = branches_[slot];
+    ++running_;
+    // A branch that completed before an interruption is not run (or paid for) again.
+    if (resume_) {
+      auto it = resume_->agent_outputs.find(ReuseKey(b.agent, b.index));
+      if (it != resume_->agent_outputs.end()) {
+        Json output = it->second;
+        deps_.executor->Post([weak, slot, output] {
+          if (auto self = weak.lock()) self->OnBranchDone(slot, std::nullopt, AgentOutcome{output, {}});
+        });
+        continue;
+      }
+    }
+    AgentEnv env;
+    env.workflow = workflow_.get();
+    env.agent = workflow_->FindAgent(b.agent);
+    env.phase = phase_->name;
+    env.index = b.index;
+    env.context = Context(state_);
+    if (b.index) {
+      env.context["item"] = b.item;
+      env.context["index"] = *b.index;
+    }
+    env.session_id = info_.id;
+    env.owner = info_.owner;
+    env.log = &log_;
+    env.provider = deps_.provider;
+    env.tools = deps_.tools;
+    env.executor = deps_.executor;
+    env.clock = deps_.clock;
+    env.options = &options_;
+    b.run = std::make_unique<AgentRun>(std::move(env), [weak, slot](std::optional<Failure> f, AgentOutcome o) {
+      if (auto self = weak.lock()) self->OnBranchDone(slot, std::move(f), std::move(o));
+    });
+    b.run->Start();
+  }
+}
+
+void Runner::OnBranchDone(size_t slot, std::optional<Failure> failure, AgentOutcome outcome) {
+  if (finished_ || slot >= branches_.size()) return;
+  Branch& b = branches_[slot];
+  DeleteLater(deps_.executor, std::move(b.run));
+  --running_;
+  if (failure) {
+    if (phase_->kind != PhaseKind::kRun) {
+      std::string branch = b.index ? "item " + std::to_string(*b.index) + " (agent \"" + b.agent + "\")"
+                                   : "agent \"" + b.agent + "\"";
+      failure->message = "branch " + branch + " failed: " + failure->message;
+    }
+    return Fail(std::move(*failure));
+  }
+  b.output = std::move(outcome.output);
+  if (running_ > 0 || next_branch_ < branches_.size()) {
+    StartBranches();
+    return;
+  }
+  Json output;
+  if (phase_->kind == PhaseKind::kRun) {
+    output = *branches_[0].output;
+  } else if (phase_->kind == PhaseKind::kParallel) {
+    output = Json::object();
+    for (const auto& br : branches_) output[br.agent] = *br.output;
+  } else {
+    output = Json::array();
+    for (const auto& br : branches_) output.push_back(*br.output);
+  }
+  CompletePhase(output);
+}
+
+// ---- ask -----------------------------------------------------------------------------------
+
+void Runner::RunAsk() {
+  const AskSpec& ask = phase_->ask;
+  std::string id = AskId(phase_->name, visits_[phase_->name]);
+  if (resume_ && resume_->input_received && resume_->input_received->value("id", "") == id) {
+    const Json& p = *resume_->input_received;
+    AskAnswer answer{p.value("value", Json()), std::nullopt};
+    if (p.contains("approved")) answer.approved = p["approved"].get<bool>();
+    return CompletePhase(AskOutput(ask, answer));
+  }
+  int64_t requested_at = deps_.clock->NowMillis();
+  if (resume_ && resume_->input_requested && resume_->input_requested->value("id", "") == id) {
+    requested_at = resume_->input_requested_at;  // asked before the interruption; wait again
+  } else {
+    auto prompt = RenderTemplate(ask.prompt, Context(state_));
+    if (!prompt.ok()) return Fail({"template_error", prompt.status().message(), AppendPointer(PhasePath("ask"), "prompt")});
+    Json payload = {{"id", id}, {"phase", phase_->name}, {"prompt", *prompt}, {"type", AskTypeName(ask.type)}};
+    if (!ask.options.empty()) payload["options"] = ask.options;
+    if (ask.schema) payload["schema"] = ask.schema->source();
+    if (ask.timeout_ms > 0) payload["timeoutMs"] = ask.timeout_ms;
+    if (ask.default_value) payload["default"] = *ask.default_value;
+    log_.Emit(events::kInputRequested, std::move(payload));
+  }
+  pending_ask_ = PendingAsk{id, requested_at};
+  if (ask.timeout_ms > 0) {
+    int64_t remaining = std::max<int64_t>(0, requested_at + ask.timeout_ms - deps_.clock->NowMillis());
+    std::weak_ptr<Runner> weak = shared_from_this();
+    ask_timer_ = deps_.executor->RunAfter(std::chrono::milliseconds(remaining), [weak] {
+      if (auto self = weak.lock()) self->OnAskTimeout();
+    });
+  }
+}
+
+void Runner::SubmitInput(InputAnswer answer, std::function<void(const Status&)> reply) {
+  if (finished_) return reply(FailedPrecondition("the session is not running"));
+  if (!pending_ask_) return reply(FailedPrecondition("no input is pending (it may have been answered already)"));
+  if (answer.id.empty()) answer.id = pending_ask_->id;
+  if (answer.id != pending_ask_->id) {
+    return reply(Status(ErrorCode::kNotFound,
+                        "no pending input \"" + answer.id + "\"; the pending one is \"" + pending_ask_->id + "\""));
+  }
+  auto normalized = NormalizeAnswer(phase_->ask, answer.value, answer.approved);
+  if (!normalized.ok()) return reply(normalized.status());
+  reply(Status::Ok());
+  pending_ask_.reset();
+  ask_timer_.reset();
+  Json payload = {{"id", answer.id}, {"value", normalized->value}};
+  if (normalized->approved) payload["approved"] = *normalized->approved;
+  log_.Emit(events::kInputReceived, std::move(payload));
+  CompletePhase(AskOutput(phase_->ask, *normalized));
+}
+
+void Runner::OnAskTimeout() {
+  if (finished_ || !pending_ask_) return;
+  const AskSpec& ask = phase_->ask;
+  std::string id = pending_ask_->id;
+  pending_ask_.reset();
+  ask_timer_.reset();
+  if (!ask.default_value) {
+    return Fail({"ask_timeout",
+                 "no answer to \"" + id + "\" within " + std::to_string(ask.timeout_ms) + " ms and no default",
+                 AppendPointer(PhasePath("ask"), "timeout_ms")});
+  }
+  AskAnswer answer = DefaultAnswer(ask);
+  Json payload = {{"id", id}, {"value", answer.value}, {"timedOut", true}};
+  if (answer.approved) payload["approved"] = *answer.approved;
+  log_.Emit(events::kInputReceived, std::move(payload));
+  CompletePhase(AskOutput(ask, answer));
+}
+
+// ---- tool ----------------------------------------------------------------------------------
+
+void Runner::RunTool() {
+  const ToolPhaseSpec& spec = phase_->tool;
+  if (resume_ && resume_->tool_result) {
+    Json recorded = *resume_->tool_result;
+    return OnToolDone(recorded.value("toolId", ""), ToolResult{recorded.value("output", Json()),
+                                                               recorded.value("isError", false)});
+  }
+  auto input = RenderLeaves(spec.input, Context(state_), AppendPointer(PhasePath("tool"), "input"));
+  if (!input.ok()) return Fail({"template_error", input.status().message(), input.status().path()});
+  tool_call_id_ = NewUuid();
+  log_.Emit(events::kToolCalled,
+            {{"phase", phase_->name}, {"toolId", tool_call_id_}, {"toolName", spec.name}, {"input", *input}});
+  auto decl = workflow_->tools.find(spec.name);
+  ToolRequest req{info_.id, info_.owner, "", tool_call_id_, spec.name, *input};
+  std::weak_ptr<Runner> weak = shared_from_this();
+  std::string call_id = tool_call_id_;
+  tool_call_ = deps_.tools->Call(req, decl == workflow_->tools.end() ? nullptr : &decl->second, deps_.executor,
+                                 [weak, call_id](ToolResult r) {
+                                   if (auto self = weak.lock()) self->OnToolDone(call_id, std::move(r));
+                                 });
+}
+
+void Runner::OnToolDone(const std::string& call_id, ToolResult result) {
+  if (finished_) return;
+  bool replayed = resume_ && resume_->tool_result;
+  if (!replayed) {
+    DeleteLater(deps_.executor, std::move(tool_call_));
+    log_.Emit(events::kToolResult, {{"phase", phase_->name},
+                                    {"toolId", call_id},
+                                    {"toolName", phase_->tool.name},
+                                    {"output", result.output},
+                                    {"isError", result.is_error}});
+  }
+  if (result.is_error) {
+    return Fail({"tool_failed", "tool \"" + phase_->tool.name + "\" failed: " + ToolOutputText(result.output),
+                 AppendPointer(PhasePath("tool"), "name")});
+  }
+  CompletePhase(result.output);
+}
+
+// ---- finishing a phase ---------------------------------------------------------------------
+
+bool Runner::ApplyUpdates(const std::vector<Update>& updates, const Json& context, const std::string& path,
+                          Json* scratch, std::vector<StatePatch>* intents) {
+  if (updates.empty()) return true;
+  std::vector<Assignment> assignments;
+  for (const auto& u : updates) {
+    std::string p = AppendPointer(path, u.pointer);
+    auto value = EvaluateLogic(u.expression, context);
+    if (!value.ok()) {
+      Fail({"expression_error", value.status().message(), p + value.status().path()});
+      return false;
+    }
+    assignments.push_back({u.pointer, std::move(*value)});
+  }
+  auto patch = ApplyAssignments(scratch, assignments);
+  if (!patch.ok()) {
+    Fail({"update_failed", patch.status().message(), AppendPointer(path, patch.status().path())});
+    return false;
+  }
+  intents->push_back(std::move(*patch));
+  return true;
+}
+
+void Runner::EmitIntents(const std::vector<StatePatch>& intents) {
+  for (const auto& intent : intents) {
+    Json payload = {{"intentId", NewUuid()}, {"patches", intent.patches}, {"inversePatches", intent.inverse}};
+    if (phase_) payload["phase"] = phase_->name;
+    log_.Emit(events::kStateIntent, std::move(payload));
+    state_dirty_ = true;
+    if (++intents_since_checkpoint_ >= options_.checkpoint_every) EmitCheckpoint();
+  }
+}
+
+void Runner::EmitCheckpoint() {
+  Json payload = {{"state", state_}, {"position", log_.next_position()}};
+  if (phase_) payload["phase"] = phase_->name;
+  log_.Emit(events::kStateCheckpoint, std::move(payload));
+  intents_since_checkpoint_ = 0;
+  state_dirty_ = false;
+}
+
+void Runner::CompletePhase(const Json& output) {
+  if (finished_) return;
+  // Every update of the phase is computed on a scratch copy; the state changes only when all
+  // of them succeed. Each update object sees the state left by the ones before it.
+  Json scratch = state_;
+  std::vector<StatePatch> intents;
+  bool has_output = phase_->kind != PhaseKind::kSet;
+  auto context_with = [&](const Json& out) {
+    Json ctx = Context(scratch);
+    if (has_output) ctx["output"] = out;
+    return ctx;
+  };
+  for (const auto& b : branches_) {
+    if (phase_->kind != PhaseKind::kRun && phase_->kind != PhaseKind::kParallel && phase_->kind != PhaseKind::kEach) break;
+    const Agent* agent = workflow_->FindAgent(b.agent);
+    if (!agent || agent->update.empty()) continue;
+    Json ctx = context_with(b.output ? *b.output : Json());
+    if (b.index) {
+      ctx["item"] = b.item;
+      ctx["index"] = *b.index;
+    }
+    if (!ApplyUpdates(agent->update, ctx, AppendPointer(AppendPointer("/agents", b.agent), "update"), &scratch, &intents)) {
+      return;
+    }
+  }
+  if (phase_->kind == PhaseKind::kSet &&
+      !ApplyUpdates(phase_->set, context_with(output), PhasePath("set"), &scratch, &intents)) {
+    return;
+  }
+  if (!ApplyUpdates(phase_->update, context_with(output), PhasePath("update"), &scratch, &intents)) return;
+  state_ = std::move(scratch);
+  EmitIntents(intents);
+  branches_.clear();
+
+  std::string next;
+  if (phase_->next->is_string()) {
+    next = phase_->next->get<std::string>();
+  } else {
+    Json ctx = Context(state_);
+    if (has_output) ctx["output"] = output;
+    auto value = EvaluateLogic(*phase_->next, ctx);
+    if (!value.ok()) return Fail({"expression_error", value.status().message(), PhasePath("next") + value.status().path()});
+    if (!value->is_string() || !workflow_->FindPhase(value->get<std::string>())) {
+      return Fail({"invalid_next", "next evaluated to " + DumpJson(*value) + ", which is not a phase name",
+                   PhasePath("next")});
+    }
+    next = value->get<std::string>();
+  }
+  if (state_dirty_) EmitCheckpoint();
+  std::string from = phase_->name;
+  log_.Emit(events::kPhaseExited, {{"phase", from}, {"reason", "next"}, {"next", next}});
+  // Entering the next phase in a new task keeps the stack flat over long loops and commits
+  // each phase's events as they happen.
+  std::weak_ptr<Runner> weak = shared_from_this();
+  deps_.executor->Post([weak, next, from] {
+    if (auto self = weak.lock()) self->EnterPhase(next, from);
+  });
+}
+
+void Runner::ExitTerminal() {
+  Json result;
+  bool has_result = false;
+  if (phase_->result) {
+    auto value = EvaluateLogic(*phase_->result, Context(state_));
+    if (!value.ok()) {
+      return Fail({"expression_error", value.status().message(), PhasePath("result") + value.status().path()});
+    }
+    result = std::move(*value);
+    has_result = true;
+  }
+  if (state_dirty_) EmitCheckpoint();
+  log_.Emit(events::kPhaseExited, {{"phase", phase_->name}, {"reason", "terminal"}});
+  Json payload = {{"sessionId", info_.id}, {"finalState", state_}, {"exitPhase", phase_->name}};
+  if (has_result) payload["result"] = result;
+  log_.Emit(events::kWorkflowCompleted, std::move(payload));
+  Finish({SessionOutcome::kCompleted, Status::Ok(), result});
+}
+
+void Runner::Fail(Failure failure) {
+  if (finished_) return;
+  StopActivities();
+  if (phase_) log_.Emit(events::kPhaseExited, {{"phase", phase_->name}, {"reason", "error"}});
+  log_.Emit(events::kWorkflowError, {{"sessionId", info_.id}, {"error", failure.ToJson()}});
+  Finish({SessionOutcome::kFailed, Status(ErrorCode::kAborted, failure.message, failure.path), nullptr});
+}
+
+void Runner::Finish(SessionEnd end) {
+  finished_ = true;
+  Status flushed = log_.Flush();
+  if (!flushed.ok()) end = SessionEnd{SessionOutcome::kFailed, flushed, nullptr};
+  auto done = std::move(done_);
+  if (done) done(end);
+}
+
+void Runner::Pause(std::string reason) {
+  if (finished_) return;
+  StopActivities();
+  log_.Emit(events::kSessionPaused, {{"reason", reason}});
+  Finish({SessionOutcome::kPaused, Status::Ok(), nullptr});
+}
+
+void Runner::Cancel() {
+  if (finished_) return;
+  StopActivities();
+  Finish({SessionOutcome::kCancelled, Status::Ok(), nullptr});
+}
+
+void Runner::StopActivities() {
+  for (auto& b : branches_) {
+    if (b.run) b.run->Cancel();
+    DeleteLater(deps_.executor, std::move(b.run));
+  }
+  if (tool_call_) tool_call_->Cancel();
+  DeleteLater(deps_.executor, std::move(tool_call_));
+  ask_timer_.reset();
+  pending_ask_.reset();
+}
+
+}  // namespace scaffold::engine

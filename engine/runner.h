@@ -1,0 +1,104 @@
+// Runner: the phase state machine behind a Session. Internal to the engine.
+//
+// Everything here runs on the session's executor. The Runner emits events through its
+// SessionLog and keeps only what it can rebuild from them (see resume_point.h): a crashed or
+// paused session continues by building a new Runner from the log.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/agent_run.h"
+#include "engine/json_patch.h"
+#include "engine/resume_point.h"
+#include "engine/session.h"
+#include "engine/session_log.h"
+
+namespace scaffold::engine {
+
+class Runner : public std::enable_shared_from_this<Runner> {
+ public:
+  // `resume` is null for a new session.
+  Runner(const SessionDeps& deps, std::shared_ptr<const Workflow> workflow, SessionInfo info, RunOptions options,
+         std::optional<ResumePoint> resume);
+  ~Runner();
+
+  SessionLog& log() { return log_; }
+  int64_t start_position() const { return start_position_; }
+
+  void Start(std::function<void(const SessionEnd&)> done);
+  void SubmitInput(InputAnswer answer, std::function<void(const Status&)> reply);
+  void Pause(std::string reason);
+  void Cancel();
+
+ private:
+  // One agent invocation of a run/parallel/each phase.
+  struct Branch {
+    std::string agent;
+    std::optional<int> index;  // each
+    Json item;                 // each
+    std::optional<Json> output;
+    std::unique_ptr<AgentRun> run;
+  };
+  struct PendingAsk {
+    std::string id;
+    int64_t requested_at = 0;
+  };
+
+  Json Context(const Json& state) const;
+  void Begin();
+  void ApplyStart();
+  void EnterPhase(const std::string& name, const std::string& from);
+  void RunPhase();
+  void RunAgents();
+  void StartBranches();
+  void OnBranchDone(size_t slot, std::optional<Failure> failure, AgentOutcome outcome);
+  void RunAsk();
+  void OnAskTimeout();
+  void RunTool();
+  void OnToolDone(const std::string& call_id, ToolResult result);
+  // Applies the phase's updates, emits its intents, checkpoint and exit, and moves on.
+  void CompletePhase(const Json& output);
+  void ExitTerminal();
+  bool ApplyUpdates(const std::vector<Update>& updates, const Json& context, const std::string& path,
+                    Json* scratch, std::vector<StatePatch>* intents);
+  void EmitIntents(const std::vector<StatePatch>& intents);
+  void EmitCheckpoint();
+  void Fail(Failure failure);
+  void Finish(SessionEnd end);
+  void StopActivities();
+  std::string PhasePath(const char* field = nullptr) const;
+
+  // Constant after construction.
+  SessionDeps deps_;
+  std::shared_ptr<const Workflow> workflow_;
+  SessionInfo info_;
+  RunOptions options_;
+  int64_t start_position_;
+
+  SessionLog log_;
+  std::optional<ResumePoint> resume_;  // consumed by Begin(); its visit data by the first phase
+  std::function<void(const SessionEnd&)> done_;
+  bool finished_ = false;
+
+  Json state_;
+  std::map<std::string, int> visits_;
+  const Phase* phase_ = nullptr;
+  int intents_since_checkpoint_ = 0;
+  bool state_dirty_ = false;
+
+  // In-flight work of the current phase.
+  std::vector<Branch> branches_;
+  size_t next_branch_ = 0;
+  size_t running_ = 0;
+  std::optional<PendingAsk> pending_ask_;
+  std::unique_ptr<TimerHandle> ask_timer_;
+  std::unique_ptr<ToolCall> tool_call_;
+  std::string tool_call_id_;
+};
+
+}  // namespace scaffold::engine

@@ -1,0 +1,140 @@
+#include "engine/session.h"
+
+#include "engine/resume_point.h"
+#include "engine/runner.h"
+#include "engine/state.h"
+#include "engine/uuid.h"
+
+namespace scaffold::engine {
+
+Session::~Session() = default;
+
+Result<std::unique_ptr<Session>> Session::Create(const SessionDeps& deps, std::shared_ptr<const Workflow> workflow,
+                                                 Json input, const RunOptions& options, std::string owner,
+                                                 std::string id) {
+  if (workflow->input_schema) {
+    auto violations = workflow->input_schema->Validate(input);
+    if (!violations.empty()) {
+      return InvalidArgument("the input does not match the workflow's input schema: " + DescribeViolations(violations));
+    }
+  }
+  SessionInfo info;
+  info.id = id.empty() ? NewUuid() : std::move(id);
+  info.owner = std::move(owner);
+  info.workflow_name = workflow->name;
+  info.workflow_source = workflow->source;
+  info.input = std::move(input);
+  info.status = SessionStatus::kRunning;
+  info.created_at = info.updated_at = deps.clock->NowMillis();
+  SCAFFOLD_RETURN_IF_ERROR(deps.store->CreateSession(info));
+  std::unique_ptr<Session> s(new Session());
+  s->info_ = info;
+  s->executor_ = deps.executor;
+  s->runner_ = std::make_shared<Runner>(deps, std::move(workflow), std::move(info), options, std::nullopt);
+  return s;
+}
+
+Result<std::unique_ptr<Session>> Session::Open(const SessionDeps& deps, std::shared_ptr<const Workflow> workflow,
+                                               const std::string& id, const RunOptions& options) {
+  auto info = deps.store->GetSession(id);
+  if (!info.ok()) return info.status();
+  auto rp = ReadResumePoint(deps.store, id);
+  if (!rp.ok()) return rp.status();
+  if (rp->where == ResumePoint::Where::kFinished) {
+    std::string how = rp->final_event == events::kWorkflowCompleted ? "completed" : "failed";
+    return FailedPrecondition("session " + id + " has already " + how +
+                              "; fork it to run part of it again (scaffold fork " + id + " --at N)");
+  }
+  std::unique_ptr<Session> s(new Session());
+  s->info_ = *info;
+  s->executor_ = deps.executor;
+  s->runner_ = std::make_shared<Runner>(deps, std::move(workflow), std::move(*info), options, std::move(*rp));
+  return s;
+}
+
+int64_t Session::start_position() const { return runner_->start_position(); }
+
+void Session::AddSink(EventSink* sink) { runner_->log().AddSink(sink); }
+void Session::RemoveSink(EventSink* sink) { runner_->log().RemoveSink(sink); }
+
+void Session::Start(std::function<void(const SessionEnd&)> done) { runner_->Start(std::move(done)); }
+
+void Session::SubmitInput(InputAnswer answer, std::function<void(const Status&)> reply) {
+  std::weak_ptr<Runner> weak = runner_;
+  executor_->Post([weak, answer = std::move(answer), reply = std::move(reply)]() mutable {
+    auto runner = weak.lock();
+    if (!runner) return reply(FailedPrecondition("the session is not running"));
+    runner->SubmitInput(std::move(answer), std::move(reply));
+  });
+}
+
+void Session::Pause(std::string reason) {
+  std::weak_ptr<Runner> weak = runner_;
+  executor_->Post([weak, reason = std::move(reason)]() mutable {
+    if (auto runner = weak.lock()) runner->Pause(std::move(reason));
+  });
+}
+
+void Session::Cancel() {
+  std::weak_ptr<Runner> weak = runner_;
+  executor_->Post([weak] {
+    if (auto runner = weak.lock()) runner->Cancel();
+  });
+}
+
+Result<ForkResult> ForkSession(EventStore* store, const Clock* clock, const std::string& id,
+                               std::optional<int64_t> position) {
+  auto parent = store->GetSession(id);
+  if (!parent.ok()) return parent.status();
+  int64_t at = position.value_or(parent->event_count);
+  if (at < 1 || at > parent->event_count) {
+    return InvalidArgument("cannot fork at position " + std::to_string(at) + ": session " + id + " has events 1.." +
+                           std::to_string(parent->event_count));
+  }
+  auto state = StateAt(store, id, at);
+  if (!state.ok()) return state.status();
+
+  SessionInfo info = *parent;
+  info.id = NewUuid();
+  info.parent_id = id;
+  info.fork_position = at;
+  info.status = SessionStatus::kPaused;
+  info.event_count = 0;
+  info.last_event_at = 0;
+  info.created_at = info.updated_at = clock->NowMillis();
+
+  // The copies get new ids and name the new session; positions, names and times are kept.
+  std::vector<EventPtr> copies;
+  int64_t after = 0;
+  while (after < at) {
+    auto page = store->ReadEvents(id, after, std::min<int64_t>(4096, at - after));
+    if (!page.ok()) return page.status();
+    if (page->empty()) break;
+    for (const auto& e : *page) {
+      auto copy = std::make_shared<Event>(*e);
+      copy->id = NewUuid();
+      if (copy->payload.contains("sessionId")) copy->payload["sessionId"] = info.id;
+      copy->Serialize();
+      copies.push_back(std::move(copy));
+      after = e->position;
+    }
+  }
+  auto forked = std::make_shared<Event>();
+  forked->id = NewUuid();
+  forked->position = at + 1;
+  forked->name = events::kSessionForked;
+  forked->payload = {{"parentSessionId", id}, {"forkIndex", at}, {"initialState", state->state}};
+  forked->timestamp = clock->NowMillis();
+  forked->Serialize();
+  copies.push_back(std::move(forked));
+
+  SCAFFOLD_RETURN_IF_ERROR(store->CreateSession(info));
+  Status appended = store->Append(info.id, copies);
+  if (!appended.ok()) {
+    store->DeleteSession(info.id);
+    return appended;
+  }
+  return ForkResult{info.id, at};
+}
+
+}  // namespace scaffold::engine

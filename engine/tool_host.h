@@ -1,0 +1,54 @@
+// ToolHost: how the engine runs tools (DESIGN §7), for agents' tool calls and `tool` phases.
+// Implementations route by the declaration's type: client tools to the user's connected client,
+// built-in files/command/http tools to their runners.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "engine/executor.h"
+#include "engine/json.h"
+#include "engine/workflow.h"
+
+namespace scaffold::engine {
+
+struct ToolRequest {
+  std::string session_id;
+  std::string owner;   // the session's owner; client tools go only to this user's clients
+  std::string agent;   // empty for a `tool` phase
+  std::string call_id; // the model's tool_use id, or a generated one
+  std::string tool_name;
+  Json input = Json::object();
+};
+
+struct ToolResult {
+  Json output;  // a string or any JSON value
+  bool is_error = false;
+};
+
+class ToolCall {
+ public:
+  virtual ~ToolCall() = default;
+  // Stops the call; its completion callback will not run afterwards.
+  virtual void Cancel() = 0;
+};
+
+class ToolHost {
+ public:
+  virtual ~ToolHost() = default;
+  // Runs the tool declared by `decl` (null when the workflow declares no such tool). `done`
+  // runs exactly once on `executor`, never inside Call(), unless the call is cancelled.
+  // Failures (unknown tool, timeout, client gone) are results with is_error, never crashes.
+  virtual std::unique_ptr<ToolCall> Call(const ToolRequest& request, const ToolDecl* decl, Executor* executor,
+                                         std::function<void(ToolResult)> done) = 0;
+};
+
+// A ToolHost with no tools: every call ends with "no tool named X".
+class NoToolHost : public ToolHost {
+ public:
+  std::unique_ptr<ToolCall> Call(const ToolRequest& request, const ToolDecl* decl, Executor* executor,
+                                 std::function<void(ToolResult)> done) override;
+};
+
+}  // namespace scaffold::engine

@@ -1,0 +1,357 @@
+#include "recordings/sqlite_store.h"
+
+#include <fstream>
+
+#include "recordings/sha256.h"
+
+namespace scaffold::recordings {
+
+using engine::EventPtr;
+using engine::SessionInfo;
+
+namespace {
+
+const char* kSchemaV1 = R"sql(
+CREATE TABLE sessions (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  owner TEXT NOT NULL DEFAULT '',
+  workflow_name TEXT NOT NULL,
+  workflow_source TEXT NOT NULL,
+  workflow_sha256 TEXT NOT NULL,
+  input TEXT NOT NULL,
+  status TEXT NOT NULL,
+  parent_id TEXT,
+  fork_position INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  event_count INTEGER NOT NULL DEFAULT 0,
+  last_event_at INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX sessions_by_owner ON sessions(owner, created_at);
+CREATE TABLE events (
+  session INTEGER NOT NULL,
+  position INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  data TEXT NOT NULL,
+  PRIMARY KEY (session, position)
+) WITHOUT ROWID;
+CREATE TABLE snapshots (
+  session INTEGER NOT NULL,
+  position INTEGER NOT NULL,
+  PRIMARY KEY (session, position)
+) WITHOUT ROWID;
+)sql";
+
+const char* kSessionColumns =
+    "id, owner, workflow_name, workflow_source, workflow_sha256, input, status, parent_id, fork_position, "
+    "created_at, updated_at, event_count, last_event_at";
+
+// The first bytes of every SQLite 3 database file.
+constexpr char kSqliteHeader[] = "SQLite format 3";
+
+// Checks a file that already exists before SQLite touches it.
+Status CheckFileHeader(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::Ok();  // does not exist yet
+  char header[16] = {};
+  in.read(header, sizeof header);
+  if (in.gcount() == 0) return Status::Ok();  // empty file: SQLite treats it as a new database
+  if (in.gcount() < 16 || std::string_view(header, 15) != kSqliteHeader) {
+    return Status(ErrorCode::kDataLoss, path + " is not a scaffold database (it is not an SQLite file); "
+                                               "it was left untouched");
+  }
+  return Status::Ok();
+}
+
+SessionInfo ReadSession(Statement& s) {
+  SessionInfo info;
+  info.id = s.Text(0);
+  info.owner = s.Text(1);
+  info.workflow_name = s.Text(2);
+  info.workflow_source = s.Text(3);
+  info.workflow_sha256 = s.Text(4);
+  info.input = Json::parse(s.TextView(5), nullptr, false);
+  info.status = engine::ParseSessionStatus(s.TextView(6)).value_or(engine::SessionStatus::kRunning);
+  info.parent_id = s.IsNull(7) ? "" : s.Text(7);
+  info.fork_position = s.Int(8);
+  info.created_at = s.Int(9);
+  info.updated_at = s.Int(10);
+  info.event_count = s.Int(11);
+  info.last_event_at = s.Int(12);
+  return info;
+}
+
+Result<EventPtr> ParseStored(std::string_view data) {
+  auto event = engine::Event::Parse(data);
+  if (!event.ok()) return event.status().WithContext("a stored event is corrupt");
+  return std::make_shared<const engine::Event>(std::move(*event));
+}
+
+}  // namespace
+
+struct SqliteStore::Statements {
+  Statement insert_session, session_seq, session_state, insert_event, insert_snapshot, update_session,
+      read_events, latest_checkpoint, get_session, list_all, list_owner, begin, commit, rollback;
+};
+
+SqliteStore::SqliteStore(std::string path, std::unique_ptr<Connection> db)
+    : path_(std::move(path)), db_(std::move(db)) {}
+
+SqliteStore::~SqliteStore() {
+  stmts_.reset();
+  db_.reset();
+}
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) {
+  bool memory = path == ":memory:";
+  if (!memory) SCAFFOLD_RETURN_IF_ERROR(CheckFileHeader(path));
+  auto conn = Connection::Open(path, true);
+  if (!conn.ok()) return conn.status();
+  Connection& db = **conn;
+  sqlite3_busy_timeout(db.handle(), 10000);
+
+  // Identify the database with read-only queries before changing anything.
+  auto tables = db.QueryInt("SELECT count(*) FROM sqlite_master");
+  if (!tables.ok()) {
+    return Status(ErrorCode::kDataLoss, path + " is not a scaffold database: " + tables.status().message() +
+                                            "; it was left untouched");
+  }
+  auto app_id = db.QueryInt("PRAGMA application_id");
+  auto version = db.QueryInt("PRAGMA user_version");
+  if (!app_id.ok()) return app_id.status();
+  if (!version.ok()) return version.status();
+  bool fresh = *tables == 0 && *app_id == 0 && *version == 0;
+  if (!fresh && *app_id != kApplicationId) {
+    return Status(ErrorCode::kDataLoss, path + " is an SQLite database but not a scaffold one; it was left untouched");
+  }
+  if (*version > kSchemaVersion) {
+    return Status(ErrorCode::kFailedPrecondition,
+                  path + " was written by a newer scaffold (schema version " + std::to_string(*version) +
+                      "; this build reads up to " + std::to_string(kSchemaVersion) +
+                      "); it was left untouched. Upgrade scaffold to use it");
+  }
+  if (!memory) {
+    auto mode = db.Prepare("PRAGMA journal_mode=WAL");
+    if (!mode.ok()) return mode.status();
+    mode->Step();
+    if (!mode->error().ok()) return mode->error().WithContext("cannot switch " + path + " to WAL mode");
+  }
+  SCAFFOLD_RETURN_IF_ERROR(db.Exec("PRAGMA synchronous=NORMAL"));
+  if (fresh) {
+    Status created = db.Exec(std::string("BEGIN IMMEDIATE;") + kSchemaV1 + "PRAGMA application_id=" +
+                             std::to_string(kApplicationId) + "; PRAGMA user_version=" +
+                             std::to_string(kSchemaVersion) + "; COMMIT;");
+    if (!created.ok()) {
+      db.Exec("ROLLBACK");
+      // Another process may have created it at the same moment; accept its work.
+      auto again = db.QueryInt("PRAGMA user_version");
+      if (!again.ok() || *again != kSchemaVersion) return created.WithContext("cannot create the schema in " + path);
+    }
+  }
+  std::unique_ptr<SqliteStore> store(new SqliteStore(path, std::move(*conn)));
+  SCAFFOLD_RETURN_IF_ERROR(store->Prepare());
+  return store;
+}
+
+Status SqliteStore::Prepare() {
+  stmts_ = std::make_unique<Statements>();
+  auto prep = [&](Statement* out, const std::string& sql) -> Status {
+    auto s = db_->Prepare(sql);
+    if (!s.ok()) return s.status().WithContext("preparing \"" + sql + "\"");
+    *out = std::move(*s);
+    return Status::Ok();
+  };
+  Statements& s = *stmts_;
+  SCAFFOLD_RETURN_IF_ERROR(prep(&s.insert_session,
+                                "INSERT INTO sessions (id, owner, workflow_name, workflow_source, workflow_sha256, "
+                                "input, status, parent_id, fork_position, created_at, updated_at) "
+                                "VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
+  SCAFFOLD_RETURN_IF_ERROR(prep(&s.session_seq, "SELECT seq FROM sessions WHERE id = ?"));
+  SCAFFOLD_RETURN_IF_ERROR(prep(&s.session_state, "SELECT seq, event_count, status FROM sessions WHERE id = ?"));
+  SCAFFOLD_RETURN_IF_ERROR(prep(&s.insert_event, "INSERT INTO events (session, position, name, data) VALUES (?,?,?,?)"));
+  SCAFFOLD_RETURN_IF_ERROR(prep(&s.insert_snapshot, "INSERT INTO snapshots (session, position) VALUES (?,?)"));
+  SCAFFOLD_RETURN_IF_ERROR(prep(&s.update_session,
+                                "UPDATE sessions SET event_count = ?, status = ?, last_event_at = ?, updated_at = ? "
+                                "WHERE seq = ?"));
+  SCAFFOLD_RETURN_IF_ERROR(prep(&s.read_events,
+                                "SELECT data FROM events WHERE session = ? AND position > ? ORDER BY position LIMIT ?"));
+  SCAFFOLD_RETURN_IF_ERROR(prep(&s.latest_checkpoint,
+                                "SELECT e.data FROM snapshots s JOIN events e ON e.session = s.session AND "
+                                "e.position = s.position WHERE s.session = ? AND s.position <= ? "
+                                "ORDER BY s.position DESC LIMIT 1"));
+  SCAFFOLD_RETURN_IF_ERROR(prep(&s.get_session, std::string("SELECT ") + kSessionColumns + " FROM sessions WHERE id = ?"));
+  SCAFFOLD_RETURN_IF_ERROR(prep(&s.list_all, std::string("SELECT ") + kSessionColumns +
+                                                 " FROM sessions ORDER BY created_at DESC, seq DESC LIMIT ?"));
+  SCAFFOLD_RETURN_IF_ERROR(prep(&s.list_owner, std::string("SELECT ") + kSessionColumns +
+                                                   " FROM sessions WHERE owner = ? ORDER BY created_at DESC, seq DESC "
+                                                   "LIMIT ?"));
+  SCAFFOLD_RETURN_IF_ERROR(prep(&s.begin, "BEGIN IMMEDIATE"));
+  SCAFFOLD_RETURN_IF_ERROR(prep(&s.commit, "COMMIT"));
+  SCAFFOLD_RETURN_IF_ERROR(prep(&s.rollback, "ROLLBACK"));
+  return Status::Ok();
+}
+
+template <typename F>
+Status SqliteStore::Transaction(F body) {
+  SCAFFOLD_RETURN_IF_ERROR(stmts_->begin.Run());
+  Status s = body();
+  if (s.ok()) s = stmts_->commit.Run();
+  if (!s.ok()) stmts_->rollback.Run();
+  return s;
+}
+
+Result<int64_t> SqliteStore::SessionSeq(const std::string& id) {
+  Statement& q = stmts_->session_seq;
+  q.Bind(1, id);
+  bool found = q.Step();
+  int64_t seq = found ? q.Int(0) : 0;
+  Status error = q.error();
+  q.Reset();
+  if (!error.ok()) return error;
+  if (!found) return Status(ErrorCode::kNotFound, "no session " + id);
+  return seq;
+}
+
+Status SqliteStore::CreateSession(const SessionInfo& info) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement& s = stmts_->insert_session;
+  std::string sha = info.workflow_sha256.empty() ? Sha256Hex(info.workflow_source) : info.workflow_sha256;
+  s.Bind(1, info.id).Bind(2, info.owner).Bind(3, info.workflow_name).Bind(4, info.workflow_source).Bind(5, sha);
+  s.Bind(6, DumpJson(info.input)).Bind(7, engine::SessionStatusName(info.status));
+  if (info.parent_id.empty()) {
+    s.BindNull(8);
+  } else {
+    s.Bind(8, info.parent_id);
+  }
+  s.Bind(9, info.fork_position).Bind(10, info.created_at).Bind(11, info.updated_at);
+  Status st = s.Run();
+  if (st.code() == ErrorCode::kFailedPrecondition) {
+    return Status(ErrorCode::kAlreadyExists, "a session with id " + info.id + " already exists");
+  }
+  return st;
+}
+
+Status SqliteStore::Append(const std::string& session_id, std::span<const EventPtr> events) {
+  if (events.empty()) return Status::Ok();
+  std::lock_guard<std::mutex> lock(mu_);
+  return Transaction([&]() -> Status {
+    Statement& q = stmts_->session_state;
+    q.Bind(1, session_id);
+    bool found = q.Step();
+    int64_t seq = found ? q.Int(0) : 0;
+    int64_t count = found ? q.Int(1) : 0;
+    auto status = engine::ParseSessionStatus(found ? q.TextView(2) : "").value_or(engine::SessionStatus::kRunning);
+    Status err = q.error();
+    q.Reset();
+    SCAFFOLD_RETURN_IF_ERROR(err);
+    if (!found) return Status(ErrorCode::kNotFound, "no session " + session_id);
+    int64_t expected = count + 1;
+    for (const auto& e : events) {
+      if (e->position != expected) {
+        return Status(ErrorCode::kFailedPrecondition,
+                      "session " + session_id + " has another writer: expected event position " +
+                          std::to_string(expected) + ", got " + std::to_string(e->position) +
+                          " (is the session running in another process?)");
+      }
+      ++expected;
+      Statement& ins = stmts_->insert_event;
+      ins.Bind(1, seq).Bind(2, e->position).Bind(3, e->name).Bind(4, e->wire);
+      SCAFFOLD_RETURN_IF_ERROR(ins.Run());
+      if (e->name == engine::events::kStateCheckpoint) {
+        SCAFFOLD_RETURN_IF_ERROR(stmts_->insert_snapshot.Bind(1, seq).Bind(2, e->position).Run());
+      }
+      status = engine::StatusAfter(status, e->name);
+    }
+    const auto& last = *events.back();
+    Statement& up = stmts_->update_session;
+    up.Bind(1, last.position).Bind(2, engine::SessionStatusName(status)).Bind(3, last.timestamp);
+    up.Bind(4, last.timestamp).Bind(5, seq);
+    return up.Run();
+  });
+}
+
+Result<std::vector<EventPtr>> SqliteStore::ReadEvents(const std::string& session_id, int64_t after, int64_t limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto seq = SessionSeq(session_id);
+  if (!seq.ok()) return seq.status();
+  Statement& q = stmts_->read_events;
+  q.Bind(1, *seq).Bind(2, after).Bind(3, limit);
+  std::vector<EventPtr> out;
+  while (q.Step()) {
+    auto e = ParseStored(q.TextView(0));
+    if (!e.ok()) {
+      q.Reset();
+      return e.status();
+    }
+    out.push_back(std::move(*e));
+  }
+  Status err = q.error();
+  q.Reset();
+  if (!err.ok()) return err;
+  return out;
+}
+
+Result<std::optional<EventPtr>> SqliteStore::LatestCheckpoint(const std::string& session_id, int64_t position) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto seq = SessionSeq(session_id);
+  if (!seq.ok()) return seq.status();
+  Statement& q = stmts_->latest_checkpoint;
+  q.Bind(1, *seq).Bind(2, position);
+  std::optional<EventPtr> out;
+  if (q.Step()) {
+    auto e = ParseStored(q.TextView(0));
+    if (!e.ok()) {
+      q.Reset();
+      return e.status();
+    }
+    out = std::move(*e);
+  }
+  Status err = q.error();
+  q.Reset();
+  if (!err.ok()) return err;
+  return out;
+}
+
+Result<SessionInfo> SqliteStore::GetSession(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement& q = stmts_->get_session;
+  q.Bind(1, id);
+  bool found = q.Step();
+  SessionInfo info;
+  if (found) info = ReadSession(q);
+  Status err = q.error();
+  q.Reset();
+  if (!err.ok()) return err;
+  if (!found) return Status(ErrorCode::kNotFound, "no session " + id);
+  return info;
+}
+
+Result<std::vector<SessionInfo>> SqliteStore::ListSessions(const engine::SessionFilter& filter) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement& q = filter.owner ? stmts_->list_owner : stmts_->list_all;
+  if (filter.owner) {
+    q.Bind(1, *filter.owner).Bind(2, filter.limit);
+  } else {
+    q.Bind(1, filter.limit);
+  }
+  std::vector<SessionInfo> out;
+  while (q.Step()) out.push_back(ReadSession(q));
+  Status err = q.error();
+  q.Reset();
+  if (!err.ok()) return err;
+  return out;
+}
+
+Status SqliteStore::DeleteSession(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto seq = SessionSeq(id);
+  if (!seq.ok()) return seq.status();
+  return Transaction([&]() -> Status {
+    std::string n = std::to_string(*seq);
+    return db_->Exec("DELETE FROM events WHERE session = " + n + "; DELETE FROM snapshots WHERE session = " + n +
+                     "; DELETE FROM sessions WHERE seq = " + n + ";");
+  });
+}
+
+}  // namespace scaffold::recordings

@@ -1,0 +1,64 @@
+// SqliteStore: the EventStore on one SQLite database file (DESIGN §5).
+//
+// Layout (schema version 1, PRAGMA user_version; application_id 'SCAF'):
+//   sessions   one row per session: id, owner, workflow name/text/sha256, input, status,
+//              parent and fork position, timestamps, event count
+//   events     (session, position) -> name and the event's wire JSON, exactly as delivered
+//   snapshots  positions of state:checkpoint events, so the state at any position is the
+//              nearest snapshot's state plus the patches after it
+// WAL mode; writes use BEGIN IMMEDIATE with a busy timeout, so several scaffold processes can
+// share one file, one writer at a time. Every Append is one transaction (group commit).
+//
+// Open() refuses, without writing anything, a file that is not SQLite, an SQLite database that
+// is not scaffold's, and a scaffold database of a newer schema version.
+//
+// Thread-safe: one connection behind a mutex.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "engine/event_store.h"
+#include "recordings/sqlite.h"
+
+namespace scaffold::recordings {
+
+inline constexpr int kSchemaVersion = 1;
+inline constexpr int32_t kApplicationId = 0x53434146;  // "SCAF"
+
+class SqliteStore : public engine::EventStore {
+ public:
+  // Opens or creates the database at `path` (":memory:" for a private in-memory one). The
+  // parent directory must exist.
+  static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path);
+  ~SqliteStore() override;
+
+  Status CreateSession(const engine::SessionInfo& info) override;
+  Status Append(const std::string& session_id, std::span<const engine::EventPtr> events) override;
+  Result<std::vector<engine::EventPtr>> ReadEvents(const std::string& session_id, int64_t after,
+                                                   int64_t limit) override;
+  Result<std::optional<engine::EventPtr>> LatestCheckpoint(const std::string& session_id, int64_t position) override;
+  Result<engine::SessionInfo> GetSession(const std::string& id) override;
+  Result<std::vector<engine::SessionInfo>> ListSessions(const engine::SessionFilter& filter) override;
+  Status DeleteSession(const std::string& id) override;
+
+  const std::string& path() const { return path_; }
+
+ private:
+  struct Statements;
+  SqliteStore(std::string path, std::unique_ptr<Connection> db);
+  Status Prepare();
+  // Runs `body` inside BEGIN IMMEDIATE ... COMMIT, rolling back on failure.
+  template <typename F>
+  Status Transaction(F body);
+  Result<int64_t> SessionSeq(const std::string& id);
+
+  const std::string path_;
+  std::mutex mu_;
+  // Protected by mu_.
+  std::unique_ptr<Connection> db_;
+  std::unique_ptr<Statements> stmts_;
+};
+
+}  // namespace scaffold::recordings
