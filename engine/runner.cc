@@ -281,8 +281,10 @@ void Runner::RunAsk() {
     return CompletePhase(AskOutput(ask, answer));
   }
   int64_t requested_at = deps_.clock->NowMillis();
+  Json request;
   if (resume_ && resume_->input_requested && resume_->input_requested->value("id", "") == id) {
     requested_at = resume_->input_requested_at;  // asked before the interruption; wait again
+    request = *resume_->input_requested;
   } else {
     auto prompt = RenderTemplate(ask.prompt, Context(state_));
     if (!prompt.ok()) return Fail({"template_error", prompt.status().message(), AppendPointer(PhasePath("ask"), "prompt")});
@@ -291,9 +293,20 @@ void Runner::RunAsk() {
     if (ask.schema) payload["schema"] = ask.schema->source();
     if (ask.timeout_ms > 0) payload["timeoutMs"] = ask.timeout_ms;
     if (ask.default_value) payload["default"] = *ask.default_value;
+    request = payload;
     log_.Emit(events::kInputRequested, std::move(payload));
   }
   pending_ask_ = PendingAsk{id, requested_at};
+  if (input_listener_) {
+    // Posted, so listeners hear of the request after it is committed and delivered.
+    std::weak_ptr<Runner> weak = shared_from_this();
+    deps_.executor->Post([weak, id, request] {
+      auto self = weak.lock();
+      if (self && self->pending_ask_ && self->pending_ask_->id == id && self->input_listener_) {
+        self->input_listener_(request);
+      }
+    });
+  }
   if (ask.timeout_ms > 0) {
     int64_t remaining = std::max<int64_t>(0, requested_at + ask.timeout_ms - deps_.clock->NowMillis());
     std::weak_ptr<Runner> weak = shared_from_this();

@@ -30,6 +30,7 @@ class Runner : public std::enable_shared_from_this<Runner> {
   SessionLog& log() { return log_; }
   int64_t start_position() const { return start_position_; }
 
+  void SetInputListener(std::function<void(const Json&)> listener) { input_listener_ = std::move(listener); }
   void Start(std::function<void(const SessionEnd&)> done);
   void SubmitInput(InputAnswer answer, std::function<void(const Status&)> reply);
   void Pause(std::string reason);
@@ -83,6 +84,7 @@ class Runner : public std::enable_shared_from_this<Runner> {
   SessionLog log_;
   std::optional<ResumePoint> resume_;  // consumed by Begin(); its visit data by the first phase
   std::function<void(const SessionEnd&)> done_;
+  std::function<void(const Json&)> input_listener_;
   bool finished_ = false;
 
   Json state_;

@@ -12,12 +12,7 @@ Session::~Session() = default;
 Result<std::unique_ptr<Session>> Session::Create(const SessionDeps& deps, std::shared_ptr<const Workflow> workflow,
                                                  Json input, const RunOptions& options, std::string owner,
                                                  std::string id) {
-  if (workflow->input_schema) {
-    auto violations = workflow->input_schema->Validate(input);
-    if (!violations.empty()) {
-      return InvalidArgument("the input does not match the workflow's input schema: " + DescribeViolations(violations));
-    }
-  }
+  SCAFFOLD_RETURN_IF_ERROR(ValidateInput(*workflow, input));
   SessionInfo info;
   info.id = id.empty() ? NewUuid() : std::move(id);
   info.owner = std::move(owner);
@@ -52,10 +47,21 @@ Result<std::unique_ptr<Session>> Session::Open(const SessionDeps& deps, std::sha
   return s;
 }
 
+Status ValidateInput(const Workflow& workflow, const Json& input) {
+  if (!workflow.input_schema) return Status::Ok();
+  auto violations = workflow.input_schema->Validate(input);
+  if (violations.empty()) return Status::Ok();
+  return InvalidArgument("the input does not match the workflow's input schema: " + DescribeViolations(violations));
+}
+
 int64_t Session::start_position() const { return runner_->start_position(); }
 
 void Session::AddSink(EventSink* sink) { runner_->log().AddSink(sink); }
 void Session::RemoveSink(EventSink* sink) { runner_->log().RemoveSink(sink); }
+
+void Session::SetInputListener(std::function<void(const Json& request)> listener) {
+  runner_->SetInputListener(std::move(listener));
+}
 
 void Session::Start(std::function<void(const SessionEnd&)> done) { runner_->Start(std::move(done)); }
 

@@ -82,6 +82,11 @@ class Session {
   void AddSink(EventSink* sink);
   void RemoveSink(EventSink* sink);
 
+  // Called on the executor each time an ask starts waiting: after its input:requested is
+  // committed, and again when a resumed session is still waiting on a request made before.
+  // Receives the input:requested payload. Set before Start.
+  void SetInputListener(std::function<void(const Json& request)> listener);
+
   // Runs the session. `done` runs once, on the executor, when it completes, fails, is paused
   // or is cancelled; every event is committed by then.
   void Start(std::function<void(const SessionEnd&)> done);
@@ -103,6 +108,9 @@ class Session {
   Executor* executor_ = nullptr;
   std::shared_ptr<Runner> runner_;
 };
+
+// Checks `input` against the workflow's input schema; kInvalidArgument lists the violations.
+Status ValidateInput(const Workflow& workflow, const Json& input);
 
 struct ForkResult {
   std::string session_id;

@@ -154,7 +154,7 @@ class Loader {
       if (IsObject(*it, "/state")) wf->initial_state = ToJson(*it);
     }
     if (auto it = root.find("start"); it != root.end()) wf->start = Updates(*it, "/start");
-    wf->max_visits = static_cast<int>(Integer(root, "max_visits", "", 1, 1000000).value_or(kDefaultMaxVisits));
+    wf->max_visits = static_cast<int>(Integer(root, "max_visits", "", 1, 1000000000).value_or(kDefaultMaxVisits));
     if (auto it = root.find("providers"); it != root.end()) LoadProviders(*it, wf);
     if (auto it = root.find("tools"); it != root.end()) LoadTools(*it, wf);
 
@@ -400,7 +400,7 @@ class Loader {
       }
     }
     if (auto it = body.find("update"); it != body.end()) phase.update = Updates(*it, AppendPointer(path, "update"));
-    phase.max_visits = static_cast<int>(Integer(body, "max_visits", path, 1, 1000000).value_or(wf->max_visits));
+    phase.max_visits = static_cast<int>(Integer(body, "max_visits", path, 1, 1000000000).value_or(wf->max_visits));
     if (auto it = body.find("next"); it != body.end()) {
       if (phase.kind == PhaseKind::kTerminal) {
         Error(AppendPointer(path, "next"), "a terminal phase has no next phase");

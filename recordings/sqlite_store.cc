@@ -1,6 +1,8 @@
 #include "recordings/sqlite_store.h"
 
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 #include "recordings/sha256.h"
 
@@ -62,6 +64,23 @@ Status CheckFileHeader(const std::string& path) {
                                                "it was left untouched");
   }
   return Status::Ok();
+}
+
+// Switches the file to WAL mode. The switch needs a moment of exclusive access, and SQLite
+// reports a busy database at once instead of waiting, so another process opening the same new
+// file at the same moment is waited out here (for up to ~10 s).
+Status EnableWal(Connection& db, const std::string& path) {
+  Status last;
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    auto mode = db.Prepare("PRAGMA journal_mode=WAL");
+    if (!mode.ok()) return mode.status();
+    if (mode->Step() && mode->TextView(0) == "wal") return Status::Ok();
+    last = mode->error();
+    if (last.ok()) return Status(ErrorCode::kUnavailable, "cannot switch " + path + " to WAL mode");
+    if (last.code() != ErrorCode::kUnavailable) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(5 * (attempt + 1), 100)));
+  }
+  return last.WithContext("cannot switch " + path + " to WAL mode");
 }
 
 SessionInfo ReadSession(Statement& s) {
@@ -131,12 +150,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) 
                       "; this build reads up to " + std::to_string(kSchemaVersion) +
                       "); it was left untouched. Upgrade scaffold to use it");
   }
-  if (!memory) {
-    auto mode = db.Prepare("PRAGMA journal_mode=WAL");
-    if (!mode.ok()) return mode.status();
-    mode->Step();
-    if (!mode->error().ok()) return mode->error().WithContext("cannot switch " + path + " to WAL mode");
-  }
+  if (!memory) SCAFFOLD_RETURN_IF_ERROR(EnableWal(db, path));
   SCAFFOLD_RETURN_IF_ERROR(db.Exec("PRAGMA synchronous=NORMAL"));
   if (fresh) {
     Status created = db.Exec(std::string("BEGIN IMMEDIATE;") + kSchemaV1 + "PRAGMA application_id=" +

@@ -48,6 +48,25 @@ TEST_CASE("an ask emits input:requested and waits holding no work", "[ask]") {
   CHECK(received[0]->payload == Json::parse(R"({"id": "q", "value": "They purr."})"));
 }
 
+TEST_CASE("the input listener hears of each request after it is committed", "[ask]") {
+  EngineFixture f;
+  auto wf = f.Load(AskWorkflow(R"({"prompt": "Say", "type": "text"})"));
+  auto created = engine::Session::Create(f.Deps(), wf, nullptr, f.options);
+  REQUIRE(created.ok());
+  auto& session = *created;
+  std::vector<std::string> order;
+  scaffold::testing::CollectingSink sink;
+  session->AddSink(&sink);
+  session->SetInputListener([&](const Json& request) {
+    order.push_back("listener:" + request["id"].get<std::string>());
+    CHECK(f.store->GetSession(session->id())->status == engine::SessionStatus::kWaiting);
+  });
+  session->Start([](const engine::SessionEnd&) {});
+  f.exec.RunUntilIdle();
+  REQUIRE(order == std::vector<std::string>{"listener:q"});
+  CHECK(sink.events.back()->name == "input:requested");
+}
+
 TEST_CASE("approval asks accept yes/no, booleans and an explicit flag", "[ask]") {
   struct Case {
     InputAnswer answer;

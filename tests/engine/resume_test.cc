@@ -115,8 +115,18 @@ TEST_CASE("resuming a session waiting for input waits again without asking twice
   run->session->Cancel();  // the process goes away while waiting
   f.exec.RunUntilIdle();
 
-  auto resumed = f.Resume(wf, run->id());
+  auto resumed = std::make_unique<scaffold::testing::RunResult>();
+  auto opened = engine::Session::Open(f.Deps(), wf, run->id(), f.options);
+  REQUIRE(opened.ok());
+  resumed->session = std::move(*opened);
+  std::vector<Json> heard;
+  resumed->session->SetInputListener([&](const Json& request) { heard.push_back(request); });
+  resumed->session->Start([r = resumed.get()](const engine::SessionEnd& end) { r->end = end; });
+  f.exec.RunUntilIdle();
   CHECK(EngineFixture::Named(f.Stored(run->id()), "input:requested").size() == 1);
+  REQUIRE(heard.size() == 1);  // the listener hears of the request made before the restart
+  CHECK(heard[0]["id"] == "review");
+  CHECK(heard[0]["type"] == "approval");
   f.provider.Add("summarizer", Reply::Text("all good"));
   std::optional<scaffold::Status> reply;
   resumed->session->SubmitInput({"review", "yes", std::nullopt}, [&](const scaffold::Status& s) { reply = s; });

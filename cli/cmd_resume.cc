@@ -1,0 +1,98 @@
+// scaffold resume ID and scaffold fork ID --at N: continue a stored session, or a copy of its
+// first N events, in this terminal.
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "cli/interrupts.h"
+#include "cli/session_runtime.h"
+
+namespace scaffold::cli {
+namespace {
+
+struct ResumeOptions {
+  std::string id;
+  SessionFlags session;
+};
+
+struct ForkOptions {
+  std::string id;
+  int64_t at = 0;
+  bool no_run = false;
+  SessionFlags session;
+};
+
+// Opens session `id` and runs it on.
+int Continue(SessionRuntime* rt, const std::string& id, const SessionFlags& flags) {
+  auto info = rt->store->GetSession(id);
+  if (!info.ok()) {
+    PrintError(info.status().message());
+    return ExitCodeFor(info.status());
+  }
+  auto workflow = LoadStoredWorkflowOrReport(*info);
+  if (!workflow) return kExitFailed;
+  auto session = engine::Session::Open(rt->Deps(), workflow, id, rt->options);
+  if (!session.ok()) {
+    PrintError(session.status().message());
+    return session.status().code() == ErrorCode::kFailedPrecondition ? kExitUsage : ExitCodeFor(session.status());
+  }
+  return Drive(rt, session->get(), *workflow, flags);
+}
+
+int RunResume(const ResumeOptions& o) {
+  InitInterrupts();
+  auto rt = MakeRuntime(o.session);
+  if (!rt) return kExitUsage;
+  auto id = ResolveSessionId(rt->store.get(), o.id);
+  if (!id.ok()) {
+    PrintError(id.status().message());
+    return ExitCodeFor(id.status());
+  }
+  return Continue(rt.get(), *id, o.session);
+}
+
+int RunFork(const ForkOptions& o) {
+  InitInterrupts();
+  auto rt = MakeRuntime(o.session);
+  if (!rt) return kExitUsage;
+  auto id = ResolveSessionId(rt->store.get(), o.id);
+  if (!id.ok()) {
+    PrintError(id.status().message());
+    return ExitCodeFor(id.status());
+  }
+  auto fork = engine::ForkSession(rt->store.get(), &rt->clock, *id, o.at);
+  if (!fork.ok()) {
+    PrintError(fork.status().message());
+    return ExitCodeFor(fork.status());
+  }
+  std::fprintf(o.session.json ? stderr : stdout, "forked %s at position %lld: %s\n", id->c_str(),
+               static_cast<long long>(o.at), fork->session_id.c_str());
+  if (o.no_run) {
+    std::fprintf(o.session.json ? stderr : stdout, "  run it with: scaffold resume %s\n", fork->session_id.c_str());
+    return kExitOk;
+  }
+  return Continue(rt.get(), fork->session_id, o.session);
+}
+
+}  // namespace
+
+void SetupResume(CLI::App& app, int* exit_code) {
+  auto o = std::make_shared<ResumeOptions>();
+  CLI::App* cmd = app.add_subcommand("resume", "Continue a paused, interrupted or waiting session");
+  cmd->add_option("ID", o->id, "Session id (or a unique prefix)")->required();
+  AddSessionFlags(cmd, &o->session);
+  cmd->callback([o, exit_code] { *exit_code = RunResume(*o); });
+}
+
+void SetupFork(CLI::App& app, int* exit_code) {
+  auto o = std::make_shared<ForkOptions>();
+  CLI::App* cmd = app.add_subcommand("fork", "Copy a session's first N events into a new session and run it on");
+  cmd->add_option("ID", o->id, "Session id (or a unique prefix)")->required();
+  cmd->add_option("--at", o->at, "Keep events 1..N")->required()->check(CLI::PositiveNumber);
+  cmd->add_flag("--no-run", o->no_run, "Only create the fork; run it later with scaffold resume");
+  AddSessionFlags(cmd, &o->session);
+  cmd->callback([o, exit_code] { *exit_code = RunFork(*o); });
+}
+
+}  // namespace scaffold::cli

@@ -1,0 +1,78 @@
+// scaffold run FILE: validate a workflow, start a session and run it in this terminal.
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "cli/interrupts.h"
+#include "cli/session_runtime.h"
+
+namespace scaffold::cli {
+namespace {
+
+struct RunOptions {
+  std::string file;
+  std::string input;
+  std::string input_file;
+  bool has_input = false;
+  SessionFlags session;
+};
+
+int RunRun(const RunOptions& o) {
+  InitInterrupts();
+  auto workflow = LoadWorkflowFileOrReport(o.file);
+  if (!workflow) return kExitUsage;
+  Json input = nullptr;
+  if (o.has_input || !o.input_file.empty()) {
+    std::string text = o.input;
+    std::string origin = "--input";
+    if (!o.input_file.empty()) {
+      auto read = ReadFileCapped(o.input_file, kMaxInputBytes, "input file");
+      if (!read.ok()) {
+        PrintError(read.status().message());
+        return kExitUsage;
+      }
+      text = std::move(*read);
+      origin = "--input-file " + o.input_file;
+    }
+    auto parsed = ParseSessionInput(*workflow, text, origin);
+    if (!parsed.ok()) {
+      PrintError(parsed.status().message());
+      return kExitUsage;
+    }
+    input = std::move(*parsed);
+  }
+  // Checked before the database is touched: a run refused for its input leaves nothing behind.
+  if (Status valid = engine::ValidateInput(*workflow, input); !valid.ok()) {
+    std::string message = valid.message();
+    if (!o.has_input && o.input_file.empty()) message += " (pass it with --input or --input-file)";
+    PrintError(message);
+    return kExitUsage;
+  }
+  auto rt = MakeRuntime(o.session);
+  if (!rt) return kExitUsage;
+  auto session = engine::Session::Create(rt->Deps(), workflow, std::move(input), rt->options);
+  if (!session.ok()) {
+    PrintError(session.status().message());
+    return ExitCodeFor(session.status());
+  }
+  return Drive(rt.get(), session->get(), *workflow, o.session);
+}
+
+}  // namespace
+
+void SetupRun(CLI::App& app, int* exit_code) {
+  auto o = std::make_shared<RunOptions>();
+  CLI::App* cmd = app.add_subcommand("run", "Run a workflow in this terminal");
+  cmd->add_option("FILE", o->file, "Workflow file")->required();
+  CLI::Option* input =
+      cmd->add_option("--input", o->input, "Session input: text, or JSON when the workflow's input is not a string");
+  cmd->add_option("--input-file", o->input_file, "Read the session input from a file")->excludes(input);
+  AddSessionFlags(cmd, &o->session);
+  cmd->callback([o, input, exit_code] {
+    o->has_input = input->count() > 0;
+    *exit_code = RunRun(*o);
+  });
+}
+
+}  // namespace scaffold::cli

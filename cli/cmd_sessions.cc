@@ -1,0 +1,172 @@
+// scaffold sessions [list | show ID | rm ID]: what the database holds.
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "cli/terminal.h"
+#include "cli/time_format.h"
+
+namespace scaffold::cli {
+namespace {
+
+struct SessionsOptions {
+  std::string db;
+  std::string id;
+  bool json = false;
+  int64_t limit = 50;
+};
+
+Json SessionJson(const engine::SessionInfo& s) {
+  Json out = {{"sessionId", s.id},
+              {"workflow", s.workflow_name},
+              {"workflowSha256", s.workflow_sha256},
+              {"status", engine::SessionStatusName(s.status)},
+              {"eventCount", s.event_count},
+              {"createdAt", s.created_at},
+              {"updatedAt", s.updated_at},
+              {"lastEventAt", s.last_event_at},
+              {"input", s.input}};
+  if (!s.owner.empty()) out["owner"] = s.owner;
+  if (!s.parent_id.empty()) {
+    out["parentSessionId"] = s.parent_id;
+    out["forkPosition"] = s.fork_position;
+  }
+  return out;
+}
+
+int RunList(const SessionsOptions& o) {
+  auto store = OpenStoreOrReport(o.db);
+  if (!store) return kExitUsage;
+  engine::SessionFilter filter;
+  filter.limit = o.limit;
+  auto sessions = store->ListSessions(filter);
+  if (!sessions.ok()) {
+    PrintError(sessions.status().message());
+    return kExitFailed;
+  }
+  if (o.json) {
+    for (const auto& s : *sessions) std::printf("%s\n", DumpJson(SessionJson(s)).c_str());
+    return kExitOk;
+  }
+  if (sessions->empty()) {
+    std::printf("no sessions in %s\n", store->path().c_str());
+    return kExitOk;
+  }
+  TerminalStyle style = DetectTerminal(false);
+  std::printf("%s\n", Paint(style, Tint::kBold, "SESSION                               WORKFLOW              STATUS     EVENTS  UPDATED").c_str());
+  for (const auto& s : *sessions) {
+    std::printf("%-37s %-21s %-10s %6lld  %s\n", s.id.c_str(), Shorten(s.workflow_name, 21).c_str(),
+                engine::SessionStatusName(s.status), static_cast<long long>(s.event_count),
+                FormatDateTime(s.updated_at).c_str());
+  }
+  return kExitOk;
+}
+
+int RunShow(const SessionsOptions& o) {
+  auto store = OpenStoreOrReport(o.db);
+  if (!store) return kExitUsage;
+  auto id = ResolveSessionId(store.get(), o.id);
+  if (!id.ok()) {
+    PrintError(id.status().message());
+    return ExitCodeFor(id.status());
+  }
+  auto info = store->GetSession(*id);
+  if (!info.ok()) {
+    PrintError(info.status().message());
+    return kExitFailed;
+  }
+  auto events = store->ReadEvents(*id, 0, info->event_count + 1);
+  if (!events.ok()) {
+    PrintError(events.status().message());
+    return kExitFailed;
+  }
+  int64_t calls = 0, in = 0, out = 0;
+  Json result, error;
+  for (const auto& e : *events) {
+    if (e->name == engine::events::kAgentCompleted) {
+      ++calls;
+      in += e->payload["usage"].value("inputTokens", int64_t{0});
+      out += e->payload["usage"].value("outputTokens", int64_t{0});
+    } else if (e->name == engine::events::kWorkflowCompleted && e->payload.contains("result")) {
+      result = e->payload["result"];
+    } else if (e->name == engine::events::kWorkflowError) {
+      error = e->payload["error"];
+    }
+  }
+  if (o.json) {
+    Json j = SessionJson(*info);
+    j["usage"] = {{"agentCalls", calls}, {"inputTokens", in}, {"outputTokens", out}};
+    if (!result.is_null()) j["result"] = result;
+    if (!error.is_null()) j["error"] = error;
+    std::printf("%s\n", DumpJson(j).c_str());
+    return kExitOk;
+  }
+  auto row = [](const char* label, const std::string& value) { std::printf("%-9s %s\n", label, value.c_str()); };
+  row("session", info->id);
+  row("workflow", info->workflow_name + " (sha256 " + info->workflow_sha256.substr(0, 12) + ")");
+  row("status", engine::SessionStatusName(info->status));
+  if (!info->owner.empty()) row("owner", info->owner);
+  row("input", Shorten(info->input.is_string() ? info->input.get<std::string>() : DumpJson(info->input), 100));
+  row("created", FormatDateTime(info->created_at));
+  row("updated", FormatDateTime(info->updated_at));
+  row("events", std::to_string(info->event_count));
+  if (!info->parent_id.empty()) row("forked", "from " + info->parent_id + " at position " + std::to_string(info->fork_position));
+  row("agents", FormatCount(calls) + " call" + (calls == 1 ? "" : "s") + " · " + FormatCount(in) + " tokens in · " +
+                    FormatCount(out) + " out");
+  if (!result.is_null()) row("result", Shorten(result.is_string() ? result.get<std::string>() : DumpJson(result), 100));
+  if (!error.is_null()) {
+    row("error", error.value("code", "") + ": " + error.value("message", "") +
+                     (error.contains("path") ? " (at " + error["path"].get<std::string>() + ")" : ""));
+  }
+  return kExitOk;
+}
+
+int RunRemove(const SessionsOptions& o) {
+  auto store = OpenStoreOrReport(o.db);
+  if (!store) return kExitUsage;
+  auto info = store->GetSession(o.id);  // the full id: no prefixes for deletion
+  if (!info.ok()) {
+    PrintError(info.status().message() + " (rm needs the full session id)");
+    return ExitCodeFor(info.status());
+  }
+  Status s = store->DeleteSession(o.id);
+  if (!s.ok()) {
+    PrintError(s.message());
+    return kExitFailed;
+  }
+  std::printf("removed session %s (%lld events)\n", o.id.c_str(), static_cast<long long>(info->event_count));
+  return kExitOk;
+}
+
+}  // namespace
+
+void SetupSessions(CLI::App& app, int* exit_code) {
+  auto o = std::make_shared<SessionsOptions>();
+  CLI::App* cmd = app.add_subcommand("sessions", "List, show and remove stored sessions");
+  cmd->add_option("--db", o->db, "Database file (default: $SCAFFOLD_DB or .scaffold/scaffold.db)");
+  cmd->require_subcommand(0, 1);
+
+  CLI::App* list = cmd->add_subcommand("list", "List sessions, newest first (the default)");
+  list->add_flag("--json", o->json, "One JSON object per session per line");
+  list->add_option("--limit", o->limit, "At most this many")->check(CLI::PositiveNumber);
+  list->fallthrough();
+  list->callback([o, exit_code] { *exit_code = RunList(*o); });
+
+  CLI::App* show = cmd->add_subcommand("show", "Show one session: status, input, usage, result or error");
+  show->add_option("ID", o->id, "Session id (or a unique prefix)")->required();
+  show->add_flag("--json", o->json, "Print one JSON object");
+  show->fallthrough();
+  show->callback([o, exit_code] { *exit_code = RunShow(*o); });
+
+  CLI::App* rm = cmd->add_subcommand("rm", "Remove a session and all its events");
+  rm->add_option("ID", o->id, "The full session id")->required();
+  rm->fallthrough();
+  rm->callback([o, exit_code] { *exit_code = RunRemove(*o); });
+
+  cmd->callback([cmd, o, exit_code] {
+    if (cmd->get_subcommands().empty()) *exit_code = RunList(*o);
+  });
+}
+
+}  // namespace scaffold::cli

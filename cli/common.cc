@@ -1,0 +1,141 @@
+#include "cli/common.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace scaffold::cli {
+
+std::string ResolveDbPath(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  if (const char* env = std::getenv("SCAFFOLD_DB"); env && *env) return env;
+  return ".scaffold/scaffold.db";
+}
+
+std::unique_ptr<recordings::SqliteStore> OpenStoreOrReport(const std::string& db_flag) {
+  std::string path = ResolveDbPath(db_flag);
+  if (path != ":memory:") {
+    std::filesystem::path parent = std::filesystem::path(path).parent_path();
+    bool is_default = db_flag.empty() && !std::getenv("SCAFFOLD_DB");
+    std::error_code ec;
+    if (!parent.empty() && !std::filesystem::exists(parent, ec)) {
+      if (!is_default) {
+        PrintError("cannot open database " + path + ": directory " + parent.string() + " does not exist");
+        return nullptr;
+      }
+      std::filesystem::create_directories(parent, ec);
+      if (ec) {
+        PrintError("cannot create " + parent.string() + ": " + ec.message());
+        return nullptr;
+      }
+    }
+  }
+  auto store = recordings::SqliteStore::Open(path);
+  if (!store.ok()) {
+    PrintError(store.status().message());
+    return nullptr;
+  }
+  return std::move(*store);
+}
+
+Result<std::string> ReadFileCapped(const std::string& path, size_t cap, const std::string& what) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return InvalidArgument(what + " " + path + " is a directory");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return InvalidArgument("cannot read " + what + " " + path + ": " + std::strerror(errno));
+  auto size = std::filesystem::file_size(path, ec);
+  if (!ec && size > cap) {
+    return InvalidArgument(what + " " + path + " is " + std::to_string(size) + " bytes; the limit is " +
+                           std::to_string(cap) + " bytes");
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  if (text.size() > cap) {
+    return InvalidArgument(what + " " + path + " is over the limit of " + std::to_string(cap) + " bytes");
+  }
+  return text;
+}
+
+namespace {
+
+std::shared_ptr<const engine::Workflow> LoadOrReport(const std::string& text, const std::string& origin) {
+  auto loaded = engine::LoadWorkflow(text);
+  for (const auto& d : loaded.diagnostics) {
+    if (d.line > 0) {
+      std::fprintf(stderr, "%s:%d:%d: %s\n", origin.c_str(), d.line, d.column, d.message.c_str());
+    } else {
+      std::fprintf(stderr, "%s: %s\n", origin.c_str(), d.ToString().c_str());
+    }
+  }
+  if (!loaded.workflow) {
+    std::fprintf(stderr, "%s: %zu problem%s; nothing was run\n", origin.c_str(), loaded.diagnostics.size(),
+                 loaded.diagnostics.size() == 1 ? "" : "s");
+  }
+  return loaded.workflow;
+}
+
+}  // namespace
+
+std::shared_ptr<const engine::Workflow> LoadWorkflowFileOrReport(const std::string& path) {
+  auto text = ReadFileCapped(path, engine::kMaxWorkflowBytes, "workflow file");
+  if (!text.ok()) {
+    PrintError(text.status().message());
+    return nullptr;
+  }
+  return LoadOrReport(*text, path);
+}
+
+std::shared_ptr<const engine::Workflow> LoadStoredWorkflowOrReport(const engine::SessionInfo& info) {
+  return LoadOrReport(info.workflow_source, "workflow of session " + info.id);
+}
+
+Result<std::string> ResolveSessionId(engine::EventStore* store, const std::string& text) {
+  if (text.empty()) return InvalidArgument("a session id is required");
+  auto exact = store->GetSession(text);
+  if (exact.ok()) return text;
+  if (exact.status().code() != ErrorCode::kNotFound) return exact.status();
+  engine::SessionFilter all;
+  all.limit = 1000000;
+  auto sessions = store->ListSessions(all);
+  if (!sessions.ok()) return sessions.status();
+  std::vector<std::string> matches;
+  for (const auto& s : *sessions) {
+    if (s.id.compare(0, text.size(), text) == 0) matches.push_back(s.id);
+  }
+  if (matches.size() == 1) return matches[0];
+  if (matches.empty()) return Status(ErrorCode::kNotFound, "no session " + text);
+  return InvalidArgument("\"" + text + "\" matches " + std::to_string(matches.size()) + " sessions; give more of the id");
+}
+
+void PrintError(const std::string& message) { std::fprintf(stderr, "scaffold: error: %s\n", message.c_str()); }
+
+int ExitCodeFor(const Status& status) {
+  switch (status.code()) {
+    case ErrorCode::kOk: return kExitOk;
+    case ErrorCode::kInvalidArgument:
+    case ErrorCode::kNotFound: return kExitUsage;
+    default: return kExitFailed;
+  }
+}
+
+Result<Json> ParseSessionInput(const engine::Workflow& workflow, const std::string& text, const std::string& origin) {
+  if (!IsValidUtf8(text)) return InvalidArgument(origin + " is not valid UTF-8 text");
+  bool wants_string = true;
+  if (workflow.input_schema) {
+    const Json& s = workflow.input_schema->source();
+    wants_string = s.is_object() && s.contains("type") && s["type"] == "string";
+  } else {
+    return Json(text);
+  }
+  if (wants_string) return Json(text);
+  Json parsed = Json::parse(text, nullptr, false);
+  if (parsed.is_discarded()) {
+    return InvalidArgument(origin + " must be JSON: the workflow's input schema is not a plain string");
+  }
+  return parsed;
+}
+
+}  // namespace scaffold::cli

@@ -1,0 +1,56 @@
+// Renderer: turns a session's events into what a person reads in the terminal — phase headers,
+// streamed agent text, tool calls, a compact line per state change, asks, retries and errors.
+//
+// It works from events alone, so a local run and a remote session (attach) render the same.
+// Not thread-safe; feed it from one thread.
+#pragma once
+
+#include <cstdio>
+#include <string>
+
+#include "cli/terminal.h"
+#include "engine/event.h"
+
+namespace scaffold::cli {
+
+class Renderer {
+ public:
+  // `out` is borrowed. In quiet mode only asks and errors are printed.
+  Renderer(std::FILE* out, TerminalStyle style, bool quiet);
+
+  void Render(const engine::Event& event);
+
+  // Redraws the waiting spinner, if one is showing. Call every ~100 ms on a TTY.
+  void Tick();
+
+  // Totals over the events rendered so far.
+  int64_t agent_calls() const { return agent_calls_; }
+  int64_t input_tokens() const { return input_tokens_; }
+  int64_t output_tokens() const { return output_tokens_; }
+
+  // Ends a streamed line, if one is open, before something else is printed.
+  void EndLine();
+
+ private:
+  void Print(const std::string& text);
+  void Line(const std::string& text);
+  void ClearSpinner();
+  void StreamText(const std::string& key, const std::string& label, const std::string& delta, bool dim);
+  std::string AgentLabel(const Json& payload) const;
+
+  std::FILE* out_;
+  TerminalStyle style_;
+  bool quiet_;
+
+  bool at_line_start_ = true;
+  std::string stream_key_;       // agent (and index) whose text is on the current line
+  std::string spinner_label_;    // non-empty while waiting for an agent's first token
+  int spinner_frame_ = 0;
+  bool spinner_shown_ = false;
+
+  int64_t agent_calls_ = 0;
+  int64_t input_tokens_ = 0;
+  int64_t output_tokens_ = 0;
+};
+
+}  // namespace scaffold::cli

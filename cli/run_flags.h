@@ -1,0 +1,26 @@
+// Flags shared by the commands that run a session in the terminal (run, resume, fork).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace scaffold::cli {
+
+struct SessionFlags {
+  std::string db;
+  std::string provider;
+  std::string model;
+  std::vector<std::string> answers;
+  bool json = false;
+  bool quiet = false;
+  bool no_color = false;
+};
+
+// Adds --db, --provider, --model, --answer, --json, --quiet and --no-color.
+void AddSessionFlags(CLI::App* cmd, SessionFlags* flags);
+
+}  // namespace scaffold::cli

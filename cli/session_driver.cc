@@ -1,0 +1,243 @@
+#include "cli/session_driver.h"
+
+#include <unistd.h>
+
+#include <iostream>
+#include <set>
+#include <thread>
+
+#include "cli/common.h"
+#include "cli/interrupts.h"
+#include "cli/renderer.h"
+#include "engine/ask.h"
+
+namespace scaffold::cli {
+namespace {
+
+class Driver : public engine::EventSink {
+ public:
+  Driver(engine::Session* session, const engine::Workflow& workflow, engine::EventLoop* loop,
+         const DriveOptions& options)
+      : session_(session),
+        workflow_(workflow),
+        loop_(loop),
+        options_(options),
+        style_(DetectTerminal(options.no_color)),
+        renderer_(stdout, style_, options.quiet),
+        answers_(options.answers),
+        interactive_(isatty(STDIN_FILENO) == 1) {}
+
+  int Run() {
+    session_->AddSink(this);
+    session_->SetInputListener([this](const Json& request) { HandleAsk(request); });
+    OnInterrupt([this] { loop_->Post([this] { Interrupt(); }); });
+    started_ms_ = clock_.NowMillis();
+    session_->Start([this](const engine::SessionEnd& end) {
+      end_ = end;
+      loop_->Stop();
+    });
+    if (style_.tty && !options_.json && !options_.quiet) ScheduleTick();
+    loop_->Run();
+    tick_.reset();
+    OnInterrupt(nullptr);
+    session_->RemoveSink(this);
+    return Summarize();
+  }
+
+  void OnEvents(std::span<const engine::EventPtr> events) override {
+    for (const auto& e : events) {
+      last_position_ = e->position;
+      if (e->name == engine::events::kPhaseEntered) last_phase_entered_ = e->position;
+      if (options_.json) {
+        std::fwrite(e->wire.data(), 1, e->wire.size(), stdout);
+        std::fputc('\n', stdout);
+      } else {
+        renderer_.Render(*e);
+      }
+      if (e->name == engine::events::kInputRequested) shown_requests_.insert(e->payload.value("id", ""));
+    }
+    std::fflush(stdout);
+  }
+
+ private:
+  void ScheduleTick() {
+    tick_ = loop_->RunAfter(std::chrono::milliseconds(100), [this] {
+      renderer_.Tick();
+      ScheduleTick();
+    });
+  }
+
+  void Interrupt() {
+    if (end_) return;
+    interrupted_ = true;
+    session_->Pause("interrupted");
+  }
+
+  const engine::AskSpec* AskFor(const Json& request) const {
+    const engine::Phase* phase = workflow_.FindPhase(request.value("phase", ""));
+    return phase && phase->kind == engine::PhaseKind::kAsk ? &phase->ask : nullptr;
+  }
+
+  void HandleAsk(const Json& request) {
+    std::string id = request.value("id", "");
+    const engine::AskSpec* ask = AskFor(request);
+    if (!ask) return;
+    if (!shown_requests_.count(id) && !options_.json) {
+      // Asked before this process started (a resumed session): show the question again.
+      engine::Event shown;
+      shown.name = engine::events::kInputRequested;
+      shown.payload = request;
+      renderer_.Render(shown);
+      shown_requests_.insert(id);
+    }
+    auto given = answers_.find(id);
+    if (given != answers_.end()) {
+      std::string text = given->second;
+      answers_.erase(given);
+      Submit(id, *ask, text, /*from_flag=*/true);
+      return;
+    }
+    if (interactive_) return Prompt(id, *ask);
+    Wait(id);
+  }
+
+  // Leaves the session waiting for `id` and ends the run.
+  void Wait(const std::string& id) {
+    waiting_for_ = id;
+    session_->Cancel();
+  }
+
+  void Submit(const std::string& id, const engine::AskSpec& ask, const std::string& text, bool from_flag) {
+    auto value = engine::ParseTypedAnswer(ask, text);
+    auto on_reply = [this, id, &ask, from_flag, text](const Status& s) {
+      if (s.ok()) return;
+      if (from_flag) {
+        PrintError("--answer " + id + "=" + text + ": " + s.message());
+        bad_answer_ = true;
+        session_->Cancel();
+      } else {
+        std::fprintf(stderr, "%s\n", s.message().c_str());
+        Prompt(id, ask);
+      }
+    };
+    if (!value.ok()) return on_reply(value.status());
+    session_->SubmitInput({id, *value, std::nullopt}, on_reply);
+  }
+
+  void Prompt(const std::string& id, const engine::AskSpec& ask) {
+    renderer_.EndLine();
+    std::string hint;
+    switch (ask.type) {
+      case engine::AskType::kApproval: hint = "approve? [y/n] "; break;
+      case engine::AskType::kChoice: hint = "choose 1-" + std::to_string(ask.options.size()) + ": "; break;
+      case engine::AskType::kText: hint = "answer: "; break;
+      case engine::AskType::kJson: hint = "JSON: "; break;
+    }
+    std::fprintf(stderr, "%s", hint.c_str());
+    std::fflush(stderr);
+    // Reading blocks, so it happens on a thread of its own; the answer is posted back.
+    std::thread([this, id, &ask] {
+      std::string line;
+      bool ok = static_cast<bool>(std::getline(std::cin, line));
+      loop_->Post([this, id, &ask, line, ok] {
+        if (end_) return;
+        if (!ok) return Wait(id);
+        Submit(id, ask, line, false);
+      });
+    }).detach();
+  }
+
+  int Summarize() {
+    renderer_.EndLine();
+    const std::string& id = session_->id();
+    int64_t duration = clock_.NowMillis() - started_ms_;
+    std::FILE* out = options_.json ? stderr : stdout;
+    auto hint = [&](const std::string& label, const std::string& command) {
+      std::fprintf(out, "  %s %s\n", Paint(style_, Tint::kDim, label).c_str(), command.c_str());
+    };
+    if (bad_answer_) return kExitUsage;
+    if (!waiting_for_.empty()) {
+      std::fprintf(stderr, "session %s is waiting for input \"%s\" and there is no terminal to ask on\n", id.c_str(),
+                   waiting_for_.c_str());
+      std::fprintf(stderr, "  answer it with: scaffold resume %s --answer '%s=...'\n", id.c_str(), waiting_for_.c_str());
+      return kExitUsage;
+    }
+    if (!end_) return kExitFailed;
+    std::string tokens = FormatCount(renderer_.input_tokens() + renderer_.output_tokens()) + " tokens";
+    switch (end_->outcome) {
+      case engine::SessionOutcome::kCompleted:
+        if (!options_.json) {
+          std::fprintf(out, "%s in %s · %lld agent call%s · %s · session %s\n",
+                       Paint(style_, Tint::kGreen, "✓ completed").c_str(), FormatDuration(duration).c_str(),
+                       static_cast<long long>(renderer_.agent_calls()), renderer_.agent_calls() == 1 ? "" : "s",
+                       tokens.c_str(), id.c_str());
+          if (!end_->result.is_null()) {
+            std::fprintf(out, "  %s %s\n", Paint(style_, Tint::kDim, "result").c_str(),
+                         Shorten(end_->result.is_string() ? end_->result.get<std::string>() : DumpJson(end_->result),
+                                 style_.width - 10)
+                             .c_str());
+          }
+          hint("events:", "scaffold events " + id);
+        }
+        return kExitOk;
+      case engine::SessionOutcome::kFailed:
+        std::fprintf(out, "%s after %s · session %s\n", Paint(style_, Tint::kRed, "✗ failed").c_str(),
+                     FormatDuration(duration).c_str(), id.c_str());
+        if (end_->error.code() != ErrorCode::kAborted) PrintError(end_->error.message());
+        hint("events:", "scaffold events " + id);
+        if (last_phase_entered_ > 1) {
+          hint("retry the failed phase:", "scaffold fork " + id + " --at " + std::to_string(last_phase_entered_ - 1));
+        }
+        return kExitFailed;
+      case engine::SessionOutcome::kPaused:
+        std::fprintf(out, "%s at position %lld · session %s\n", Paint(style_, Tint::kYellow, "⏸ paused").c_str(),
+                     static_cast<long long>(last_position_), id.c_str());
+        hint("resume:", "scaffold resume " + id);
+        return interrupted_ ? kExitInterrupted : kExitOk;
+      case engine::SessionOutcome::kCancelled: return kExitFailed;
+    }
+    return kExitFailed;
+  }
+
+  engine::Session* session_;
+  const engine::Workflow& workflow_;
+  engine::EventLoop* loop_;
+  const DriveOptions& options_;
+  TerminalStyle style_;
+  Renderer renderer_;
+  std::map<std::string, std::string> answers_;
+  std::set<std::string> shown_requests_;  // input:requested ids rendered in this run
+  bool interactive_;
+  engine::SystemClock clock_;
+  int64_t started_ms_ = 0;
+
+  std::optional<engine::SessionEnd> end_;
+  std::unique_ptr<engine::TimerHandle> tick_;
+  std::string waiting_for_;
+  bool interrupted_ = false;
+  bool bad_answer_ = false;
+  int64_t last_position_ = 0;
+  int64_t last_phase_entered_ = 0;
+};
+
+}  // namespace
+
+Result<std::map<std::string, std::string>> ParseAnswers(const std::vector<std::string>& flags) {
+  std::map<std::string, std::string> out;
+  for (const auto& f : flags) {
+    size_t eq = f.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return InvalidArgument("--answer " + f + ": expected ID=VALUE, for example --answer review=yes");
+    }
+    out[f.substr(0, eq)] = f.substr(eq + 1);
+  }
+  return out;
+}
+
+int DriveSession(engine::Session* session, const engine::Workflow& workflow, engine::EventLoop* loop,
+                 const DriveOptions& options) {
+  Driver driver(session, workflow, loop, options);
+  return driver.Run();
+}
+
+}  // namespace scaffold::cli

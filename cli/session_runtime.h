@@ -1,0 +1,32 @@
+// What a terminal command needs to run sessions: the event loop, the store, the provider and
+// the tool host, built once per command from its flags.
+#pragma once
+
+#include <memory>
+
+#include "cli/run_flags.h"
+#include "engine/event_loop.h"
+#include "engine/session.h"
+#include "recordings/sqlite_store.h"
+
+namespace scaffold::cli {
+
+struct SessionRuntime {
+  engine::EventLoop loop;
+  engine::SystemClock clock;
+  std::unique_ptr<recordings::SqliteStore> store;
+  std::unique_ptr<engine::Provider> provider;
+  std::unique_ptr<engine::ToolHost> tools;
+  engine::RunOptions options;
+
+  engine::SessionDeps Deps() { return {store.get(), provider.get(), tools.get(), &loop, &clock}; }
+};
+
+// Opens the database and sets up providers and tools; prints the problem and returns null on
+// failure.
+std::unique_ptr<SessionRuntime> MakeRuntime(const SessionFlags& flags);
+
+// Runs an opened or created session in the terminal with the flags' answers and output mode.
+int Drive(SessionRuntime* rt, engine::Session* session, const engine::Workflow& workflow, const SessionFlags& flags);
+
+}  // namespace scaffold::cli
