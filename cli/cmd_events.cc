@@ -1,6 +1,5 @@
 // scaffold events ID [--follow] [--from N] [--json]: a session's event log.
 
-#include <CLI/CLI.hpp>
 #include <thread>
 
 #include "cli/commands.h"
@@ -9,18 +8,7 @@
 #include "cli/time_format.h"
 
 namespace scaffold::cli {
-namespace {
-
-struct EventsOptions {
-  std::string db;
-  std::string id;
-  int64_t from = 1;
-  bool follow = false;
-  bool json = false;
-  bool no_color = false;
-};
-
-void PrintEvent(const engine::Event& e, bool json, const TerminalStyle& style) {
+static void PrintEvent(const engine::Event& e, bool json, const TerminalStyle& style) {
   if (json) {
     std::fwrite(e.wire.data(), 1, e.wire.size(), stdout);
     std::fputc('\n', stdout);
@@ -69,20 +57,6 @@ int RunEvents(const EventsOptions& o) {
     }
   }
   return kExitOk;
-}
-
-}  // namespace
-
-void SetupEvents(CLI::App& app, int* exit_code) {
-  auto o = std::make_shared<EventsOptions>();
-  CLI::App* cmd = app.add_subcommand("events", "Print a session's events");
-  cmd->add_option("ID", o->id, "Session id (or a unique prefix)")->required();
-  cmd->add_option("--from", o->from, "Start at this position (default 1)")->check(CLI::PositiveNumber);
-  cmd->add_flag("--follow,-f", o->follow, "Keep printing new events until the session finishes");
-  cmd->add_flag("--json", o->json, "One event per line, as NDJSON");
-  cmd->add_flag("--no-color", o->no_color, "Never colour the output");
-  cmd->add_option("--db", o->db, "Database file (default: $SCAFFOLD_DB or .scaffold/scaffold.db)");
-  cmd->callback([o, exit_code] { *exit_code = RunEvents(*o); });
 }
 
 }  // namespace scaffold::cli

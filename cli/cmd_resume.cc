@@ -1,30 +1,14 @@
 // scaffold resume ID and scaffold fork ID --at N: continue a stored session, or a copy of its
 // first N events, in this terminal.
 
-#include <CLI/CLI.hpp>
-
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/interrupts.h"
 #include "cli/session_runtime.h"
 
 namespace scaffold::cli {
-namespace {
-
-struct ResumeOptions {
-  std::string id;
-  SessionFlags session;
-};
-
-struct ForkOptions {
-  std::string id;
-  int64_t at = 0;
-  bool no_run = false;
-  SessionFlags session;
-};
-
 // Opens session `id` and runs it on.
-int Continue(SessionRuntime* rt, const std::string& id, const SessionFlags& flags) {
+static int Continue(SessionRuntime* rt, const std::string& id, const SessionFlags& flags) {
   auto info = rt->store->GetSession(id);
   if (!info.ok()) {
     PrintError(info.status().message());
@@ -73,26 +57,6 @@ int RunFork(const ForkOptions& o) {
     return kExitOk;
   }
   return Continue(rt.get(), fork->session_id, o.session);
-}
-
-}  // namespace
-
-void SetupResume(CLI::App& app, int* exit_code) {
-  auto o = std::make_shared<ResumeOptions>();
-  CLI::App* cmd = app.add_subcommand("resume", "Continue a paused, interrupted or waiting session");
-  cmd->add_option("ID", o->id, "Session id (or a unique prefix)")->required();
-  AddSessionFlags(cmd, &o->session);
-  cmd->callback([o, exit_code] { *exit_code = RunResume(*o); });
-}
-
-void SetupFork(CLI::App& app, int* exit_code) {
-  auto o = std::make_shared<ForkOptions>();
-  CLI::App* cmd = app.add_subcommand("fork", "Copy a session's first N events into a new session and run it on");
-  cmd->add_option("ID", o->id, "Session id (or a unique prefix)")->required();
-  cmd->add_option("--at", o->at, "Keep events 1..N")->required()->check(CLI::PositiveNumber);
-  cmd->add_flag("--no-run", o->no_run, "Only create the fork; run it later with scaffold resume");
-  AddSessionFlags(cmd, &o->session);
-  cmd->callback([o, exit_code] { *exit_code = RunFork(*o); });
 }
 
 }  // namespace scaffold::cli

@@ -1,24 +1,12 @@
 // scaffold run FILE: validate a workflow, start a session and run it in this terminal.
 
-#include <CLI/CLI.hpp>
-
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/interrupts.h"
 #include "cli/session_runtime.h"
 
 namespace scaffold::cli {
-namespace {
-
-struct RunOptions {
-  std::string file;
-  std::string input;
-  std::string input_file;
-  bool has_input = false;
-  SessionFlags session;
-};
-
-int RunRun(const RunOptions& o) {
+int RunRun(const RunCommandOptions& o) {
   InitInterrupts();
   auto workflow = LoadWorkflowFileOrReport(o.file);
   if (!workflow) return kExitUsage;
@@ -57,22 +45,6 @@ int RunRun(const RunOptions& o) {
     return ExitCodeFor(session.status());
   }
   return Drive(rt.get(), session->get(), *workflow, o.session);
-}
-
-}  // namespace
-
-void SetupRun(CLI::App& app, int* exit_code) {
-  auto o = std::make_shared<RunOptions>();
-  CLI::App* cmd = app.add_subcommand("run", "Run a workflow in this terminal");
-  cmd->add_option("FILE", o->file, "Workflow file")->required();
-  CLI::Option* input =
-      cmd->add_option("--input", o->input, "Session input: text, or JSON when the workflow's input is not a string");
-  cmd->add_option("--input-file", o->input_file, "Read the session input from a file")->excludes(input);
-  AddSessionFlags(cmd, &o->session);
-  cmd->callback([o, input, exit_code] {
-    o->has_input = input->count() > 0;
-    *exit_code = RunRun(*o);
-  });
 }
 
 }  // namespace scaffold::cli

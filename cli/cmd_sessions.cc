@@ -1,23 +1,12 @@
 // scaffold sessions [list | show ID | rm ID]: what the database holds.
 
-#include <CLI/CLI.hpp>
-
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/terminal.h"
 #include "cli/time_format.h"
 
 namespace scaffold::cli {
-namespace {
-
-struct SessionsOptions {
-  std::string db;
-  std::string id;
-  bool json = false;
-  int64_t limit = 50;
-};
-
-Json SessionJson(const engine::SessionInfo& s) {
+static Json SessionJson(const engine::SessionInfo& s) {
   Json out = {{"sessionId", s.id},
               {"workflow", s.workflow_name},
               {"workflowSha256", s.workflow_sha256},
@@ -137,36 +126,6 @@ int RunRemove(const SessionsOptions& o) {
   }
   std::printf("removed session %s (%lld events)\n", o.id.c_str(), static_cast<long long>(info->event_count));
   return kExitOk;
-}
-
-}  // namespace
-
-void SetupSessions(CLI::App& app, int* exit_code) {
-  auto o = std::make_shared<SessionsOptions>();
-  CLI::App* cmd = app.add_subcommand("sessions", "List, show and remove stored sessions");
-  cmd->add_option("--db", o->db, "Database file (default: $SCAFFOLD_DB or .scaffold/scaffold.db)");
-  cmd->require_subcommand(0, 1);
-
-  CLI::App* list = cmd->add_subcommand("list", "List sessions, newest first (the default)");
-  list->add_flag("--json", o->json, "One JSON object per session per line");
-  list->add_option("--limit", o->limit, "At most this many")->check(CLI::PositiveNumber);
-  list->fallthrough();
-  list->callback([o, exit_code] { *exit_code = RunList(*o); });
-
-  CLI::App* show = cmd->add_subcommand("show", "Show one session: status, input, usage, result or error");
-  show->add_option("ID", o->id, "Session id (or a unique prefix)")->required();
-  show->add_flag("--json", o->json, "Print one JSON object");
-  show->fallthrough();
-  show->callback([o, exit_code] { *exit_code = RunShow(*o); });
-
-  CLI::App* rm = cmd->add_subcommand("rm", "Remove a session and all its events");
-  rm->add_option("ID", o->id, "The full session id")->required();
-  rm->fallthrough();
-  rm->callback([o, exit_code] { *exit_code = RunRemove(*o); });
-
-  cmd->callback([cmd, o, exit_code] {
-    if (cmd->get_subcommands().empty()) *exit_code = RunList(*o);
-  });
 }
 
 }  // namespace scaffold::cli

@@ -1,18 +1,9 @@
 // scaffold validate FILE: check a workflow file without running it.
 
-#include <CLI/CLI.hpp>
-
 #include "cli/commands.h"
 #include "cli/common.h"
 
 namespace scaffold::cli {
-namespace {
-
-struct ValidateOptions {
-  std::string file;
-  bool json = false;
-};
-
 int RunValidate(const ValidateOptions& o) {
   auto text = ReadFileCapped(o.file, engine::kMaxWorkflowBytes, "workflow file");
   if (!text.ok()) {
@@ -48,16 +39,6 @@ int RunValidate(const ValidateOptions& o) {
   std::printf("ok: %s — %zu phase%s, %zu agent%s, entry \"%s\"\n", wf.name.c_str(), wf.phases.size(),
               wf.phases.size() == 1 ? "" : "s", wf.agents.size(), wf.agents.size() == 1 ? "" : "s", wf.entry.c_str());
   return kExitOk;
-}
-
-}  // namespace
-
-void SetupValidate(CLI::App& app, int* exit_code) {
-  auto o = std::make_shared<ValidateOptions>();
-  CLI::App* cmd = app.add_subcommand("validate", "Check a workflow file and list every problem by JSON path");
-  cmd->add_option("FILE", o->file, "Workflow file")->required();
-  cmd->add_flag("--json", o->json, "Print the result as one JSON object");
-  cmd->callback([o, exit_code] { *exit_code = RunValidate(*o); });
 }
 
 }  // namespace scaffold::cli

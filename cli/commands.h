@@ -1,6 +1,13 @@
-// The subcommands. Each SetupX adds its subcommand to the app, binding flags to an options
-// struct; when the subcommand is chosen its callback runs it and stores the exit code.
+// The subcommands: each has an options struct filled from its flags and a RunX function that
+// does the work and returns the exit code (one file per subcommand, cmd_*.cc). The flags are
+// bound in commands.cc, the only place besides main.cc that sees CLI11.
 #pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cli/run_flags.h"
 
 namespace CLI {
 class App;
@@ -8,12 +15,64 @@ class App;
 
 namespace scaffold::cli {
 
-void SetupRun(CLI::App& app, int* exit_code);
-void SetupValidate(CLI::App& app, int* exit_code);
-void SetupResume(CLI::App& app, int* exit_code);
-void SetupFork(CLI::App& app, int* exit_code);
-void SetupSessions(CLI::App& app, int* exit_code);
-void SetupEvents(CLI::App& app, int* exit_code);
-void SetupState(CLI::App& app, int* exit_code);
+struct RunCommandOptions {
+  std::string file;
+  std::string input;
+  std::string input_file;
+  bool has_input = false;
+  SessionFlags session;
+};
+
+struct ValidateOptions {
+  std::string file;
+  bool json = false;
+};
+
+struct ResumeOptions {
+  std::string id;
+  SessionFlags session;
+};
+
+struct ForkOptions {
+  std::string id;
+  int64_t at = 0;
+  bool no_run = false;
+  SessionFlags session;
+};
+
+struct SessionsOptions {
+  std::string db;
+  std::string id;
+  bool json = false;
+  int64_t limit = 50;
+};
+
+struct EventsOptions {
+  std::string db;
+  std::string id;
+  int64_t from = 1;
+  bool follow = false;
+  bool json = false;
+  bool no_color = false;
+};
+
+struct StateOptions {
+  std::string db;
+  std::string id;
+  int64_t at = 0;
+};
+
+int RunRun(const RunCommandOptions& o);
+int RunValidate(const ValidateOptions& o);
+int RunResume(const ResumeOptions& o);
+int RunFork(const ForkOptions& o);
+int RunList(const SessionsOptions& o);
+int RunShow(const SessionsOptions& o);
+int RunRemove(const SessionsOptions& o);
+int RunEvents(const EventsOptions& o);
+int RunState(const StateOptions& o);
+
+// Adds every subcommand to `app`; the chosen one stores its exit code in *exit_code.
+void SetupCommands(CLI::App& app, int* exit_code);
 
 }  // namespace scaffold::cli

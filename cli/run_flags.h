@@ -4,10 +4,6 @@
 #include <string>
 #include <vector>
 
-namespace CLI {
-class App;
-}
-
 namespace scaffold::cli {
 
 struct SessionFlags {
@@ -19,8 +15,5 @@ struct SessionFlags {
   bool quiet = false;
   bool no_color = false;
 };
-
-// Adds --db, --provider, --model, --answer, --json, --quiet and --no-color.
-void AddSessionFlags(CLI::App* cmd, SessionFlags* flags);
 
 }  // namespace scaffold::cli

@@ -1,7 +1,5 @@
 #include "cli/session_runtime.h"
 
-#include <CLI/CLI.hpp>
-
 #include "cli/common.h"
 #include "cli/session_driver.h"
 
@@ -35,16 +33,6 @@ class NoProvider : public engine::Provider {
 };
 
 }  // namespace
-
-void AddSessionFlags(CLI::App* cmd, SessionFlags* flags) {
-  cmd->add_option("--db", flags->db, "Database file (default: $SCAFFOLD_DB or .scaffold/scaffold.db)");
-  cmd->add_option("--provider", flags->provider, "Use this provider for every agent");
-  cmd->add_option("--model", flags->model, "Use this model for every agent");
-  cmd->add_option("--answer", flags->answers, "Answer an ask without prompting: ID=VALUE (repeatable)");
-  cmd->add_flag("--json", flags->json, "Print events as NDJSON, one per line, and nothing else on stdout");
-  cmd->add_flag("--quiet,-q", flags->quiet, "Print only asks, errors and the summary");
-  cmd->add_flag("--no-color", flags->no_color, "Never colour the output");
-}
 
 std::unique_ptr<SessionRuntime> MakeRuntime(const SessionFlags& flags) {
   auto rt = std::make_unique<SessionRuntime>();
