@@ -14,10 +14,13 @@ static void PrintEvent(const engine::Event& e, bool json, const TerminalStyle& s
     std::fputc('\n', stdout);
     return;
   }
-  std::string payload = Shorten(DumpJson(e.payload), static_cast<size_t>(std::max(20, style.width - 48)));
+  std::string payload =
+      Shorten(DumpJson(e.payload), static_cast<size_t>(std::max(20, style.width - 48)));
   std::printf("%6lld  %s  %s %s\n", static_cast<long long>(e.position),
               Paint(style, Tint::kDim, FormatTimeOfDay(e.timestamp)).c_str(),
-              Paint(style, Tint::kCyan, e.name + std::string(e.name.size() < 18 ? 18 - e.name.size() : 0, ' ')).c_str(),
+              Paint(style, Tint::kCyan,
+                    e.name + std::string(e.name.size() < 18 ? 18 - e.name.size() : 0, ' '))
+                  .c_str(),
               payload.c_str());
 }
 

@@ -19,7 +19,9 @@ static int Continue(SessionRuntime* rt, const std::string& id, const SessionFlag
   auto session = engine::Session::Open(rt->Deps(), workflow, id, rt->options);
   if (!session.ok()) {
     PrintError(session.status().message());
-    return session.status().code() == ErrorCode::kFailedPrecondition ? kExitUsage : ExitCodeFor(session.status());
+    return session.status().code() == ErrorCode::kFailedPrecondition
+               ? kExitUsage
+               : ExitCodeFor(session.status());
   }
   return Drive(rt, session->get(), *workflow, flags);
 }
@@ -53,7 +55,8 @@ int RunFork(const ForkOptions& o) {
   std::fprintf(o.session.json ? stderr : stdout, "forked %s at position %lld: %s\n", id->c_str(),
                static_cast<long long>(o.at), fork->session_id.c_str());
   if (o.no_run) {
-    std::fprintf(o.session.json ? stderr : stdout, "  run it with: scaffold resume %s\n", fork->session_id.c_str());
+    std::fprintf(o.session.json ? stderr : stdout, "  run it with: scaffold resume %s\n",
+                 fork->session_id.c_str());
     return kExitOk;
   }
   return Continue(rt.get(), fork->session_id, o.session);

@@ -43,7 +43,12 @@ int RunList(const SessionsOptions& o) {
     return kExitOk;
   }
   TerminalStyle style = DetectTerminal(false);
-  std::printf("%s\n", Paint(style, Tint::kBold, "SESSION                               WORKFLOW              STATUS     EVENTS  UPDATED").c_str());
+  std::printf(
+      "%s\n",
+      Paint(
+          style, Tint::kBold,
+          "SESSION                               WORKFLOW              STATUS     EVENTS  UPDATED")
+          .c_str());
   for (const auto& s : *sessions) {
     std::printf("%-37s %-21s %-10s %6lld  %s\n", s.id.c_str(), Shorten(s.workflow_name, 21).c_str(),
                 engine::SessionStatusName(s.status), static_cast<long long>(s.event_count),
@@ -91,22 +96,30 @@ int RunShow(const SessionsOptions& o) {
     std::printf("%s\n", DumpJson(j).c_str());
     return kExitOk;
   }
-  auto row = [](const char* label, const std::string& value) { std::printf("%-9s %s\n", label, value.c_str()); };
+  auto row = [](const char* label, const std::string& value) {
+    std::printf("%-9s %s\n", label, value.c_str());
+  };
   row("session", info->id);
   row("workflow", info->workflow_name + " (sha256 " + info->workflow_sha256.substr(0, 12) + ")");
   row("status", engine::SessionStatusName(info->status));
   if (!info->owner.empty()) row("owner", info->owner);
-  row("input", Shorten(info->input.is_string() ? info->input.get<std::string>() : DumpJson(info->input), 100));
+  row("input",
+      Shorten(info->input.is_string() ? info->input.get<std::string>() : DumpJson(info->input),
+              100));
   row("created", FormatDateTime(info->created_at));
   row("updated", FormatDateTime(info->updated_at));
   row("events", std::to_string(info->event_count));
-  if (!info->parent_id.empty()) row("forked", "from " + info->parent_id + " at position " + std::to_string(info->fork_position));
-  row("agents", FormatCount(calls) + " call" + (calls == 1 ? "" : "s") + " · " + FormatCount(in) + " tokens in · " +
-                    FormatCount(out) + " out");
-  if (!result.is_null()) row("result", Shorten(result.is_string() ? result.get<std::string>() : DumpJson(result), 100));
+  if (!info->parent_id.empty())
+    row("forked",
+        "from " + info->parent_id + " at position " + std::to_string(info->fork_position));
+  row("agents", FormatCount(calls) + " call" + (calls == 1 ? "" : "s") + " · " + FormatCount(in) +
+                    " tokens in · " + FormatCount(out) + " out");
+  if (!result.is_null())
+    row("result", Shorten(result.is_string() ? result.get<std::string>() : DumpJson(result), 100));
   if (!error.is_null()) {
-    row("error", error.value("code", "") + ": " + error.value("message", "") +
-                     (error.contains("path") ? " (at " + error["path"].get<std::string>() + ")" : ""));
+    row("error",
+        error.value("code", "") + ": " + error.value("message", "") +
+            (error.contains("path") ? " (at " + error["path"].get<std::string>() + ")" : ""));
   }
   return kExitOk;
 }
@@ -124,7 +137,8 @@ int RunRemove(const SessionsOptions& o) {
     PrintError(s.message());
     return kExitFailed;
   }
-  std::printf("removed session %s (%lld events)\n", o.id.c_str(), static_cast<long long>(info->event_count));
+  std::printf("removed session %s (%lld events)\n", o.id.c_str(),
+              static_cast<long long>(info->event_count));
   return kExitOk;
 }
 

@@ -13,7 +13,8 @@ int RunState(const StateOptions& o) {
     PrintError(id.status().message());
     return ExitCodeFor(id.status());
   }
-  auto state = engine::StateAt(store.get(), *id, o.at > 0 ? std::optional<int64_t>(o.at) : std::nullopt);
+  auto state =
+      engine::StateAt(store.get(), *id, o.at > 0 ? std::optional<int64_t>(o.at) : std::nullopt);
   if (!state.ok()) {
     PrintError(state.status().message());
     return ExitCodeFor(state.status());

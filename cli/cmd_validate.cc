@@ -21,7 +21,10 @@ int RunValidate(const ValidateOptions& o) {
       }
       problems.push_back(std::move(p));
     }
-    std::printf("%s\n", DumpJson({{"file", o.file}, {"valid", loaded.workflow != nullptr}, {"problems", problems}}).c_str());
+    std::printf(
+        "%s\n",
+        DumpJson({{"file", o.file}, {"valid", loaded.workflow != nullptr}, {"problems", problems}})
+            .c_str());
     return loaded.workflow ? kExitOk : kExitUsage;
   }
   if (!loaded.workflow) {
@@ -32,12 +35,14 @@ int RunValidate(const ValidateOptions& o) {
         std::fprintf(stderr, "%s: %s\n", o.file.c_str(), d.ToString().c_str());
       }
     }
-    std::fprintf(stderr, "%zu problem%s\n", loaded.diagnostics.size(), loaded.diagnostics.size() == 1 ? "" : "s");
+    std::fprintf(stderr, "%zu problem%s\n", loaded.diagnostics.size(),
+                 loaded.diagnostics.size() == 1 ? "" : "s");
     return kExitUsage;
   }
   const engine::Workflow& wf = *loaded.workflow;
-  std::printf("ok: %s — %zu phase%s, %zu agent%s, entry \"%s\"\n", wf.name.c_str(), wf.phases.size(),
-              wf.phases.size() == 1 ? "" : "s", wf.agents.size(), wf.agents.size() == 1 ? "" : "s", wf.entry.c_str());
+  std::printf("ok: %s — %zu phase%s, %zu agent%s, entry \"%s\"\n", wf.name.c_str(),
+              wf.phases.size(), wf.phases.size() == 1 ? "" : "s", wf.agents.size(),
+              wf.agents.size() == 1 ? "" : "s", wf.entry.c_str());
   return kExitOk;
 }
 

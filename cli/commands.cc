@@ -1,20 +1,23 @@
 // Flag bindings for every subcommand (CLI11 is costly to compile, so it lives here and in
 // main.cc only).
 
-#include <CLI/CLI.hpp>
-
 #include "cli/commands.h"
+
+#include <CLI/CLI.hpp>
 
 namespace scaffold::cli {
 namespace {
 
 // Adds --db, --provider, --model, --answer, --json, --quiet and --no-color.
 void AddSessionFlags(CLI::App* cmd, SessionFlags* flags) {
-  cmd->add_option("--db", flags->db, "Database file (default: $SCAFFOLD_DB or .scaffold/scaffold.db)");
+  cmd->add_option("--db", flags->db,
+                  "Database file (default: $SCAFFOLD_DB or .scaffold/scaffold.db)");
   cmd->add_option("--provider", flags->provider, "Use this provider for every agent");
   cmd->add_option("--model", flags->model, "Use this model for every agent");
-  cmd->add_option("--answer", flags->answers, "Answer an ask without prompting: ID=VALUE (repeatable)");
-  cmd->add_flag("--json", flags->json, "Print events as NDJSON, one per line, and nothing else on stdout");
+  cmd->add_option("--answer", flags->answers,
+                  "Answer an ask without prompting: ID=VALUE (repeatable)");
+  cmd->add_flag("--json", flags->json,
+                "Print events as NDJSON, one per line, and nothing else on stdout");
   cmd->add_flag("--quiet,-q", flags->quiet, "Print only asks, errors and the summary");
   cmd->add_flag("--no-color", flags->no_color, "Never colour the output");
 }
@@ -24,8 +27,10 @@ void SetupRun(CLI::App& app, int* exit_code) {
   CLI::App* cmd = app.add_subcommand("run", "Run a workflow in this terminal");
   cmd->add_option("FILE", o->file, "Workflow file")->required();
   CLI::Option* input =
-      cmd->add_option("--input", o->input, "Session input: text, or JSON when the workflow's input is not a string");
-  cmd->add_option("--input-file", o->input_file, "Read the session input from a file")->excludes(input);
+      cmd->add_option("--input", o->input,
+                      "Session input: text, or JSON when the workflow's input is not a string");
+  cmd->add_option("--input-file", o->input_file, "Read the session input from a file")
+      ->excludes(input);
   AddSessionFlags(cmd, &o->session);
   cmd->callback([o, input, exit_code] {
     o->has_input = input->count() > 0;
@@ -35,7 +40,8 @@ void SetupRun(CLI::App& app, int* exit_code) {
 
 void SetupValidate(CLI::App& app, int* exit_code) {
   auto o = std::make_shared<ValidateOptions>();
-  CLI::App* cmd = app.add_subcommand("validate", "Check a workflow file and list every problem by JSON path");
+  CLI::App* cmd =
+      app.add_subcommand("validate", "Check a workflow file and list every problem by JSON path");
   cmd->add_option("FILE", o->file, "Workflow file")->required();
   cmd->add_flag("--json", o->json, "Print the result as one JSON object");
   cmd->callback([o, exit_code] { *exit_code = RunValidate(*o); });
@@ -51,7 +57,8 @@ void SetupResume(CLI::App& app, int* exit_code) {
 
 void SetupFork(CLI::App& app, int* exit_code) {
   auto o = std::make_shared<ForkOptions>();
-  CLI::App* cmd = app.add_subcommand("fork", "Copy a session's first N events into a new session and run it on");
+  CLI::App* cmd = app.add_subcommand(
+      "fork", "Copy a session's first N events into a new session and run it on");
   cmd->add_option("ID", o->id, "Session id (or a unique prefix)")->required();
   cmd->add_option("--at", o->at, "Keep events 1..N")->required()->check(CLI::PositiveNumber);
   cmd->add_flag("--no-run", o->no_run, "Only create the fork; run it later with scaffold resume");
@@ -71,7 +78,8 @@ void SetupSessions(CLI::App& app, int* exit_code) {
   list->fallthrough();
   list->callback([o, exit_code] { *exit_code = RunList(*o); });
 
-  CLI::App* show = cmd->add_subcommand("show", "Show one session: status, input, usage, result or error");
+  CLI::App* show =
+      cmd->add_subcommand("show", "Show one session: status, input, usage, result or error");
   show->add_option("ID", o->id, "Session id (or a unique prefix)")->required();
   show->add_flag("--json", o->json, "Print one JSON object");
   show->fallthrough();
@@ -91,7 +99,8 @@ void SetupEvents(CLI::App& app, int* exit_code) {
   auto o = std::make_shared<EventsOptions>();
   CLI::App* cmd = app.add_subcommand("events", "Print a session's events");
   cmd->add_option("ID", o->id, "Session id (or a unique prefix)")->required();
-  cmd->add_option("--from", o->from, "Start at this position (default 1)")->check(CLI::PositiveNumber);
+  cmd->add_option("--from", o->from, "Start at this position (default 1)")
+      ->check(CLI::PositiveNumber);
   cmd->add_flag("--follow,-f", o->follow, "Keep printing new events until the session finishes");
   cmd->add_flag("--json", o->json, "One event per line, as NDJSON");
   cmd->add_flag("--no-color", o->no_color, "Never colour the output");
@@ -101,7 +110,8 @@ void SetupEvents(CLI::App& app, int* exit_code) {
 
 void SetupState(CLI::App& app, int* exit_code) {
   auto o = std::make_shared<StateOptions>();
-  CLI::App* cmd = app.add_subcommand("state", "Print a session's state (as JSON) now or at a position");
+  CLI::App* cmd =
+      app.add_subcommand("state", "Print a session's state (as JSON) now or at a position");
   cmd->add_option("ID", o->id, "Session id (or a unique prefix)")->required();
   cmd->add_option("--at", o->at, "The state after event N")->check(CLI::PositiveNumber);
   cmd->add_option("--db", o->db, "Database file (default: $SCAFFOLD_DB or .scaffold/scaffold.db)");

@@ -22,7 +22,8 @@ std::unique_ptr<recordings::SqliteStore> OpenStoreOrReport(const std::string& db
     std::error_code ec;
     if (!parent.empty() && !std::filesystem::exists(parent, ec)) {
       if (!is_default) {
-        PrintError("cannot open database " + path + ": directory " + parent.string() + " does not exist");
+        PrintError("cannot open database " + path + ": directory " + parent.string() +
+                   " does not exist");
         return nullptr;
       }
       std::filesystem::create_directories(parent, ec);
@@ -42,26 +43,29 @@ std::unique_ptr<recordings::SqliteStore> OpenStoreOrReport(const std::string& db
 
 Result<std::string> ReadFileCapped(const std::string& path, size_t cap, const std::string& what) {
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) return InvalidArgument(what + " " + path + " is a directory");
+  if (std::filesystem::is_directory(path, ec))
+    return InvalidArgument(what + " " + path + " is a directory");
   std::ifstream in(path, std::ios::binary);
   if (!in) return InvalidArgument("cannot read " + what + " " + path + ": " + std::strerror(errno));
   auto size = std::filesystem::file_size(path, ec);
   if (!ec && size > cap) {
-    return InvalidArgument(what + " " + path + " is " + std::to_string(size) + " bytes; the limit is " +
-                           std::to_string(cap) + " bytes");
+    return InvalidArgument(what + " " + path + " is " + std::to_string(size) +
+                           " bytes; the limit is " + std::to_string(cap) + " bytes");
   }
   std::ostringstream ss;
   ss << in.rdbuf();
   std::string text = ss.str();
   if (text.size() > cap) {
-    return InvalidArgument(what + " " + path + " is over the limit of " + std::to_string(cap) + " bytes");
+    return InvalidArgument(what + " " + path + " is over the limit of " + std::to_string(cap) +
+                           " bytes");
   }
   return text;
 }
 
 namespace {
 
-std::shared_ptr<const engine::Workflow> LoadOrReport(const std::string& text, const std::string& origin) {
+std::shared_ptr<const engine::Workflow> LoadOrReport(const std::string& text,
+                                                     const std::string& origin) {
   auto loaded = engine::LoadWorkflow(text);
   for (const auto& d : loaded.diagnostics) {
     if (d.line > 0) {
@@ -71,8 +75,8 @@ std::shared_ptr<const engine::Workflow> LoadOrReport(const std::string& text, co
     }
   }
   if (!loaded.workflow) {
-    std::fprintf(stderr, "%s: %zu problem%s; nothing was run\n", origin.c_str(), loaded.diagnostics.size(),
-                 loaded.diagnostics.size() == 1 ? "" : "s");
+    std::fprintf(stderr, "%s: %zu problem%s; nothing was run\n", origin.c_str(),
+                 loaded.diagnostics.size(), loaded.diagnostics.size() == 1 ? "" : "s");
   }
   return loaded.workflow;
 }
@@ -88,7 +92,8 @@ std::shared_ptr<const engine::Workflow> LoadWorkflowFileOrReport(const std::stri
   return LoadOrReport(*text, path);
 }
 
-std::shared_ptr<const engine::Workflow> LoadStoredWorkflowOrReport(const engine::SessionInfo& info) {
+std::shared_ptr<const engine::Workflow> LoadStoredWorkflowOrReport(
+    const engine::SessionInfo& info) {
   return LoadOrReport(info.workflow_source, "workflow of session " + info.id);
 }
 
@@ -107,21 +112,28 @@ Result<std::string> ResolveSessionId(engine::EventStore* store, const std::strin
   }
   if (matches.size() == 1) return matches[0];
   if (matches.empty()) return Status(ErrorCode::kNotFound, "no session " + text);
-  return InvalidArgument("\"" + text + "\" matches " + std::to_string(matches.size()) + " sessions; give more of the id");
+  return InvalidArgument("\"" + text + "\" matches " + std::to_string(matches.size()) +
+                         " sessions; give more of the id");
 }
 
-void PrintError(const std::string& message) { std::fprintf(stderr, "scaffold: error: %s\n", message.c_str()); }
+void PrintError(const std::string& message) {
+  std::fprintf(stderr, "scaffold: error: %s\n", message.c_str());
+}
 
 int ExitCodeFor(const Status& status) {
   switch (status.code()) {
-    case ErrorCode::kOk: return kExitOk;
+    case ErrorCode::kOk:
+      return kExitOk;
     case ErrorCode::kInvalidArgument:
-    case ErrorCode::kNotFound: return kExitUsage;
-    default: return kExitFailed;
+    case ErrorCode::kNotFound:
+      return kExitUsage;
+    default:
+      return kExitFailed;
   }
 }
 
-Result<Json> ParseSessionInput(const engine::Workflow& workflow, const std::string& text, const std::string& origin) {
+Result<Json> ParseSessionInput(const engine::Workflow& workflow, const std::string& text,
+                               const std::string& origin) {
   if (!IsValidUtf8(text)) return InvalidArgument(origin + " is not valid UTF-8 text");
   bool wants_string = true;
   if (workflow.input_schema) {
@@ -133,7 +145,8 @@ Result<Json> ParseSessionInput(const engine::Workflow& workflow, const std::stri
   if (wants_string) return Json(text);
   Json parsed = Json::parse(text, nullptr, false);
   if (parsed.is_discarded()) {
-    return InvalidArgument(origin + " must be JSON: the workflow's input schema is not a plain string");
+    return InvalidArgument(origin +
+                           " must be JSON: the workflow's input schema is not a plain string");
   }
   return parsed;
 }

@@ -43,6 +43,7 @@ int ExitCodeFor(const Status& status);
 
 // Parses --input/--input-file text as the workflow expects: JSON when its input schema asks
 // for anything but a string, the text itself otherwise.
-Result<Json> ParseSessionInput(const engine::Workflow& workflow, const std::string& text, const std::string& origin);
+Result<Json> ParseSessionInput(const engine::Workflow& workflow, const std::string& text,
+                               const std::string& origin);
 
 }  // namespace scaffold::cli

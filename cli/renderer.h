@@ -35,7 +35,8 @@ class Renderer {
   void Print(const std::string& text);
   void Line(const std::string& text);
   void ClearSpinner();
-  void StreamText(const std::string& key, const std::string& label, const std::string& delta, bool dim);
+  void StreamText(const std::string& key, const std::string& label, const std::string& delta,
+                  bool dim);
   std::string AgentLabel(const Json& payload) const;
 
   std::FILE* out_;
@@ -43,8 +44,8 @@ class Renderer {
   bool quiet_;
 
   bool at_line_start_ = true;
-  std::string stream_key_;       // agent (and index) whose text is on the current line
-  std::string spinner_label_;    // non-empty while waiting for an agent's first token
+  std::string stream_key_;     // agent (and index) whose text is on the current line
+  std::string spinner_label_;  // non-empty while waiting for an agent's first token
   int spinner_frame_ = 0;
   bool spinner_shown_ = false;
 

@@ -54,7 +54,8 @@ class Driver : public engine::EventSink {
       } else {
         renderer_.Render(*e);
       }
-      if (e->name == engine::events::kInputRequested) shown_requests_.insert(e->payload.value("id", ""));
+      if (e->name == engine::events::kInputRequested)
+        shown_requests_.insert(e->payload.value("id", ""));
     }
     std::fflush(stdout);
   }
@@ -107,7 +108,8 @@ class Driver : public engine::EventSink {
     session_->Cancel();
   }
 
-  void Submit(const std::string& id, const engine::AskSpec& ask, const std::string& text, bool from_flag) {
+  void Submit(const std::string& id, const engine::AskSpec& ask, const std::string& text,
+              bool from_flag) {
     auto value = engine::ParseTypedAnswer(ask, text);
     auto on_reply = [this, id, &ask, from_flag, text](const Status& s) {
       if (s.ok()) return;
@@ -128,10 +130,18 @@ class Driver : public engine::EventSink {
     renderer_.EndLine();
     std::string hint;
     switch (ask.type) {
-      case engine::AskType::kApproval: hint = "approve? [y/n] "; break;
-      case engine::AskType::kChoice: hint = "choose 1-" + std::to_string(ask.options.size()) + ": "; break;
-      case engine::AskType::kText: hint = "answer: "; break;
-      case engine::AskType::kJson: hint = "JSON: "; break;
+      case engine::AskType::kApproval:
+        hint = "approve? [y/n] ";
+        break;
+      case engine::AskType::kChoice:
+        hint = "choose 1-" + std::to_string(ask.options.size()) + ": ";
+        break;
+      case engine::AskType::kText:
+        hint = "answer: ";
+        break;
+      case engine::AskType::kJson:
+        hint = "JSON: ";
+        break;
     }
     std::fprintf(stderr, "%s", hint.c_str());
     std::fflush(stderr);
@@ -157,23 +167,28 @@ class Driver : public engine::EventSink {
     };
     if (bad_answer_) return kExitUsage;
     if (!waiting_for_.empty()) {
-      std::fprintf(stderr, "session %s is waiting for input \"%s\" and there is no terminal to ask on\n", id.c_str(),
+      std::fprintf(stderr,
+                   "session %s is waiting for input \"%s\" and there is no terminal to ask on\n",
+                   id.c_str(), waiting_for_.c_str());
+      std::fprintf(stderr, "  answer it with: scaffold resume %s --answer '%s=...'\n", id.c_str(),
                    waiting_for_.c_str());
-      std::fprintf(stderr, "  answer it with: scaffold resume %s --answer '%s=...'\n", id.c_str(), waiting_for_.c_str());
       return kExitUsage;
     }
     if (!end_) return kExitFailed;
-    std::string tokens = FormatCount(renderer_.input_tokens() + renderer_.output_tokens()) + " tokens";
+    std::string tokens =
+        FormatCount(renderer_.input_tokens() + renderer_.output_tokens()) + " tokens";
     switch (end_->outcome) {
       case engine::SessionOutcome::kCompleted:
         if (!options_.json) {
           std::fprintf(out, "%s in %s · %lld agent call%s · %s · session %s\n",
-                       Paint(style_, Tint::kGreen, "✓ completed").c_str(), FormatDuration(duration).c_str(),
-                       static_cast<long long>(renderer_.agent_calls()), renderer_.agent_calls() == 1 ? "" : "s",
-                       tokens.c_str(), id.c_str());
+                       Paint(style_, Tint::kGreen, "✓ completed").c_str(),
+                       FormatDuration(duration).c_str(),
+                       static_cast<long long>(renderer_.agent_calls()),
+                       renderer_.agent_calls() == 1 ? "" : "s", tokens.c_str(), id.c_str());
           if (!end_->result.is_null()) {
             std::fprintf(out, "  %s %s\n", Paint(style_, Tint::kDim, "result").c_str(),
-                         Shorten(end_->result.is_string() ? end_->result.get<std::string>() : DumpJson(end_->result),
+                         Shorten(end_->result.is_string() ? end_->result.get<std::string>()
+                                                          : DumpJson(end_->result),
                                  style_.width - 10)
                              .c_str());
           }
@@ -181,20 +196,24 @@ class Driver : public engine::EventSink {
         }
         return kExitOk;
       case engine::SessionOutcome::kFailed:
-        std::fprintf(out, "%s after %s · session %s\n", Paint(style_, Tint::kRed, "✗ failed").c_str(),
+        std::fprintf(out, "%s after %s · session %s\n",
+                     Paint(style_, Tint::kRed, "✗ failed").c_str(),
                      FormatDuration(duration).c_str(), id.c_str());
         if (end_->error.code() != ErrorCode::kAborted) PrintError(end_->error.message());
         hint("events:", "scaffold events " + id);
         if (last_phase_entered_ > 1) {
-          hint("retry the failed phase:", "scaffold fork " + id + " --at " + std::to_string(last_phase_entered_ - 1));
+          hint("retry the failed phase:",
+               "scaffold fork " + id + " --at " + std::to_string(last_phase_entered_ - 1));
         }
         return kExitFailed;
       case engine::SessionOutcome::kPaused:
-        std::fprintf(out, "%s at position %lld · session %s\n", Paint(style_, Tint::kYellow, "⏸ paused").c_str(),
+        std::fprintf(out, "%s at position %lld · session %s\n",
+                     Paint(style_, Tint::kYellow, "⏸ paused").c_str(),
                      static_cast<long long>(last_position_), id.c_str());
         hint("resume:", "scaffold resume " + id);
         return interrupted_ ? kExitInterrupted : kExitOk;
-      case engine::SessionOutcome::kCancelled: return kExitFailed;
+      case engine::SessionOutcome::kCancelled:
+        return kExitFailed;
     }
     return kExitFailed;
   }
@@ -227,15 +246,16 @@ Result<std::map<std::string, std::string>> ParseAnswers(const std::vector<std::s
   for (const auto& f : flags) {
     size_t eq = f.find('=');
     if (eq == std::string::npos || eq == 0) {
-      return InvalidArgument("--answer " + f + ": expected ID=VALUE, for example --answer review=yes");
+      return InvalidArgument("--answer " + f +
+                             ": expected ID=VALUE, for example --answer review=yes");
     }
     out[f.substr(0, eq)] = f.substr(eq + 1);
   }
   return out;
 }
 
-int DriveSession(engine::Session* session, const engine::Workflow& workflow, engine::EventLoop* loop,
-                 const DriveOptions& options) {
+int DriveSession(engine::Session* session, const engine::Workflow& workflow,
+                 engine::EventLoop* loop, const DriveOptions& options) {
   Driver driver(session, workflow, loop, options);
   return driver.Run();
 }

@@ -26,7 +26,7 @@ Result<std::map<std::string, std::string>> ParseAnswers(const std::vector<std::s
 
 // Runs `session` (created or opened with `loop` as its executor) until it ends or needs an
 // answer nobody can give, and returns the exit code.
-int DriveSession(engine::Session* session, const engine::Workflow& workflow, engine::EventLoop* loop,
-                 const DriveOptions& options);
+int DriveSession(engine::Session* session, const engine::Workflow& workflow,
+                 engine::EventLoop* loop, const DriveOptions& options);
 
 }  // namespace scaffold::cli

@@ -10,13 +10,16 @@ namespace {
 // each-free and terminal phases run; agents fail with this message.
 class NoProvider : public engine::Provider {
  public:
-  std::unique_ptr<engine::ModelCall> Start(const engine::ModelRequest& request, engine::Executor* executor,
+  std::unique_ptr<engine::ModelCall> Start(const engine::ModelRequest& request,
+                                           engine::Executor* executor,
                                            engine::ModelStreamHandler* handler) override {
     auto alive = std::make_shared<bool>(true);
-    std::string message = "no LLM provider client is available in this build (agent \"" + request.agent +
-                          "\" needs provider \"" + request.provider + "\")";
+    std::string message = "no LLM provider client is available in this build (agent \"" +
+                          request.agent + "\" needs provider \"" + request.provider + "\")";
     executor->Post([alive, handler, message] {
-      if (*alive) handler->OnError({engine::ProviderErrorKind::kInvalidRequest, message, 0, std::nullopt, false});
+      if (*alive)
+        handler->OnError(
+            {engine::ProviderErrorKind::kInvalidRequest, message, 0, std::nullopt, false});
     });
     return std::make_unique<Call>(alive);
   }
@@ -45,7 +48,8 @@ std::unique_ptr<SessionRuntime> MakeRuntime(const SessionFlags& flags) {
   return rt;
 }
 
-int Drive(SessionRuntime* rt, engine::Session* session, const engine::Workflow& workflow, const SessionFlags& flags) {
+int Drive(SessionRuntime* rt, engine::Session* session, const engine::Workflow& workflow,
+          const SessionFlags& flags) {
   auto answers = ParseAnswers(flags.answers);
   if (!answers.ok()) {
     PrintError(answers.status().message());

@@ -27,6 +27,7 @@ struct SessionRuntime {
 std::unique_ptr<SessionRuntime> MakeRuntime(const SessionFlags& flags);
 
 // Runs an opened or created session in the terminal with the flags' answers and output mode.
-int Drive(SessionRuntime* rt, engine::Session* session, const engine::Workflow& workflow, const SessionFlags& flags);
+int Drive(SessionRuntime* rt, engine::Session* session, const engine::Workflow& workflow,
+          const SessionFlags& flags);
 
 }  // namespace scaffold::cli

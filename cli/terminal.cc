@@ -12,9 +12,11 @@ TerminalStyle DetectTerminal(bool no_color_flag) {
   style.tty = isatty(STDOUT_FILENO) == 1;
   const char* term = std::getenv("TERM");
   const char* no_color = std::getenv("NO_COLOR");
-  style.color = style.tty && !no_color_flag && !(no_color && *no_color) && !(term && std::string(term) == "dumb");
+  style.color = style.tty && !no_color_flag && !(no_color && *no_color) &&
+                !(term && std::string(term) == "dumb");
   winsize ws{};
-  if (style.tty && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20) style.width = ws.ws_col;
+  if (style.tty && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
+    style.width = ws.ws_col;
   return style;
 }
 
@@ -22,14 +24,30 @@ std::string Paint(const TerminalStyle& style, Tint tint, std::string_view text) 
   if (!style.color) return std::string(text);
   const char* code = "";
   switch (tint) {
-    case Tint::kBold: code = "1"; break;
-    case Tint::kDim: code = "2"; break;
-    case Tint::kRed: code = "31"; break;
-    case Tint::kGreen: code = "32"; break;
-    case Tint::kYellow: code = "33"; break;
-    case Tint::kBlue: code = "34"; break;
-    case Tint::kMagenta: code = "35"; break;
-    case Tint::kCyan: code = "36"; break;
+    case Tint::kBold:
+      code = "1";
+      break;
+    case Tint::kDim:
+      code = "2";
+      break;
+    case Tint::kRed:
+      code = "31";
+      break;
+    case Tint::kGreen:
+      code = "32";
+      break;
+    case Tint::kYellow:
+      code = "33";
+      break;
+    case Tint::kBlue:
+      code = "34";
+      break;
+    case Tint::kMagenta:
+      code = "35";
+      break;
+    case Tint::kCyan:
+      code = "36";
+      break;
   }
   return std::string("\x1b[") + code + "m" + std::string(text) + "\x1b[0m";
 }

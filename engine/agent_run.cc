@@ -56,7 +56,8 @@ AgentRun::~AgentRun() {
 }
 
 std::string AgentRun::ProviderName() const {
-  return env_.options->provider_override.empty() ? env_.agent->provider : env_.options->provider_override;
+  return env_.options->provider_override.empty() ? env_.agent->provider
+                                                 : env_.options->provider_override;
 }
 
 std::string AgentRun::ModelName() const {
@@ -72,19 +73,23 @@ Json AgentRun::Payload(Json fields) const {
 void AgentRun::Start() {
   const Agent& agent = *env_.agent;
   started_ms_ = env_.clock->NowMillis();
-  env_.log->Emit(events::kAgentStarted,
-                 Payload({{"phase", env_.phase}, {"provider", ProviderName()}, {"model", ModelName()}}));
+  env_.log->Emit(
+      events::kAgentStarted,
+      Payload({{"phase", env_.phase}, {"provider", ProviderName()}, {"model", ModelName()}}));
   std::string base = AppendPointer("/agents", agent.name);
   auto system = RenderTemplate(agent.system, env_.context);
-  if (!system.ok()) return Fail("template_error", system.status().message(), AppendPointer(base, "system"));
+  if (!system.ok())
+    return Fail("template_error", system.status().message(), AppendPointer(base, "system"));
   auto prompt = RenderTemplate(agent.prompt, env_.context);
-  if (!prompt.ok()) return Fail("template_error", prompt.status().message(), AppendPointer(base, "prompt"));
+  if (!prompt.ok())
+    return Fail("template_error", prompt.status().message(), AppendPointer(base, "prompt"));
 
   request_.agent = agent.name;
   request_.provider = ProviderName();
   request_.model = ModelName();
   request_.system = *system;
-  request_.messages = Json::array({{{"role", "user"}, {"content", Json::array({{{"type", "text"}, {"text", *prompt}}})}}});
+  request_.messages = Json::array(
+      {{{"role", "user"}, {"content", Json::array({{{"type", "text"}, {"text", *prompt}}})}}});
   for (const auto& name : agent.tools) {
     auto it = env_.workflow->tools.find(name);
     if (it == env_.workflow->tools.end()) continue;
@@ -101,7 +106,8 @@ void AgentRun::CallModel() {
   if (finished_) return;
   call_ = env_.provider->Start(request_, env_.executor, this);
   if (env_.agent->timeout_ms > 0) {
-    timer_ = env_.executor->RunAfter(std::chrono::milliseconds(env_.agent->timeout_ms), [this] { OnTimeout(); });
+    timer_ = env_.executor->RunAfter(std::chrono::milliseconds(env_.agent->timeout_ms),
+                                     [this] { OnTimeout(); });
   }
 }
 
@@ -126,8 +132,10 @@ void AgentRun::OnComplete(ModelResponse response) {
   ReleaseCall();
   transport_attempts_ = 0;
   usage_ += response.usage;
-  if (!response.thinking.empty()) env_.log->Emit(events::kThinkingComplete, Payload({{"thinking", response.thinking}}));
-  if (!response.text.empty()) env_.log->Emit(events::kTextComplete, Payload({{"fullText", response.text}}));
+  if (!response.thinking.empty())
+    env_.log->Emit(events::kThinkingComplete, Payload({{"thinking", response.thinking}}));
+  if (!response.text.empty())
+    env_.log->Emit(events::kTextComplete, Payload({{"fullText", response.text}}));
   if (!response.tool_uses.empty()) {
     RunTools(response);
     return;
@@ -147,22 +155,26 @@ void AgentRun::OnError(ProviderError error) {
 void AgentRun::OnTimeout() {
   if (finished_) return;
   ReleaseCall();
-  RetryOrFail("timeout", "no complete reply within " + std::to_string(env_.agent->timeout_ms) + " ms", std::nullopt,
-              true);
+  RetryOrFail("timeout",
+              "no complete reply within " + std::to_string(env_.agent->timeout_ms) + " ms",
+              std::nullopt, true);
 }
 
-void AgentRun::RetryOrFail(const char* reason, const std::string& message, std::optional<int64_t> retry_after_ms,
-                           bool retryable) {
+void AgentRun::RetryOrFail(const char* reason, const std::string& message,
+                           std::optional<int64_t> retry_after_ms, bool retryable) {
   if (!retryable || transport_attempts_ >= env_.agent->retries) {
     std::string text = "agent \"" + env_.agent->name + "\": " + message;
-    if (transport_attempts_ > 0) text += " (after " + std::to_string(transport_attempts_) + " retries)";
+    if (transport_attempts_ > 0)
+      text += " (after " + std::to_string(transport_attempts_) + " retries)";
     return Fail(std::string(reason) == "timeout" ? "timeout" : "provider_error", text);
   }
   ++transport_attempts_;
   const RunOptions& o = *env_.options;
-  int64_t delay = std::min(o.retry_max_ms, o.retry_base_ms << std::min(transport_attempts_ - 1, 20));
+  int64_t delay =
+      std::min(o.retry_max_ms, o.retry_base_ms << std::min(transport_attempts_ - 1, 20));
   delay = static_cast<int64_t>(static_cast<double>(delay) * Jitter());
-  if (retry_after_ms && *retry_after_ms >= 0 && *retry_after_ms <= o.retry_after_cap_ms) delay = *retry_after_ms;
+  if (retry_after_ms && *retry_after_ms >= 0 && *retry_after_ms <= o.retry_after_cap_ms)
+    delay = *retry_after_ms;
   env_.log->Emit(events::kAgentRetry, Payload({{"attempt", transport_attempts_},
                                                {"reason", reason},
                                                {"delayMs", delay},
@@ -188,13 +200,15 @@ void AgentRun::RunTools(const ModelResponse& response) {
   tool_results_.assign(pending_tools_.size(), std::nullopt);
   for (size_t i = 0; i < pending_tools_.size(); ++i) {
     const ToolUse& use = pending_tools_[i];
-    env_.log->Emit(events::kToolCalled, Payload({{"toolId", use.id}, {"toolName", use.name}, {"input", use.input}}));
+    env_.log->Emit(events::kToolCalled,
+                   Payload({{"toolId", use.id}, {"toolName", use.name}, {"input", use.input}}));
   }
   for (size_t i = 0; i < pending_tools_.size(); ++i) {
     const ToolUse& use = pending_tools_[i];
     const auto& allowed = env_.agent->tools;
     if (std::find(allowed.begin(), allowed.end(), use.name) == allowed.end()) {
-      std::string message = "agent \"" + env_.agent->name + "\" has no tool named \"" + use.name + "\"";
+      std::string message =
+          "agent \"" + env_.agent->name + "\" has no tool named \"" + use.name + "\"";
       env_.executor->Post([this, i, message, alive = alive_] {
         if (*alive) OnToolDone(i, ToolResult{message, true});
       });
@@ -202,8 +216,9 @@ void AgentRun::RunTools(const ModelResponse& response) {
     }
     auto decl = env_.workflow->tools.find(use.name);
     ToolRequest req{env_.session_id, env_.owner, env_.agent->name, use.id, use.name, use.input};
-    tool_calls_[i] = env_.tools->Call(req, decl == env_.workflow->tools.end() ? nullptr : &decl->second,
-                                      env_.executor, [this, i](ToolResult r) { OnToolDone(i, std::move(r)); });
+    tool_calls_[i] =
+        env_.tools->Call(req, decl == env_.workflow->tools.end() ? nullptr : &decl->second,
+                         env_.executor, [this, i](ToolResult r) { OnToolDone(i, std::move(r)); });
   }
 }
 
@@ -215,7 +230,8 @@ void AgentRun::OnToolDone(size_t i, ToolResult result) {
                                                {"output", result.output},
                                                {"isError", result.is_error}}));
   tool_results_[i] = std::move(result);
-  if (std::any_of(tool_results_.begin(), tool_results_.end(), [](const auto& r) { return !r; })) return;
+  if (std::any_of(tool_results_.begin(), tool_results_.end(), [](const auto& r) { return !r; }))
+    return;
   Json blocks = Json::array();
   for (size_t k = 0; k < pending_tools_.size(); ++k) {
     const ToolResult& r = *tool_results_[k];
@@ -242,21 +258,26 @@ void AgentRun::FinishWithOutput(const ModelResponse& response) {
     for (const auto& v : violations) problems += (problems.empty() ? "" : "; ") + v.ToString();
   }
   if (invalid_attempts_ >= agent.retries) {
-    return Fail("invalid_output",
-                "agent \"" + agent.name + "\" did not produce output matching its schema" +
-                    (invalid_attempts_ ? " after " + std::to_string(invalid_attempts_ + 1) + " attempts" : "") + ": " +
-                    problems,
-                AppendPointer(AppendPointer("/agents", agent.name), "output"));
+    return Fail(
+        "invalid_output",
+        "agent \"" + agent.name + "\" did not produce output matching its schema" +
+            (invalid_attempts_ ? " after " + std::to_string(invalid_attempts_ + 1) + " attempts"
+                               : "") +
+            ": " + problems,
+        AppendPointer(AppendPointer("/agents", agent.name), "output"));
   }
   ++invalid_attempts_;
-  env_.log->Emit(events::kAgentRetry,
-                 Payload({{"attempt", invalid_attempts_}, {"reason", "invalid_output"}, {"delayMs", 0}, {"error", problems}}));
+  env_.log->Emit(events::kAgentRetry, Payload({{"attempt", invalid_attempts_},
+                                               {"reason", "invalid_output"},
+                                               {"delayMs", 0},
+                                               {"error", problems}}));
   request_.messages.push_back({{"role", "assistant"}, {"content", response.content}});
   request_.messages.push_back(
       {{"role", "user"},
-       {"content", Json::array({{{"type", "text"},
-                                 {"text", "Your output did not match the required schema: " + problems +
-                                              ". Reply again with output that matches the schema."}}})}});
+       {"content",
+        Json::array({{{"type", "text"},
+                      {"text", "Your output did not match the required schema: " + problems +
+                                   ". Reply again with output that matches the schema."}}})}});
   CallModel();
 }
 

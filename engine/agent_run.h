@@ -75,8 +75,8 @@ class AgentRun : public ModelStreamHandler {
   Json Payload(Json fields) const;  // adds agent (and index)
   void CallModel();
   void OnTimeout();
-  void RetryOrFail(const char* reason, const std::string& message, std::optional<int64_t> retry_after_ms,
-                   bool retryable);
+  void RetryOrFail(const char* reason, const std::string& message,
+                   std::optional<int64_t> retry_after_ms, bool retryable);
   void RunTools(const ModelResponse& response);
   void OnToolDone(size_t i, ToolResult result);
   void FinishWithOutput(const ModelResponse& response);

@@ -30,7 +30,8 @@ std::string AskId(const std::string& phase, int visit) {
   return visit <= 1 ? phase : phase + "#" + std::to_string(visit);
 }
 
-Result<AskAnswer> NormalizeAnswer(const AskSpec& ask, const Json& value, std::optional<bool> approved) {
+Result<AskAnswer> NormalizeAnswer(const AskSpec& ask, const Json& value,
+                                  std::optional<bool> approved) {
   switch (ask.type) {
     case AskType::kApproval: {
       if (approved) return AskAnswer{value, approved};
@@ -43,14 +44,17 @@ Result<AskAnswer> NormalizeAnswer(const AskSpec& ask, const Json& value, std::op
     case AskType::kChoice: {
       if (value.is_string()) {
         const auto& text = value.get_ref<const std::string&>();
-        if (std::find(ask.options.begin(), ask.options.end(), text) != ask.options.end()) return AskAnswer{value, {}};
-        if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos && text.size() < 9) {
+        if (std::find(ask.options.begin(), ask.options.end(), text) != ask.options.end())
+          return AskAnswer{value, {}};
+        if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos &&
+            text.size() < 9) {
           size_t n = std::stoul(text);
           if (n >= 1 && n <= ask.options.size()) return AskAnswer{ask.options[n - 1], {}};
         }
       } else if (value.is_number_integer()) {
         int64_t n = value.get<int64_t>();
-        if (n >= 1 && n <= static_cast<int64_t>(ask.options.size())) return AskAnswer{ask.options[n - 1], {}};
+        if (n >= 1 && n <= static_cast<int64_t>(ask.options.size()))
+          return AskAnswer{ask.options[n - 1], {}};
       }
       std::string options;
       for (size_t i = 0; i < ask.options.size(); ++i) {
@@ -64,7 +68,9 @@ Result<AskAnswer> NormalizeAnswer(const AskSpec& ask, const Json& value, std::op
     case AskType::kJson:
       if (ask.schema) {
         auto violations = ask.schema->Validate(value);
-        if (!violations.empty()) return InvalidArgument("the answer does not match the schema: " + DescribeViolations(violations));
+        if (!violations.empty())
+          return InvalidArgument("the answer does not match the schema: " +
+                                 DescribeViolations(violations));
       }
       return AskAnswer{value, {}};
   }

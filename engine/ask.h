@@ -19,12 +19,13 @@ namespace scaffold::engine {
 std::string AskId(const std::string& phase, int visit);
 
 struct AskAnswer {
-  Json value;                     // as recorded in input:received
-  std::optional<bool> approved;   // approval asks only
+  Json value;                    // as recorded in input:received
+  std::optional<bool> approved;  // approval asks only
 };
 
 // Checks an answer against the ask and normalizes it; kInvalidArgument says what was expected.
-Result<AskAnswer> NormalizeAnswer(const AskSpec& ask, const Json& value, std::optional<bool> approved);
+Result<AskAnswer> NormalizeAnswer(const AskSpec& ask, const Json& value,
+                                  std::optional<bool> approved);
 
 // The ask's `default` as an answer.
 AskAnswer DefaultAnswer(const AskSpec& ask);

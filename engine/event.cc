@@ -22,7 +22,8 @@ void Event::Serialize() {
 
 Result<Event> Event::Parse(std::string_view text) {
   Json j = Json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return Status(ErrorCode::kDataLoss, "an event is not a JSON object");
+  if (j.is_discarded() || !j.is_object())
+    return Status(ErrorCode::kDataLoss, "an event is not a JSON object");
   auto field = [&](const char* key) -> const Json* {
     auto it = j.find(key);
     return it == j.end() ? nullptr : &*it;
@@ -32,8 +33,9 @@ Result<Event> Event::Parse(std::string_view text) {
   const Json* name = field("name");
   const Json* payload = field("payload");
   const Json* timestamp = field("timestamp");
-  if (!id || !id->is_string() || !position || !position->is_number_integer() || !name || !name->is_string() ||
-      !payload || !payload->is_object() || !timestamp || !timestamp->is_number_integer()) {
+  if (!id || !id->is_string() || !position || !position->is_number_integer() || !name ||
+      !name->is_string() || !payload || !payload->is_object() || !timestamp ||
+      !timestamp->is_number_integer()) {
     return Status(ErrorCode::kDataLoss, "an event lacks id, position, name, payload or timestamp");
   }
   Event e;

@@ -24,7 +24,8 @@ void EventLoop::Post(std::function<void()> fn) {
   cv_.notify_one();
 }
 
-std::unique_ptr<TimerHandle> EventLoop::RunAfter(std::chrono::milliseconds delay, std::function<void()> fn) {
+std::unique_ptr<TimerHandle> EventLoop::RunAfter(std::chrono::milliseconds delay,
+                                                 std::function<void()> fn) {
   auto state = std::make_shared<TimerState>();
   state->fn = std::move(fn);
   {

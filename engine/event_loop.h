@@ -18,7 +18,8 @@ class EventLoop : public Executor {
   EventLoop& operator=(const EventLoop&) = delete;
 
   void Post(std::function<void()> fn) override;
-  std::unique_ptr<TimerHandle> RunAfter(std::chrono::milliseconds delay, std::function<void()> fn) override;
+  std::unique_ptr<TimerHandle> RunAfter(std::chrono::milliseconds delay,
+                                        std::function<void()> fn) override;
 
   // Runs tasks and due timers on the calling thread until Stop(). Tasks posted before Stop()
   // that have not run yet are dropped.

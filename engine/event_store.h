@@ -60,7 +60,8 @@ class EventStore {
                                                    int64_t limit) = 0;
 
   // The latest state:checkpoint event at or before `position`, if any.
-  virtual Result<std::optional<EventPtr>> LatestCheckpoint(const std::string& session_id, int64_t position) = 0;
+  virtual Result<std::optional<EventPtr>> LatestCheckpoint(const std::string& session_id,
+                                                           int64_t position) = 0;
 
   // kNotFound for an unknown id.
   virtual Result<SessionInfo> GetSession(const std::string& id) = 0;

@@ -28,7 +28,8 @@ class Executor {
   virtual void Post(std::function<void()> fn) = 0;
 
   // Runs `fn` on the executor once `delay` has passed. Call from the executor's thread.
-  virtual std::unique_ptr<TimerHandle> RunAfter(std::chrono::milliseconds delay, std::function<void()> fn) = 0;
+  virtual std::unique_ptr<TimerHandle> RunAfter(std::chrono::milliseconds delay,
+                                                std::function<void()> fn) = 0;
 };
 
 class Clock {

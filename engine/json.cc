@@ -13,21 +13,32 @@ namespace {
 template <typename J>
 const char* TypeNameOf(const J& value) {
   switch (value.type()) {
-    case J::value_t::object: return "object";
-    case J::value_t::array: return "array";
-    case J::value_t::string: return "string";
-    case J::value_t::boolean: return "boolean";
+    case J::value_t::object:
+      return "object";
+    case J::value_t::array:
+      return "array";
+    case J::value_t::string:
+      return "string";
+    case J::value_t::boolean:
+      return "boolean";
     case J::value_t::number_integer:
     case J::value_t::number_unsigned:
-    case J::value_t::number_float: return "number";
-    case J::value_t::null: return "null";
-    default: return "value";
+    case J::value_t::number_float:
+      return "number";
+    case J::value_t::null:
+      return "null";
+    default:
+      return "value";
   }
 }
 }  // namespace
 
-const char* JsonTypeName(const Json& value) { return TypeNameOf(value); }
-const char* JsonTypeName(const OrderedJson& value) { return TypeNameOf(value); }
+const char* JsonTypeName(const Json& value) {
+  return TypeNameOf(value);
+}
+const char* JsonTypeName(const OrderedJson& value) {
+  return TypeNameOf(value);
+}
 
 size_t FindInvalidUtf8(std::string_view text) {
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
@@ -58,14 +69,17 @@ size_t FindInvalidUtf8(std::string_view text) {
       if ((s[i + k] & 0xC0) != 0x80) return i;
       cp = (cp << 6) | (s[i + k] & 0x3F);
     }
-    bool overlong = (len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
+    bool overlong =
+        (len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
     if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
     i += len;
   }
   return std::string_view::npos;
 }
 
-bool IsValidUtf8(std::string_view text) { return FindInvalidUtf8(text) == std::string_view::npos; }
+bool IsValidUtf8(std::string_view text) {
+  return FindInvalidUtf8(text) == std::string_view::npos;
+}
 
 std::string EscapePointerToken(std::string_view token) {
   std::string out;
@@ -111,12 +125,18 @@ Json ToJson(const OrderedJson& value) {
       for (const auto& v : value) out.push_back(ToJson(v));
       return out;
     }
-    case OrderedJson::value_t::string: return value.get<std::string>();
-    case OrderedJson::value_t::boolean: return value.get<bool>();
-    case OrderedJson::value_t::number_integer: return value.get<int64_t>();
-    case OrderedJson::value_t::number_unsigned: return value.get<uint64_t>();
-    case OrderedJson::value_t::number_float: return value.get<double>();
-    default: return nullptr;
+    case OrderedJson::value_t::string:
+      return value.get<std::string>();
+    case OrderedJson::value_t::boolean:
+      return value.get<bool>();
+    case OrderedJson::value_t::number_integer:
+      return value.get<int64_t>();
+    case OrderedJson::value_t::number_unsigned:
+      return value.get<uint64_t>();
+    case OrderedJson::value_t::number_float:
+      return value.get<double>();
+    default:
+      return nullptr;
   }
 }
 

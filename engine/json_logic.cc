@@ -48,18 +48,28 @@ std::string JoinArray(const Json& arr) {
 
 std::string ToJsString(const Json& v) {
   switch (v.type()) {
-    case Json::value_t::null: return "null";
-    case Json::value_t::boolean: return v.get<bool>() ? "true" : "false";
-    case Json::value_t::string: return v.get<std::string>();
-    case Json::value_t::number_integer: return std::to_string(v.get<int64_t>());
-    case Json::value_t::number_unsigned: return std::to_string(v.get<uint64_t>());
-    case Json::value_t::number_float: return JsNumberToString(v.get<double>());
-    case Json::value_t::array: return JoinArray(v);
-    default: return "[object Object]";
+    case Json::value_t::null:
+      return "null";
+    case Json::value_t::boolean:
+      return v.get<bool>() ? "true" : "false";
+    case Json::value_t::string:
+      return v.get<std::string>();
+    case Json::value_t::number_integer:
+      return std::to_string(v.get<int64_t>());
+    case Json::value_t::number_unsigned:
+      return std::to_string(v.get<uint64_t>());
+    case Json::value_t::number_float:
+      return JsNumberToString(v.get<double>());
+    case Json::value_t::array:
+      return JoinArray(v);
+    default:
+      return "[object Object]";
   }
 }
 
-bool IsJsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool IsJsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && IsJsSpace(s.front())) s.remove_prefix(1);
@@ -119,14 +129,20 @@ double StringToNumber(std::string_view raw) {
 
 double ToNumber(const Json& v) {
   switch (v.type()) {
-    case Json::value_t::null: return 0;
-    case Json::value_t::boolean: return v.get<bool>() ? 1 : 0;
+    case Json::value_t::null:
+      return 0;
+    case Json::value_t::boolean:
+      return v.get<bool>() ? 1 : 0;
     case Json::value_t::number_integer:
     case Json::value_t::number_unsigned:
-    case Json::value_t::number_float: return v.get<double>();
-    case Json::value_t::string: return StringToNumber(v.get_ref<const std::string&>());
-    case Json::value_t::array: return StringToNumber(JoinArray(v));
-    default: return kNaN;
+    case Json::value_t::number_float:
+      return v.get<double>();
+    case Json::value_t::string:
+      return StringToNumber(v.get_ref<const std::string&>());
+    case Json::value_t::array:
+      return StringToNumber(JoinArray(v));
+    default:
+      return kNaN;
   }
 }
 
@@ -142,13 +158,16 @@ double ParseFloat(const Json& v) {
     sign = t[0] == '-' ? -1 : 1;
     unsigned_part = t.substr(1);
   }
-  if (unsigned_part.substr(0, 8) == "Infinity") return sign * std::numeric_limits<double>::infinity();
+  if (unsigned_part.substr(0, 8) == "Infinity")
+    return sign * std::numeric_limits<double>::infinity();
   size_t n = DecimalPrefix(t);
   if (n == 0) return kNaN;
   return ParseDecimal(t.substr(0, n));
 }
 
-bool IsPrimitive(const Json& v) { return !v.is_object() && !v.is_array(); }
+bool IsPrimitive(const Json& v) {
+  return !v.is_object() && !v.is_array();
+}
 
 Json ToPrimitive(const Json& v) {
   if (v.is_array()) return JoinArray(v);
@@ -212,7 +231,8 @@ std::string JsSubstr(const std::string& s, double start, std::optional<double> l
   double len = length ? (std::isnan(*length) ? 0 : std::trunc(*length)) : size - start;
   len = std::clamp(len, 0.0, size - start);
   std::string out;
-  for (size_t i = static_cast<size_t>(start); i < static_cast<size_t>(start + len); ++i) out += cps[i];
+  for (size_t i = static_cast<size_t>(start); i < static_cast<size_t>(start + len); ++i)
+    out += cps[i];
   return out;
 }
 
@@ -225,15 +245,18 @@ struct OpInfo {
 
 const std::map<std::string, OpInfo, std::less<>>& Operators() {
   static const std::map<std::string, OpInfo, std::less<>> ops = {
-      {"var", {0, 2}},       {"missing", {0, -1}}, {"missing_some", {2, 2}}, {"if", {0, -1}},
-      {"?:", {0, -1}},       {"==", {2, 2}},       {"===", {2, 2}},          {"!=", {2, 2}},
-      {"!==", {2, 2}},       {"!", {1, 1}},        {"!!", {1, 1}},           {"or", {1, -1}},
-      {"and", {1, -1}},      {">", {2, 2}},        {">=", {2, 2}},           {"<", {2, 3}},
-      {"<=", {2, 3}},        {"max", {0, -1}},     {"min", {0, -1}},         {"+", {0, -1}},
-      {"-", {1, 2}},         {"*", {1, -1}},       {"/", {2, 2}},            {"%", {2, 2}},
-      {"map", {2, 2}},       {"filter", {2, 2}},   {"reduce", {2, 3}},       {"all", {2, 2}},
-      {"none", {2, 2}},      {"some", {2, 2}},     {"merge", {0, -1}},       {"in", {2, 2}},
-      {"cat", {0, -1}},      {"substr", {2, 3}},   {"log", {1, 1}},          {"preserve", {1, 1}},
+      {"var", {0, 2}},    {"missing", {0, -1}}, {"missing_some", {2, 2}},
+      {"if", {0, -1}},    {"?:", {0, -1}},      {"==", {2, 2}},
+      {"===", {2, 2}},    {"!=", {2, 2}},       {"!==", {2, 2}},
+      {"!", {1, 1}},      {"!!", {1, 1}},       {"or", {1, -1}},
+      {"and", {1, -1}},   {">", {2, 2}},        {">=", {2, 2}},
+      {"<", {2, 3}},      {"<=", {2, 3}},       {"max", {0, -1}},
+      {"min", {0, -1}},   {"+", {0, -1}},       {"-", {1, 2}},
+      {"*", {1, -1}},     {"/", {2, 2}},        {"%", {2, 2}},
+      {"map", {2, 2}},    {"filter", {2, 2}},   {"reduce", {2, 3}},
+      {"all", {2, 2}},    {"none", {2, 2}},     {"some", {2, 2}},
+      {"merge", {0, -1}}, {"in", {2, 2}},       {"cat", {0, -1}},
+      {"substr", {2, 3}}, {"log", {1, 1}},      {"preserve", {1, 1}},
   };
   return ops;
 }
@@ -243,7 +266,9 @@ bool IsScopedOp(std::string_view op) {
          op == "some";
 }
 
-bool IsOperation(const Json& rule) { return rule.is_object() && rule.size() == 1; }
+bool IsOperation(const Json& rule) {
+  return rule.is_object() && rule.size() == 1;
+}
 
 // The argument list of an operation: JSON Logic lets a single argument skip the array.
 const Json& Args(const Json& value, Json* storage) {
@@ -257,11 +282,13 @@ class Evaluator {
   Json Eval(const Json& rule, const Json& data, const std::string& path) {
     if (rule.is_array()) {
       Json out = Json::array();
-      for (size_t i = 0; i < rule.size(); ++i) out.push_back(Eval(rule[i], data, AppendPointer(path, i)));
+      for (size_t i = 0; i < rule.size(); ++i)
+        out.push_back(Eval(rule[i], data, AppendPointer(path, i)));
       return out;
     }
     if (!IsOperation(rule)) return rule;
-    const auto& [op, value] = *rule.items().begin();
+    const std::string& op = rule.begin().key();
+    const Json& value = rule.begin().value();
     std::string op_path = AppendPointer(path, op);
     if (op == "preserve") return value;
     Json storage;
@@ -269,7 +296,8 @@ class Evaluator {
     if (auto lazy = EvalLazy(op, args, data, op_path)) return std::move(*lazy);
 
     Json vals = Json::array();
-    for (size_t i = 0; i < args.size(); ++i) vals.push_back(Eval(args[i], data, AppendPointer(op_path, i)));
+    for (size_t i = 0; i < args.size(); ++i)
+      vals.push_back(Eval(args[i], data, AppendPointer(op_path, i)));
     return Apply(op, vals, data, op_path);
   }
 
@@ -342,7 +370,8 @@ class Evaluator {
     size_t start = 0;
     while (true) {
       size_t dot = name.find('.', start);
-      std::string key = name.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+      std::string key =
+          name.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
       if (cur->is_object()) {
         auto it = cur->find(key);
         if (it == cur->end()) return fallback;
@@ -485,17 +514,22 @@ std::vector<std::string> OperatorNames() {
 
 bool LogicTruthy(const Json& v) {
   switch (v.type()) {
-    case Json::value_t::null: return false;
-    case Json::value_t::boolean: return v.get<bool>();
+    case Json::value_t::null:
+      return false;
+    case Json::value_t::boolean:
+      return v.get<bool>();
     case Json::value_t::number_integer:
     case Json::value_t::number_unsigned:
     case Json::value_t::number_float: {
       double d = v.get<double>();
       return d != 0 && !std::isnan(d);
     }
-    case Json::value_t::string: return !v.get_ref<const std::string&>().empty();
-    case Json::value_t::array: return !v.empty();
-    default: return true;
+    case Json::value_t::string:
+      return !v.get_ref<const std::string&>().empty();
+    case Json::value_t::array:
+      return !v.empty();
+    default:
+      return true;
   }
 }
 
@@ -513,7 +547,8 @@ void CheckLogic(const Json& rule, const std::string& base, std::vector<LogicIssu
     return;
   }
   if (!IsOperation(rule)) return;
-  const auto& [op, value] = *rule.items().begin();
+  const std::string& op = rule.begin().key();
+  const Json& value = rule.begin().value();
   std::string path = AppendPointer(base, op);
   auto it = Operators().find(op);
   if (it == Operators().end()) {
@@ -526,11 +561,10 @@ void CheckLogic(const Json& rule, const std::string& base, std::vector<LogicIssu
   int count = value.is_array() ? static_cast<int>(value.size()) : 1;
   const OpInfo& info = it->second;
   if (count < info.min_args || (info.max_args >= 0 && count > info.max_args)) {
-    std::string expected = info.min_args == info.max_args
-                               ? std::to_string(info.min_args)
-                               : info.max_args < 0 ? "at least " + std::to_string(info.min_args)
-                                                   : std::to_string(info.min_args) + " to " +
-                                                         std::to_string(info.max_args);
+    std::string expected = info.min_args == info.max_args ? std::to_string(info.min_args)
+                           : info.max_args < 0 ? "at least " + std::to_string(info.min_args)
+                                               : std::to_string(info.min_args) + " to " +
+                                                     std::to_string(info.max_args);
     issues->push_back({path, "\"" + op + "\" takes " + expected + " argument" +
                                  (expected == "1" ? "" : "s") + ", got " + std::to_string(count)});
   }
@@ -543,29 +577,34 @@ void CheckLogic(const Json& rule, const std::string& base, std::vector<LogicIssu
 
 void CollectLogicVars(const Json& rule, const std::string& base, std::vector<LogicVar>* vars) {
   if (rule.is_array()) {
-    for (size_t i = 0; i < rule.size(); ++i) CollectLogicVars(rule[i], AppendPointer(base, i), vars);
+    for (size_t i = 0; i < rule.size(); ++i)
+      CollectLogicVars(rule[i], AppendPointer(base, i), vars);
     return;
   }
   if (!IsOperation(rule)) return;
-  const auto& [op, value] = *rule.items().begin();
+  const std::string& op = rule.begin().key();
+  const Json& value = rule.begin().value();
   std::string path = AppendPointer(base, op);
   if (op == "preserve") return;
   if (op == "var") {
     const Json& name = value.is_array() ? (value.empty() ? Json() : value[0]) : value;
     if (name.is_string()) vars->push_back({name.get<std::string>(), path});
-    if (value.is_array() && value.size() > 1) CollectLogicVars(value[1], AppendPointer(path, 1), vars);
+    if (value.is_array() && value.size() > 1)
+      CollectLogicVars(value[1], AppendPointer(path, 1), vars);
     return;
   }
   if (IsScopedOp(op)) {
     // Only the list (and reduce's initial value) are evaluated in the outer scope.
-    if (value.is_array() && !value.empty()) CollectLogicVars(value[0], AppendPointer(path, 0), vars);
+    if (value.is_array() && !value.empty())
+      CollectLogicVars(value[0], AppendPointer(path, 0), vars);
     if (op == "reduce" && value.is_array() && value.size() > 2) {
       CollectLogicVars(value[2], AppendPointer(path, 2), vars);
     }
     return;
   }
   if (value.is_array()) {
-    for (size_t i = 0; i < value.size(); ++i) CollectLogicVars(value[i], AppendPointer(path, i), vars);
+    for (size_t i = 0; i < value.size(); ++i)
+      CollectLogicVars(value[i], AppendPointer(path, i), vars);
   } else {
     CollectLogicVars(value, path, vars);
   }
@@ -577,7 +616,8 @@ bool CollectLogicResults(const Json& rule, std::vector<std::string>* results) {
     return true;
   }
   if (!IsOperation(rule)) return !rule.is_array();
-  const auto& [op, value] = *rule.items().begin();
+  const std::string& op = rule.begin().key();
+  const Json& value = rule.begin().value();
   if (op == "preserve") {
     if (value.is_string()) results->push_back(value.get<std::string>());
     return true;

@@ -46,7 +46,8 @@ Result<StatePatch> ApplyAssignments(Json* state, const std::vector<Assignment>& 
     try {
       parent = &state->at(Json::json_pointer(parent_pointer));
     } catch (const std::exception&) {
-      return fail(a.pointer, "cannot set \"" + a.pointer + "\": \"" + parent_pointer + "\" does not exist in the state");
+      return fail(a.pointer, "cannot set \"" + a.pointer + "\": \"" + parent_pointer +
+                                 "\" does not exist in the state");
     }
     if (parent->is_object()) {
       auto it = parent->find(token);
@@ -64,10 +65,12 @@ Result<StatePatch> ApplyAssignments(Json* state, const std::vector<Assignment>& 
       size_t index;
       if (token == "-") {
         index = parent->size();
-      } else if (!token.empty() && token.find_first_not_of("0123456789") == std::string::npos && token.size() < 18) {
+      } else if (!token.empty() && token.find_first_not_of("0123456789") == std::string::npos &&
+                 token.size() < 18) {
         index = std::stoull(token);
       } else {
-        return fail(a.pointer, "cannot set \"" + a.pointer + "\": \"" + token + "\" is not an array index");
+        return fail(a.pointer,
+                    "cannot set \"" + a.pointer + "\": \"" + token + "\" is not an array index");
       }
       std::string path = parent_pointer + "/" + std::to_string(index);
       if (index < parent->size()) {
@@ -80,7 +83,8 @@ Result<StatePatch> ApplyAssignments(Json* state, const std::vector<Assignment>& 
         undo.push_back(Op("remove", path, nullptr));
         parent->push_back(a.value);
       } else {
-        return fail(a.pointer, "cannot set \"" + a.pointer + "\": index " + token + " is past the end of an array of " +
+        return fail(a.pointer, "cannot set \"" + a.pointer + "\": index " + token +
+                                   " is past the end of an array of " +
                                    std::to_string(parent->size()));
       }
     } else {
@@ -96,7 +100,8 @@ Status ApplyPatch(Json* state, const Json& patch) {
   try {
     state->patch_inplace(patch);
   } catch (const std::exception& e) {
-    return Status(ErrorCode::kDataLoss, std::string("cannot apply a recorded state patch: ") + e.what());
+    return Status(ErrorCode::kDataLoss,
+                  std::string("cannot apply a recorded state patch: ") + e.what());
   }
   return Status::Ok();
 }

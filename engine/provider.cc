@@ -5,10 +5,11 @@ namespace scaffold::engine {
 Json ModelRequest::ToJson() const {
   Json tools_json = Json::array();
   for (const auto& t : tools) {
-    tools_json.push_back({{"name", t.name}, {"description", t.description}, {"input_schema", t.input_schema}});
+    tools_json.push_back(
+        {{"name", t.name}, {"description", t.description}, {"input_schema", t.input_schema}});
   }
-  Json out = {{"agent", agent},       {"provider", provider}, {"model", model},
-              {"system", system},     {"messages", messages}, {"tools", tools_json},
+  Json out = {{"agent", agent},           {"provider", provider}, {"model", model},
+              {"system", system},         {"messages", messages}, {"tools", tools_json},
               {"max_tokens", max_tokens}, {"params", params}};
   out["output_schema"] = output_schema ? *output_schema : Json(nullptr);
   out["temperature"] = temperature ? Json(*temperature) : Json(nullptr);
@@ -32,10 +33,14 @@ Json Usage::ToJson() const {
 
 const char* RetryReason(ProviderErrorKind kind) {
   switch (kind) {
-    case ProviderErrorKind::kRateLimited: return "rate_limited";
-    case ProviderErrorKind::kOverloaded: return "overloaded";
-    case ProviderErrorKind::kTimeout: return "timeout";
-    default: return "server_error";
+    case ProviderErrorKind::kRateLimited:
+      return "rate_limited";
+    case ProviderErrorKind::kOverloaded:
+      return "overloaded";
+    case ProviderErrorKind::kTimeout:
+      return "timeout";
+    default:
+      return "server_error";
   }
 }
 

@@ -63,24 +63,24 @@ struct ToolUse {
 };
 
 struct ModelResponse {
-  std::string text;               // all text blocks, concatenated
-  std::string thinking;           // all thinking blocks, concatenated
-  Json content = Json::array();   // the assistant's content blocks, in order
-  std::vector<ToolUse> tool_uses; // tools to run before the model continues (never the
-                                  // mechanism used to obtain structured output)
-  std::optional<Json> structured; // the final structured output, when the request asked for one
-  std::string stop_reason;        // normalized: end_turn, tool_use, max_tokens, stop_sequence, refusal
+  std::string text;                // all text blocks, concatenated
+  std::string thinking;            // all thinking blocks, concatenated
+  Json content = Json::array();    // the assistant's content blocks, in order
+  std::vector<ToolUse> tool_uses;  // tools to run before the model continues (never the
+                                   // mechanism used to obtain structured output)
+  std::optional<Json> structured;  // the final structured output, when the request asked for one
+  std::string stop_reason;  // normalized: end_turn, tool_use, max_tokens, stop_sequence, refusal
   Usage usage;
 };
 
 enum class ProviderErrorKind {
-  kRateLimited,      // 429
-  kOverloaded,       // 529
-  kServerError,      // 5xx, 408, 409, connection failures
-  kTimeout,          // connect or stall timeout
-  kInvalidRequest,   // 400, 404, 413, 422: the request itself is wrong
-  kAuthentication,   // 401, 403
-  kMissingRecording, // playback found no recorded exchange
+  kRateLimited,       // 429
+  kOverloaded,        // 529
+  kServerError,       // 5xx, 408, 409, connection failures
+  kTimeout,           // connect or stall timeout
+  kInvalidRequest,    // 400, 404, 413, 422: the request itself is wrong
+  kAuthentication,    // 401, 403
+  kMissingRecording,  // playback found no recorded exchange
   kOther,
 };
 

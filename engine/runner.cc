@@ -39,12 +39,14 @@ Result<Json> RenderLeaves(const Json& value, const Json& context, const std::str
   return value;
 }
 
-std::string ToolOutputText(const Json& output) { return output.is_string() ? output.get<std::string>() : DumpJson(output); }
+std::string ToolOutputText(const Json& output) {
+  return output.is_string() ? output.get<std::string>() : DumpJson(output);
+}
 
 }  // namespace
 
-Runner::Runner(const SessionDeps& deps, std::shared_ptr<const Workflow> workflow, SessionInfo info, RunOptions options,
-               std::optional<ResumePoint> resume)
+Runner::Runner(const SessionDeps& deps, std::shared_ptr<const Workflow> workflow, SessionInfo info,
+               RunOptions options, std::optional<ResumePoint> resume)
     : deps_(deps),
       workflow_(std::move(workflow)),
       info_(std::move(info)),
@@ -109,7 +111,9 @@ void Runner::Begin() {
   }
   log_.Emit(events::kSessionResumed, {{"fromPosition", resume_->last_position}});
   switch (resume_->where) {
-    case ResumePoint::Where::kStart: EnterPhase(workflow_->entry, ""); break;
+    case ResumePoint::Where::kStart:
+      EnterPhase(workflow_->entry, "");
+      break;
     case ResumePoint::Where::kInPhase:
       phase_ = workflow_->FindPhase(resume_->phase);
       if (!phase_) {
@@ -118,14 +122,18 @@ void Runner::Begin() {
       }
       RunPhase();
       break;
-    case ResumePoint::Where::kEnterNext: EnterPhase(resume_->next, resume_->phase); break;
+    case ResumePoint::Where::kEnterNext:
+      EnterPhase(resume_->next, resume_->phase);
+      break;
     case ResumePoint::Where::kComplete:
       phase_ = workflow_->FindPhase(resume_->phase);
-      log_.Emit(events::kWorkflowCompleted, {{"sessionId", info_.id}, {"finalState", state_}, {"exitPhase", resume_->phase}});
+      log_.Emit(events::kWorkflowCompleted,
+                {{"sessionId", info_.id}, {"finalState", state_}, {"exitPhase", resume_->phase}});
       Finish({SessionOutcome::kCompleted, Status::Ok(), nullptr});
       break;
     case ResumePoint::Where::kFinished:
-      Finish({resume_->final_event == events::kWorkflowCompleted ? SessionOutcome::kCompleted : SessionOutcome::kFailed,
+      Finish({resume_->final_event == events::kWorkflowCompleted ? SessionOutcome::kCompleted
+                                                                 : SessionOutcome::kFailed,
               Status::Ok(), nullptr});
       break;
   }
@@ -148,8 +156,8 @@ void Runner::EnterPhase(const std::string& name, const std::string& from) {
   int visit = ++visits_[name];
   if (visit > phase_->max_visits) {
     return Fail({"max_visits",
-                 "phase \"" + name + "\" was entered " + std::to_string(visit) + " times; max_visits is " +
-                     std::to_string(phase_->max_visits),
+                 "phase \"" + name + "\" was entered " + std::to_string(visit) +
+                     " times; max_visits is " + std::to_string(phase_->max_visits),
                  PhasePath()});
   }
   Json payload = {{"phase", name}};
@@ -162,11 +170,21 @@ void Runner::RunPhase() {
   switch (phase_->kind) {
     case PhaseKind::kRun:
     case PhaseKind::kParallel:
-    case PhaseKind::kEach: RunAgents(); break;
-    case PhaseKind::kAsk: RunAsk(); break;
-    case PhaseKind::kTool: RunTool(); break;
-    case PhaseKind::kSet: CompletePhase(nullptr); break;
-    case PhaseKind::kTerminal: ExitTerminal(); break;
+    case PhaseKind::kEach:
+      RunAgents();
+      break;
+    case PhaseKind::kAsk:
+      RunAsk();
+      break;
+    case PhaseKind::kTool:
+      RunTool();
+      break;
+    case PhaseKind::kSet:
+      CompletePhase(nullptr);
+      break;
+    case PhaseKind::kTerminal:
+      ExitTerminal();
+      break;
   }
 }
 
@@ -179,16 +197,20 @@ void Runner::RunAgents() {
   if (phase_->kind == PhaseKind::kRun) {
     branches_.push_back({phase_->agent, std::nullopt, nullptr, std::nullopt, nullptr});
   } else if (phase_->kind == PhaseKind::kParallel) {
-    for (const auto& a : phase_->parallel) branches_.push_back({a, std::nullopt, nullptr, std::nullopt, nullptr});
+    for (const auto& a : phase_->parallel)
+      branches_.push_back({a, std::nullopt, nullptr, std::nullopt, nullptr});
   } else {
     auto items = EvaluateLogic(phase_->each.items, Context(state_));
     std::string path = AppendPointer(PhasePath("each"), "items");
-    if (!items.ok()) return Fail({"expression_error", items.status().message(), path + items.status().path()});
+    if (!items.ok())
+      return Fail({"expression_error", items.status().message(), path + items.status().path()});
     if (!items->is_array()) {
-      return Fail({"expression_error", std::string("each.items must yield a list, got ") + JsonTypeName(*items), path});
+      return Fail({"expression_error",
+                   std::string("each.items must yield a list, got ") + JsonTypeName(*items), path});
     }
     for (size_t i = 0; i < items->size(); ++i) {
-      branches_.push_back({phase_->each.agent, static_cast<int>(i), (*items)[i], std::nullopt, nullptr});
+      branches_.push_back(
+          {phase_->each.agent, static_cast<int>(i), (*items)[i], std::nullopt, nullptr});
     }
     if (branches_.empty()) return CompletePhase(Json::array());
   }
@@ -196,7 +218,8 @@ void Runner::RunAgents() {
 }
 
 void Runner::StartBranches() {
-  size_t limit = phase_->kind == PhaseKind::kEach ? static_cast<size_t>(phase_->each.concurrency) : branches_.size();
+  size_t limit = phase_->kind == PhaseKind::kEach ? static_cast<size_t>(phase_->each.concurrency)
+                                                  : branches_.size();
   std::weak_ptr<Runner> weak = shared_from_this();
   while (!finished_ && next_branch_ < branches_.size() && running_ < limit) {
     size_t slot = next_branch_++;
@@ -208,7 +231,8 @@ void Runner::StartBranches() {
       if (it != resume_->agent_outputs.end()) {
         Json output = it->second;
         deps_.executor->Post([weak, slot, output] {
-          if (auto self = weak.lock()) self->OnBranchDone(slot, std::nullopt, AgentOutcome{output, {}});
+          if (auto self = weak.lock())
+            self->OnBranchDone(slot, std::nullopt, AgentOutcome{output, {}});
         });
         continue;
       }
@@ -231,9 +255,11 @@ void Runner::StartBranches() {
     env.executor = deps_.executor;
     env.clock = deps_.clock;
     env.options = &options_;
-    b.run = std::make_unique<AgentRun>(std::move(env), [weak, slot](std::optional<Failure> f, AgentOutcome o) {
-      if (auto self = weak.lock()) self->OnBranchDone(slot, std::move(f), std::move(o));
-    });
+    b.run = std::make_unique<AgentRun>(std::move(env),
+                                       [weak, slot](std::optional<Failure> f, AgentOutcome o) {
+                                         if (auto self = weak.lock())
+                                           self->OnBranchDone(slot, std::move(f), std::move(o));
+                                       });
     b.run->Start();
   }
 }
@@ -245,8 +271,9 @@ void Runner::OnBranchDone(size_t slot, std::optional<Failure> failure, AgentOutc
   --running_;
   if (failure) {
     if (phase_->kind != PhaseKind::kRun) {
-      std::string branch = b.index ? "item " + std::to_string(*b.index) + " (agent \"" + b.agent + "\")"
-                                   : "agent \"" + b.agent + "\"";
+      std::string branch = b.index
+                               ? "item " + std::to_string(*b.index) + " (agent \"" + b.agent + "\")"
+                               : "agent \"" + b.agent + "\"";
       failure->message = "branch " + branch + " failed: " + failure->message;
     }
     return Fail(std::move(*failure));
@@ -287,8 +314,11 @@ void Runner::RunAsk() {
     request = *resume_->input_requested;
   } else {
     auto prompt = RenderTemplate(ask.prompt, Context(state_));
-    if (!prompt.ok()) return Fail({"template_error", prompt.status().message(), AppendPointer(PhasePath("ask"), "prompt")});
-    Json payload = {{"id", id}, {"phase", phase_->name}, {"prompt", *prompt}, {"type", AskTypeName(ask.type)}};
+    if (!prompt.ok())
+      return Fail(
+          {"template_error", prompt.status().message(), AppendPointer(PhasePath("ask"), "prompt")});
+    Json payload = {
+        {"id", id}, {"phase", phase_->name}, {"prompt", *prompt}, {"type", AskTypeName(ask.type)}};
     if (!ask.options.empty()) payload["options"] = ask.options;
     if (ask.schema) payload["schema"] = ask.schema->source();
     if (ask.timeout_ms > 0) payload["timeoutMs"] = ask.timeout_ms;
@@ -308,7 +338,8 @@ void Runner::RunAsk() {
     });
   }
   if (ask.timeout_ms > 0) {
-    int64_t remaining = std::max<int64_t>(0, requested_at + ask.timeout_ms - deps_.clock->NowMillis());
+    int64_t remaining =
+        std::max<int64_t>(0, requested_at + ask.timeout_ms - deps_.clock->NowMillis());
     std::weak_ptr<Runner> weak = shared_from_this();
     ask_timer_ = deps_.executor->RunAfter(std::chrono::milliseconds(remaining), [weak] {
       if (auto self = weak.lock()) self->OnAskTimeout();
@@ -318,11 +349,13 @@ void Runner::RunAsk() {
 
 void Runner::SubmitInput(InputAnswer answer, std::function<void(const Status&)> reply) {
   if (finished_) return reply(FailedPrecondition("the session is not running"));
-  if (!pending_ask_) return reply(FailedPrecondition("no input is pending (it may have been answered already)"));
+  if (!pending_ask_)
+    return reply(FailedPrecondition("no input is pending (it may have been answered already)"));
   if (answer.id.empty()) answer.id = pending_ask_->id;
   if (answer.id != pending_ask_->id) {
-    return reply(Status(ErrorCode::kNotFound,
-                        "no pending input \"" + answer.id + "\"; the pending one is \"" + pending_ask_->id + "\""));
+    return reply(Status(
+        ErrorCode::kNotFound,
+        "no pending input \"" + answer.id + "\"; the pending one is \"" + pending_ask_->id + "\""));
   }
   auto normalized = NormalizeAnswer(phase_->ask, answer.value, answer.approved);
   if (!normalized.ok()) return reply(normalized.status());
@@ -343,7 +376,8 @@ void Runner::OnAskTimeout() {
   ask_timer_.reset();
   if (!ask.default_value) {
     return Fail({"ask_timeout",
-                 "no answer to \"" + id + "\" within " + std::to_string(ask.timeout_ms) + " ms and no default",
+                 "no answer to \"" + id + "\" within " + std::to_string(ask.timeout_ms) +
+                     " ms and no default",
                  AppendPointer(PhasePath("ask"), "timeout_ms")});
   }
   AskAnswer answer = DefaultAnswer(ask);
@@ -365,15 +399,18 @@ void Runner::RunTool() {
   auto input = RenderLeaves(spec.input, Context(state_), AppendPointer(PhasePath("tool"), "input"));
   if (!input.ok()) return Fail({"template_error", input.status().message(), input.status().path()});
   tool_call_id_ = NewUuid();
-  log_.Emit(events::kToolCalled,
-            {{"phase", phase_->name}, {"toolId", tool_call_id_}, {"toolName", spec.name}, {"input", *input}});
+  log_.Emit(events::kToolCalled, {{"phase", phase_->name},
+                                  {"toolId", tool_call_id_},
+                                  {"toolName", spec.name},
+                                  {"input", *input}});
   auto decl = workflow_->tools.find(spec.name);
   ToolRequest req{info_.id, info_.owner, "", tool_call_id_, spec.name, *input};
   std::weak_ptr<Runner> weak = shared_from_this();
   std::string call_id = tool_call_id_;
-  tool_call_ = deps_.tools->Call(req, decl == workflow_->tools.end() ? nullptr : &decl->second, deps_.executor,
-                                 [weak, call_id](ToolResult r) {
-                                   if (auto self = weak.lock()) self->OnToolDone(call_id, std::move(r));
+  tool_call_ = deps_.tools->Call(req, decl == workflow_->tools.end() ? nullptr : &decl->second,
+                                 deps_.executor, [weak, call_id](ToolResult r) {
+                                   if (auto self = weak.lock())
+                                     self->OnToolDone(call_id, std::move(r));
                                  });
 }
 
@@ -389,7 +426,8 @@ void Runner::OnToolDone(const std::string& call_id, ToolResult result) {
                                     {"isError", result.is_error}});
   }
   if (result.is_error) {
-    return Fail({"tool_failed", "tool \"" + phase_->tool.name + "\" failed: " + ToolOutputText(result.output),
+    return Fail({"tool_failed",
+                 "tool \"" + phase_->tool.name + "\" failed: " + ToolOutputText(result.output),
                  AppendPointer(PhasePath("tool"), "name")});
   }
   CompletePhase(result.output);
@@ -397,8 +435,9 @@ void Runner::OnToolDone(const std::string& call_id, ToolResult result) {
 
 // ---- finishing a phase ---------------------------------------------------------------------
 
-bool Runner::ApplyUpdates(const std::vector<Update>& updates, const Json& context, const std::string& path,
-                          Json* scratch, std::vector<StatePatch>* intents) {
+bool Runner::ApplyUpdates(const std::vector<Update>& updates, const Json& context,
+                          const std::string& path, Json* scratch,
+                          std::vector<StatePatch>* intents) {
   if (updates.empty()) return true;
   std::vector<Assignment> assignments;
   for (const auto& u : updates) {
@@ -421,7 +460,8 @@ bool Runner::ApplyUpdates(const std::vector<Update>& updates, const Json& contex
 
 void Runner::EmitIntents(const std::vector<StatePatch>& intents) {
   for (const auto& intent : intents) {
-    Json payload = {{"intentId", NewUuid()}, {"patches", intent.patches}, {"inversePatches", intent.inverse}};
+    Json payload = {
+        {"intentId", NewUuid()}, {"patches", intent.patches}, {"inversePatches", intent.inverse}};
     if (phase_) payload["phase"] = phase_->name;
     log_.Emit(events::kStateIntent, std::move(payload));
     state_dirty_ = true;
@@ -450,7 +490,9 @@ void Runner::CompletePhase(const Json& output) {
     return ctx;
   };
   for (const auto& b : branches_) {
-    if (phase_->kind != PhaseKind::kRun && phase_->kind != PhaseKind::kParallel && phase_->kind != PhaseKind::kEach) break;
+    if (phase_->kind != PhaseKind::kRun && phase_->kind != PhaseKind::kParallel &&
+        phase_->kind != PhaseKind::kEach)
+      break;
     const Agent* agent = workflow_->FindAgent(b.agent);
     if (!agent || agent->update.empty()) continue;
     Json ctx = context_with(b.output ? *b.output : Json());
@@ -458,7 +500,9 @@ void Runner::CompletePhase(const Json& output) {
       ctx["item"] = b.item;
       ctx["index"] = *b.index;
     }
-    if (!ApplyUpdates(agent->update, ctx, AppendPointer(AppendPointer("/agents", b.agent), "update"), &scratch, &intents)) {
+    if (!ApplyUpdates(agent->update, ctx,
+                      AppendPointer(AppendPointer("/agents", b.agent), "update"), &scratch,
+                      &intents)) {
       return;
     }
   }
@@ -466,7 +510,8 @@ void Runner::CompletePhase(const Json& output) {
       !ApplyUpdates(phase_->set, context_with(output), PhasePath("set"), &scratch, &intents)) {
     return;
   }
-  if (!ApplyUpdates(phase_->update, context_with(output), PhasePath("update"), &scratch, &intents)) return;
+  if (!ApplyUpdates(phase_->update, context_with(output), PhasePath("update"), &scratch, &intents))
+    return;
   state_ = std::move(scratch);
   EmitIntents(intents);
   branches_.clear();
@@ -478,9 +523,12 @@ void Runner::CompletePhase(const Json& output) {
     Json ctx = Context(state_);
     if (has_output) ctx["output"] = output;
     auto value = EvaluateLogic(*phase_->next, ctx);
-    if (!value.ok()) return Fail({"expression_error", value.status().message(), PhasePath("next") + value.status().path()});
+    if (!value.ok())
+      return Fail({"expression_error", value.status().message(),
+                   PhasePath("next") + value.status().path()});
     if (!value->is_string() || !workflow_->FindPhase(value->get<std::string>())) {
-      return Fail({"invalid_next", "next evaluated to " + DumpJson(*value) + ", which is not a phase name",
+      return Fail({"invalid_next",
+                   "next evaluated to " + DumpJson(*value) + ", which is not a phase name",
                    PhasePath("next")});
     }
     next = value->get<std::string>();
@@ -502,7 +550,8 @@ void Runner::ExitTerminal() {
   if (phase_->result) {
     auto value = EvaluateLogic(*phase_->result, Context(state_));
     if (!value.ok()) {
-      return Fail({"expression_error", value.status().message(), PhasePath("result") + value.status().path()});
+      return Fail({"expression_error", value.status().message(),
+                   PhasePath("result") + value.status().path()});
     }
     result = std::move(*value);
     has_result = true;
@@ -520,7 +569,8 @@ void Runner::Fail(Failure failure) {
   StopActivities();
   if (phase_) log_.Emit(events::kPhaseExited, {{"phase", phase_->name}, {"reason", "error"}});
   log_.Emit(events::kWorkflowError, {{"sessionId", info_.id}, {"error", failure.ToJson()}});
-  Finish({SessionOutcome::kFailed, Status(ErrorCode::kAborted, failure.message, failure.path), nullptr});
+  Finish({SessionOutcome::kFailed, Status(ErrorCode::kAborted, failure.message, failure.path),
+          nullptr});
 }
 
 void Runner::Finish(SessionEnd end) {

@@ -23,14 +23,16 @@ namespace scaffold::engine {
 class Runner : public std::enable_shared_from_this<Runner> {
  public:
   // `resume` is null for a new session.
-  Runner(const SessionDeps& deps, std::shared_ptr<const Workflow> workflow, SessionInfo info, RunOptions options,
-         std::optional<ResumePoint> resume);
+  Runner(const SessionDeps& deps, std::shared_ptr<const Workflow> workflow, SessionInfo info,
+         RunOptions options, std::optional<ResumePoint> resume);
   ~Runner();
 
   SessionLog& log() { return log_; }
   int64_t start_position() const { return start_position_; }
 
-  void SetInputListener(std::function<void(const Json&)> listener) { input_listener_ = std::move(listener); }
+  void SetInputListener(std::function<void(const Json&)> listener) {
+    input_listener_ = std::move(listener);
+  }
   void Start(std::function<void(const SessionEnd&)> done);
   void SubmitInput(InputAnswer answer, std::function<void(const Status&)> reply);
   void Pause(std::string reason);
@@ -65,8 +67,8 @@ class Runner : public std::enable_shared_from_this<Runner> {
   // Applies the phase's updates, emits its intents, checkpoint and exit, and moves on.
   void CompletePhase(const Json& output);
   void ExitTerminal();
-  bool ApplyUpdates(const std::vector<Update>& updates, const Json& context, const std::string& path,
-                    Json* scratch, std::vector<StatePatch>* intents);
+  bool ApplyUpdates(const std::vector<Update>& updates, const Json& context,
+                    const std::string& path, Json* scratch, std::vector<StatePatch>* intents);
   void EmitIntents(const std::vector<StatePatch>& intents);
   void EmitCheckpoint();
   void Fail(Failure failure);

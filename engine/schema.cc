@@ -88,8 +88,9 @@ Status CheckRefs(const Json& schema, const std::string& path) {
       if (key == "$ref" && value.is_string()) {
         const auto& ref = value.get_ref<const std::string&>();
         if (ref.empty() || ref[0] != '#') {
-          return InvalidArgument("only local references (\"#/...\") are supported, got \"" + ref + "\"",
-                                 AppendPointer(path, key));
+          return InvalidArgument(
+              "only local references (\"#/...\") are supported, got \"" + ref + "\"",
+              AppendPointer(path, key));
         }
       } else if (key != "enum" && key != "const" && key != "default" && key != "examples") {
         SCAFFOLD_RETURN_IF_ERROR(CheckRefs(value, AppendPointer(path, key)));
@@ -114,18 +115,27 @@ bool IsCheckedFormat(const Json& format) {
 //  - it refuses integral decimals (2.0) where a count is expected (maxItems, minLength, ...).
 void NormalizeSchema(Json& schema) {
   if (!schema.is_object()) return;
-  static const char* kCounts[] = {"maxItems", "minItems", "maxLength", "minLength",
-                                  "maxProperties", "minProperties"};
+  static const char* kCounts[] = {"maxItems",  "minItems",      "maxLength",
+                                  "minLength", "maxProperties", "minProperties"};
   for (const char* key : kCounts) {
     auto it = schema.find(key);
     if (it != schema.end() && it->is_number_float()) {
       double d = it->get<double>();
-      if (d >= 0 && d == static_cast<double>(static_cast<uint64_t>(d))) *it = static_cast<uint64_t>(d);
+      if (d >= 0 && d == static_cast<double>(static_cast<uint64_t>(d)))
+        *it = static_cast<uint64_t>(d);
     }
   }
-  static const char* kSingle[] = {"additionalItems", "additionalProperties", "contains", "else",
-                                  "if", "items", "not", "propertyNames", "then"};
-  static const char* kMaps[] = {"definitions", "$defs", "dependencies", "patternProperties", "properties"};
+  static const char* kSingle[] = {"additionalItems",
+                                  "additionalProperties",
+                                  "contains",
+                                  "else",
+                                  "if",
+                                  "items",
+                                  "not",
+                                  "propertyNames",
+                                  "then"};
+  static const char* kMaps[] = {"definitions", "$defs", "dependencies", "patternProperties",
+                                "properties"};
   static const char* kLists[] = {"allOf", "anyOf", "oneOf", "items"};
   for (const char* key : kSingle) {
     if (auto it = schema.find(key); it != schema.end()) NormalizeSchema(*it);
@@ -180,17 +190,21 @@ Json IntegralFloatsAsIntegers(const Json& v) {
 }
 
 // Combinator summaries that say nothing beyond the violations found at the same place.
-bool IsSummaryKeyword(const std::string& keyword) { return keyword == "allOf" || keyword == "if"; }
+bool IsSummaryKeyword(const std::string& keyword) {
+  return keyword == "allOf" || keyword == "if";
+}
 
 }  // namespace
 
 std::string SchemaViolation::ToString() const {
-  return (instance_path.empty() ? std::string("(root)") : instance_path) + ": " + keyword + ": " + message;
+  return (instance_path.empty() ? std::string("(root)") : instance_path) + ": " + keyword + ": " +
+         message;
 }
 
 Result<JsonSchema> JsonSchema::Compile(const Json& schema) {
   if (!schema.is_object() && !schema.is_boolean()) {
-    return InvalidArgument(std::string("a schema must be an object or a boolean, got ") + JsonTypeName(schema));
+    return InvalidArgument(std::string("a schema must be an object or a boolean, got ") +
+                           JsonTypeName(schema));
   }
   SCAFFOLD_RETURN_IF_ERROR(CheckRefs(schema, ""));
   JsonSchema out;
@@ -234,7 +248,8 @@ std::vector<SchemaViolation> JsonSchema::Validate(const Json& instance) const {
     // Valijson's propertyNames check fails without recording why.
     bool names = source_->dump().find("\"propertyNames\"") != std::string::npos;
     return {{"", names ? "propertyNames" : "schema",
-             names ? "a property name is not allowed by propertyNames" : "the value does not match the schema"}};
+             names ? "a property name is not allowed by propertyNames"
+                   : "the value does not match the schema"}};
   }
 
   std::vector<SchemaViolation> out;
@@ -244,7 +259,8 @@ std::vector<SchemaViolation> JsonSchema::Validate(const Json& instance) const {
       summary = j != i && IsPrefixOf(errors[i].context, errors[j].context);
     }
     if (summary) continue;
-    SchemaViolation v{PointerOf(errors[i].context), KeywordOf(errors[i].description), errors[i].description};
+    SchemaViolation v{PointerOf(errors[i].context), KeywordOf(errors[i].description),
+                      errors[i].description};
     bool duplicate = false;
     for (const auto& seen : out) {
       duplicate |= seen.instance_path == v.instance_path && seen.message == v.message;
@@ -256,7 +272,8 @@ std::vector<SchemaViolation> JsonSchema::Validate(const Json& instance) const {
     bool redundant = false;
     if (IsSummaryKeyword(v.keyword)) {
       for (const auto& other : out) {
-        redundant |= &other != &v && other.instance_path == v.instance_path && !IsSummaryKeyword(other.keyword);
+        redundant |= &other != &v && other.instance_path == v.instance_path &&
+                     !IsSummaryKeyword(other.keyword);
       }
     }
     if (!redundant) specific.push_back(v);

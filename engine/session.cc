@@ -9,9 +9,10 @@ namespace scaffold::engine {
 
 Session::~Session() = default;
 
-Result<std::unique_ptr<Session>> Session::Create(const SessionDeps& deps, std::shared_ptr<const Workflow> workflow,
-                                                 Json input, const RunOptions& options, std::string owner,
-                                                 std::string id) {
+Result<std::unique_ptr<Session>> Session::Create(const SessionDeps& deps,
+                                                 std::shared_ptr<const Workflow> workflow,
+                                                 Json input, const RunOptions& options,
+                                                 std::string owner, std::string id) {
   SCAFFOLD_RETURN_IF_ERROR(ValidateInput(*workflow, input));
   SessionInfo info;
   info.id = id.empty() ? NewUuid() : std::move(id);
@@ -25,11 +26,13 @@ Result<std::unique_ptr<Session>> Session::Create(const SessionDeps& deps, std::s
   std::unique_ptr<Session> s(new Session());
   s->info_ = info;
   s->executor_ = deps.executor;
-  s->runner_ = std::make_shared<Runner>(deps, std::move(workflow), std::move(info), options, std::nullopt);
+  s->runner_ =
+      std::make_shared<Runner>(deps, std::move(workflow), std::move(info), options, std::nullopt);
   return s;
 }
 
-Result<std::unique_ptr<Session>> Session::Open(const SessionDeps& deps, std::shared_ptr<const Workflow> workflow,
+Result<std::unique_ptr<Session>> Session::Open(const SessionDeps& deps,
+                                               std::shared_ptr<const Workflow> workflow,
                                                const std::string& id, const RunOptions& options) {
   auto info = deps.store->GetSession(id);
   if (!info.ok()) return info.status();
@@ -38,12 +41,14 @@ Result<std::unique_ptr<Session>> Session::Open(const SessionDeps& deps, std::sha
   if (rp->where == ResumePoint::Where::kFinished) {
     std::string how = rp->final_event == events::kWorkflowCompleted ? "completed" : "failed";
     return FailedPrecondition("session " + id + " has already " + how +
-                              "; fork it to run part of it again (scaffold fork " + id + " --at N)");
+                              "; fork it to run part of it again (scaffold fork " + id +
+                              " --at N)");
   }
   std::unique_ptr<Session> s(new Session());
   s->info_ = *info;
   s->executor_ = deps.executor;
-  s->runner_ = std::make_shared<Runner>(deps, std::move(workflow), std::move(*info), options, std::move(*rp));
+  s->runner_ = std::make_shared<Runner>(deps, std::move(workflow), std::move(*info), options,
+                                        std::move(*rp));
   return s;
 }
 
@@ -51,19 +56,28 @@ Status ValidateInput(const Workflow& workflow, const Json& input) {
   if (!workflow.input_schema) return Status::Ok();
   auto violations = workflow.input_schema->Validate(input);
   if (violations.empty()) return Status::Ok();
-  return InvalidArgument("the input does not match the workflow's input schema: " + DescribeViolations(violations));
+  return InvalidArgument("the input does not match the workflow's input schema: " +
+                         DescribeViolations(violations));
 }
 
-int64_t Session::start_position() const { return runner_->start_position(); }
+int64_t Session::start_position() const {
+  return runner_->start_position();
+}
 
-void Session::AddSink(EventSink* sink) { runner_->log().AddSink(sink); }
-void Session::RemoveSink(EventSink* sink) { runner_->log().RemoveSink(sink); }
+void Session::AddSink(EventSink* sink) {
+  runner_->log().AddSink(sink);
+}
+void Session::RemoveSink(EventSink* sink) {
+  runner_->log().RemoveSink(sink);
+}
 
 void Session::SetInputListener(std::function<void(const Json& request)> listener) {
   runner_->SetInputListener(std::move(listener));
 }
 
-void Session::Start(std::function<void(const SessionEnd&)> done) { runner_->Start(std::move(done)); }
+void Session::Start(std::function<void(const SessionEnd&)> done) {
+  runner_->Start(std::move(done));
+}
 
 void Session::SubmitInput(InputAnswer answer, std::function<void(const Status&)> reply) {
   std::weak_ptr<Runner> weak = runner_;
@@ -94,8 +108,8 @@ Result<ForkResult> ForkSession(EventStore* store, const Clock* clock, const std:
   if (!parent.ok()) return parent.status();
   int64_t at = position.value_or(parent->event_count);
   if (at < 1 || at > parent->event_count) {
-    return InvalidArgument("cannot fork at position " + std::to_string(at) + ": session " + id + " has events 1.." +
-                           std::to_string(parent->event_count));
+    return InvalidArgument("cannot fork at position " + std::to_string(at) + ": session " + id +
+                           " has events 1.." + std::to_string(parent->event_count));
   }
   auto state = StateAt(store, id, at);
   if (!state.ok()) return state.status();

@@ -65,12 +65,14 @@ class Session {
 
   // Creates a new session: validates `input` against the workflow's input schema
   // (kInvalidArgument with the violations) and stores the session. Nothing runs before Start().
-  static Result<std::unique_ptr<Session>> Create(const SessionDeps& deps, std::shared_ptr<const Workflow> workflow,
-                                                 Json input, const RunOptions& options, std::string owner = "",
-                                                 std::string id = "");
+  static Result<std::unique_ptr<Session>> Create(const SessionDeps& deps,
+                                                 std::shared_ptr<const Workflow> workflow,
+                                                 Json input, const RunOptions& options,
+                                                 std::string owner = "", std::string id = "");
 
   // Opens a stored session to continue it. kFailedPrecondition when it already finished.
-  static Result<std::unique_ptr<Session>> Open(const SessionDeps& deps, std::shared_ptr<const Workflow> workflow,
+  static Result<std::unique_ptr<Session>> Open(const SessionDeps& deps,
+                                               std::shared_ptr<const Workflow> workflow,
                                                const std::string& id, const RunOptions& options);
 
   const std::string& id() const { return info_.id; }

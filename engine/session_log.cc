@@ -6,8 +6,8 @@
 
 namespace scaffold::engine {
 
-SessionLog::SessionLog(EventStore* store, Executor* executor, const Clock* clock, std::string session_id,
-                       int64_t last_position)
+SessionLog::SessionLog(EventStore* store, Executor* executor, const Clock* clock,
+                       std::string session_id, int64_t last_position)
     : store_(store),
       executor_(executor),
       clock_(clock),
@@ -15,7 +15,9 @@ SessionLog::SessionLog(EventStore* store, Executor* executor, const Clock* clock
       last_position_(last_position),
       alive_(std::make_shared<bool>(true)) {}
 
-SessionLog::~SessionLog() { *alive_ = false; }
+SessionLog::~SessionLog() {
+  *alive_ = false;
+}
 
 int64_t SessionLog::Emit(const char* name, Json payload) {
   auto event = std::make_shared<Event>();
@@ -63,7 +65,9 @@ Status SessionLog::Flush() {
   return Status::Ok();
 }
 
-void SessionLog::AddSink(EventSink* sink) { sinks_.push_back(sink); }
+void SessionLog::AddSink(EventSink* sink) {
+  sinks_.push_back(sink);
+}
 
 void SessionLog::RemoveSink(EventSink* sink) {
   sinks_.erase(std::remove(sinks_.begin(), sinks_.end(), sink), sinks_.end());

@@ -48,7 +48,9 @@ class SessionLog {
   void RemoveSink(EventSink* sink);
 
   // Called when a commit made in the background (not by an explicit Flush) fails.
-  void SetErrorHandler(std::function<void(const Status&)> handler) { on_error_ = std::move(handler); }
+  void SetErrorHandler(std::function<void(const Status&)> handler) {
+    on_error_ = std::move(handler);
+  }
 
   const Status& error() const { return error_; }
   const std::string& session_id() const { return session_id_; }

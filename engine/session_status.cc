@@ -4,11 +4,16 @@ namespace scaffold::engine {
 
 const char* SessionStatusName(SessionStatus status) {
   switch (status) {
-    case SessionStatus::kRunning: return "running";
-    case SessionStatus::kWaiting: return "waiting";
-    case SessionStatus::kPaused: return "paused";
-    case SessionStatus::kCompleted: return "completed";
-    case SessionStatus::kFailed: return "failed";
+    case SessionStatus::kRunning:
+      return "running";
+    case SessionStatus::kWaiting:
+      return "waiting";
+    case SessionStatus::kPaused:
+      return "paused";
+    case SessionStatus::kCompleted:
+      return "completed";
+    case SessionStatus::kFailed:
+      return "failed";
   }
   return "running";
 }
@@ -25,7 +30,8 @@ SessionStatus StatusAfter(SessionStatus current, std::string_view event) {
   if (event == events::kWorkflowCompleted) return SessionStatus::kCompleted;
   if (event == events::kWorkflowError) return SessionStatus::kFailed;
   // A fork is a paused copy until someone resumes it.
-  if (event == events::kSessionPaused || event == events::kSessionForked) return SessionStatus::kPaused;
+  if (event == events::kSessionPaused || event == events::kSessionForked)
+    return SessionStatus::kPaused;
   if (event == events::kInputRequested) return SessionStatus::kWaiting;
   if (event == events::kInputReceived || event == events::kSessionResumed) {
     return SessionStatus::kRunning;

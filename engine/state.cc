@@ -7,7 +7,8 @@ namespace scaffold::engine {
 Status FoldEvent(const Event& event, Json* state) {
   if (event.name == events::kStateIntent) {
     auto it = event.payload.find("patches");
-    if (it == event.payload.end()) return Status(ErrorCode::kDataLoss, "state:intent without patches");
+    if (it == event.payload.end())
+      return Status(ErrorCode::kDataLoss, "state:intent without patches");
     return ApplyPatch(state, *it);
   }
   if (event.name == events::kStateCheckpoint) {
@@ -20,14 +21,15 @@ Status FoldEvent(const Event& event, Json* state) {
   return Status::Ok();
 }
 
-Result<StateAtPosition> StateAt(EventStore* store, const std::string& session_id, std::optional<int64_t> position) {
+Result<StateAtPosition> StateAt(EventStore* store, const std::string& session_id,
+                                std::optional<int64_t> position) {
   auto info = store->GetSession(session_id);
   if (!info.ok()) return info.status();
   int64_t last = info->event_count;
   int64_t target = position.value_or(last);
   if (target < 1 || target > last) {
-    return InvalidArgument("position " + std::to_string(target) + " is outside this session's events (1.." +
-                           std::to_string(last) + ")");
+    return InvalidArgument("position " + std::to_string(target) +
+                           " is outside this session's events (1.." + std::to_string(last) + ")");
   }
   StateAtPosition out;
   out.position = target;

@@ -60,11 +60,15 @@ class Status {
 inline Status InvalidArgument(std::string message, std::string path = {}) {
   return Status(ErrorCode::kInvalidArgument, std::move(message), std::move(path));
 }
-inline Status NotFound(std::string message) { return Status(ErrorCode::kNotFound, std::move(message)); }
+inline Status NotFound(std::string message) {
+  return Status(ErrorCode::kNotFound, std::move(message));
+}
 inline Status FailedPrecondition(std::string message) {
   return Status(ErrorCode::kFailedPrecondition, std::move(message));
 }
-inline Status Internal(std::string message) { return Status(ErrorCode::kInternal, std::move(message)); }
+inline Status Internal(std::string message) {
+  return Status(ErrorCode::kInternal, std::move(message));
+}
 
 // Either a value or a non-ok Status.
 template <typename T>
@@ -95,8 +99,8 @@ class Result {
 }  // namespace scaffold
 
 // Returns early from the enclosing function when `expr` (a Status) is not ok.
-#define SCAFFOLD_RETURN_IF_ERROR(expr)            \
-  do {                                            \
-    ::scaffold::Status scaffold_status_ = (expr); \
+#define SCAFFOLD_RETURN_IF_ERROR(expr)                   \
+  do {                                                   \
+    ::scaffold::Status scaffold_status_ = (expr);        \
     if (!scaffold_status_.ok()) return scaffold_status_; \
   } while (0)

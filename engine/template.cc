@@ -15,7 +15,9 @@ namespace mstch = kainjow::mustache;
 // context knows which use a lookup is for.
 constexpr char kInterpolationMark = '\x1f';
 
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
 std::string_view TrimView(std::string_view s) {
   while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
@@ -53,22 +55,31 @@ bool ParseDelimiters(std::string_view contents, std::string* open, std::string* 
 // Serializes a value for interpolation into a prompt.
 std::string InterpolatedText(const Json& value) {
   switch (value.type()) {
-    case Json::value_t::string: return value.get<std::string>();
-    case Json::value_t::null: return "";
-    default: return DumpJson(value);
+    case Json::value_t::string:
+      return value.get<std::string>();
+    case Json::value_t::null:
+      return "";
+    default:
+      return DumpJson(value);
   }
 }
 
 bool SectionTruthy(const Json& value) {
   switch (value.type()) {
-    case Json::value_t::null: return false;
-    case Json::value_t::boolean: return value.get<bool>();
-    case Json::value_t::string: return !value.get_ref<const std::string&>().empty();
-    case Json::value_t::array: return !value.empty();
+    case Json::value_t::null:
+      return false;
+    case Json::value_t::boolean:
+      return value.get<bool>();
+    case Json::value_t::string:
+      return !value.get_ref<const std::string&>().empty();
+    case Json::value_t::array:
+      return !value.empty();
     case Json::value_t::number_integer:
     case Json::value_t::number_unsigned:
-    case Json::value_t::number_float: return value.get<double>() != 0;
-    default: return true;
+    case Json::value_t::number_float:
+      return value.get<double>() != 0;
+    default:
+      return true;
   }
 }
 
@@ -119,10 +130,12 @@ Result<std::string> PrepareTemplate(std::string_view source) {
   for (const auto& tag : *tags) {
     using Kind = TemplateTag::Kind;
     if (tag.kind == Kind::kVariable || tag.kind == Kind::kUnescaped) {
-      if (!tag.name.empty()) edits.push_back({tag.name_begin, tag.name_begin, std::string(1, kInterpolationMark)});
+      if (!tag.name.empty())
+        edits.push_back({tag.name_begin, tag.name_begin, std::string(1, kInterpolationMark)});
       continue;
     }
-    if (tag.kind != Kind::kComment && tag.kind != Kind::kDelimiter && tag.kind != Kind::kPartial) continue;
+    if (tag.kind != Kind::kComment && tag.kind != Kind::kDelimiter && tag.kind != Kind::kPartial)
+      continue;
     size_t ls, le;
     std::string indent;
     if (!StandaloneLine(source, tag, &ls, &le, &indent)) continue;
@@ -161,7 +174,9 @@ std::string IndentLines(const std::string& text, const std::string& indent) {
 // only for the values a template actually touches.
 class JsonContext : public mstch::basic_context<std::string> {
  public:
-  JsonContext(const Json* root, const Json* partials) : partials_(partials) { stack_.push_back(root); }
+  JsonContext(const Json* root, const Json* partials) : partials_(partials) {
+    stack_.push_back(root);
+  }
 
   void push(const mstch::data* data) override {
     auto it = origin_.find(data);
@@ -221,8 +236,8 @@ class JsonContext : public mstch::basic_context<std::string> {
     }
     while (found != nullptr && dot != std::string_view::npos) {
       size_t next = name.find('.', dot + 1);
-      std::string part(name.substr(dot + 1, next == std::string_view::npos ? std::string_view::npos
-                                                                            : next - dot - 1));
+      std::string part(name.substr(
+          dot + 1, next == std::string_view::npos ? std::string_view::npos : next - dot - 1));
       found = Child(*found, part);
       dot = next;
     }
@@ -275,13 +290,15 @@ Result<std::vector<TemplateTag>> ScanTemplate(std::string_view source) {
     size_t stop = source.find(closing, contents_begin);
     int line = LineAt(source, start);
     if (stop == std::string_view::npos) {
-      return InvalidArgument("unclosed tag \"" + std::string(open) + "\" on line " + std::to_string(line));
+      return InvalidArgument("unclosed tag \"" + std::string(open) + "\" on line " +
+                             std::to_string(line));
     }
     std::string_view raw = source.substr(contents_begin, stop - contents_begin);
     std::string_view contents = TrimView(raw);
     size_t contents_offset = contents_begin + (contents.empty() ? 0 : contents.data() - raw.data());
 
-    TemplateTag tag{TemplateTag::Kind::kVariable, "", start, stop + closing.size(), contents_offset, line, {}};
+    TemplateTag tag{
+        TemplateTag::Kind::kVariable, "", start, stop + closing.size(), contents_offset, line, {}};
     for (const auto& s : open_sections) tag.sections.push_back(s.first);
     if (triple) {
       tag.kind = TemplateTag::Kind::kUnescaped;
@@ -294,13 +311,27 @@ Result<std::vector<TemplateTag>> ScanTemplate(std::string_view source) {
     } else {
       char sigil = contents.empty() ? '\0' : contents.front();
       switch (sigil) {
-        case '#': tag.kind = TemplateTag::Kind::kSection; break;
-        case '^': tag.kind = TemplateTag::Kind::kInverted; break;
-        case '/': tag.kind = TemplateTag::Kind::kClose; break;
-        case '>': tag.kind = TemplateTag::Kind::kPartial; break;
-        case '&': tag.kind = TemplateTag::Kind::kUnescaped; break;
-        case '!': tag.kind = TemplateTag::Kind::kComment; break;
-        default: tag.kind = TemplateTag::Kind::kVariable; break;
+        case '#':
+          tag.kind = TemplateTag::Kind::kSection;
+          break;
+        case '^':
+          tag.kind = TemplateTag::Kind::kInverted;
+          break;
+        case '/':
+          tag.kind = TemplateTag::Kind::kClose;
+          break;
+        case '>':
+          tag.kind = TemplateTag::Kind::kPartial;
+          break;
+        case '&':
+          tag.kind = TemplateTag::Kind::kUnescaped;
+          break;
+        case '!':
+          tag.kind = TemplateTag::Kind::kComment;
+          break;
+        default:
+          tag.kind = TemplateTag::Kind::kVariable;
+          break;
       }
       if (tag.kind == TemplateTag::Kind::kVariable) {
         tag.name = contents;
@@ -320,8 +351,8 @@ Result<std::vector<TemplateTag>> ScanTemplate(std::string_view source) {
       }
       if (open_sections.back().first != tag.name) {
         return InvalidArgument("{{/" + tag.name + "}} on line " + std::to_string(line) +
-                               " closes section \"" + open_sections.back().first + "\" opened on line " +
-                               std::to_string(open_sections.back().second));
+                               " closes section \"" + open_sections.back().first +
+                               "\" opened on line " + std::to_string(open_sections.back().second));
       }
       open_sections.pop_back();
     }

@@ -32,13 +32,22 @@ Result<std::string> RenderTemplate(std::string_view source, const Json& context,
                                    const TemplateOptions& options = {});
 
 struct TemplateTag {
-  enum class Kind { kVariable, kUnescaped, kSection, kInverted, kClose, kPartial, kComment, kDelimiter };
+  enum class Kind {
+    kVariable,
+    kUnescaped,
+    kSection,
+    kInverted,
+    kClose,
+    kPartial,
+    kComment,
+    kDelimiter
+  };
   Kind kind;
-  std::string name;  // trimmed
-  size_t begin;      // byte offset of the opening delimiter
-  size_t end;        // byte offset just past the closing delimiter
-  size_t name_begin; // byte offset of the first character of `name`
-  int line;          // 1-based
+  std::string name;   // trimmed
+  size_t begin;       // byte offset of the opening delimiter
+  size_t end;         // byte offset just past the closing delimiter
+  size_t name_begin;  // byte offset of the first character of `name`
+  int line;           // 1-based
   // Names of the sections enclosing this tag, outermost first.
   std::vector<std::string> sections;
 };

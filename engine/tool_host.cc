@@ -15,7 +15,8 @@ class PostedCall : public ToolCall {
 
 }  // namespace
 
-std::unique_ptr<ToolCall> NoToolHost::Call(const ToolRequest& request, const ToolDecl* decl, Executor* executor,
+std::unique_ptr<ToolCall> NoToolHost::Call(const ToolRequest& request, const ToolDecl* decl,
+                                           Executor* executor,
                                            std::function<void(ToolResult)> done) {
   auto cancelled = std::make_shared<bool>(false);
   std::string message = "no tool named \"" + request.tool_name + "\" is available";

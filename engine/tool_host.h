@@ -15,9 +15,9 @@ namespace scaffold::engine {
 
 struct ToolRequest {
   std::string session_id;
-  std::string owner;   // the session's owner; client tools go only to this user's clients
-  std::string agent;   // empty for a `tool` phase
-  std::string call_id; // the model's tool_use id, or a generated one
+  std::string owner;    // the session's owner; client tools go only to this user's clients
+  std::string agent;    // empty for a `tool` phase
+  std::string call_id;  // the model's tool_use id, or a generated one
   std::string tool_name;
   Json input = Json::object();
 };
@@ -40,15 +40,16 @@ class ToolHost {
   // Runs the tool declared by `decl` (null when the workflow declares no such tool). `done`
   // runs exactly once on `executor`, never inside Call(), unless the call is cancelled.
   // Failures (unknown tool, timeout, client gone) are results with is_error, never crashes.
-  virtual std::unique_ptr<ToolCall> Call(const ToolRequest& request, const ToolDecl* decl, Executor* executor,
+  virtual std::unique_ptr<ToolCall> Call(const ToolRequest& request, const ToolDecl* decl,
+                                         Executor* executor,
                                          std::function<void(ToolResult)> done) = 0;
 };
 
 // A ToolHost with no tools: every call ends with "no tool named X".
 class NoToolHost : public ToolHost {
  public:
-  std::unique_ptr<ToolCall> Call(const ToolRequest& request, const ToolDecl* decl, Executor* executor,
-                                 std::function<void(ToolResult)> done) override;
+  std::unique_ptr<ToolCall> Call(const ToolRequest& request, const ToolDecl* decl,
+                                 Executor* executor, std::function<void(ToolResult)> done) override;
 };
 
 }  // namespace scaffold::engine

@@ -47,8 +47,8 @@ struct Agent {
   int max_turns = 8;
   int max_tokens = 1024;
   std::optional<double> temperature;
-  int retries = 2;          // re-asks after invalid output, and retries after transient failures
-  int64_t timeout_ms = 0;   // per provider call; 0: none
+  int retries = 2;         // re-asks after invalid output, and retries after transient failures
+  int64_t timeout_ms = 0;  // per provider call; 0: none
   Json params = Json::object();  // provider-specific request fields, passed through
 };
 
@@ -58,10 +58,10 @@ const char* AskTypeName(AskType type);
 struct AskSpec {
   std::string prompt;  // template
   AskType type = AskType::kText;
-  std::vector<std::string> options;  // kChoice
-  std::optional<JsonSchema> schema;  // kJson
-  int64_t timeout_ms = 0;            // 0: wait forever
-  std::optional<Json> default_value; // applied on timeout; without it a timeout fails the phase
+  std::vector<std::string> options;   // kChoice
+  std::optional<JsonSchema> schema;   // kJson
+  int64_t timeout_ms = 0;             // 0: wait forever
+  std::optional<Json> default_value;  // applied on timeout; without it a timeout fails the phase
 };
 
 struct EachSpec {

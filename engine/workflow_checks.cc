@@ -75,11 +75,14 @@ class Checker {
   }
 
  private:
-  void Error(const std::string& path, std::string message) { diags_->push_back({path, std::move(message)}); }
+  void Error(const std::string& path, std::string message) {
+    diags_->push_back({path, std::move(message)});
+  }
 
   Scope BaseScope() const { return Scope{{"input", "state", "session"}, std::nullopt, ""}; }
 
-  Scope WithOutput(Scope scope, std::optional<std::set<std::string>> fields, std::string note = "") const {
+  Scope WithOutput(Scope scope, std::optional<std::set<std::string>> fields,
+                   std::string note = "") const {
     scope.roots.insert("output");
     scope.output_fields = std::move(fields);
     scope.output_note = std::move(note);
@@ -89,8 +92,9 @@ class Checker {
   // What `output` is after an agent: its schema's fields, or text.
   Scope AgentOutputScope(const Agent& agent, Scope scope) const {
     if (!agent.output) {
-      return WithOutput(std::move(scope), std::set<std::string>{},
-                        "agent \"" + agent.name + "\" has no \"output\" schema, so its output is text");
+      return WithOutput(
+          std::move(scope), std::set<std::string>{},
+          "agent \"" + agent.name + "\" has no \"output\" schema, so its output is text");
     }
     return WithOutput(std::move(scope), SchemaFields(agent.output));
   }
@@ -117,12 +121,13 @@ class Checker {
   }
 
   // A dotted name used by a template or expression, e.g. "state.ticket".
-  void CheckName(const std::string& name, const std::string& path, const Scope& scope, bool in_section,
-                 const char* what) {
+  void CheckName(const std::string& name, const std::string& path, const Scope& scope,
+                 bool in_section, const char* what) {
     if (name.empty() || name == ".") return;
     auto parts = Split(name);
     const std::string& root = parts[0];
-    static const std::set<std::string> kRoots = {"input", "state", "session", "output", "item", "index"};
+    static const std::set<std::string> kRoots = {"input",  "state", "session",
+                                                 "output", "item",  "index"};
     if (!kRoots.count(root)) {
       if (in_section) return;  // may name a field of the section's value
       std::vector<std::string> allowed(scope.roots.begin(), scope.roots.end());
@@ -131,10 +136,12 @@ class Checker {
       return;
     }
     if (!scope.roots.count(root)) {
-      std::string why = root == "output" ? " (output is the result of this phase, known only after it runs)"
-                        : (root == "item" || root == "index") ? " (only inside an \"each\" phase's agent)"
-                                                              : "";
-      Error(path, std::string(what) + " \"" + name + "\" uses \"" + root + "\", which is not available here" + why);
+      std::string why =
+          root == "output" ? " (output is the result of this phase, known only after it runs)"
+          : (root == "item" || root == "index") ? " (only inside an \"each\" phase's agent)"
+                                                : "";
+      Error(path, std::string(what) + " \"" + name + "\" uses \"" + root +
+                      "\", which is not available here" + why);
       return;
     }
     if (parts.size() < 2) return;
@@ -152,15 +159,18 @@ class Checker {
       }
     } else if (root == "session") {
       if (field != "id" && field != "workflow") {
-        Error(path, std::string(what) + " \"" + name + "\": session has only \"id\" and \"workflow\"" +
+        Error(path, std::string(what) + " \"" + name +
+                        "\": session has only \"id\" and \"workflow\"" +
                         DidYouMean(field, {"id", "workflow"}));
       }
     } else if (root == "output" && scope.output_fields) {
       if (scope.output_fields->empty()) {
-        Error(path, std::string(what) + " \"" + name + "\" names a field of output, but " + scope.output_note);
+        Error(path, std::string(what) + " \"" + name + "\" names a field of output, but " +
+                        scope.output_note);
       } else if (!scope.output_fields->count(field)) {
         std::vector<std::string> fields(scope.output_fields->begin(), scope.output_fields->end());
-        Error(path, std::string(what) + " \"" + name + "\" names no field of the output" + DidYouMean(field, fields));
+        Error(path, std::string(what) + " \"" + name + "\" names no field of the output" +
+                        DidYouMean(field, fields));
       }
     }
   }
@@ -179,7 +189,8 @@ class Checker {
     }
     for (const auto& tag : *tags) {
       using Kind = TemplateTag::Kind;
-      if (tag.kind == Kind::kComment || tag.kind == Kind::kDelimiter || tag.kind == Kind::kClose) continue;
+      if (tag.kind == Kind::kComment || tag.kind == Kind::kDelimiter || tag.kind == Kind::kClose)
+        continue;
       if (tag.kind == Kind::kPartial) {
         Error(path, "partials ({{>" + tag.name + "}}) are not available in workflow templates");
         continue;
@@ -195,7 +206,8 @@ class Checker {
     } else if (value.is_object()) {
       for (const auto& [k, v] : value.items()) CheckTemplates(v, AppendPointer(path, k), scope);
     } else if (value.is_array()) {
-      for (size_t i = 0; i < value.size(); ++i) CheckTemplates(value[i], AppendPointer(path, i), scope);
+      for (size_t i = 0; i < value.size(); ++i)
+        CheckTemplates(value[i], AppendPointer(path, i), scope);
     }
   }
 
@@ -215,7 +227,8 @@ class Checker {
     size_t pos = 1;
     while (true) {
       size_t slash = pointer.find('/', pos);
-      std::string raw = pointer.substr(pos, slash == std::string::npos ? std::string::npos : slash - pos);
+      std::string raw =
+          pointer.substr(pos, slash == std::string::npos ? std::string::npos : slash - pos);
       std::string token;
       for (size_t i = 0; i < raw.size(); ++i) {
         if (raw[i] != '~') {
@@ -239,19 +252,20 @@ class Checker {
         cur = &*it;
       } else if (cur->is_array()) {
         if (token == "-") {
-          if (!last) Error(path, "\"-\" (append) must be the last part of the pointer \"" + pointer + "\"");
+          if (!last)
+            Error(path, "\"-\" (append) must be the last part of the pointer \"" + pointer + "\"");
           return;
         }
         bool digits = !token.empty() && token.find_first_not_of("0123456789") == std::string::npos;
         if (!digits || std::stoull(token.substr(0, 18)) >= cur->size()) {
-          Error(path, "\"" + walked + "/" + raw + "\": index " + token + " is not in the initial state's array" +
-                          " (use \"/-\" to append)");
+          Error(path, "\"" + walked + "/" + raw + "\": index " + token +
+                          " is not in the initial state's array" + " (use \"/-\" to append)");
           return;
         }
         cur = &(*cur)[std::stoull(token)];
       } else {
-        Error(path, "\"" + walked + "\" is a " + JsonTypeName(*cur) + " in the initial state, so \"" + pointer +
-                        "\" cannot point inside it");
+        Error(path, "\"" + walked + "\" is a " + JsonTypeName(*cur) +
+                        " in the initial state, so \"" + pointer + "\" cannot point inside it");
         return;
       }
       walked += "/" + raw;
@@ -260,7 +274,8 @@ class Checker {
     }
   }
 
-  void CheckUpdates(const std::vector<Update>& updates, const std::string& path, const Scope& scope) {
+  void CheckUpdates(const std::vector<Update>& updates, const std::string& path,
+                    const Scope& scope) {
     for (const auto& u : updates) {
       std::string p = AppendPointer(path, u.pointer);
       CheckPointer(u.pointer, p);
@@ -270,12 +285,14 @@ class Checker {
 
   void CheckAgent(const Agent& agent, bool used_by_each) {
     std::string path = AppendPointer("/agents", agent.name);
-    if (agent.provider != "anthropic" && agent.provider != "openai" && !wf_.providers.count(agent.provider)) {
+    if (agent.provider != "anthropic" && agent.provider != "openai" &&
+        !wf_.providers.count(agent.provider)) {
       std::vector<std::string> names = {"anthropic", "openai"};
       for (const auto& [n, c] : wf_.providers) names.push_back(n);
-      Error(AppendPointer(path, "provider"), "unknown provider \"" + agent.provider +
-                                                 "\" (use anthropic, openai or a key of \"providers\")" +
-                                                 DidYouMean(agent.provider, names));
+      Error(AppendPointer(path, "provider"),
+            "unknown provider \"" + agent.provider +
+                "\" (use anthropic, openai or a key of \"providers\")" +
+                DidYouMean(agent.provider, names));
     }
     Scope scope = BaseScope();
     if (used_by_each) scope.roots.insert({"item", "index"});
@@ -294,20 +311,24 @@ class Checker {
     std::string p = AppendPointer(path, "default");
     switch (ask.type) {
       case AskType::kApproval:
-        if (!d.is_boolean()) Error(p, std::string("an approval's default is true or false, got ") + JsonTypeName(d));
+        if (!d.is_boolean())
+          Error(p, std::string("an approval's default is true or false, got ") + JsonTypeName(d));
         break;
       case AskType::kChoice:
-        if (!d.is_string() || std::find(ask.options.begin(), ask.options.end(), d.get<std::string>()) == ask.options.end()) {
+        if (!d.is_string() || std::find(ask.options.begin(), ask.options.end(),
+                                        d.get<std::string>()) == ask.options.end()) {
           Error(p, "the default must be one of the options, got " + d.dump());
         }
         break;
       case AskType::kText:
-        if (!d.is_string()) Error(p, std::string("a text ask's default is a string, got ") + JsonTypeName(d));
+        if (!d.is_string())
+          Error(p, std::string("a text ask's default is a string, got ") + JsonTypeName(d));
         break;
       case AskType::kJson:
         if (ask.schema) {
           auto violations = ask.schema->Validate(d);
-          if (!violations.empty()) Error(p, "the default does not match the schema: " + DescribeViolations(violations));
+          if (!violations.empty())
+            Error(p, "the default does not match the schema: " + DescribeViolations(violations));
         }
         break;
     }
@@ -321,18 +342,24 @@ class Checker {
         return WithOutput(base, std::nullopt);
       case PhaseKind::kAsk:
         switch (phase.ask.type) {
-          case AskType::kApproval: return WithOutput(base, std::set<std::string>{"approved", "value"});
-          case AskType::kJson: return WithOutput(base, SchemaFields(phase.ask.schema));
+          case AskType::kApproval:
+            return WithOutput(base, std::set<std::string>{"approved", "value"});
+          case AskType::kJson:
+            return WithOutput(base, SchemaFields(phase.ask.schema));
           default:
-            return WithOutput(base, std::set<std::string>{},
-                              std::string("a ") + AskTypeName(phase.ask.type) + " ask's output is a string");
+            return WithOutput(
+                base, std::set<std::string>{},
+                std::string("a ") + AskTypeName(phase.ask.type) + " ask's output is a string");
         }
       case PhaseKind::kParallel:
-        return WithOutput(base, std::set<std::string>(phase.parallel.begin(), phase.parallel.end()));
+        return WithOutput(base,
+                          std::set<std::string>(phase.parallel.begin(), phase.parallel.end()));
       case PhaseKind::kEach:
-      case PhaseKind::kTool: return WithOutput(base, std::nullopt);
+      case PhaseKind::kTool:
+        return WithOutput(base, std::nullopt);
       case PhaseKind::kSet:
-      case PhaseKind::kTerminal: return base;
+      case PhaseKind::kTerminal:
+        return base;
     }
     return base;
   }
@@ -340,14 +367,19 @@ class Checker {
   void CheckPhase(const Phase& phase) {
     std::string path = AppendPointer("/phases", phase.name);
     switch (phase.kind) {
-      case PhaseKind::kRun: CheckAgentRef(phase.agent, AppendPointer(path, "run")); break;
-      case PhaseKind::kAsk: CheckAsk(phase.ask, AppendPointer(path, "ask")); break;
+      case PhaseKind::kRun:
+        CheckAgentRef(phase.agent, AppendPointer(path, "run"));
+        break;
+      case PhaseKind::kAsk:
+        CheckAsk(phase.ask, AppendPointer(path, "ask"));
+        break;
       case PhaseKind::kParallel: {
         std::set<std::string> seen;
         for (size_t i = 0; i < phase.parallel.size(); ++i) {
           std::string p = AppendPointer(AppendPointer(path, "parallel"), i);
           if (!seen.insert(phase.parallel[i]).second) {
-            Error(p, "agent \"" + phase.parallel[i] + "\" is listed twice; output is keyed by agent name");
+            Error(p, "agent \"" + phase.parallel[i] +
+                         "\" is listed twice; output is keyed by agent name");
           }
           CheckAgentRef(phase.parallel[i], p);
         }
@@ -355,15 +387,20 @@ class Checker {
       }
       case PhaseKind::kEach:
         CheckAgentRef(phase.each.agent, AppendPointer(AppendPointer(path, "each"), "run"));
-        CheckExpression(phase.each.items, AppendPointer(AppendPointer(path, "each"), "items"), BaseScope());
+        CheckExpression(phase.each.items, AppendPointer(AppendPointer(path, "each"), "items"),
+                        BaseScope());
         break;
       case PhaseKind::kTool:
         CheckToolRef(phase.tool.name, AppendPointer(AppendPointer(path, "tool"), "name"));
-        CheckTemplates(phase.tool.input, AppendPointer(AppendPointer(path, "tool"), "input"), BaseScope());
+        CheckTemplates(phase.tool.input, AppendPointer(AppendPointer(path, "tool"), "input"),
+                       BaseScope());
         break;
-      case PhaseKind::kSet: CheckUpdates(phase.set, AppendPointer(path, "set"), BaseScope()); break;
+      case PhaseKind::kSet:
+        CheckUpdates(phase.set, AppendPointer(path, "set"), BaseScope());
+        break;
       case PhaseKind::kTerminal:
-        if (phase.result) CheckExpression(*phase.result, AppendPointer(path, "result"), BaseScope());
+        if (phase.result)
+          CheckExpression(*phase.result, AppendPointer(path, "result"), BaseScope());
         break;
     }
     Scope after = PhaseOutputScope(phase);
@@ -401,7 +438,8 @@ class Checker {
       *dynamic = !CollectLogicResults(*phase.next, &out);
     }
     size_t known = out.size();
-    out.erase(std::remove_if(out.begin(), out.end(), [&](const std::string& n) { return !wf_.FindPhase(n); }),
+    out.erase(std::remove_if(out.begin(), out.end(),
+                             [&](const std::string& n) { return !wf_.FindPhase(n); }),
               out.end());
     if (out.size() != known) *dynamic = true;
     return out;
@@ -412,7 +450,8 @@ class Checker {
     bool any_terminal = std::any_of(wf_.phases.begin(), wf_.phases.end(),
                                     [](const Phase& p) { return p.kind == PhaseKind::kTerminal; });
     if (!any_terminal) {
-      Error("/phases", "no terminal phase: a workflow needs a phase with \"terminal\": true to finish");
+      Error("/phases",
+            "no terminal phase: a workflow needs a phase with \"terminal\": true to finish");
     }
     std::map<std::string, std::vector<std::string>> edges;
     std::set<std::string> dynamic;
@@ -436,7 +475,8 @@ class Checker {
     // Backward from the terminal phases.
     std::set<std::string> finishes;
     for (const auto& p : wf_.phases) {
-      if (p.kind == PhaseKind::kTerminal || (dynamic.count(p.name) && any_terminal)) finishes.insert(p.name);
+      if (p.kind == PhaseKind::kTerminal || (dynamic.count(p.name) && any_terminal))
+        finishes.insert(p.name);
     }
     bool grew = true;
     while (grew) {
@@ -470,7 +510,8 @@ class Checker {
       for (const auto& a : p.parallel) used.insert(a);
     }
     for (const auto& [name, agent] : wf_.agents) {
-      if (!used.count(name)) Error(AppendPointer("/agents", name), "agent is never used by any phase");
+      if (!used.count(name))
+        Error(AppendPointer("/agents", name), "agent is never used by any phase");
     }
   }
 

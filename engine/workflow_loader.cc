@@ -18,7 +18,9 @@ class Loader {
  public:
   explicit Loader(std::vector<Diagnostic>* diags) : diags_(diags) {}
 
-  void Error(const std::string& path, std::string message) { diags_->push_back({path, std::move(message)}); }
+  void Error(const std::string& path, std::string message) {
+    diags_->push_back({path, std::move(message)});
+  }
 
   void TypeError(const std::string& path, const char* expected, const J& got) {
     Error(path, std::string("expected ") + expected + ", got " + JsonTypeName(got));
@@ -69,7 +71,8 @@ class Loader {
       return std::nullopt;
     }
     if (d < static_cast<double>(min) || d > static_cast<double>(max)) {
-      Error(p, "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " + it->dump());
+      Error(p, "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " +
+                   it->dump());
       return std::nullopt;
     }
     return static_cast<int64_t>(d);
@@ -90,8 +93,8 @@ class Loader {
     for (const auto& [pointer, expr] : value.items()) {
       std::string p = AppendPointer(path, pointer);
       if (pointer.empty() || pointer[0] != '/') {
-        Error(p, "update keys are JSON pointers into the state and start with \"/\", got \"" + pointer +
-                     "\" (did you mean \"/" + pointer + "\"?)");
+        Error(p, "update keys are JSON pointers into the state and start with \"/\", got \"" +
+                     pointer + "\" (did you mean \"/" + pointer + "\"?)");
         continue;
       }
       out.push_back({pointer, ToJson(expr)});
@@ -134,14 +137,15 @@ class Loader {
       TypeError("", "a workflow object", root);
       return;
     }
-    CheckKeys(root, "", {"scaffold", "name", "description", "input", "state", "start", "entry",
-                         "defaults", "providers", "agents", "phases", "tools", "max_visits"});
+    CheckKeys(root, "",
+              {"scaffold", "name", "description", "input", "state", "start", "entry", "defaults",
+               "providers", "agents", "phases", "tools", "max_visits"});
     auto version = root.find("scaffold");
     if (version == root.end()) {
       Error("/scaffold", "required: the format version, \"scaffold\": 1");
     } else if (!version->is_number_integer() || version->get<int64_t>() != kFormatVersion) {
-      Error("/scaffold", "unsupported format version " + version->dump() + " (this build reads version " +
-                             std::to_string(kFormatVersion) + ")");
+      Error("/scaffold", "unsupported format version " + version->dump() +
+                             " (this build reads version " + std::to_string(kFormatVersion) + ")");
       return;  // a different format: nothing else can be judged
     }
     if (auto name = String(root, "name", "", true)) {
@@ -154,7 +158,8 @@ class Loader {
       if (IsObject(*it, "/state")) wf->initial_state = ToJson(*it);
     }
     if (auto it = root.find("start"); it != root.end()) wf->start = Updates(*it, "/start");
-    wf->max_visits = static_cast<int>(Integer(root, "max_visits", "", 1, 1000000000).value_or(kDefaultMaxVisits));
+    wf->max_visits = static_cast<int>(
+        Integer(root, "max_visits", "", 1, 1000000000).value_or(kDefaultMaxVisits));
     if (auto it = root.find("providers"); it != root.end()) LoadProviders(*it, wf);
     if (auto it = root.find("tools"); it != root.end()) LoadTools(*it, wf);
 
@@ -209,7 +214,8 @@ class Loader {
       tool.name = name;
       tool.type = String(body, "type", path, true).value_or("");
       static const std::vector<std::string> kTypes = {"client", "command", "files", "http"};
-      if (!tool.type.empty() && std::find(kTypes.begin(), kTypes.end(), tool.type) == kTypes.end()) {
+      if (!tool.type.empty() &&
+          std::find(kTypes.begin(), kTypes.end(), tool.type) == kTypes.end()) {
         Error(AppendPointer(path, "type"), "unknown tool type \"" + tool.type +
                                                "\" (expected client, command, files or http)" +
                                                DidYouMean(tool.type, kTypes));
@@ -218,7 +224,8 @@ class Loader {
       if (auto it = body.find("input_schema"); it != body.end()) {
         if (Schema(*it, AppendPointer(path, "input_schema"))) tool.input_schema = ToJson(*it);
       }
-      tool.timeout_ms = Integer(body, "timeout_ms", path, 1, 24LL * 3600 * 1000).value_or(tool.timeout_ms);
+      tool.timeout_ms =
+          Integer(body, "timeout_ms", path, 1, 24LL * 3600 * 1000).value_or(tool.timeout_ms);
       wf->tools[name] = tool;
     }
   }
@@ -253,8 +260,9 @@ class Loader {
 
   void LoadDefaults(const J& value) {
     if (!IsObject(value, "/defaults")) return;
-    CheckKeys(value, "/defaults", {"provider", "model", "max_tokens", "temperature", "max_turns", "retries",
-                                   "timeout_ms", "params"});
+    CheckKeys(value, "/defaults",
+              {"provider", "model", "max_tokens", "temperature", "max_turns", "retries",
+               "timeout_ms", "params"});
     defaults_ = ReadSettings(value, "/defaults");
     if (auto it = value.find("params"); it != value.end() && IsObject(*it, "/defaults/params")) {
       default_params_ = ToJson(*it);
@@ -265,9 +273,9 @@ class Loader {
     std::string path = AppendPointer("/agents", name);
     CheckName(name, path, "agent");
     if (!IsObject(body, path)) return;
-    CheckKeys(body, path, {"description", "provider", "model", "system", "prompt", "output", "update",
-                           "tools", "max_turns", "max_tokens", "temperature", "retries", "timeout_ms",
-                           "params"});
+    CheckKeys(body, path,
+              {"description", "provider", "model", "system", "prompt", "output", "update", "tools",
+               "max_turns", "max_tokens", "temperature", "retries", "timeout_ms", "params"});
     AgentSettings own = ReadSettings(body, path);
     Agent agent;
     agent.name = name;
@@ -276,16 +284,22 @@ class Loader {
     if (!body.contains("model") && !defaults_.model) {
       Error(AppendPointer(path, "model"), "required: set \"model\" here or in \"defaults\"");
     }
-    agent.max_turns = static_cast<int>(own.max_turns.value_or(defaults_.max_turns.value_or(agent.max_turns)));
-    agent.max_tokens = static_cast<int>(own.max_tokens.value_or(defaults_.max_tokens.value_or(agent.max_tokens)));
-    agent.retries = static_cast<int>(own.retries.value_or(defaults_.retries.value_or(agent.retries)));
+    agent.max_turns =
+        static_cast<int>(own.max_turns.value_or(defaults_.max_turns.value_or(agent.max_turns)));
+    agent.max_tokens =
+        static_cast<int>(own.max_tokens.value_or(defaults_.max_tokens.value_or(agent.max_tokens)));
+    agent.retries =
+        static_cast<int>(own.retries.value_or(defaults_.retries.value_or(agent.retries)));
     agent.timeout_ms = own.timeout_ms.value_or(defaults_.timeout_ms.value_or(0));
     agent.temperature = own.temperature ? own.temperature : defaults_.temperature;
     agent.system = String(body, "system", path).value_or("");
     agent.prompt = String(body, "prompt", path, true).value_or("");
-    if (auto it = body.find("output"); it != body.end()) agent.output = Schema(*it, AppendPointer(path, "output"));
-    if (auto it = body.find("update"); it != body.end()) agent.update = Updates(*it, AppendPointer(path, "update"));
-    if (auto it = body.find("tools"); it != body.end()) agent.tools = Names(*it, AppendPointer(path, "tools"), "tool");
+    if (auto it = body.find("output"); it != body.end())
+      agent.output = Schema(*it, AppendPointer(path, "output"));
+    if (auto it = body.find("update"); it != body.end())
+      agent.update = Updates(*it, AppendPointer(path, "update"));
+    if (auto it = body.find("tools"); it != body.end())
+      agent.tools = Names(*it, AppendPointer(path, "tools"), "tool");
     agent.params = default_params_;
     if (auto it = body.find("params"); it != body.end()) {
       if (IsObject(*it, AppendPointer(path, "params"))) agent.params.update(ToJson(*it));
@@ -341,8 +355,9 @@ class Loader {
       wf->phases.push_back(std::move(phase));
       return;
     }
-    CheckKeys(body, path, {"description", "run", "ask", "parallel", "each", "tool", "set", "terminal",
-                           "next", "update", "max_visits", "result"});
+    CheckKeys(body, path,
+              {"description", "run", "ask", "parallel", "each", "tool", "set", "terminal", "next",
+               "update", "max_visits", "result"});
     static const char* kKinds[] = {"run", "ask", "parallel", "each", "tool", "set", "terminal"};
     std::vector<std::string> kinds;
     for (const char* k : kKinds) {
@@ -351,7 +366,8 @@ class Loader {
     if (kinds.empty()) {
       Error(path, "a phase needs exactly one of run, ask, parallel, each, tool, set or terminal");
     } else if (kinds.size() > 1) {
-      Error(path, "a phase has exactly one kind, but this one has " + kinds[0] + " and " + kinds[1]);
+      Error(path,
+            "a phase has exactly one kind, but this one has " + kinds[0] + " and " + kinds[1]);
     }
     std::string kind = kinds.empty() ? "" : kinds[0];
     if (kind == "run") {
@@ -375,10 +391,12 @@ class Loader {
         if (auto it = each.find("items"); it != each.end()) {
           phase.each.items = ToJson(*it);
         } else {
-          Error(AppendPointer(p, "items"), "required: an expression that yields the list to map over");
+          Error(AppendPointer(p, "items"),
+                "required: an expression that yields the list to map over");
         }
         phase.each.agent = String(each, "run", p, true).value_or("");
-        phase.each.concurrency = static_cast<int>(Integer(each, "concurrency", p, 1, 1000).value_or(4));
+        phase.each.concurrency =
+            static_cast<int>(Integer(each, "concurrency", p, 1, 1000).value_or(4));
       }
     } else if (kind == "tool") {
       phase.kind = PhaseKind::kTool;
@@ -399,8 +417,10 @@ class Loader {
         Error(AppendPointer(path, "terminal"), "must be true (omit it for a non-terminal phase)");
       }
     }
-    if (auto it = body.find("update"); it != body.end()) phase.update = Updates(*it, AppendPointer(path, "update"));
-    phase.max_visits = static_cast<int>(Integer(body, "max_visits", path, 1, 1000000000).value_or(wf->max_visits));
+    if (auto it = body.find("update"); it != body.end())
+      phase.update = Updates(*it, AppendPointer(path, "update"));
+    phase.max_visits =
+        static_cast<int>(Integer(body, "max_visits", path, 1, 1000000000).value_or(wf->max_visits));
     if (auto it = body.find("next"); it != body.end()) {
       if (phase.kind == PhaseKind::kTerminal) {
         Error(AppendPointer(path, "next"), "a terminal phase has no next phase");
@@ -410,7 +430,8 @@ class Loader {
         phase.next = ToJson(*it);
       }
     } else if (phase.kind != PhaseKind::kTerminal && !kinds.empty()) {
-      Error(AppendPointer(path, "next"), "required: the phase to go to next (or mark this phase \"terminal\": true)");
+      Error(AppendPointer(path, "next"),
+            "required: the phase to go to next (or mark this phase \"terminal\": true)");
     }
     if (auto it = body.find("result"); it != body.end()) {
       if (phase.kind != PhaseKind::kTerminal) {
@@ -446,7 +467,8 @@ class DuplicateKeyFinder {
         Frame& f = frames_.back();
         f.key = parsed.get<std::string>();
         if (!f.keys.insert(f.key).second) {
-          diags_->push_back({Pointer(), "duplicate key \"" + f.key + "\": only one may appear in an object"});
+          diags_->push_back(
+              {Pointer(), "duplicate key \"" + f.key + "\": only one may appear in an object"});
         }
         break;
       }
@@ -488,7 +510,8 @@ class DuplicateKeyFinder {
 Diagnostic SyntaxDiagnostic(const std::string& what) {
   Diagnostic d;
   std::string text = what;
-  if (auto close = text.find("] "); close != std::string::npos && text[0] == '[') text = text.substr(close + 2);
+  if (auto close = text.find("] "); close != std::string::npos && text[0] == '[')
+    text = text.substr(close + 2);
   if (sscanf(text.c_str(), "parse error at line %d, column %d", &d.line, &d.column) == 2) {
     if (auto colon = text.find(": "); colon != std::string::npos) text = text.substr(colon + 2);
   }
@@ -500,23 +523,34 @@ Diagnostic SyntaxDiagnostic(const std::string& what) {
 
 const char* AskTypeName(AskType type) {
   switch (type) {
-    case AskType::kApproval: return "approval";
-    case AskType::kChoice: return "choice";
-    case AskType::kText: return "text";
-    case AskType::kJson: return "json";
+    case AskType::kApproval:
+      return "approval";
+    case AskType::kChoice:
+      return "choice";
+    case AskType::kText:
+      return "text";
+    case AskType::kJson:
+      return "json";
   }
   return "text";
 }
 
 const char* PhaseKindName(PhaseKind kind) {
   switch (kind) {
-    case PhaseKind::kRun: return "run";
-    case PhaseKind::kAsk: return "ask";
-    case PhaseKind::kParallel: return "parallel";
-    case PhaseKind::kEach: return "each";
-    case PhaseKind::kTool: return "tool";
-    case PhaseKind::kSet: return "set";
-    case PhaseKind::kTerminal: return "terminal";
+    case PhaseKind::kRun:
+      return "run";
+    case PhaseKind::kAsk:
+      return "ask";
+    case PhaseKind::kParallel:
+      return "parallel";
+    case PhaseKind::kEach:
+      return "each";
+    case PhaseKind::kTool:
+      return "tool";
+    case PhaseKind::kSet:
+      return "set";
+    case PhaseKind::kTerminal:
+      return "terminal";
   }
   return "set";
 }
@@ -534,7 +568,8 @@ const Agent* Workflow::FindAgent(const std::string& name) const {
 }
 
 std::string Diagnostic::ToString() const {
-  if (line > 0) return "line " + std::to_string(line) + ", column " + std::to_string(column) + ": " + message;
+  if (line > 0)
+    return "line " + std::to_string(line) + ", column " + std::to_string(column) + ": " + message;
   if (path.empty()) return message;
   return path + ": " + message;
 }
@@ -560,9 +595,9 @@ LoadedWorkflow LoadWorkflow(std::string_view text) {
   wf->source = std::string(text);
   Loader loader(&out.diagnostics);
   loader.LoadWorkflow(root, wf.get());
-  if (out.diagnostics.empty() || std::none_of(out.diagnostics.begin(), out.diagnostics.end(), [](const Diagnostic& d) {
-        return d.path == "/scaffold";
-      })) {
+  if (out.diagnostics.empty() ||
+      std::none_of(out.diagnostics.begin(), out.diagnostics.end(),
+                   [](const Diagnostic& d) { return d.path == "/scaffold"; })) {
     CheckWorkflow(*wf, &out.diagnostics);
   }
   if (out.diagnostics.empty()) out.workflow = std::move(wf);

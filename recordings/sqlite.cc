@@ -6,17 +6,24 @@ Status SqliteStatus(int code, const std::string& message) {
   switch (code & 0xFF) {
     case SQLITE_OK:
     case SQLITE_ROW:
-    case SQLITE_DONE: return Status::Ok();
+    case SQLITE_DONE:
+      return Status::Ok();
     case SQLITE_BUSY:
-    case SQLITE_LOCKED: return Status(ErrorCode::kUnavailable, message + " (the database is busy)");
-    case SQLITE_CONSTRAINT: return Status(ErrorCode::kFailedPrecondition, message);
+    case SQLITE_LOCKED:
+      return Status(ErrorCode::kUnavailable, message + " (the database is busy)");
+    case SQLITE_CONSTRAINT:
+      return Status(ErrorCode::kFailedPrecondition, message);
     case SQLITE_NOTADB:
-    case SQLITE_CORRUPT: return Status(ErrorCode::kDataLoss, message);
-    case SQLITE_FULL: return Status(ErrorCode::kResourceExhausted, message + " (the disk is full)");
+    case SQLITE_CORRUPT:
+      return Status(ErrorCode::kDataLoss, message);
+    case SQLITE_FULL:
+      return Status(ErrorCode::kResourceExhausted, message + " (the disk is full)");
     case SQLITE_CANTOPEN:
     case SQLITE_READONLY:
-    case SQLITE_PERM: return Status(ErrorCode::kUnavailable, message);
-    default: return Status(ErrorCode::kInternal, message);
+    case SQLITE_PERM:
+      return Status(ErrorCode::kUnavailable, message);
+    default:
+      return Status(ErrorCode::kInternal, message);
   }
 }
 
@@ -70,7 +77,9 @@ void Statement::Reset() {
   error_ = Status::Ok();
 }
 
-std::string Statement::Text(int column) const { return std::string(TextView(column)); }
+std::string Statement::Text(int column) const {
+  return std::string(TextView(column));
+}
 
 std::string_view Statement::TextView(int column) const {
   const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
@@ -91,11 +100,14 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, bo
   return std::unique_ptr<Connection>(new Connection(db));
 }
 
-Connection::~Connection() { sqlite3_close_v2(db_); }
+Connection::~Connection() {
+  sqlite3_close_v2(db_);
+}
 
 Result<Statement> Connection::Prepare(std::string_view sql) {
   sqlite3_stmt* stmt = nullptr;
-  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
   if (rc != SQLITE_OK) return SqliteStatus(rc, sqlite3_errmsg(db_));
   return Statement(db_, stmt);
 }

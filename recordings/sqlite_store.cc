@@ -46,7 +46,8 @@ CREATE TABLE snapshots (
 )sql";
 
 const char* kSessionColumns =
-    "id, owner, workflow_name, workflow_source, workflow_sha256, input, status, parent_id, fork_position, "
+    "id, owner, workflow_name, workflow_source, workflow_sha256, input, status, parent_id, "
+    "fork_position, "
     "created_at, updated_at, event_count, last_event_at";
 
 // The first bytes of every SQLite 3 database file.
@@ -60,8 +61,10 @@ Status CheckFileHeader(const std::string& path) {
   in.read(header, sizeof header);
   if (in.gcount() == 0) return Status::Ok();  // empty file: SQLite treats it as a new database
   if (in.gcount() < 16 || std::string_view(header, 15) != kSqliteHeader) {
-    return Status(ErrorCode::kDataLoss, path + " is not a scaffold database (it is not an SQLite file); "
-                                               "it was left untouched");
+    return Status(ErrorCode::kDataLoss,
+                  path +
+                      " is not a scaffold database (it is not an SQLite file); "
+                      "it was left untouched");
   }
   return Status::Ok();
 }
@@ -110,8 +113,9 @@ Result<EventPtr> ParseStored(std::string_view data) {
 }  // namespace
 
 struct SqliteStore::Statements {
-  Statement insert_session, session_seq, session_state, insert_event, insert_snapshot, update_session,
-      read_events, latest_checkpoint, get_session, list_all, list_owner, begin, commit, rollback;
+  Statement insert_session, session_seq, session_state, insert_event, insert_snapshot,
+      update_session, read_events, latest_checkpoint, get_session, list_all, list_owner, begin,
+      commit, rollback;
 };
 
 SqliteStore::SqliteStore(std::string path, std::unique_ptr<Connection> db)
@@ -133,8 +137,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) 
   // Identify the database with read-only queries before changing anything.
   auto tables = db.QueryInt("SELECT count(*) FROM sqlite_master");
   if (!tables.ok()) {
-    return Status(ErrorCode::kDataLoss, path + " is not a scaffold database: " + tables.status().message() +
-                                            "; it was left untouched");
+    return Status(ErrorCode::kDataLoss, path + " is not a scaffold database: " +
+                                            tables.status().message() + "; it was left untouched");
   }
   auto app_id = db.QueryInt("PRAGMA application_id");
   auto version = db.QueryInt("PRAGMA user_version");
@@ -142,25 +146,29 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) 
   if (!version.ok()) return version.status();
   bool fresh = *tables == 0 && *app_id == 0 && *version == 0;
   if (!fresh && *app_id != kApplicationId) {
-    return Status(ErrorCode::kDataLoss, path + " is an SQLite database but not a scaffold one; it was left untouched");
+    return Status(ErrorCode::kDataLoss,
+                  path + " is an SQLite database but not a scaffold one; it was left untouched");
   }
   if (*version > kSchemaVersion) {
     return Status(ErrorCode::kFailedPrecondition,
-                  path + " was written by a newer scaffold (schema version " + std::to_string(*version) +
-                      "; this build reads up to " + std::to_string(kSchemaVersion) +
+                  path + " was written by a newer scaffold (schema version " +
+                      std::to_string(*version) + "; this build reads up to " +
+                      std::to_string(kSchemaVersion) +
                       "); it was left untouched. Upgrade scaffold to use it");
   }
   if (!memory) SCAFFOLD_RETURN_IF_ERROR(EnableWal(db, path));
   SCAFFOLD_RETURN_IF_ERROR(db.Exec("PRAGMA synchronous=NORMAL"));
   if (fresh) {
-    Status created = db.Exec(std::string("BEGIN IMMEDIATE;") + kSchemaV1 + "PRAGMA application_id=" +
-                             std::to_string(kApplicationId) + "; PRAGMA user_version=" +
-                             std::to_string(kSchemaVersion) + "; COMMIT;");
+    Status created =
+        db.Exec(std::string("BEGIN IMMEDIATE;") + kSchemaV1 +
+                "PRAGMA application_id=" + std::to_string(kApplicationId) +
+                "; PRAGMA user_version=" + std::to_string(kSchemaVersion) + "; COMMIT;");
     if (!created.ok()) {
       db.Exec("ROLLBACK");
       // Another process may have created it at the same moment; accept its work.
       auto again = db.QueryInt("PRAGMA user_version");
-      if (!again.ok() || *again != kSchemaVersion) return created.WithContext("cannot create the schema in " + path);
+      if (!again.ok() || *again != kSchemaVersion)
+        return created.WithContext("cannot create the schema in " + path);
     }
   }
   std::unique_ptr<SqliteStore> store(new SqliteStore(path, std::move(*conn)));
@@ -177,29 +185,39 @@ Status SqliteStore::Prepare() {
     return Status::Ok();
   };
   Statements& s = *stmts_;
-  SCAFFOLD_RETURN_IF_ERROR(prep(&s.insert_session,
-                                "INSERT INTO sessions (id, owner, workflow_name, workflow_source, workflow_sha256, "
-                                "input, status, parent_id, fork_position, created_at, updated_at) "
-                                "VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
+  SCAFFOLD_RETURN_IF_ERROR(
+      prep(&s.insert_session,
+           "INSERT INTO sessions (id, owner, workflow_name, workflow_source, workflow_sha256, "
+           "input, status, parent_id, fork_position, created_at, updated_at) "
+           "VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
   SCAFFOLD_RETURN_IF_ERROR(prep(&s.session_seq, "SELECT seq FROM sessions WHERE id = ?"));
-  SCAFFOLD_RETURN_IF_ERROR(prep(&s.session_state, "SELECT seq, event_count, status FROM sessions WHERE id = ?"));
-  SCAFFOLD_RETURN_IF_ERROR(prep(&s.insert_event, "INSERT INTO events (session, position, name, data) VALUES (?,?,?,?)"));
-  SCAFFOLD_RETURN_IF_ERROR(prep(&s.insert_snapshot, "INSERT INTO snapshots (session, position) VALUES (?,?)"));
-  SCAFFOLD_RETURN_IF_ERROR(prep(&s.update_session,
-                                "UPDATE sessions SET event_count = ?, status = ?, last_event_at = ?, updated_at = ? "
-                                "WHERE seq = ?"));
-  SCAFFOLD_RETURN_IF_ERROR(prep(&s.read_events,
-                                "SELECT data FROM events WHERE session = ? AND position > ? ORDER BY position LIMIT ?"));
-  SCAFFOLD_RETURN_IF_ERROR(prep(&s.latest_checkpoint,
-                                "SELECT e.data FROM snapshots s JOIN events e ON e.session = s.session AND "
-                                "e.position = s.position WHERE s.session = ? AND s.position <= ? "
-                                "ORDER BY s.position DESC LIMIT 1"));
-  SCAFFOLD_RETURN_IF_ERROR(prep(&s.get_session, std::string("SELECT ") + kSessionColumns + " FROM sessions WHERE id = ?"));
-  SCAFFOLD_RETURN_IF_ERROR(prep(&s.list_all, std::string("SELECT ") + kSessionColumns +
-                                                 " FROM sessions ORDER BY created_at DESC, seq DESC LIMIT ?"));
-  SCAFFOLD_RETURN_IF_ERROR(prep(&s.list_owner, std::string("SELECT ") + kSessionColumns +
-                                                   " FROM sessions WHERE owner = ? ORDER BY created_at DESC, seq DESC "
-                                                   "LIMIT ?"));
+  SCAFFOLD_RETURN_IF_ERROR(
+      prep(&s.session_state, "SELECT seq, event_count, status FROM sessions WHERE id = ?"));
+  SCAFFOLD_RETURN_IF_ERROR(
+      prep(&s.insert_event, "INSERT INTO events (session, position, name, data) VALUES (?,?,?,?)"));
+  SCAFFOLD_RETURN_IF_ERROR(
+      prep(&s.insert_snapshot, "INSERT INTO snapshots (session, position) VALUES (?,?)"));
+  SCAFFOLD_RETURN_IF_ERROR(
+      prep(&s.update_session,
+           "UPDATE sessions SET event_count = ?, status = ?, last_event_at = ?, updated_at = ? "
+           "WHERE seq = ?"));
+  SCAFFOLD_RETURN_IF_ERROR(
+      prep(&s.read_events,
+           "SELECT data FROM events WHERE session = ? AND position > ? ORDER BY position LIMIT ?"));
+  SCAFFOLD_RETURN_IF_ERROR(
+      prep(&s.latest_checkpoint,
+           "SELECT e.data FROM snapshots s JOIN events e ON e.session = s.session AND "
+           "e.position = s.position WHERE s.session = ? AND s.position <= ? "
+           "ORDER BY s.position DESC LIMIT 1"));
+  SCAFFOLD_RETURN_IF_ERROR(prep(
+      &s.get_session, std::string("SELECT ") + kSessionColumns + " FROM sessions WHERE id = ?"));
+  SCAFFOLD_RETURN_IF_ERROR(
+      prep(&s.list_all, std::string("SELECT ") + kSessionColumns +
+                            " FROM sessions ORDER BY created_at DESC, seq DESC LIMIT ?"));
+  SCAFFOLD_RETURN_IF_ERROR(
+      prep(&s.list_owner, std::string("SELECT ") + kSessionColumns +
+                              " FROM sessions WHERE owner = ? ORDER BY created_at DESC, seq DESC "
+                              "LIMIT ?"));
   SCAFFOLD_RETURN_IF_ERROR(prep(&s.begin, "BEGIN IMMEDIATE"));
   SCAFFOLD_RETURN_IF_ERROR(prep(&s.commit, "COMMIT"));
   SCAFFOLD_RETURN_IF_ERROR(prep(&s.rollback, "ROLLBACK"));
@@ -230,8 +248,13 @@ Result<int64_t> SqliteStore::SessionSeq(const std::string& id) {
 Status SqliteStore::CreateSession(const SessionInfo& info) {
   std::lock_guard<std::mutex> lock(mu_);
   Statement& s = stmts_->insert_session;
-  std::string sha = info.workflow_sha256.empty() ? Sha256Hex(info.workflow_source) : info.workflow_sha256;
-  s.Bind(1, info.id).Bind(2, info.owner).Bind(3, info.workflow_name).Bind(4, info.workflow_source).Bind(5, sha);
+  std::string sha =
+      info.workflow_sha256.empty() ? Sha256Hex(info.workflow_source) : info.workflow_sha256;
+  s.Bind(1, info.id)
+      .Bind(2, info.owner)
+      .Bind(3, info.workflow_name)
+      .Bind(4, info.workflow_source)
+      .Bind(5, sha);
   s.Bind(6, DumpJson(info.input)).Bind(7, engine::SessionStatusName(info.status));
   if (info.parent_id.empty()) {
     s.BindNull(8);
@@ -255,7 +278,8 @@ Status SqliteStore::Append(const std::string& session_id, std::span<const EventP
     bool found = q.Step();
     int64_t seq = found ? q.Int(0) : 0;
     int64_t count = found ? q.Int(1) : 0;
-    auto status = engine::ParseSessionStatus(found ? q.TextView(2) : "").value_or(engine::SessionStatus::kRunning);
+    auto status = engine::ParseSessionStatus(found ? q.TextView(2) : "")
+                      .value_or(engine::SessionStatus::kRunning);
     Status err = q.error();
     q.Reset();
     SCAFFOLD_RETURN_IF_ERROR(err);
@@ -285,7 +309,8 @@ Status SqliteStore::Append(const std::string& session_id, std::span<const EventP
   });
 }
 
-Result<std::vector<EventPtr>> SqliteStore::ReadEvents(const std::string& session_id, int64_t after, int64_t limit) {
+Result<std::vector<EventPtr>> SqliteStore::ReadEvents(const std::string& session_id, int64_t after,
+                                                      int64_t limit) {
   std::lock_guard<std::mutex> lock(mu_);
   auto seq = SessionSeq(session_id);
   if (!seq.ok()) return seq.status();
@@ -306,7 +331,8 @@ Result<std::vector<EventPtr>> SqliteStore::ReadEvents(const std::string& session
   return out;
 }
 
-Result<std::optional<EventPtr>> SqliteStore::LatestCheckpoint(const std::string& session_id, int64_t position) {
+Result<std::optional<EventPtr>> SqliteStore::LatestCheckpoint(const std::string& session_id,
+                                                              int64_t position) {
   std::lock_guard<std::mutex> lock(mu_);
   auto seq = SessionSeq(session_id);
   if (!seq.ok()) return seq.status();
@@ -363,7 +389,8 @@ Status SqliteStore::DeleteSession(const std::string& id) {
   if (!seq.ok()) return seq.status();
   return Transaction([&]() -> Status {
     std::string n = std::to_string(*seq);
-    return db_->Exec("DELETE FROM events WHERE session = " + n + "; DELETE FROM snapshots WHERE session = " + n +
+    return db_->Exec("DELETE FROM events WHERE session = " + n +
+                     "; DELETE FROM snapshots WHERE session = " + n +
                      "; DELETE FROM sessions WHERE seq = " + n + ";");
   });
 }

@@ -38,9 +38,11 @@ class SqliteStore : public engine::EventStore {
   Status Append(const std::string& session_id, std::span<const engine::EventPtr> events) override;
   Result<std::vector<engine::EventPtr>> ReadEvents(const std::string& session_id, int64_t after,
                                                    int64_t limit) override;
-  Result<std::optional<engine::EventPtr>> LatestCheckpoint(const std::string& session_id, int64_t position) override;
+  Result<std::optional<engine::EventPtr>> LatestCheckpoint(const std::string& session_id,
+                                                           int64_t position) override;
   Result<engine::SessionInfo> GetSession(const std::string& id) override;
-  Result<std::vector<engine::SessionInfo>> ListSessions(const engine::SessionFilter& filter) override;
+  Result<std::vector<engine::SessionInfo>> ListSessions(
+      const engine::SessionFilter& filter) override;
   Status DeleteSession(const std::string& id) override;
 
   const std::string& path() const { return path_; }

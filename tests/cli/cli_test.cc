@@ -19,8 +19,12 @@ using scaffold::testing::TempDir;
 
 namespace {
 
-std::string DataFile(const std::string& name) { return std::string(SCAFFOLD_SOURCE_DIR) + "/tests/cli/data/" + name; }
-std::string Example(const std::string& name) { return std::string(SCAFFOLD_SOURCE_DIR) + "/examples/" + name; }
+std::string DataFile(const std::string& name) {
+  return std::string(SCAFFOLD_SOURCE_DIR) + "/tests/cli/data/" + name;
+}
+std::string Example(const std::string& name) {
+  return std::string(SCAFFOLD_SOURCE_DIR) + "/examples/" + name;
+}
 
 std::vector<Json> ParseLines(const std::string& text) {
   std::vector<Json> out;
@@ -58,11 +62,24 @@ TEST_CASE("scaffold --version prints the version", "[cli]") {
   CHECK_THAT(r.out, Catch::StartsWith("scaffold 0."));
 }
 
+TEST_CASE("every example workflow validates", "[cli]") {
+  int checked = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::string(SCAFFOLD_SOURCE_DIR) + "/examples")) {
+    if (entry.path().extension() != ".json") continue;
+    auto r = RunScaffold({"validate", entry.path().string()});
+    INFO(entry.path() << "\n" << r.err);
+    CHECK(r.exit_code == 0);
+    ++checked;
+  }
+  CHECK(checked >= 1);
+}
+
 TEST_CASE("run --json prints NDJSON events and nothing else", "[cli]") {
   TempDir dir;
   std::string db = dir.path() + "/s.db";
-  auto r = RunScaffold({"run", Example("release-checklist.json"), "--input", "1.4.0", "--answer", "signoff=yes",
-                        "--json", "--db", db});
+  auto r = RunScaffold({"run", Example("release-checklist.json"), "--input", "1.4.0", "--answer",
+                        "signoff=yes", "--json", "--db", db});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   auto lines = ParseLines(r.out);
@@ -83,8 +100,8 @@ TEST_CASE("run --json prints NDJSON events and nothing else", "[cli]") {
 
 TEST_CASE("run renders phases, state changes, the ask and a summary", "[cli]") {
   TempDir dir;
-  auto r = RunScaffold({"run", Example("release-checklist.json"), "--input", "2.0.0", "--answer", "signoff=no",
-                        "--db", dir.path() + "/s.db"});
+  auto r = RunScaffold({"run", Example("release-checklist.json"), "--input", "2.0.0", "--answer",
+                        "signoff=no", "--db", dir.path() + "/s.db"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::Contains("▸ classify"));
@@ -96,7 +113,8 @@ TEST_CASE("run renders phases, state changes, the ask and a summary", "[cli]") {
   CHECK(r.out.find("\x1b[") == std::string::npos);  // no colour without a terminal
 }
 
-TEST_CASE("an ask with no terminal and no answer stops with exit 2 and says how to answer", "[cli]") {
+TEST_CASE("an ask with no terminal and no answer stops with exit 2 and says how to answer",
+          "[cli]") {
   TempDir dir;
   std::string db = dir.path() + "/s.db";
   auto r = RunScaffold({"run", Example("release-checklist.json"), "--input", "2.0.1", "--db", db});
@@ -121,8 +139,8 @@ TEST_CASE("an ask with no terminal and no answer stops with exit 2 and says how 
 
 TEST_CASE("a bad --answer is refused with exit 2", "[cli]") {
   TempDir dir;
-  auto r = RunScaffold({"run", Example("release-checklist.json"), "--input", "2.0.1", "--answer", "signoff=maybe",
-                        "--db", dir.path() + "/s.db"});
+  auto r = RunScaffold({"run", Example("release-checklist.json"), "--input", "2.0.1", "--answer",
+                        "signoff=maybe", "--db", dir.path() + "/s.db"});
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Catch::Contains("--answer signoff=maybe: an approval needs yes or no"));
 }
@@ -134,7 +152,8 @@ TEST_CASE("validate lists problems by path and exits 2, or prints a summary", "[
   CHECK_THAT(ok.out, Catch::StartsWith("ok: release-checklist — 7 phases, 0 agents"));
 
   std::string bad = dir.path() + "/bad.json";
-  std::ofstream(bad) << R"({"scaffold": 1, "name": "x", "phases": {"a": {"set": {}, "next": "b"}}})";
+  std::ofstream(bad)
+      << R"({"scaffold": 1, "name": "x", "phases": {"a": {"set": {}, "next": "b"}}})";
   auto r = RunScaffold({"validate", bad});
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Catch::Contains(bad + ": /phases/a/next: unknown phase \"b\""));
@@ -161,7 +180,8 @@ TEST_CASE("bad input is refused before any session starts", "[cli]") {
     CHECK_THAT(r.err, Catch::Contains("does not match the workflow's input schema"));
   }
   SECTION("input that is not UTF-8") {
-    auto r = RunScaffold({"run", Example("release-checklist.json"), "--input", "2.0.\xff", "--db", db});
+    auto r =
+        RunScaffold({"run", Example("release-checklist.json"), "--input", "2.0.\xff", "--db", db});
     CHECK(r.exit_code == 2);
     CHECK_THAT(r.err, Catch::Contains("not valid UTF-8"));
   }
@@ -231,8 +251,8 @@ TEST_CASE("events, state and sessions read a stored session", "[cli]") {
 TEST_CASE("fork --at N copies the first N events and runs on", "[cli]") {
   TempDir dir;
   std::string db = dir.path() + "/s.db";
-  auto run = RunScaffold({"run", Example("release-checklist.json"), "--input", "1.2.0", "--answer", "signoff=no",
-                          "--json", "--db", db});
+  auto run = RunScaffold({"run", Example("release-checklist.json"), "--input", "1.2.0", "--answer",
+                          "signoff=no", "--json", "--db", db});
   REQUIRE(run.exit_code == 0);
   auto lines = ParseLines(run.out);
   std::string id = lines.front()["payload"]["sessionId"];
@@ -240,7 +260,8 @@ TEST_CASE("fork --at N copies the first N events and runs on", "[cli]") {
   for (const auto& l : lines) {
     if (l["name"] == "input:requested") asked = l["position"];
   }
-  auto fork = RunScaffold({"fork", id, "--at", std::to_string(asked), "--answer", "signoff=yes", "--json", "--db", db});
+  auto fork = RunScaffold(
+      {"fork", id, "--at", std::to_string(asked), "--answer", "signoff=yes", "--json", "--db", db});
   INFO(fork.err);
   REQUIRE(fork.exit_code == 0);
   auto forked = ParseLines(fork.out);
@@ -257,9 +278,11 @@ TEST_CASE("kill -9 at any point, then resume, keeps every committed event and du
       constexpr int kTarget = 3000;
       std::vector<std::string> seen;
       {
-        BackgroundProcess p({"run", DataFile("counter.json"), "--input", std::to_string(kTarget), "--json", "--db", db});
+        BackgroundProcess p({"run", DataFile("counter.json"), "--input", std::to_string(kTarget),
+                             "--json", "--db", db});
         std::string line;
-        while (static_cast<int>(seen.size()) < kill_after && p.ReadLine(&line)) seen.push_back(line);
+        while (static_cast<int>(seen.size()) < kill_after && p.ReadLine(&line))
+          seen.push_back(line);
         p.Signal(SIGKILL);
         CHECK(p.Wait() == 128 + SIGKILL);
       }

@@ -1,6 +1,7 @@
+#include "engine/ask.h"
+
 #include <catch2/catch.hpp>
 
-#include "engine/ask.h"
 #include "tests/support/engine_fixture.h"
 
 using scaffold::ErrorCode;
@@ -16,7 +17,8 @@ namespace {
 std::string AskWorkflow(const std::string& ask) {
   return R"json({"scaffold": 1, "name": "ask", "state": {"answer": null, "topic": "cats"},
     "phases": {
-      "q": {"ask": )json" + ask + R"json(, "update": {"/answer": {"var": "output"}}, "next": "done"},
+      "q": {"ask": )json" +
+         ask + R"json(, "update": {"/answer": {"var": "output"}}, "next": "done"},
       "done": {"terminal": true}}})json";
 }
 
@@ -33,11 +35,14 @@ scaffold::Status Answer(EngineFixture& f, scaffold::testing::RunResult& run, Inp
 
 TEST_CASE("an ask emits input:requested and waits holding no work", "[ask]") {
   EngineFixture f;
-  auto run = f.Start(f.Load(AskWorkflow(R"({"prompt": "Tell me about {{state.topic}}", "type": "text"})")));
+  auto run = f.Start(
+      f.Load(AskWorkflow(R"({"prompt": "Tell me about {{state.topic}}", "type": "text"})")));
   CHECK_FALSE(run->end);  // waiting
   auto events = f.Stored(run->id());
   CHECK(events.back()->name == "input:requested");
-  CHECK(events.back()->payload == Json::parse(R"({"id": "q", "phase": "q", "prompt": "Tell me about cats", "type": "text"})"));
+  CHECK(
+      events.back()->payload ==
+      Json::parse(R"({"id": "q", "phase": "q", "prompt": "Tell me about cats", "type": "text"})"));
   CHECK(f.store->GetSession(run->id())->status == engine::SessionStatus::kWaiting);
   CHECK(Answer(f, *run, {"q", "They purr.", std::nullopt}).ok());
   REQUIRE(run->end);
@@ -89,7 +94,8 @@ TEST_CASE("approval asks accept yes/no, booleans and an explicit flag", "[ask]")
 TEST_CASE("choice asks accept an option or its number", "[ask]") {
   for (Json value : {Json("blue"), Json("2"), Json(2)}) {
     EngineFixture f;
-    auto run = f.Start(f.Load(AskWorkflow(R"({"prompt": "Pick", "type": "choice", "options": ["red", "blue"]})")));
+    auto run = f.Start(
+        f.Load(AskWorkflow(R"({"prompt": "Pick", "type": "choice", "options": ["red", "blue"]})")));
     REQUIRE(Answer(f, *run, {"q", value, std::nullopt}).ok());
     CHECK(f.FinalState(run->id())["answer"] == "blue");
   }
@@ -109,7 +115,8 @@ TEST_CASE("json asks validate the answer against their schema", "[ask]") {
 
 TEST_CASE("answers that do not fit the type are refused and the ask keeps waiting", "[ask]") {
   EngineFixture f;
-  auto run = f.Start(f.Load(AskWorkflow(R"({"prompt": "Pick", "type": "choice", "options": ["red", "blue"]})")));
+  auto run = f.Start(
+      f.Load(AskWorkflow(R"({"prompt": "Pick", "type": "choice", "options": ["red", "blue"]})")));
   auto bad = Answer(f, *run, {"q", "green", std::nullopt});
   CHECK(bad.code() == ErrorCode::kInvalidArgument);
   CHECK_THAT(bad.message(), Catch::Contains("1) red, 2) blue"));
@@ -135,7 +142,8 @@ TEST_CASE("an answer with no id answers the pending ask", "[ask]") {
 
 TEST_CASE("an ask that times out applies its default", "[ask]") {
   EngineFixture f;
-  auto run = f.Start(f.Load(AskWorkflow(R"({"prompt": "OK?", "type": "approval", "timeout_ms": 5000, "default": true})")));
+  auto run = f.Start(f.Load(AskWorkflow(
+      R"({"prompt": "OK?", "type": "approval", "timeout_ms": 5000, "default": true})")));
   REQUIRE(run->end);  // virtual time ran to the timeout
   CHECK(run->end->outcome == SessionOutcome::kCompleted);
   CHECK(f.FinalState(run->id())["answer"] == Json::parse(R"({"approved": true, "value": null})"));
@@ -145,7 +153,8 @@ TEST_CASE("an ask that times out applies its default", "[ask]") {
 
 TEST_CASE("an ask that times out without a default fails the phase", "[ask]") {
   EngineFixture f;
-  auto run = f.Start(f.Load(AskWorkflow(R"({"prompt": "Say", "type": "text", "timeout_ms": 100})")));
+  auto run =
+      f.Start(f.Load(AskWorkflow(R"({"prompt": "Say", "type": "text", "timeout_ms": 100})")));
   REQUIRE(run->end);
   CHECK(run->end->outcome == SessionOutcome::kFailed);
   auto error = EngineFixture::Named(f.Stored(run->id()), "workflow:error")[0]->payload["error"];

@@ -55,7 +55,8 @@ TEST_CASE("json logic arithmetic keeps integers integral", "[jsonlogic]") {
 }
 
 TEST_CASE("json logic collects var names outside scoped operators", "[jsonlogic]") {
-  Json rule = Json::parse(R"({"and": [{"var": "state.a"}, {"map": [{"var": "state.list"}, {"var": "x"}]}]})");
+  Json rule = Json::parse(
+      R"({"and": [{"var": "state.a"}, {"map": [{"var": "state.list"}, {"var": "x"}]}]})");
   std::vector<LogicVar> vars;
   CollectLogicVars(rule, "", &vars);
   REQUIRE(vars.size() == 2);

@@ -60,13 +60,15 @@ TEST_CASE("state at every position equals the initial state plus patches 1..N", 
   auto last = engine::StateAt(f.store.get(), run->id(), std::nullopt);
   CHECK(last->events_replayed < 6);
   CHECK_FALSE(engine::StateAt(f.store.get(), run->id(), 0).ok());
-  CHECK_FALSE(engine::StateAt(f.store.get(), run->id(), static_cast<int64_t>(events.size()) + 1).ok());
+  CHECK_FALSE(
+      engine::StateAt(f.store.get(), run->id(), static_cast<int64_t>(events.size()) + 1).ok());
 }
 
 TEST_CASE("inverse patches undo their intents", "[state]") {
   Json state = Json::parse(R"({"a": 1, "list": [1], "obj": {}})");
   Json before = state;
-  auto patch = engine::ApplyAssignments(&state, {{"/a", 2}, {"/list/-", 5}, {"/obj/k", "v"}, {"/list/0", 9}});
+  auto patch = engine::ApplyAssignments(
+      &state, {{"/a", 2}, {"/list/-", 5}, {"/obj/k", "v"}, {"/list/0", 9}});
   REQUIRE(patch.ok());
   CHECK(state == Json::parse(R"({"a": 2, "list": [9, 5], "obj": {"k": "v"}})"));
   REQUIRE(engine::ApplyPatch(&state, patch->inverse).ok());
@@ -100,10 +102,12 @@ TEST_CASE("pausing stops in-flight agents and resuming reuses finished branches"
   auto events = f.Stored(run->id());
   // session:resumed follows the pause, and nothing was entered twice.
   CHECK(resumed->sink->events.front()->name == "session:resumed");
-  CHECK(resumed->sink->events.front()->payload["fromPosition"] == resumed->session->start_position());
+  CHECK(resumed->sink->events.front()->payload["fromPosition"] ==
+        resumed->session->start_position());
   CHECK(EngineFixture::Named(events, "phase:entered").size() == 2);  // map, review
   CHECK(events.back()->name == "input:requested");
-  for (size_t i = 0; i < events.size(); ++i) CHECK(events[i]->position == static_cast<int64_t>(i + 1));
+  for (size_t i = 0; i < events.size(); ++i)
+    CHECK(events[i]->position == static_cast<int64_t>(i + 1));
 }
 
 TEST_CASE("resuming a session waiting for input waits again without asking twice", "[resume]") {
@@ -129,7 +133,8 @@ TEST_CASE("resuming a session waiting for input waits again without asking twice
   CHECK(heard[0]["type"] == "approval");
   f.provider.Add("summarizer", Reply::Text("all good"));
   std::optional<scaffold::Status> reply;
-  resumed->session->SubmitInput({"review", "yes", std::nullopt}, [&](const scaffold::Status& s) { reply = s; });
+  resumed->session->SubmitInput({"review", "yes", std::nullopt},
+                                [&](const scaffold::Status& s) { reply = s; });
   f.exec.RunUntilIdle();
   REQUIRE(reply);
   CHECK(reply->ok());
@@ -161,7 +166,8 @@ TEST_CASE("resuming after an answer was recorded does not ask again", "[resume]"
 
 TEST_CASE("a finished session cannot be opened again", "[resume]") {
   EngineFixture f;
-  auto wf = f.Load(R"json({"scaffold": 1, "name": "t", "phases": {"done": {"terminal": true}}})json");
+  auto wf =
+      f.Load(R"json({"scaffold": 1, "name": "t", "phases": {"done": {"terminal": true}}})json");
   auto run = f.Start(wf);
   REQUIRE(run->end->outcome == SessionOutcome::kCompleted);
   auto opened = engine::Session::Open(f.Deps(), wf, run->id(), f.options);

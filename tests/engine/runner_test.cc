@@ -52,7 +52,8 @@ TEST_CASE("a set loop runs to completion with contiguous positions and a result"
   CHECK(run->end->outcome == SessionOutcome::kCompleted);
   CHECK(run->end->result == 3);
   auto events = f.Stored(run->id());
-  for (size_t i = 0; i < events.size(); ++i) CHECK(events[i]->position == static_cast<int64_t>(i + 1));
+  for (size_t i = 0; i < events.size(); ++i)
+    CHECK(events[i]->position == static_cast<int64_t>(i + 1));
   CHECK(events.front()->name == "workflow:started");
   CHECK(events.back()->name == "workflow:completed");
   CHECK(f.FinalState(run->id()) == Json::parse(R"({"count": 3, "target": 3, "log": [0, 1, 2]})"));
@@ -62,7 +63,8 @@ TEST_CASE("a set loop runs to completion with contiguous positions and a result"
   CHECK(EngineFixture::Named(events, "phase:entered").size() == 4);
 }
 
-TEST_CASE("events carry the wire envelope with uuid, position, name, payload and timestamp", "[runner]") {
+TEST_CASE("events carry the wire envelope with uuid, position, name, payload and timestamp",
+          "[runner]") {
   EngineFixture f;
   auto run = f.Start(f.Load(kSetLoop), 1);
   auto events = f.Stored(run->id());
@@ -89,7 +91,8 @@ TEST_CASE("state:intent events carry patches and inverse patches", "[runner]") {
   CHECK(step["phase"] == "step");
 }
 
-TEST_CASE("the session input is validated against the input schema before anything is stored", "[runner]") {
+TEST_CASE("the session input is validated against the input schema before anything is stored",
+          "[runner]") {
   EngineFixture f;
   auto created = engine::Session::Create(f.Deps(), f.Load(kSetLoop), "three", f.options);
   REQUIRE_FALSE(created.ok());
@@ -118,7 +121,8 @@ TEST_CASE("run phases stream text and store agent outputs through updates", "[ru
   CHECK(complete[1]->payload["usage"] == Json::parse(R"({"inputTokens": 10, "outputTokens": 5})"));
   CHECK(complete[1]->payload["stopReason"] == "end_turn");
   auto started = EngineFixture::Named(events, "agent:started");
-  CHECK(started[1]->payload == Json::parse(R"({"agent":"writer","phase":"draft","provider":"anthropic","model":"m"})"));
+  CHECK(started[1]->payload ==
+        Json::parse(R"({"agent":"writer","phase":"draft","provider":"anthropic","model":"m"})"));
   // The prompt was rendered against the state the classifier left.
   REQUIRE(f.provider.requests.size() == 2);
   CHECK(f.provider.requests[1].messages[0]["content"][0]["text"] == "Write about bug");
@@ -152,12 +156,15 @@ TEST_CASE("invalid structured output is re-asked with the errors, then accepted"
   const auto& reask = f.provider.requests[1].messages;
   REQUIRE(reask.size() == 3);
   CHECK(reask[2]["role"] == "user");
-  CHECK_THAT(reask[2]["content"][0]["text"].get<std::string>(), Catch::Contains("did not match the required schema"));
+  CHECK_THAT(reask[2]["content"][0]["text"].get<std::string>(),
+             Catch::Contains("did not match the required schema"));
 }
 
-TEST_CASE("structured output that never matches fails the session with invalid_output", "[runner]") {
+TEST_CASE("structured output that never matches fails the session with invalid_output",
+          "[runner]") {
   EngineFixture f;
-  for (int i = 0; i < 3; ++i) f.provider.Add("classifier", Reply::Structured({{"category", "feature"}}));
+  for (int i = 0; i < 3; ++i)
+    f.provider.Add("classifier", Reply::Structured({{"category", "feature"}}));
   auto run = f.Start(f.Load(kWriter));
   REQUIRE(run->end->outcome == SessionOutcome::kFailed);
   auto error = EngineFixture::Named(f.Stored(run->id()), "workflow:error");
@@ -178,7 +185,8 @@ TEST_CASE("a text reply holding fenced JSON is accepted as structured output", "
 
 TEST_CASE("retryable provider errors are retried with agent:retry and backoff", "[runner]") {
   EngineFixture f;
-  f.provider.Add("classifier", Reply::Error(engine::ProviderErrorKind::kRateLimited, true, "HTTP 429"));
+  f.provider.Add("classifier",
+                 Reply::Error(engine::ProviderErrorKind::kRateLimited, true, "HTTP 429"));
   auto overloaded = Reply::Error(engine::ProviderErrorKind::kOverloaded, true, "HTTP 529");
   overloaded.error->retry_after_ms = 1500;
   f.provider.Add("classifier", overloaded);
@@ -198,7 +206,8 @@ TEST_CASE("retryable provider errors are retried with agent:retry and backoff", 
 
 TEST_CASE("non-retryable provider errors fail the session at once", "[runner]") {
   EngineFixture f;
-  f.provider.Add("classifier", Reply::Error(engine::ProviderErrorKind::kAuthentication, false, "HTTP 401: bad key"));
+  f.provider.Add("classifier", Reply::Error(engine::ProviderErrorKind::kAuthentication, false,
+                                            "HTTP 401: bad key"));
   auto run = f.Start(f.Load(kWriter));
   REQUIRE(run->end->outcome == SessionOutcome::kFailed);
   auto error = EngineFixture::Named(f.Stored(run->id()), "workflow:error");
@@ -211,7 +220,8 @@ TEST_CASE("non-retryable provider errors fail the session at once", "[runner]") 
 TEST_CASE("an agent timeout cancels the call and retries, then fails", "[runner]") {
   EngineFixture f;
   std::string text = kWriter;
-  text.replace(text.find("\"prompt\": \"classify\""), 20, "\"prompt\": \"classify\", \"timeout_ms\": 1000");
+  text.replace(text.find("\"prompt\": \"classify\""), 20,
+               "\"prompt\": \"classify\", \"timeout_ms\": 1000");
   Reply hang;
   hang.hang = true;
   for (int i = 0; i < 3; ++i) f.provider.Add("classifier", hang);
@@ -307,7 +317,8 @@ TEST_CASE("parallel updates apply in listed order whatever order the branches fi
   CHECK(f.FinalState(run->id()) == Json::parse(R"({"last": "b", "seen": ["from a", "from b"]})"));
   // Deltas of both branches interleave, each naming its agent.
   std::vector<std::string> owners;
-  for (const auto& e : EngineFixture::Named(events, "text:delta")) owners.push_back(e->payload["agent"]);
+  for (const auto& e : EngineFixture::Named(events, "text:delta"))
+    owners.push_back(e->payload["agent"]);
   CHECK(owners == std::vector<std::string>{"b", "b", "a", "a"});
 }
 
@@ -369,14 +380,16 @@ TEST_CASE("a failing branch fails the phase, names the branch and cancels the ot
   Reply hang;
   hang.hang = true;
   f.provider.Add("work", hang);
-  f.provider.Add("work", Reply::Error(engine::ProviderErrorKind::kInvalidRequest, false, "HTTP 400: bad"));
+  f.provider.Add("work",
+                 Reply::Error(engine::ProviderErrorKind::kInvalidRequest, false, "HTTP 400: bad"));
   f.provider.Add("work", hang);
   auto run = f.Start(wf);
   REQUIRE(run->end);
   REQUIRE(run->end->outcome == SessionOutcome::kFailed);
   auto events = f.Stored(run->id());
   auto error = EngineFixture::Named(events, "workflow:error")[0]->payload["error"];
-  CHECK_THAT(error["message"].get<std::string>(), Catch::StartsWith("branch item 1 (agent \"work\") failed"));
+  CHECK_THAT(error["message"].get<std::string>(),
+             Catch::StartsWith("branch item 1 (agent \"work\") failed"));
   auto exited = EngineFixture::Named(events, "phase:exited");
   CHECK(exited.back()->payload == Json::parse(R"({"phase": "map", "reason": "error"})"));
 }
@@ -401,7 +414,9 @@ TEST_CASE("agents call tools and get results back until they answer", "[runner]"
                          "input_schema": {"type": "object", "properties": {"q": {"type": "string"}}}}},
     "agents": {"researcher": {"prompt": "find", "tools": ["lookup"], "update": {"/answer": {"var": "output"}}}},
     "phases": {"go": {"run": "researcher", "next": "done"}, "done": {"terminal": true}}})json");
-  f.tools.Add("lookup", [](const Json& in) { return engine::ToolResult{"meaning of " + in["q"].get<std::string>(), false}; });
+  f.tools.Add("lookup", [](const Json& in) {
+    return engine::ToolResult{"meaning of " + in["q"].get<std::string>(), false};
+  });
   f.provider.Add("researcher", Reply::ToolCall("t1", "lookup", {{"q", "scaffold"}}));
   f.provider.Add("researcher", Reply::Text("It means support."));
   auto run = f.Start(wf);
@@ -409,15 +424,20 @@ TEST_CASE("agents call tools and get results back until they answer", "[runner]"
   auto events = f.Stored(run->id());
   auto called = EngineFixture::Named(events, "tool:called");
   REQUIRE(called.size() == 1);
-  CHECK(called[0]->payload == Json::parse(R"({"agent":"researcher","toolId":"t1","toolName":"lookup","input":{"q":"scaffold"}})"));
+  CHECK(
+      called[0]->payload ==
+      Json::parse(
+          R"({"agent":"researcher","toolId":"t1","toolName":"lookup","input":{"q":"scaffold"}})"));
   auto result = EngineFixture::Named(events, "tool:result");
   REQUIRE(result.size() == 1);
   CHECK(result[0]->payload["output"] == "meaning of scaffold");
   CHECK(result[0]->payload["isError"] == false);
   const auto& second = f.provider.requests[1];
   REQUIRE(second.messages.size() == 3);
-  CHECK(second.messages[2]["content"][0] ==
-        Json::parse(R"({"type":"tool_result","tool_use_id":"t1","content":"meaning of scaffold","is_error":false})"));
+  CHECK(
+      second.messages[2]["content"][0] ==
+      Json::parse(
+          R"({"type":"tool_result","tool_use_id":"t1","content":"meaning of scaffold","is_error":false})"));
   REQUIRE(second.tools.size() == 1);
   CHECK(second.tools[0].name == "lookup");
   CHECK(f.FinalState(run->id())["answer"] == "It means support.");
@@ -432,7 +452,8 @@ TEST_CASE("an agent still calling tools after max_turns fails", "[runner]") {
     "agents": {"pinger": {"prompt": "go", "tools": ["ping"], "max_turns": 3}},
     "phases": {"go": {"run": "pinger", "next": "done"}, "done": {"terminal": true}}})json");
   f.tools.Add("ping", [](const Json&) { return engine::ToolResult{"pong", false}; });
-  for (int i = 0; i < 5; ++i) f.provider.Add("pinger", Reply::ToolCall("t" + std::to_string(i), "ping", Json::object()));
+  for (int i = 0; i < 5; ++i)
+    f.provider.Add("pinger", Reply::ToolCall("t" + std::to_string(i), "ping", Json::object()));
   auto run = f.Start(wf);
   REQUIRE(run->end->outcome == SessionOutcome::kFailed);
   auto error = EngineFixture::Named(f.Stored(run->id()), "workflow:error")[0]->payload["error"];

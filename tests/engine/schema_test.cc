@@ -46,16 +46,43 @@ const std::map<std::string, std::string> kExcludedGroups = {
 }  // namespace
 
 TEST_CASE("schemas pass the JSON Schema draft7 suite", "[conformance][schema]") {
-  const char* files[] = {
-      "additionalItems.json", "additionalProperties.json", "allOf.json", "anyOf.json",
-      "boolean_schema.json", "const.json", "contains.json", "default.json", "definitions.json",
-      "dependencies.json", "enum.json", "exclusiveMaximum.json", "exclusiveMinimum.json",
-      "format.json", "if-then-else.json", "infinite-loop-detection.json", "items.json",
-      "maxItems.json", "maxLength.json", "maxProperties.json", "maximum.json", "minItems.json",
-      "minLength.json", "minProperties.json", "minimum.json", "multipleOf.json", "not.json",
-      "oneOf.json", "pattern.json", "patternProperties.json", "properties.json",
-      "propertyNames.json", "ref.json", "refRemote.json", "required.json", "type.json",
-      "uniqueItems.json"};
+  const char* files[] = {"additionalItems.json",
+                         "additionalProperties.json",
+                         "allOf.json",
+                         "anyOf.json",
+                         "boolean_schema.json",
+                         "const.json",
+                         "contains.json",
+                         "default.json",
+                         "definitions.json",
+                         "dependencies.json",
+                         "enum.json",
+                         "exclusiveMaximum.json",
+                         "exclusiveMinimum.json",
+                         "format.json",
+                         "if-then-else.json",
+                         "infinite-loop-detection.json",
+                         "items.json",
+                         "maxItems.json",
+                         "maxLength.json",
+                         "maxProperties.json",
+                         "maximum.json",
+                         "minItems.json",
+                         "minLength.json",
+                         "minProperties.json",
+                         "minimum.json",
+                         "multipleOf.json",
+                         "not.json",
+                         "oneOf.json",
+                         "pattern.json",
+                         "patternProperties.json",
+                         "properties.json",
+                         "propertyNames.json",
+                         "ref.json",
+                         "refRemote.json",
+                         "required.json",
+                         "type.json",
+                         "uniqueItems.json"};
   int cases = 0;
   for (const char* file : files) {
     if (kExcludedFiles.count(file)) continue;
@@ -69,7 +96,8 @@ TEST_CASE("schemas pass the JSON Schema draft7 suite", "[conformance][schema]") 
       if (!schema.ok()) continue;
       for (const auto& test : group["tests"]) {
         ++cases;
-        INFO("case: " << test["description"].get<std::string>() << "\ndata: " << test["data"].dump());
+        INFO("case: " << test["description"].get<std::string>()
+                      << "\ndata: " << test["data"].dump());
         auto violations = schema->Validate(test["data"]);
         CHECK(violations.empty() == test["valid"].get<bool>());
       }

@@ -11,13 +11,13 @@ using namespace scaffold::engine;
 namespace {
 
 // Spec cases kainjow Mustache renders differently, with the reason. Everything else must pass.
-const std::set<std::string> kExcluded = {
-};
+const std::set<std::string> kExcluded = {};
 
 }  // namespace
 
 TEST_CASE("templates pass the mustache spec with spec escaping", "[conformance][mustache]") {
-  const char* files[] = {"comments", "delimiters", "interpolation", "inverted", "partials", "sections"};
+  const char* files[] = {"comments", "delimiters", "interpolation",
+                         "inverted", "partials",   "sections"};
   int cases = 0;
   for (const char* file : files) {
     Json spec = scaffold::testing::LoadConformance(std::string("mustache/") + file + ".json");
@@ -41,9 +41,10 @@ TEST_CASE("templates pass the mustache spec with spec escaping", "[conformance][
 TEST_CASE("prompt templates insert raw text and render objects as JSON", "[mustache]") {
   Json ctx = Json::parse(R"({"state": {"ticket": "a < b & \"c\"", "tags": ["x", "y"],
                                        "user": {"name": "Ada"}, "count": 3, "none": null}})");
-  auto out = RenderTemplate("{{state.ticket}}|{{{state.ticket}}}|{{state.tags}}|{{state.user}}|"
-                            "{{state.count}}|{{state.none}}|{{state.tags.1}}",
-                            ctx);
+  auto out = RenderTemplate(
+      "{{state.ticket}}|{{{state.ticket}}}|{{state.tags}}|{{state.user}}|"
+      "{{state.count}}|{{state.none}}|{{state.tags.1}}",
+      ctx);
   REQUIRE(out.ok());
   CHECK(*out == R"(a < b & "c"|a < b & "c"|["x","y"]|{"name":"Ada"}|3||y)");
 }
@@ -74,7 +75,8 @@ TEST_CASE("scanning a template reports variables with their enclosing sections",
   REQUIRE(tags.ok());
   std::vector<std::string> names;
   for (const auto& t : *tags) {
-    if (t.kind == TemplateTag::Kind::kVariable) names.push_back(t.name + "@" + std::to_string(t.sections.size()));
+    if (t.kind == TemplateTag::Kind::kVariable)
+      names.push_back(t.name + "@" + std::to_string(t.sections.size()));
   }
   CHECK(names == std::vector<std::string>{"a@0", "b@1", "c@0"});
 }

@@ -43,7 +43,9 @@ J ValidWorkflow() {
   })json");
 }
 
-std::vector<Diagnostic> Load(const J& wf) { return LoadWorkflow(wf.dump(2)).diagnostics; }
+std::vector<Diagnostic> Load(const J& wf) {
+  return LoadWorkflow(wf.dump(2)).diagnostics;
+}
 
 // The messages of all diagnostics, one per line, for failure output.
 std::string Describe(const std::vector<Diagnostic>& diags) {
@@ -60,7 +62,8 @@ const Diagnostic* Find(const std::vector<Diagnostic>& diags, const std::string& 
 }
 
 // Asserts exactly one diagnostic, at `path`, whose message contains `fragment`.
-void ExpectOnly(const std::vector<Diagnostic>& diags, const std::string& path, const std::string& fragment) {
+void ExpectOnly(const std::vector<Diagnostic>& diags, const std::string& path,
+                const std::string& fragment) {
   INFO(Describe(diags));
   REQUIRE(diags.size() == 1);
   CHECK(diags[0].path == path);
@@ -81,7 +84,8 @@ TEST_CASE("a valid workflow loads with every phase kind", "[workflow]") {
 }
 
 TEST_CASE("validation: JSON syntax errors give line and column", "[workflow]") {
-  auto diags = LoadWorkflow("{\n  \"scaffold\": 1,\n  \"name\": \"x\"\n  \"phases\": {}\n}").diagnostics;
+  auto diags =
+      LoadWorkflow("{\n  \"scaffold\": 1,\n  \"name\": \"x\"\n  \"phases\": {}\n}").diagnostics;
   REQUIRE(diags.size() == 1);
   CHECK(diags[0].line == 4);
   CHECK(diags[0].column > 0);
@@ -110,7 +114,8 @@ TEST_CASE("validation: unknown keys suggest the closest known key", "[workflow]"
   auto diags = Load(wf);
   INFO(Describe(diags));
   REQUIRE(Find(diags, "/agents/writer/promt"));
-  CHECK(Find(diags, "/agents/writer/promt")->message == "unknown key \"promt\" (did you mean \"prompt\"?)");
+  CHECK(Find(diags, "/agents/writer/promt")->message ==
+        "unknown key \"promt\" (did you mean \"prompt\"?)");
   REQUIRE(Find(diags, "/agents/writer/prompt"));
   CHECK(Find(diags, "/agents/writer/prompt")->message == "required");
 }
@@ -138,7 +143,8 @@ TEST_CASE("validation: an unknown format version is refused", "[workflow]") {
 
 TEST_CASE("validation: unknown phase references suggest a name", "[workflow]") {
   J wf = ValidWorkflow();
-  wf["phases"]["review"]["next"] = J::parse(R"({"if": [{"var": "state.approved"}, "notes", "drafts"]})");
+  wf["phases"]["review"]["next"] =
+      J::parse(R"({"if": [{"var": "state.approved"}, "notes", "drafts"]})");
   ExpectOnly(Load(wf), "/phases/review/next", "unknown phase \"drafts\" (did you mean \"draft\"?)");
   wf = ValidWorkflow();
   wf["entry"] = "clasify";
@@ -150,7 +156,8 @@ TEST_CASE("validation: unknown agents and tools are named", "[workflow]") {
   wf["phases"]["draft"]["run"] = "writter";
   auto diags = Load(wf);
   REQUIRE(Find(diags, "/phases/draft/run"));
-  CHECK(Find(diags, "/phases/draft/run")->message == "unknown agent \"writter\" (did you mean \"writer\"?)");
+  CHECK(Find(diags, "/phases/draft/run")->message ==
+        "unknown agent \"writter\" (did you mean \"writer\"?)");
   wf = ValidWorkflow();
   wf["phases"]["bump"] = J::parse(R"({"tool": {"name": "search"}, "next": "done"})");
   ExpectOnly(Load(wf), "/phases/bump/tool/name", "unknown tool \"search\"");
@@ -236,10 +243,12 @@ TEST_CASE("validation: invalid schemas are reported at their path", "[workflow]"
 
 TEST_CASE("validation: unknown JSON Logic operators are reported", "[workflow]") {
   J wf = ValidWorkflow();
-  wf["phases"]["review"]["next"] = J::parse(R"({"iff": [{"var": "state.approved"}, "notes", "draft"]})");
+  wf["phases"]["review"]["next"] =
+      J::parse(R"({"iff": [{"var": "state.approved"}, "notes", "draft"]})");
   auto diags = Load(wf);
   REQUIRE(Find(diags, "/phases/review/next/iff"));
-  CHECK(Find(diags, "/phases/review/next/iff")->message == "unknown operator \"iff\" (did you mean \"if\"?)");
+  CHECK(Find(diags, "/phases/review/next/iff")->message ==
+        "unknown operator \"iff\" (did you mean \"if\"?)");
 }
 
 TEST_CASE("validation: phases need exactly one kind and a next", "[workflow]") {
@@ -258,7 +267,8 @@ TEST_CASE("validation: ask settings are checked", "[workflow]") {
   wf["phases"]["review"]["ask"] = J::parse(R"({"prompt": "Pick", "type": "choice"})");
   wf["phases"]["review"]["update"] = Json::object();
   ExpectOnly(Load(wf), "/phases/review/ask/options", "non-empty list of options");
-  wf["phases"]["review"]["ask"] = J::parse(R"({"prompt": "Pick", "type": "choice", "options": ["a"], "default": "b"})");
+  wf["phases"]["review"]["ask"] =
+      J::parse(R"({"prompt": "Pick", "type": "choice", "options": ["a"], "default": "b"})");
   ExpectOnly(Load(wf), "/phases/review/ask/default", "one of the options");
 }
 

@@ -29,7 +29,8 @@ engine::SessionInfo NewSession(const std::string& id = engine::NewUuid()) {
   return info;
 }
 
-engine::EventPtr MakeEvent(int64_t position, const std::string& name, Json payload = Json::object()) {
+engine::EventPtr MakeEvent(int64_t position, const std::string& name,
+                           Json payload = Json::object()) {
   auto e = std::make_shared<engine::Event>();
   e->id = engine::NewUuid();
   e->position = position;
@@ -52,7 +53,8 @@ TEST_CASE("a new database is created with the schema and reopened with its data"
     auto info = NewSession();
     id = info.id;
     REQUIRE((*store)->CreateSession(info).ok());
-    std::vector<engine::EventPtr> batch = {MakeEvent(1, "workflow:started"), MakeEvent(2, "phase:entered")};
+    std::vector<engine::EventPtr> batch = {MakeEvent(1, "workflow:started"),
+                                           MakeEvent(2, "phase:entered")};
     REQUIRE((*store)->Append(id, batch).ok());
   }
   auto store = SqliteStore::Open(path);
@@ -104,10 +106,9 @@ TEST_CASE("checkpoints are indexed so the latest one before a position is found"
   auto store = std::move(SqliteStore::Open(":memory:").value());
   auto info = NewSession();
   REQUIRE(store->CreateSession(info).ok());
-  std::vector<engine::EventPtr> batch = {MakeEvent(1, "workflow:started"),
-                                         MakeEvent(2, "state:checkpoint", {{"state", {{"n", 1}}}}),
-                                         MakeEvent(3, "state:intent"),
-                                         MakeEvent(4, "state:checkpoint", {{"state", {{"n", 2}}}})};
+  std::vector<engine::EventPtr> batch = {
+      MakeEvent(1, "workflow:started"), MakeEvent(2, "state:checkpoint", {{"state", {{"n", 1}}}}),
+      MakeEvent(3, "state:intent"), MakeEvent(4, "state:checkpoint", {{"state", {{"n", 2}}}})};
   REQUIRE(store->Append(info.id, batch).ok());
   CHECK(!store->LatestCheckpoint(info.id, 1).value());
   CHECK((*store->LatestCheckpoint(info.id, 3).value())->position == 2);
@@ -156,7 +157,8 @@ TEST_CASE("another application's SQLite database is refused and left untouched",
   std::string path = dir.path() + "/other.db";
   sqlite3* db;
   REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  REQUIRE(sqlite3_exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES (1);", nullptr, nullptr, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES (1);", nullptr, nullptr,
+                       nullptr) == SQLITE_OK);
   sqlite3_close(db);
   std::string before = scaffold::testing::ReadFile(path);
   auto store = SqliteStore::Open(path);
@@ -172,7 +174,8 @@ TEST_CASE("a database from a newer schema version is refused and left untouched"
   { REQUIRE(SqliteStore::Open(path).ok()); }
   sqlite3* db;
   REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  REQUIRE(sqlite3_exec(db, "PRAGMA journal_mode=DELETE; PRAGMA user_version=99;", nullptr, nullptr, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "PRAGMA journal_mode=DELETE; PRAGMA user_version=99;", nullptr, nullptr,
+                       nullptr) == SQLITE_OK);
   sqlite3_close(db);
   std::string before = scaffold::testing::ReadFile(path);
   auto store = SqliteStore::Open(path);

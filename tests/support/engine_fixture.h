@@ -54,7 +54,8 @@ class EngineFixture {
   }
 
   // Creates a session and runs it until nothing is left to do (done, or waiting).
-  std::unique_ptr<RunResult> Start(std::shared_ptr<const engine::Workflow> wf, Json input = nullptr) {
+  std::unique_ptr<RunResult> Start(std::shared_ptr<const engine::Workflow> wf,
+                                   Json input = nullptr) {
     auto run = std::make_unique<RunResult>();
     auto created = engine::Session::Create(Deps(), wf, std::move(input), options);
     INFO(created.status().ToString());
@@ -66,7 +67,8 @@ class EngineFixture {
   }
 
   // Opens a stored session and runs it.
-  std::unique_ptr<RunResult> Resume(std::shared_ptr<const engine::Workflow> wf, const std::string& id) {
+  std::unique_ptr<RunResult> Resume(std::shared_ptr<const engine::Workflow> wf,
+                                    const std::string& id) {
     auto run = std::make_unique<RunResult>();
     auto opened = engine::Session::Open(Deps(), wf, id, options);
     INFO(opened.status().ToString());
@@ -89,7 +91,8 @@ class EngineFixture {
     return names;
   }
 
-  static std::vector<engine::EventPtr> Named(const std::vector<engine::EventPtr>& events, const std::string& name) {
+  static std::vector<engine::EventPtr> Named(const std::vector<engine::EventPtr>& events,
+                                             const std::string& name) {
     std::vector<engine::EventPtr> out;
     for (const auto& e : events) {
       if (e->name == name) out.push_back(e);

@@ -19,7 +19,7 @@ struct Reply {
   std::optional<Json> structured;
   std::optional<engine::ProviderError> error;  // delivered after the deltas
   engine::Usage usage{10, 5, 0, 0};
-  bool hang = false;  // never completes (for timeouts and cancellation)
+  bool hang = false;    // never completes (for timeouts and cancellation)
   int delay_tasks = 0;  // extra tasks before the first delta (reorders parallel branches)
 
   static Reply Text(std::string text) {
@@ -32,7 +32,8 @@ struct Reply {
     r.structured = std::move(value);
     return r;
   }
-  static Reply Error(engine::ProviderErrorKind kind, bool retryable, std::string message = "upstream failed") {
+  static Reply Error(engine::ProviderErrorKind kind, bool retryable,
+                     std::string message = "upstream failed") {
     Reply r;
     r.error = engine::ProviderError{kind, std::move(message), 0, std::nullopt, retryable};
     return r;
@@ -48,14 +49,20 @@ class FakeProvider : public engine::Provider {
  public:
   void Add(const std::string& agent, Reply reply) { scripts_[agent].push_back(std::move(reply)); }
 
-  std::unique_ptr<engine::ModelCall> Start(const engine::ModelRequest& request, engine::Executor* executor,
+  std::unique_ptr<engine::ModelCall> Start(const engine::ModelRequest& request,
+                                           engine::Executor* executor,
                                            engine::ModelStreamHandler* handler) override {
     requests.push_back(request);
     auto cancelled = std::make_shared<bool>(false);
     auto& queue = scripts_[request.agent];
     if (queue.empty()) {
       executor->Post([handler, cancelled, agent = request.agent] {
-        if (!*cancelled) handler->OnError({engine::ProviderErrorKind::kInvalidRequest, "no scripted reply for " + agent, 400, {}, false});
+        if (!*cancelled)
+          handler->OnError({engine::ProviderErrorKind::kInvalidRequest,
+                            "no scripted reply for " + agent,
+                            400,
+                            {},
+                            false});
       });
       return std::make_unique<Call>(cancelled);
     }
@@ -105,7 +112,8 @@ class FakeProvider : public engine::Provider {
       r.thinking = reply.thinking;
       if (!r.text.empty()) r.content.push_back({{"type", "text"}, {"text", r.text}});
       for (const auto& t : reply.tools) {
-        r.content.push_back({{"type", "tool_use"}, {"id", t.id}, {"name", t.name}, {"input", t.input}});
+        r.content.push_back(
+            {{"type", "tool_use"}, {"id", t.id}, {"name", t.name}, {"input", t.input}});
       }
       r.tool_uses = reply.tools;
       r.structured = reply.structured;

@@ -13,15 +13,16 @@ class FakeTools : public engine::ToolHost {
   using Fn = std::function<engine::ToolResult(const Json& input)>;
   void Add(const std::string& name, Fn fn) { tools_[name] = std::move(fn); }
 
-  std::unique_ptr<engine::ToolCall> Call(const engine::ToolRequest& request, const engine::ToolDecl*,
-                                         engine::Executor* executor,
+  std::unique_ptr<engine::ToolCall> Call(const engine::ToolRequest& request,
+                                         const engine::ToolDecl*, engine::Executor* executor,
                                          std::function<void(engine::ToolResult)> done) override {
     calls.push_back(request);
     auto cancelled = std::make_shared<bool>(false);
     auto it = tools_.find(request.tool_name);
-    engine::ToolResult result = it == tools_.end()
-                                    ? engine::ToolResult{Json("no tool named \"" + request.tool_name + "\""), true}
-                                    : it->second(request.input);
+    engine::ToolResult result =
+        it == tools_.end()
+            ? engine::ToolResult{Json("no tool named \"" + request.tool_name + "\""), true}
+            : it->second(request.input);
     executor->Post([cancelled, done, result] {
       if (!*cancelled) done(result);
     });

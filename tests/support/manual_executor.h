@@ -18,7 +18,8 @@ class ManualExecutor : public engine::Executor, public engine::Clock {
     tasks_.push_back(std::move(fn));
   }
 
-  std::unique_ptr<engine::TimerHandle> RunAfter(std::chrono::milliseconds delay, std::function<void()> fn) override {
+  std::unique_ptr<engine::TimerHandle> RunAfter(std::chrono::milliseconds delay,
+                                                std::function<void()> fn) override {
     auto state = std::make_shared<Timer>();
     state->fn = std::move(fn);
     std::lock_guard<std::mutex> lock(mu_);
@@ -39,7 +40,8 @@ class ManualExecutor : public engine::Executor, public engine::Clock {
           fn = std::move(tasks_.front());
           tasks_.pop_front();
         } else {
-          while (!timers_.empty() && timers_.begin()->second->cancelled) timers_.erase(timers_.begin());
+          while (!timers_.empty() && timers_.begin()->second->cancelled)
+            timers_.erase(timers_.begin());
           if (timers_.empty() || !advance_time) return;
           auto it = timers_.begin();
           now_ = std::max(now_, it->first);

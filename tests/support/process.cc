@@ -18,15 +18,18 @@ namespace {
 
 std::vector<std::string> Environment(const ProcessOptions& options) {
   std::vector<std::string> env;
-  for (const char* keep : {"PATH", "HOME", "TZ", "LANG", "LC_ALL", "TMPDIR", "ASAN_OPTIONS", "UBSAN_OPTIONS"}) {
-    if (const char* v = std::getenv(keep); v && !options.env.count(keep)) env.push_back(std::string(keep) + "=" + v);
+  for (const char* keep :
+       {"PATH", "HOME", "TZ", "LANG", "LC_ALL", "TMPDIR", "ASAN_OPTIONS", "UBSAN_OPTIONS"}) {
+    if (const char* v = std::getenv(keep); v && !options.env.count(keep))
+      env.push_back(std::string(keep) + "=" + v);
   }
   for (const auto& [k, v] : options.env) env.push_back(k + "=" + v);
   return env;
 }
 
 // Forks and execs the binary with stdin from `in_fd`, stdout to `out_fd`, stderr to `err_fd`.
-int Spawn(const std::vector<std::string>& args, const ProcessOptions& options, int in_fd, int out_fd, int err_fd) {
+int Spawn(const std::vector<std::string>& args, const ProcessOptions& options, int in_fd,
+          int out_fd, int err_fd) {
   std::string binary = ScaffoldBinary();
   std::vector<std::string> argv_s = {binary};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
@@ -71,7 +74,9 @@ std::string Slurp(const std::string& path) {
 
 }  // namespace
 
-std::string ScaffoldBinary() { return SCAFFOLD_BINARY; }
+std::string ScaffoldBinary() {
+  return SCAFFOLD_BINARY;
+}
 
 ProcessResult RunScaffold(const std::vector<std::string>& args, const ProcessOptions& options) {
   std::string in_path = TempFile(), out_path = TempFile(), err_path = TempFile();
@@ -103,7 +108,8 @@ ProcessResult RunScaffold(const std::vector<std::string>& args, const ProcessOpt
   return result;
 }
 
-BackgroundProcess::BackgroundProcess(const std::vector<std::string>& args, const ProcessOptions& options) {
+BackgroundProcess::BackgroundProcess(const std::vector<std::string>& args,
+                                     const ProcessOptions& options) {
   int pipe_fds[2];
   if (pipe(pipe_fds) != 0) throw std::runtime_error("pipe failed");
   err_path_ = TempFile();
@@ -134,7 +140,8 @@ bool BackgroundProcess::ReadLine(std::string* line, int timeout_ms) {
       buffer_.erase(0, nl + 1);
       return true;
     }
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return false;
     pollfd p{out_fd_, POLLIN, 0};
     if (poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
@@ -145,7 +152,9 @@ bool BackgroundProcess::ReadLine(std::string* line, int timeout_ms) {
   }
 }
 
-void BackgroundProcess::Signal(int sig) { kill(pid_, sig); }
+void BackgroundProcess::Signal(int sig) {
+  kill(pid_, sig);
+}
 
 int BackgroundProcess::Wait(int timeout_ms) {
   if (exited_) return exit_code_;
@@ -170,6 +179,8 @@ int BackgroundProcess::Wait(int timeout_ms) {
   return exit_code_;
 }
 
-std::string BackgroundProcess::Stderr() { return Slurp(err_path_); }
+std::string BackgroundProcess::Stderr() {
+  return Slurp(err_path_);
+}
 
 }  // namespace scaffold::testing
