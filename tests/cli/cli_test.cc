@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "recordings/sqlite_store.h"
 #include "tests/support/conformance.h"
@@ -246,6 +247,26 @@ TEST_CASE("events, state and sessions read a stored session", "[cli]") {
   auto rm = RunScaffold({"sessions", "rm", id, "--db", db});
   CHECK(rm.exit_code == 0);
   CHECK(RunScaffold({"sessions", "list", "--json", "--db", db}).out.empty());
+}
+
+TEST_CASE("events --follow prints events another process is writing until the session ends",
+          "[cli][slow]") {
+  TempDir dir;
+  std::string db = dir.path() + "/s.db";
+  BackgroundProcess writer({"run", DataFile("counter.json"), "--input", "20000", "--quiet", "--db", db});
+  std::vector<Json> sessions;
+  for (int i = 0; i < 500 && sessions.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    sessions = ParseLines(RunScaffold({"sessions", "list", "--json", "--db", db}).out);
+  }
+  REQUIRE(sessions.size() == 1);
+  auto follow = RunScaffold({"events", sessions[0]["sessionId"], "--follow", "--json", "--db", db});
+  CHECK(follow.exit_code == 0);
+  CHECK(writer.Wait() == 0);
+  auto lines = ParseLines(follow.out);
+  REQUIRE_FALSE(lines.empty());
+  CHECK(lines.back()["name"] == "workflow:completed");
+  for (size_t i = 0; i < lines.size(); ++i) CHECK(lines[i]["position"] == static_cast<int64_t>(i + 1));
 }
 
 TEST_CASE("fork --at N copies the first N events and runs on", "[cli]") {
