@@ -1,0 +1,68 @@
+#include "net/sse_parser.h"
+
+#include <catch2/catch.hpp>
+
+#include "tests/support/conformance.h"
+
+using scaffold::Json;
+using scaffold::net::SseEvent;
+using scaffold::net::SseParser;
+
+namespace {
+
+Json Describe(const std::vector<SseEvent>& events) {
+  Json out = Json::array();
+  for (const auto& e : events) out.push_back({{"type", e.type}, {"data", e.data}, {"lastEventId", e.last_event_id}});
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the SSE parser passes every vector, whole and split at every byte", "[conformance][sse]") {
+  Json vectors = scaffold::testing::LoadConformance("sse/vectors.json");
+  int cases = 0;
+  for (const auto& v : vectors) {
+    std::string input = v["input"];
+    Json expected = v["events"];
+    ++cases;
+    {
+      INFO(v["name"].get<std::string>() << " (whole)");
+      SseParser p;
+      std::vector<SseEvent> events;
+      p.Feed(input, &events);
+      CHECK(Describe(events) == expected);
+      CHECK(p.last_event_id() == v["lastEventIdAtEnd"].get<std::string>());
+      if (v["retry"].is_null()) {
+        CHECK_FALSE(p.retry());
+      } else {
+        CHECK(p.retry() == v["retry"].get<int64_t>());
+      }
+    }
+    for (size_t split = 1; split < input.size(); ++split) {
+      INFO(v["name"].get<std::string>() << " split at byte " << split);
+      SseParser p;
+      std::vector<SseEvent> events;
+      p.Feed(std::string_view(input).substr(0, split), &events);
+      p.Feed(std::string_view(input).substr(split), &events);
+      CHECK(Describe(events) == expected);
+    }
+    {
+      INFO(v["name"].get<std::string>() << " one byte at a time");
+      SseParser p;
+      std::vector<SseEvent> events;
+      for (char c : input) p.Feed(std::string_view(&c, 1), &events);
+      CHECK(Describe(events) == expected);
+    }
+  }
+  CHECK(cases == 12);
+}
+
+TEST_CASE("the SSE parser reads the verbatim provider fixtures", "[sse]") {
+  for (const char* file : {"providers/anthropic-basic_response.sse", "providers/openai-chat-a247c49c5fcd.sse"}) {
+    SseParser p;
+    std::vector<SseEvent> events;
+    p.Feed(scaffold::testing::ReadFile(scaffold::testing::ConformancePath(file)), &events);
+    INFO(file);
+    CHECK(events.size() > 3);
+  }
+}
