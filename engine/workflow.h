@@ -33,6 +33,8 @@ struct ProviderConfig {
   std::string type;         // "anthropic" or "openai"
   std::string base_url;     // empty: the type's default (or its environment variable)
   std::string api_key_env;  // empty: the type's default variable
+  int64_t connect_timeout_ms = 0;  // 0: the default (10 s)
+  int64_t stall_timeout_ms = 0;    // 0: the default (60 s without a byte aborts the call)
 };
 
 struct Agent {

@@ -188,7 +188,7 @@ class Loader {
       std::string path = AppendPointer("/providers", name);
       CheckName(name, path, "provider");
       if (!IsObject(body, path)) continue;
-      CheckKeys(body, path, {"type", "base_url", "api_key_env"});
+      CheckKeys(body, path, {"type", "base_url", "api_key_env", "connect_timeout_ms", "stall_timeout_ms"});
       ProviderConfig config;
       config.name = name;
       config.type = String(body, "type", path, true).value_or("");
@@ -199,6 +199,8 @@ class Loader {
       }
       config.base_url = String(body, "base_url", path).value_or("");
       config.api_key_env = String(body, "api_key_env", path).value_or("");
+      config.connect_timeout_ms = Integer(body, "connect_timeout_ms", path, 1, 600000).value_or(0);
+      config.stall_timeout_ms = Integer(body, "stall_timeout_ms", path, 1, 3600000).value_or(0);
       wf->providers[name] = config;
     }
   }

@@ -34,6 +34,14 @@ void SseParser::Feed(std::string_view chunk, std::vector<SseEvent>* out) {
   line_.append(chunk.substr(start));
 }
 
+void SseParser::Finish(std::vector<SseEvent>* out) {
+  if (!line_.empty()) {
+    Line(line_, out);
+    line_.clear();
+  }
+  Line("", out);
+}
+
 void SseParser::Line(std::string_view line, std::vector<SseEvent>* out) {
   if (line.empty()) {
     // Dispatch. The stream's last event id takes the buffer's value even for an event with no

@@ -20,6 +20,12 @@ class SseParser {
   // Parses `chunk` and appends the events it completes to `out`.
   void Feed(std::string_view chunk, std::vector<SseEvent>* out);
 
+  // Ends the stream. An event EventSource would drop because the stream ended before its
+  // blank line (or even its final newline) is dispatched here; LLM API clients call this, as
+  // the official SDKs' decoders do, since some servers end the last event at the connection's
+  // close. A truncated event then fails where it is parsed as JSON.
+  void Finish(std::vector<SseEvent>* out);
+
   // The reconnection time the stream last set with a valid `retry:` field.
   std::optional<int64_t> retry() const { return retry_; }
   // The last event id as of the last dispatched (blank-line-terminated) event.

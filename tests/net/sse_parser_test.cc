@@ -66,3 +66,16 @@ TEST_CASE("the SSE parser reads the verbatim provider fixtures", "[sse]") {
     CHECK(events.size() > 3);
   }
 }
+
+TEST_CASE("finishing a stream dispatches an event cut off by the end of the stream", "[sse]") {
+  SseParser p;
+  std::vector<SseEvent> events;
+  p.Feed("event: a\ndata: 1\n\nevent: b\ndata: 2", &events);
+  REQUIRE(events.size() == 1);
+  p.Finish(&events);
+  REQUIRE(events.size() == 2);
+  CHECK(events[1].type == "b");
+  CHECK(events[1].data == "2");
+  p.Finish(&events);
+  CHECK(events.size() == 2);
+}
