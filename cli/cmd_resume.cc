@@ -16,6 +16,7 @@ static int Continue(SessionRuntime* rt, const std::string& id, const SessionFlag
   }
   auto workflow = LoadStoredWorkflowOrReport(*info);
   if (!workflow) return kExitFailed;
+  if (!PrepareProviders(rt, *workflow, flags)) return kExitUsage;
   auto session = engine::Session::Open(rt->Deps(), workflow, id, rt->options);
   if (!session.ok()) {
     PrintError(session.status().message());
@@ -28,8 +29,8 @@ static int Continue(SessionRuntime* rt, const std::string& id, const SessionFlag
 
 int RunResume(const ResumeOptions& o) {
   InitInterrupts();
-  auto rt = MakeRuntime(o.session);
-  if (!rt) return kExitUsage;
+  auto rt = std::make_unique<SessionRuntime>(o.session);
+  if (!OpenStore(rt.get(), o.session)) return kExitUsage;
   auto id = ResolveSessionId(rt->store.get(), o.id);
   if (!id.ok()) {
     PrintError(id.status().message());
@@ -40,8 +41,8 @@ int RunResume(const ResumeOptions& o) {
 
 int RunFork(const ForkOptions& o) {
   InitInterrupts();
-  auto rt = MakeRuntime(o.session);
-  if (!rt) return kExitUsage;
+  auto rt = std::make_unique<SessionRuntime>(o.session);
+  if (!OpenStore(rt.get(), o.session)) return kExitUsage;
   auto id = ResolveSessionId(rt->store.get(), o.id);
   if (!id.ok()) {
     PrintError(id.status().message());

@@ -37,8 +37,10 @@ int RunRun(const RunCommandOptions& o) {
     PrintError(message);
     return kExitUsage;
   }
-  auto rt = MakeRuntime(o.session);
-  if (!rt) return kExitUsage;
+  // Provider keys are checked before the database is touched, too.
+  auto rt = std::make_unique<SessionRuntime>(o.session);
+  if (!PrepareProviders(rt.get(), *workflow, o.session) || !OpenStore(rt.get(), o.session))
+    return kExitUsage;
   auto session = engine::Session::Create(rt->Deps(), workflow, std::move(input), rt->options);
   if (!session.ok()) {
     PrintError(session.status().message());

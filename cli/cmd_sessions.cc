@@ -1,9 +1,13 @@
 // scaffold sessions [list | show ID | rm ID]: what the database holds.
 
+#include <map>
+#include <set>
+
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/terminal.h"
 #include "cli/time_format.h"
+#include "engine/pricing.h"
 
 namespace scaffold::cli {
 static Json SessionJson(const engine::SessionInfo& s) {
@@ -75,13 +79,35 @@ int RunShow(const SessionsOptions& o) {
     PrintError(events.status().message());
     return kExitFailed;
   }
+  engine::PriceTable prices = engine::PriceTable::BuiltIn();
+  if (auto loaded = engine::LoadWorkflow(info->workflow_source); loaded.workflow) {
+    for (const auto& [model, price] : loaded.workflow->prices) prices.Set(model, price);
+  }
   int64_t calls = 0, in = 0, out = 0;
+  double cost = 0;
+  std::set<std::string> unpriced;
+  std::map<std::string, std::string> models;  // agent[index] -> model
+  auto key = [](const Json& p) {
+    return p.value("agent", "") + "#" + std::to_string(p.value("index", -1));
+  };
   Json result, error;
   for (const auto& e : *events) {
-    if (e->name == engine::events::kAgentCompleted) {
+    if (e->name == engine::events::kAgentStarted) {
+      models[key(e->payload)] = e->payload.value("model", "");
+    } else if (e->name == engine::events::kAgentCompleted) {
       ++calls;
-      in += e->payload["usage"].value("inputTokens", int64_t{0});
-      out += e->payload["usage"].value("outputTokens", int64_t{0});
+      const Json& u = e->payload["usage"];
+      engine::Usage usage{u.value("inputTokens", int64_t{0}), u.value("outputTokens", int64_t{0}),
+                          u.value("cacheReadTokens", int64_t{0}),
+                          u.value("cacheWriteTokens", int64_t{0})};
+      in += usage.input_tokens + usage.cache_read_tokens + usage.cache_write_tokens;
+      out += usage.output_tokens;
+      const std::string& model = models[key(e->payload)];
+      if (auto price = prices.Find(model)) {
+        cost += price->Cost(usage);
+      } else if (!model.empty()) {
+        unpriced.insert(model);
+      }
     } else if (e->name == engine::events::kWorkflowCompleted && e->payload.contains("result")) {
       result = e->payload["result"];
     } else if (e->name == engine::events::kWorkflowError) {
@@ -91,6 +117,7 @@ int RunShow(const SessionsOptions& o) {
   if (o.json) {
     Json j = SessionJson(*info);
     j["usage"] = {{"agentCalls", calls}, {"inputTokens", in}, {"outputTokens", out}};
+    if (calls > 0 && unpriced.empty()) j["usage"]["costUsd"] = cost;
     if (!result.is_null()) j["result"] = result;
     if (!error.is_null()) j["error"] = error;
     std::printf("%s\n", DumpJson(j).c_str());
@@ -112,8 +139,13 @@ int RunShow(const SessionsOptions& o) {
   if (!info->parent_id.empty())
     row("forked",
         "from " + info->parent_id + " at position " + std::to_string(info->fork_position));
+  std::string cost_text;
+  if (calls > 0) {
+    cost_text = unpriced.empty() ? " · " + engine::FormatCost(cost)
+                                 : " · no price for " + *unpriced.begin();
+  }
   row("agents", FormatCount(calls) + " call" + (calls == 1 ? "" : "s") + " · " + FormatCount(in) +
-                    " tokens in · " + FormatCount(out) + " out");
+                    " tokens in · " + FormatCount(out) + " out" + cost_text);
   if (!result.is_null())
     row("result", Shorten(result.is_string() ? result.get<std::string>() : DumpJson(result), 100));
   if (!error.is_null()) {

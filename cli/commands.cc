@@ -8,7 +8,7 @@
 namespace scaffold::cli {
 namespace {
 
-// Adds --db, --provider, --model, --answer, --json, --quiet and --no-color.
+// Adds --db, --provider, --model, --answer, --price, --json, --quiet and --no-color.
 void AddSessionFlags(CLI::App* cmd, SessionFlags* flags) {
   cmd->add_option("--db", flags->db,
                   "Database file (default: $SCAFFOLD_DB or .scaffold/scaffold.db)");
@@ -16,6 +16,9 @@ void AddSessionFlags(CLI::App* cmd, SessionFlags* flags) {
   cmd->add_option("--model", flags->model, "Use this model for every agent");
   cmd->add_option("--answer", flags->answers,
                   "Answer an ask without prompting: ID=VALUE (repeatable)");
+  cmd->add_option("--price", flags->prices,
+                  "A model's price in USD per million tokens: "
+                  "MODEL=INPUT,OUTPUT[,CACHE_READ[,CACHE_WRITE]] (repeatable)");
   cmd->add_flag("--json", flags->json,
                 "Print events as NDJSON, one per line, and nothing else on stdout");
   cmd->add_flag("--quiet,-q", flags->quiet, "Print only asks, errors and the summary");

@@ -6,17 +6,20 @@
 #pragma once
 
 #include <cstdio>
+#include <map>
+#include <set>
 #include <string>
 
 #include "cli/terminal.h"
 #include "engine/event.h"
+#include "engine/pricing.h"
 
 namespace scaffold::cli {
 
 class Renderer {
  public:
-  // `out` is borrowed. In quiet mode only asks and errors are printed.
-  Renderer(std::FILE* out, TerminalStyle style, bool quiet);
+  // `out` and `prices` are borrowed. In quiet mode only asks and errors are printed.
+  Renderer(std::FILE* out, TerminalStyle style, bool quiet, const engine::PriceTable* prices);
 
   void Render(const engine::Event& event);
 
@@ -27,6 +30,9 @@ class Renderer {
   int64_t agent_calls() const { return agent_calls_; }
   int64_t input_tokens() const { return input_tokens_; }
   int64_t output_tokens() const { return output_tokens_; }
+  // Cost of the calls whose model has a price; models without one are listed.
+  double cost() const { return cost_; }
+  const std::set<std::string>& unpriced_models() const { return unpriced_; }
 
   // Ends a streamed line, if one is open, before something else is printed.
   void EndLine();
@@ -49,6 +55,10 @@ class Renderer {
   int spinner_frame_ = 0;
   bool spinner_shown_ = false;
 
+  const engine::PriceTable* prices_;
+  std::map<std::string, std::string> models_;  // agent (and index) -> model of its current call
+  double cost_ = 0;
+  std::set<std::string> unpriced_;
   int64_t agent_calls_ = 0;
   int64_t input_tokens_ = 0;
   int64_t output_tokens_ = 0;

@@ -11,6 +11,7 @@ struct SessionFlags {
   std::string provider;
   std::string model;
   std::vector<std::string> answers;
+  std::vector<std::string> prices;  // --price MODEL=IN,OUT[,CACHE_READ[,CACHE_WRITE]]
   bool json = false;
   bool quiet = false;
   bool no_color = false;

@@ -23,7 +23,7 @@ class Driver : public engine::EventSink {
         loop_(loop),
         options_(options),
         style_(DetectTerminal(options.no_color)),
-        renderer_(stdout, style_, options.quiet),
+        renderer_(stdout, style_, options.quiet, &options.prices),
         answers_(options.answers),
         interactive_(isatty(STDIN_FILENO) == 1) {}
 
@@ -177,6 +177,10 @@ class Driver : public engine::EventSink {
     if (!end_) return kExitFailed;
     std::string tokens =
         FormatCount(renderer_.input_tokens() + renderer_.output_tokens()) + " tokens";
+    if (renderer_.cost() > 0) tokens += " · " + engine::FormatCost(renderer_.cost());
+    if (!renderer_.unpriced_models().empty()) {
+      tokens += " (no price for " + *renderer_.unpriced_models().begin() + "; see --price)";
+    }
     switch (end_->outcome) {
       case engine::SessionOutcome::kCompleted:
         if (!options_.json) {

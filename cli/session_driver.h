@@ -10,6 +10,7 @@
 #include <string>
 
 #include "engine/event_loop.h"
+#include "engine/pricing.h"
 #include "engine/session.h"
 
 namespace scaffold::cli {
@@ -19,6 +20,7 @@ struct DriveOptions {
   bool quiet = false;
   bool no_color = false;
   std::map<std::string, std::string> answers;  // ask id -> typed answer
+  engine::PriceTable prices;                   // for the cost in the summary
 };
 
 // Parses repeated --answer ID=VALUE flags. Fails naming the malformed flag.

@@ -2,50 +2,30 @@
 
 #include "cli/common.h"
 #include "cli/session_driver.h"
+#include "net/llm_provider.h"
 
 namespace scaffold::cli {
-namespace {
 
-// Every model call fails: this build has no LLM provider clients. Workflows made of set, ask,
-// each-free and terminal phases run; agents fail with this message.
-class NoProvider : public engine::Provider {
- public:
-  std::unique_ptr<engine::ModelCall> Start(const engine::ModelRequest& request,
-                                           engine::Executor* executor,
-                                           engine::ModelStreamHandler* handler) override {
-    auto alive = std::make_shared<bool>(true);
-    std::string message = "no LLM provider client is available in this build (agent \"" +
-                          request.agent + "\" needs provider \"" + request.provider + "\")";
-    executor->Post([alive, handler, message] {
-      if (*alive)
-        handler->OnError(
-            {engine::ProviderErrorKind::kInvalidRequest, message, 0, std::nullopt, false});
-    });
-    return std::make_unique<Call>(alive);
-  }
+SessionRuntime::SessionRuntime(const SessionFlags& flags) {
+  options.provider_override = flags.provider;
+  options.model_override = flags.model;
+}
 
- private:
-  class Call : public engine::ModelCall {
-   public:
-    explicit Call(std::shared_ptr<bool> alive) : alive_(std::move(alive)) {}
-    void Cancel() override { *alive_ = false; }
-
-   private:
-    std::shared_ptr<bool> alive_;
-  };
-};
-
-}  // namespace
-
-std::unique_ptr<SessionRuntime> MakeRuntime(const SessionFlags& flags) {
-  auto rt = std::make_unique<SessionRuntime>();
+bool OpenStore(SessionRuntime* rt, const SessionFlags& flags) {
   rt->store = OpenStoreOrReport(flags.db);
-  if (!rt->store) return nullptr;
-  rt->provider = std::make_unique<NoProvider>();
+  return rt->store != nullptr;
+}
+
+bool PrepareProviders(SessionRuntime* rt, const engine::Workflow& workflow,
+                      const SessionFlags& flags) {
+  auto endpoints = net::ResolveEndpoints(workflow, flags.provider, net::ProcessEnvironment());
+  if (!endpoints.ok()) {
+    PrintError(endpoints.status().message());
+    return false;
+  }
+  rt->provider = std::make_unique<net::LlmProvider>(std::move(*endpoints));
   rt->tools = std::make_unique<engine::NoToolHost>();
-  rt->options.provider_override = flags.provider;
-  rt->options.model_override = flags.model;
-  return rt;
+  return true;
 }
 
 int Drive(SessionRuntime* rt, engine::Session* session, const engine::Workflow& workflow,
@@ -56,6 +36,14 @@ int Drive(SessionRuntime* rt, engine::Session* session, const engine::Workflow& 
     return kExitUsage;
   }
   DriveOptions options;
+  options.prices = engine::PriceTable::BuiltIn();
+  for (const auto& [model, price] : workflow.prices) options.prices.Set(model, price);
+  for (const auto& flag : flags.prices) {
+    if (Status s = options.prices.SetFromFlag(flag); !s.ok()) {
+      PrintError(s.message());
+      return kExitUsage;
+    }
+  }
   options.json = flags.json;
   options.quiet = flags.quiet;
   options.no_color = flags.no_color;

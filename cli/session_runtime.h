@@ -19,12 +19,18 @@ struct SessionRuntime {
   std::unique_ptr<engine::ToolHost> tools;
   engine::RunOptions options;
 
+  explicit SessionRuntime(const SessionFlags& flags);
   engine::SessionDeps Deps() { return {store.get(), provider.get(), tools.get(), &loop, &clock}; }
 };
 
-// Opens the database and sets up providers and tools; prints the problem and returns null on
-// failure.
-std::unique_ptr<SessionRuntime> MakeRuntime(const SessionFlags& flags);
+// Opens the database named by the flags; prints the problem and returns false on failure.
+bool OpenStore(SessionRuntime* rt, const SessionFlags& flags);
+
+// Sets up the LLM providers the workflow's agents use (after --provider) and the tools. Fails,
+// printing why, when a provider is unknown or its API key is missing — before any session
+// starts.
+bool PrepareProviders(SessionRuntime* rt, const engine::Workflow& workflow,
+                      const SessionFlags& flags);
 
 // Runs an opened or created session in the terminal with the flags' answers and output mode.
 int Drive(SessionRuntime* rt, engine::Session* session, const engine::Workflow& workflow,

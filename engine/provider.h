@@ -45,6 +45,8 @@ struct ModelRequest {
   Json ToJson() const;
 };
 
+// Token counts of a call, the same way for every provider: input_tokens are the uncached input
+// tokens, cache reads and writes are counted apart.
 struct Usage {
   int64_t input_tokens = 0;
   int64_t output_tokens = 0;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/json.h"
+#include "engine/pricing.h"
 #include "engine/schema.h"
 
 namespace scaffold::engine {
@@ -30,9 +31,9 @@ struct Update {
 
 struct ProviderConfig {
   std::string name;
-  std::string type;         // "anthropic" or "openai"
-  std::string base_url;     // empty: the type's default (or its environment variable)
-  std::string api_key_env;  // empty: the type's default variable
+  std::string type;                // "anthropic" or "openai"
+  std::string base_url;            // empty: the type's default (or its environment variable)
+  std::string api_key_env;         // empty: the type's default variable
   int64_t connect_timeout_ms = 0;  // 0: the default (10 s)
   int64_t stall_timeout_ms = 0;    // 0: the default (60 s without a byte aborts the call)
 };
@@ -115,6 +116,7 @@ struct Workflow {
   std::map<std::string, Agent> agents;
   std::vector<Phase> phases;  // file order
   std::map<std::string, ToolDecl> tools;
+  std::map<std::string, ModelPrice> prices;  // per model, USD per million tokens
   int max_visits = kDefaultMaxVisits;
 
   std::string source;  // the file's text, byte for byte

@@ -162,6 +162,7 @@ class Loader {
         Integer(root, "max_visits", "", 1, 1000000000).value_or(kDefaultMaxVisits));
     if (auto it = root.find("providers"); it != root.end()) LoadProviders(*it, wf);
     if (auto it = root.find("tools"); it != root.end()) LoadTools(*it, wf);
+    if (auto it = root.find("prices"); it != root.end()) LoadPrices(*it, wf);
 
     if (auto it = root.find("defaults"); it != root.end()) LoadDefaults(*it);
     auto agents = root.find("agents");
@@ -188,7 +189,8 @@ class Loader {
       std::string path = AppendPointer("/providers", name);
       CheckName(name, path, "provider");
       if (!IsObject(body, path)) continue;
-      CheckKeys(body, path, {"type", "base_url", "api_key_env", "connect_timeout_ms", "stall_timeout_ms"});
+      CheckKeys(body, path,
+                {"type", "base_url", "api_key_env", "connect_timeout_ms", "stall_timeout_ms"});
       ProviderConfig config;
       config.name = name;
       config.type = String(body, "type", path, true).value_or("");
@@ -202,6 +204,32 @@ class Loader {
       config.connect_timeout_ms = Integer(body, "connect_timeout_ms", path, 1, 600000).value_or(0);
       config.stall_timeout_ms = Integer(body, "stall_timeout_ms", path, 1, 3600000).value_or(0);
       wf->providers[name] = config;
+    }
+  }
+
+  void LoadPrices(const J& value, Workflow* wf) {
+    if (!IsObject(value, "/prices")) return;
+    for (const auto& [model, body] : value.items()) {
+      std::string path = AppendPointer("/prices", model);
+      if (!IsObject(body, path)) continue;
+      CheckKeys(body, path, {"input", "output", "cache_read", "cache_write"});
+      ModelPrice price;
+      auto read = [&](const char* key, double* out, bool required) {
+        auto it = body.find(key);
+        std::string p = AppendPointer(path, key);
+        if (it == body.end()) {
+          if (required) Error(p, "required (USD per million tokens)");
+        } else if (!it->is_number() || it->get<double>() < 0) {
+          Error(p, "expected a price in USD per million tokens, got " + it->dump());
+        } else {
+          *out = it->get<double>();
+        }
+      };
+      read("input", &price.input, true);
+      read("output", &price.output, true);
+      read("cache_read", &price.cache_read, false);
+      read("cache_write", &price.cache_write, false);
+      wf->prices[model] = price;
     }
   }
 

@@ -62,21 +62,27 @@ engine::ProviderError ErrorEvent(const Json& data) {
   const Json& err = data.value("error", Json::object());
   std::string type = err.value("type", "error");
   std::string message = "anthropic stream error (" + type + "): " + err.value("message", "");
-  if (type == "overloaded_error") return {engine::ProviderErrorKind::kOverloaded, message, 529, std::nullopt, true};
-  if (type == "rate_limit_error") return {engine::ProviderErrorKind::kRateLimited, message, 429, std::nullopt, true};
-  if (type == "api_error") return {engine::ProviderErrorKind::kServerError, message, 500, std::nullopt, true};
+  if (type == "overloaded_error")
+    return {engine::ProviderErrorKind::kOverloaded, message, 529, std::nullopt, true};
+  if (type == "rate_limit_error")
+    return {engine::ProviderErrorKind::kRateLimited, message, 429, std::nullopt, true};
+  if (type == "api_error")
+    return {engine::ProviderErrorKind::kServerError, message, 500, std::nullopt, true};
   return {engine::ProviderErrorKind::kInvalidRequest, message, 400, std::nullopt, false};
 }
 
 class AnthropicDecoder : public StreamDecoder {
  public:
   explicit AnthropicDecoder(const engine::ModelRequest& r)
-      : output_tool_(r.output_schema ? AnthropicOutputTool(r) : ""), output_schema_(r.output_schema) {}
+      : output_tool_(r.output_schema ? AnthropicOutputTool(r) : ""),
+        output_schema_(r.output_schema) {}
 
-  std::optional<engine::ProviderError> OnEvent(const SseEvent& event, std::vector<StreamDelta>* deltas) override {
+  std::optional<engine::ProviderError> OnEvent(const SseEvent& event,
+                                               std::vector<StreamDelta>* deltas) override {
     if (event.type == "ping") return std::nullopt;
     Json data = Json::parse(event.data, nullptr, false);
-    if (data.is_discarded()) return StreamError("anthropic sent an event that is not JSON: " + event.data.substr(0, 100));
+    if (data.is_discarded())
+      return StreamError("anthropic sent an event that is not JSON: " + event.data.substr(0, 100));
     std::string type = data.value("type", event.type);
     if (type == "error") return ErrorEvent(data);
     if (type == "message_start") {
@@ -88,7 +94,8 @@ class AnthropicDecoder : public StreamDecoder {
       partial_json_.resize(blocks_.size());
     } else if (type == "content_block_delta") {
       size_t index = data.value("index", size_t{0});
-      if (index >= blocks_.size()) return StreamError("anthropic sent a delta for a block it did not start");
+      if (index >= blocks_.size())
+        return StreamError("anthropic sent a delta for a block it did not start");
       const Json& delta = data["delta"];
       std::string kind = delta.value("type", "");
       Json& block = blocks_[index];
@@ -133,11 +140,13 @@ class AnthropicDecoder : public StreamDecoder {
         r->text += block.value("text", "");
       } else if (type == "thinking") {
         r->thinking += block.value("thinking", "");
-      } else if (type == "tool_use" && !output_tool_.empty() && block.value("name", "") == output_tool_) {
+      } else if (type == "tool_use" && !output_tool_.empty() &&
+                 block.value("name", "") == output_tool_) {
         r->structured = UnwrapOutput(*output_schema_, block.value("input", Json::object()));
         used_output_tool = true;
       } else if (type == "tool_use") {
-        r->tool_uses.push_back({block.value("id", ""), block.value("name", ""), block.value("input", Json::object())});
+        r->tool_uses.push_back(
+            {block.value("id", ""), block.value("name", ""), block.value("input", Json::object())});
       }
       Json kept = block;
       kept.erase("citations");
@@ -152,8 +161,10 @@ class AnthropicDecoder : public StreamDecoder {
 
  private:
   void ReadUsage(const Json& u) {
-    if (u.contains("input_tokens") && u["input_tokens"].is_number()) usage_.input_tokens = u["input_tokens"];
-    if (u.contains("output_tokens") && u["output_tokens"].is_number()) usage_.output_tokens = u["output_tokens"];
+    if (u.contains("input_tokens") && u["input_tokens"].is_number())
+      usage_.input_tokens = u["input_tokens"];
+    if (u.contains("output_tokens") && u["output_tokens"].is_number())
+      usage_.output_tokens = u["output_tokens"];
     if (u.contains("cache_read_input_tokens") && u["cache_read_input_tokens"].is_number()) {
       usage_.cache_read_tokens = u["cache_read_input_tokens"];
     }
@@ -186,25 +197,30 @@ std::string AnthropicOutputTool(const engine::ModelRequest& request) {
 }
 
 Json AnthropicBody(const engine::ModelRequest& r) {
-  Json body = {{"model", r.model}, {"max_tokens", r.max_tokens}, {"messages", Messages(r.messages)}};
+  Json body = {
+      {"model", r.model}, {"max_tokens", r.max_tokens}, {"messages", Messages(r.messages)}};
   std::string system = r.system;
   if (r.temperature) body["temperature"] = *r.temperature;
   Json tools = Json::array();
   for (const auto& t : r.tools) {
-    Json tool = {{"name", t.name}, {"input_schema", t.input_schema.empty() ? Json{{"type", "object"}} : t.input_schema}};
+    Json tool = {
+        {"name", t.name},
+        {"input_schema", t.input_schema.empty() ? Json{{"type", "object"}} : t.input_schema}};
     if (!t.description.empty()) tool["description"] = t.description;
     tools.push_back(std::move(tool));
   }
   if (r.output_schema) {
     std::string name = AnthropicOutputTool(r);
     const Json& schema = *r.output_schema;
-    tools.push_back({{"name", name},
-                     {"description", "Give your final answer by calling this tool once, with the answer as its input."},
-                     {"input_schema", NeedsWrapping(schema) ? WrapSchema(schema) : schema}});
+    tools.push_back(
+        {{"name", name},
+         {"description",
+          "Give your final answer by calling this tool once, with the answer as its input."},
+         {"input_schema", NeedsWrapping(schema) ? WrapSchema(schema) : schema}});
     if (ThinkingEnabled(r)) {
       body["tool_choice"] = {{"type", "auto"}};
-      system += std::string(system.empty() ? "" : "\n\n") + "When you have the final answer, call the " + name +
-                " tool with it.";
+      system += std::string(system.empty() ? "" : "\n\n") +
+                "When you have the final answer, call the " + name + " tool with it.";
     } else if (r.tools.empty()) {
       body["tool_choice"] = {{"type", "tool"}, {"name", name}};
     } else {
@@ -224,7 +240,8 @@ Json AnthropicBody(const engine::ModelRequest& r) {
 HttpRequest BuildAnthropicRequest(const engine::ModelRequest& request, const Endpoint& endpoint) {
   HttpRequest http;
   http.url = endpoint.base_url + "/v1/messages";
-  http.headers = {"content-type: application/json", "accept: text/event-stream", "anthropic-version: 2023-06-01"};
+  http.headers = {"content-type: application/json", "accept: text/event-stream",
+                  "anthropic-version: 2023-06-01"};
   if (!endpoint.api_key.empty()) http.headers.push_back("x-api-key: " + endpoint.api_key);
   http.body = DumpJson(AnthropicBody(request));
   http.connect_timeout_ms = endpoint.connect_timeout_ms;

@@ -15,30 +15,38 @@ std::once_flag curl_init;
 
 std::string Lower(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return out;
 }
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+    s.remove_suffix(1);
   return s;
 }
 
 TransferResult::Outcome OutcomeOf(CURLcode code) {
   switch (code) {
-    case CURLE_OK: return TransferResult::Outcome::kOk;
+    case CURLE_OK:
+      return TransferResult::Outcome::kOk;
     case CURLE_COULDNT_CONNECT:
     case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY: return TransferResult::Outcome::kConnectFailed;
-    case CURLE_OPERATION_TIMEDOUT: return TransferResult::Outcome::kConnectTimeout;
+    case CURLE_COULDNT_RESOLVE_PROXY:
+      return TransferResult::Outcome::kConnectFailed;
+    case CURLE_OPERATION_TIMEDOUT:
+      return TransferResult::Outcome::kConnectTimeout;
     case CURLE_RECV_ERROR:
     case CURLE_SEND_ERROR:
     case CURLE_PARTIAL_FILE:
     case CURLE_GOT_NOTHING:
     case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM: return TransferResult::Outcome::kBroken;
-    default: return TransferResult::Outcome::kOther;
+    case CURLE_HTTP2_STREAM:
+      return TransferResult::Outcome::kBroken;
+    default:
+      return TransferResult::Outcome::kOther;
   }
 }
 
@@ -68,11 +76,13 @@ struct CurlLoop::Easy {
     if (line.substr(0, 5) == "HTTP/") {
       self->head = HttpHead{};
       size_t space = line.find(' ');
-      if (space != std::string_view::npos) self->head.status = std::atoi(std::string(line.substr(space + 1, 3)).c_str());
+      if (space != std::string_view::npos)
+        self->head.status = std::atoi(std::string(line.substr(space + 1, 3)).c_str());
       return n;
     }
     if (Trim(line).empty()) {
-      if (self->head.status >= 100 && self->head.status < 200) return n;  // 100 Continue and friends
+      if (self->head.status >= 100 && self->head.status < 200)
+        return n;  // 100 Continue and friends
       if (!self->transfer->OnHead(self->head)) {
         self->aborted = true;
         return 0;
@@ -81,7 +91,8 @@ struct CurlLoop::Easy {
     }
     size_t colon = line.find(':');
     if (colon != std::string_view::npos) {
-      self->head.headers[Lower(Trim(line.substr(0, colon)))] = std::string(Trim(line.substr(colon + 1)));
+      self->head.headers[Lower(Trim(line.substr(0, colon)))] =
+          std::string(Trim(line.substr(colon + 1)));
     }
     return n;
   }
@@ -108,7 +119,8 @@ CurlLoop::~CurlLoop() {
   stop_ = true;
   curl_multi_wakeup(static_cast<CURLM*>(multi_));
   thread_.join();
-  for (auto& [id, easy] : running_) curl_multi_remove_handle(static_cast<CURLM*>(multi_), easy->handle);
+  for (auto& [id, easy] : running_)
+    curl_multi_remove_handle(static_cast<CURLM*>(multi_), easy->handle);
   running_.clear();
   curl_multi_cleanup(static_cast<CURLM*>(multi_));
 }
@@ -148,7 +160,8 @@ void CurlLoop::ApplyCommands() {
     CURL* h = curl_easy_init();
     easy->handle = h;
     const HttpRequest& r = easy->request;
-    for (const auto& header : r.headers) easy->headers = curl_slist_append(easy->headers, header.c_str());
+    for (const auto& header : r.headers)
+      easy->headers = curl_slist_append(easy->headers, header.c_str());
     // An empty Expect stops curl from waiting for "100 Continue" on large bodies.
     easy->headers = curl_slist_append(easy->headers, "Expect:");
     curl_easy_setopt(h, CURLOPT_URL, r.url.c_str());
@@ -191,7 +204,8 @@ void CurlLoop::Finish(Easy* easy, int curl_code) {
   TransferResult result;
   result.outcome = OutcomeOf(static_cast<CURLcode>(curl_code));
   if (result.outcome != TransferResult::Outcome::kOk) {
-    result.error = owned->error[0] ? owned->error : curl_easy_strerror(static_cast<CURLcode>(curl_code));
+    result.error =
+        owned->error[0] ? owned->error : curl_easy_strerror(static_cast<CURLcode>(curl_code));
   }
   owned->transfer->OnDone(result);
 }
@@ -200,8 +214,10 @@ void CurlLoop::CheckStalls() {
   auto now = SteadyClock::now();
   std::vector<Easy*> stalled;
   for (auto& [id, easy] : running_) {
-    auto quiet = std::chrono::duration_cast<std::chrono::milliseconds>(now - easy->last_activity).count();
-    if (easy->request.stall_timeout_ms > 0 && quiet > easy->request.stall_timeout_ms) stalled.push_back(easy.get());
+    auto quiet =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now - easy->last_activity).count();
+    if (easy->request.stall_timeout_ms > 0 && quiet > easy->request.stall_timeout_ms)
+      stalled.push_back(easy.get());
   }
   for (Easy* easy : stalled) {
     curl_multi_remove_handle(static_cast<CURLM*>(multi_), easy->handle);

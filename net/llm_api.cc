@@ -23,7 +23,8 @@ Json UnwrapOutput(const Json& schema, const Json& reply) {
 }
 
 engine::ProviderError StreamError(std::string message) {
-  return engine::ProviderError{engine::ProviderErrorKind::kServerError, std::move(message), 0, std::nullopt, true};
+  return engine::ProviderError{engine::ProviderErrorKind::kServerError, std::move(message), 0,
+                               std::nullopt, true};
 }
 
 std::string ErrorBodyMessage(std::string_view body) {

@@ -34,7 +34,8 @@ class StreamDecoder {
   virtual ~StreamDecoder() = default;
   // Handles one SSE event, appending text/thinking deltas. An error (a mid-stream error frame,
   // malformed JSON) ends the call.
-  virtual std::optional<engine::ProviderError> OnEvent(const SseEvent& event, std::vector<StreamDelta>* deltas) = 0;
+  virtual std::optional<engine::ProviderError> OnEvent(const SseEvent& event,
+                                                       std::vector<StreamDelta>* deltas) = 0;
   // True when the stream has said everything it will (so its end is not a dropped connection).
   virtual bool Complete() const = 0;
   // The whole response, once Complete().

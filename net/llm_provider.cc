@@ -23,10 +23,12 @@ std::optional<int64_t> RetryAfterMs(const std::map<std::string, std::string>& he
   if (auto it = headers.find("retry-after"); it != headers.end()) {
     char* end = nullptr;
     double seconds = std::strtod(it->second.c_str(), &end);
-    if (end != it->second.c_str() && *end == '\0' && seconds >= 0) return static_cast<int64_t>(seconds * 1000);
+    if (end != it->second.c_str() && *end == '\0' && seconds >= 0)
+      return static_cast<int64_t>(seconds * 1000);
     tm when{};
     if (strptime(it->second.c_str(), "%a, %d %b %Y %H:%M:%S", &when)) {
-      int64_t delta = static_cast<int64_t>(timegm(&when)) - static_cast<int64_t>(std::time(nullptr));
+      int64_t delta =
+          static_cast<int64_t>(timegm(&when)) - static_cast<int64_t>(std::time(nullptr));
       return std::max<int64_t>(0, delta * 1000);
     }
   }
@@ -37,15 +39,20 @@ ProviderError TransportError(const Endpoint& endpoint, const TransferResult& r) 
   std::string where = endpoint.name + " (" + endpoint.base_url + ")";
   switch (r.outcome) {
     case TransferResult::Outcome::kConnectFailed:
-      return {ProviderErrorKind::kServerError, "cannot connect to " + where + ": " + r.error, 0, std::nullopt, true};
+      return {ProviderErrorKind::kServerError, "cannot connect to " + where + ": " + r.error, 0,
+              std::nullopt, true};
     case TransferResult::Outcome::kConnectTimeout:
-      return {ProviderErrorKind::kTimeout, "connecting to " + where + " timed out", 0, std::nullopt, true};
-    case TransferResult::Outcome::kStalled:
-      return {ProviderErrorKind::kTimeout, "the stream from " + where + " stalled: " + r.error, 0, std::nullopt, true};
-    case TransferResult::Outcome::kBroken:
-      return {ProviderErrorKind::kServerError, "the connection to " + where + " broke: " + r.error, 0, std::nullopt,
+      return {ProviderErrorKind::kTimeout, "connecting to " + where + " timed out", 0, std::nullopt,
               true};
-    default: return {ProviderErrorKind::kOther, "request to " + where + " failed: " + r.error, 0, std::nullopt, false};
+    case TransferResult::Outcome::kStalled:
+      return {ProviderErrorKind::kTimeout, "the stream from " + where + " stalled: " + r.error, 0,
+              std::nullopt, true};
+    case TransferResult::Outcome::kBroken:
+      return {ProviderErrorKind::kServerError, "the connection to " + where + " broke: " + r.error,
+              0, std::nullopt, true};
+    default:
+      return {ProviderErrorKind::kOther, "request to " + where + " failed: " + r.error, 0,
+              std::nullopt, false};
   }
 }
 
@@ -53,7 +60,10 @@ class StreamingCall : public Transfer, public std::enable_shared_from_this<Strea
  public:
   StreamingCall(Endpoint endpoint, engine::Executor* executor, engine::ModelStreamHandler* handler,
                 std::unique_ptr<StreamDecoder> decoder)
-      : endpoint_(std::move(endpoint)), executor_(executor), handler_(handler), decoder_(std::move(decoder)) {}
+      : endpoint_(std::move(endpoint)),
+        executor_(executor),
+        handler_(handler),
+        decoder_(std::move(decoder)) {}
 
   std::atomic<bool> cancelled{false};
 
@@ -66,7 +76,8 @@ class StreamingCall : public Transfer, public std::enable_shared_from_this<Strea
   bool OnData(std::string_view data) override {
     if (cancelled) return false;
     if (status_ < 200 || status_ >= 300) {
-      if (error_body_.size() < 65536) error_body_.append(data.substr(0, 65536 - error_body_.size()));
+      if (error_body_.size() < 65536)
+        error_body_.append(data.substr(0, 65536 - error_body_.size()));
       return true;
     }
     events_.clear();
@@ -85,8 +96,10 @@ class StreamingCall : public Transfer, public std::enable_shared_from_this<Strea
 
   void OnDone(const TransferResult& result) override {
     if (cancelled) return;
-    if (result.outcome != TransferResult::Outcome::kOk) return PostError(TransportError(endpoint_, result));
-    if (status_ < 200 || status_ >= 300) return PostError(HttpStatusError(endpoint_, status_, headers_, error_body_));
+    if (result.outcome != TransferResult::Outcome::kOk)
+      return PostError(TransportError(endpoint_, result));
+    if (status_ < 200 || status_ >= 300)
+      return PostError(HttpStatusError(endpoint_, status_, headers_, error_body_));
     events_.clear();
     sse_.Finish(&events_);
     std::vector<StreamDelta> deltas;
@@ -98,7 +111,8 @@ class StreamingCall : public Transfer, public std::enable_shared_from_this<Strea
     }
     PostDeltas(std::move(deltas));
     if (!decoder_->Complete()) {
-      return PostError(StreamError("the stream from " + endpoint_.name + " ended before the response was complete"));
+      return PostError(StreamError("the stream from " + endpoint_.name +
+                                   " ended before the response was complete"));
     }
     engine::ModelResponse response;
     if (auto error = decoder_->Finish(&response)) return PostError(*error);
@@ -145,7 +159,8 @@ class StreamingCall : public Transfer, public std::enable_shared_from_this<Strea
 
 class LlmCall : public engine::ModelCall {
  public:
-  LlmCall(std::shared_ptr<StreamingCall> call, CurlLoop* loop, uint64_t id) : call_(std::move(call)), loop_(loop), id_(id) {}
+  LlmCall(std::shared_ptr<StreamingCall> call, CurlLoop* loop, uint64_t id)
+      : call_(std::move(call)), loop_(loop), id_(id) {}
   ~LlmCall() override { Cancel(); }
   void Cancel() override {
     if (!call_->cancelled.exchange(true)) loop_->Cancel(id_);
@@ -199,7 +214,8 @@ bool IsLoopbackUrl(const std::string& url) {
 }
 
 Result<std::map<std::string, Endpoint>> ResolveEndpoints(const engine::Workflow& workflow,
-                                                         const std::string& provider_override, const EnvLookup& env) {
+                                                         const std::string& provider_override,
+                                                         const EnvLookup& env) {
   std::map<std::string, std::vector<std::string>> users;  // provider -> agents
   for (const auto& [name, agent] : workflow.agents) {
     users[provider_override.empty() ? agent.provider : provider_override].push_back(name);
@@ -219,25 +235,30 @@ Result<std::map<std::string, Endpoint>> ResolveEndpoints(const engine::Workflow&
     } else if (name == "anthropic" || name == "openai") {
       e.type = name;
     } else {
-      problems.push_back("unknown provider \"" + name + "\" (use anthropic, openai or a key of the workflow's \"providers\")");
+      problems.push_back("unknown provider \"" + name +
+                         "\" (use anthropic, openai or a key of the workflow's \"providers\")");
       continue;
     }
     bool anthropic = e.type == "anthropic";
-    if (base_url.empty()) base_url = env(anthropic ? "ANTHROPIC_BASE_URL" : "OPENAI_BASE_URL").value_or("");
-    if (base_url.empty()) base_url = anthropic ? "https://api.anthropic.com" : "https://api.openai.com/v1";
+    if (base_url.empty())
+      base_url = env(anthropic ? "ANTHROPIC_BASE_URL" : "OPENAI_BASE_URL").value_or("");
+    if (base_url.empty())
+      base_url = anthropic ? "https://api.anthropic.com" : "https://api.openai.com/v1";
     while (!base_url.empty() && base_url.back() == '/') base_url.pop_back();
     if (base_url.rfind("http://", 0) != 0 && base_url.rfind("https://", 0) != 0) {
-      problems.push_back("provider \"" + name + "\": base URL \"" + base_url + "\" is not an http(s) URL");
+      problems.push_back("provider \"" + name + "\": base URL \"" + base_url +
+                         "\" is not an http(s) URL");
       continue;
     }
     e.base_url = base_url;
-    e.api_key_env = key_env.empty() ? (anthropic ? "ANTHROPIC_API_KEY" : "OPENAI_API_KEY") : key_env;
+    e.api_key_env =
+        key_env.empty() ? (anthropic ? "ANTHROPIC_API_KEY" : "OPENAI_API_KEY") : key_env;
     e.api_key = env(e.api_key_env).value_or("");
     if (e.api_key.empty() && !IsLoopbackUrl(base_url)) {
       std::string who;
       for (size_t i = 0; i < agents.size(); ++i) who += (i ? ", " : "") + agents[i];
-      problems.push_back("provider \"" + name + "\" needs an API key: set " + e.api_key_env + " (used by agent" +
-                         (agents.size() == 1 ? " " : "s ") + who + ")");
+      problems.push_back("provider \"" + name + "\" needs an API key: set " + e.api_key_env +
+                         " (used by agent" + (agents.size() == 1 ? " " : "s ") + who + ")");
       continue;
     }
     out[name] = std::move(e);
@@ -250,7 +271,8 @@ Result<std::map<std::string, Endpoint>> ResolveEndpoints(const engine::Workflow&
   return out;
 }
 
-ProviderError HttpStatusError(const Endpoint& endpoint, int status, const std::map<std::string, std::string>& headers,
+ProviderError HttpStatusError(const Endpoint& endpoint, int status,
+                              const std::map<std::string, std::string>& headers,
                               std::string_view body) {
   ProviderError e;
   e.http_status = status;
@@ -273,7 +295,8 @@ ProviderError HttpStatusError(const Endpoint& endpoint, int status, const std::m
       e.message += " (OpenAI-compatible base URLs usually end in /v1)";
     }
   }
-  e.retryable = e.kind == ProviderErrorKind::kRateLimited || e.kind == ProviderErrorKind::kOverloaded ||
+  e.retryable = e.kind == ProviderErrorKind::kRateLimited ||
+                e.kind == ProviderErrorKind::kOverloaded ||
                 e.kind == ProviderErrorKind::kServerError;
   if (auto it = headers.find("x-should-retry"); it != headers.end()) {
     if (it->second == "true") e.retryable = true;
@@ -282,20 +305,24 @@ ProviderError HttpStatusError(const Endpoint& endpoint, int status, const std::m
   return e;
 }
 
-LlmProvider::LlmProvider(std::map<std::string, Endpoint> endpoints) : endpoints_(std::move(endpoints)) {}
+LlmProvider::LlmProvider(std::map<std::string, Endpoint> endpoints)
+    : endpoints_(std::move(endpoints)) {}
 
-std::unique_ptr<engine::ModelCall> LlmProvider::Start(const engine::ModelRequest& request, engine::Executor* executor,
+std::unique_ptr<engine::ModelCall> LlmProvider::Start(const engine::ModelRequest& request,
+                                                      engine::Executor* executor,
                                                       engine::ModelStreamHandler* handler) {
   auto it = endpoints_.find(request.provider);
   if (it == endpoints_.end()) {
     return std::make_unique<FailedCall>(
         executor, handler,
-        ProviderError{ProviderErrorKind::kInvalidRequest, "no provider named \"" + request.provider + "\" is configured",
-                      0, std::nullopt, false});
+        ProviderError{ProviderErrorKind::kInvalidRequest,
+                      "no provider named \"" + request.provider + "\" is configured", 0,
+                      std::nullopt, false});
   }
   const Endpoint& endpoint = it->second;
   bool anthropic = endpoint.type == "anthropic";
-  HttpRequest http = anthropic ? BuildAnthropicRequest(request, endpoint) : BuildOpenAiRequest(request, endpoint);
+  HttpRequest http =
+      anthropic ? BuildAnthropicRequest(request, endpoint) : BuildOpenAiRequest(request, endpoint);
   auto decoder = anthropic ? NewAnthropicDecoder(request) : NewOpenAiDecoder(request);
   auto call = std::make_shared<StreamingCall>(endpoint, executor, handler, std::move(decoder));
   uint64_t id = loop_.Start(std::move(http), call);

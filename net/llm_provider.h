@@ -39,17 +39,20 @@ bool IsLoopbackUrl(const std::string& url);
 // `provider_override` when it is set). Fails before anything runs when a provider is unknown,
 // a base URL is not http(s), or a key is missing, naming the variable to set.
 Result<std::map<std::string, Endpoint>> ResolveEndpoints(const engine::Workflow& workflow,
-                                                         const std::string& provider_override, const EnvLookup& env);
+                                                         const std::string& provider_override,
+                                                         const EnvLookup& env);
 
 // The error for an HTTP error response.
-engine::ProviderError HttpStatusError(const Endpoint& endpoint, int status, const std::map<std::string, std::string>& headers,
+engine::ProviderError HttpStatusError(const Endpoint& endpoint, int status,
+                                      const std::map<std::string, std::string>& headers,
                                       std::string_view body);
 
 class LlmProvider : public engine::Provider {
  public:
   explicit LlmProvider(std::map<std::string, Endpoint> endpoints);
 
-  std::unique_ptr<engine::ModelCall> Start(const engine::ModelRequest& request, engine::Executor* executor,
+  std::unique_ptr<engine::ModelCall> Start(const engine::ModelRequest& request,
+                                           engine::Executor* executor,
                                            engine::ModelStreamHandler* handler) override;
 
   // Transfers in flight.

@@ -27,7 +27,9 @@ Json Messages(const engine::ModelRequest& r) {
         if (b.value("type", "") != "tool_use") continue;
         calls.push_back({{"id", b.value("id", "")},
                          {"type", "function"},
-                         {"function", {{"name", b.value("name", "")}, {"arguments", DumpJson(b.value("input", Json::object()))}}}});
+                         {"function",
+                          {{"name", b.value("name", "")},
+                           {"arguments", DumpJson(b.value("input", Json::object()))}}}});
       }
       msg["content"] = text.empty() && !calls.empty() ? Json(nullptr) : Json(text);
       if (!calls.empty()) msg["tool_calls"] = std::move(calls);
@@ -39,7 +41,8 @@ Json Messages(const engine::ModelRequest& r) {
       const Json& c = b.value("content", Json(""));
       std::string text = c.is_string() ? c.get<std::string>() : DumpJson(c);
       if (b.value("is_error", false)) text = "Error: " + text;
-      out.push_back({{"role", "tool"}, {"tool_call_id", b.value("tool_use_id", "")}, {"content", text}});
+      out.push_back(
+          {{"role", "tool"}, {"tool_call_id", b.value("tool_use_id", "")}, {"content", text}});
     }
     std::string text = Text(content);
     if (!text.empty()) out.push_back({{"role", "user"}, {"content", text}});
@@ -47,14 +50,34 @@ Json Messages(const engine::ModelRequest& r) {
   return out;
 }
 
-bool IsOpenAiHost(const std::string& base_url) { return base_url.find("://api.openai.com") != std::string::npos; }
+bool IsOpenAiHost(const std::string& base_url) {
+  return base_url.find("://api.openai.com") != std::string::npos;
+}
 
 // Keywords strict mode accepts (OpenAI structured outputs, supported schemas).
 const std::set<std::string>& StrictKeywords() {
-  static const std::set<std::string> k = {
-      "type", "properties", "required", "additionalProperties", "items", "enum", "const", "anyOf", "$ref", "$defs",
-      "definitions", "description", "title", "pattern", "format", "minimum", "maximum", "exclusiveMinimum",
-      "exclusiveMaximum", "multipleOf", "minItems", "maxItems"};
+  static const std::set<std::string> k = {"type",
+                                          "properties",
+                                          "required",
+                                          "additionalProperties",
+                                          "items",
+                                          "enum",
+                                          "const",
+                                          "anyOf",
+                                          "$ref",
+                                          "$defs",
+                                          "definitions",
+                                          "description",
+                                          "title",
+                                          "pattern",
+                                          "format",
+                                          "minimum",
+                                          "maximum",
+                                          "exclusiveMinimum",
+                                          "exclusiveMaximum",
+                                          "multipleOf",
+                                          "minItems",
+                                          "maxItems"};
   return k;
 }
 
@@ -106,28 +129,35 @@ class OpenAiDecoder : public StreamDecoder {
  public:
   explicit OpenAiDecoder(const engine::ModelRequest& r) : output_schema_(r.output_schema) {}
 
-  std::optional<engine::ProviderError> OnEvent(const SseEvent& event, std::vector<StreamDelta>* deltas) override {
+  std::optional<engine::ProviderError> OnEvent(const SseEvent& event,
+                                               std::vector<StreamDelta>* deltas) override {
     if (event.data == "[DONE]") {
       done_ = true;
       return std::nullopt;
     }
     Json data = Json::parse(event.data, nullptr, false);
-    if (data.is_discarded()) return StreamError("the server sent a chunk that is not JSON: " + event.data.substr(0, 100));
+    if (data.is_discarded())
+      return StreamError("the server sent a chunk that is not JSON: " + event.data.substr(0, 100));
     if (data.contains("error")) {
       const Json& e = data["error"];
       std::string message = e.is_object() ? e.value("message", DumpJson(e)) : DumpJson(e);
       std::string type = e.is_object() ? e.value("type", "") : "";
       bool invalid = type == "invalid_request_error";
-      return engine::ProviderError{invalid ? engine::ProviderErrorKind::kInvalidRequest : engine::ProviderErrorKind::kServerError,
+      return engine::ProviderError{invalid ? engine::ProviderErrorKind::kInvalidRequest
+                                           : engine::ProviderErrorKind::kServerError,
                                    "stream error: " + message, 0, std::nullopt, !invalid};
     }
     if (data.contains("usage") && data["usage"].is_object()) {
       const Json& u = data["usage"];
-      usage_.input_tokens = u.value("prompt_tokens", int64_t{0});
-      usage_.output_tokens = u.value("completion_tokens", int64_t{0});
+      // prompt_tokens includes cached ones; Usage counts them apart, as Anthropic does.
+      int64_t prompt = u.value("prompt_tokens", int64_t{0});
+      int64_t cached = 0;
       if (u.contains("prompt_tokens_details") && u["prompt_tokens_details"].is_object()) {
-        usage_.cache_read_tokens = u["prompt_tokens_details"].value("cached_tokens", int64_t{0});
+        cached = u["prompt_tokens_details"].value("cached_tokens", int64_t{0});
       }
+      usage_.input_tokens = prompt - cached;
+      usage_.cache_read_tokens = cached;
+      usage_.output_tokens = u.value("completion_tokens", int64_t{0});
     }
     for (const auto& choice : data.value("choices", Json::array())) {
       if (choice.value("index", 0) != 0) continue;
@@ -155,7 +185,8 @@ class OpenAiDecoder : public StreamDecoder {
         const Json& fn = call.value("function", Json::object());
         if (fn.contains("name") && fn["name"].is_string()) c.name += fn["name"].get<std::string>();
         if (fn.contains("arguments")) {
-          c.arguments += fn["arguments"].is_string() ? fn["arguments"].get<std::string>() : DumpJson(fn["arguments"]);
+          c.arguments += fn["arguments"].is_string() ? fn["arguments"].get<std::string>()
+                                                     : DumpJson(fn["arguments"]);
         }
       }
       if (choice.contains("finish_reason") && choice["finish_reason"].is_string()) {
@@ -173,7 +204,9 @@ class OpenAiDecoder : public StreamDecoder {
     if (!text_.empty()) r->content.push_back({{"type", "text"}, {"text", text_}});
     for (const auto& [index, c] : calls_) {
       Json input = c.arguments.empty() ? Json::object() : Json::parse(c.arguments, nullptr, false);
-      if (input.is_discarded()) return StreamError("the model sent tool arguments that are not JSON: " + c.arguments.substr(0, 100));
+      if (input.is_discarded())
+        return StreamError("the model sent tool arguments that are not JSON: " +
+                           c.arguments.substr(0, 100));
       std::string id = c.id.empty() ? "call_" + std::to_string(index) : c.id;
       r->tool_uses.push_back({id, c.name, input});
       r->content.push_back({{"type", "tool_use"}, {"id", id}, {"name", c.name}, {"input", input}});
@@ -200,7 +233,9 @@ class OpenAiDecoder : public StreamDecoder {
 
 }  // namespace
 
-bool StrictSchemaAllowed(const Json& schema) { return StrictNode(schema, true); }
+bool StrictSchemaAllowed(const Json& schema) {
+  return StrictNode(schema, true);
+}
 
 Json OpenAiBody(const engine::ModelRequest& r, const Endpoint& endpoint) {
   Json body = {{"model", r.model}, {"messages", Messages(r)}};
@@ -209,7 +244,9 @@ Json OpenAiBody(const engine::ModelRequest& r, const Endpoint& endpoint) {
   if (!r.tools.empty()) {
     Json tools = Json::array();
     for (const auto& t : r.tools) {
-      Json fn = {{"name", t.name}, {"parameters", t.input_schema.empty() ? Json{{"type", "object"}} : t.input_schema}};
+      Json fn = {
+          {"name", t.name},
+          {"parameters", t.input_schema.empty() ? Json{{"type", "object"}} : t.input_schema}};
       if (!t.description.empty()) fn["description"] = t.description;
       tools.push_back({{"type", "function"}, {"function", fn}});
     }
@@ -218,8 +255,9 @@ Json OpenAiBody(const engine::ModelRequest& r, const Endpoint& endpoint) {
   if (r.output_schema) {
     Json schema = NeedsWrapping(*r.output_schema) ? WrapSchema(*r.output_schema) : *r.output_schema;
     bool strict = StrictSchemaAllowed(schema);
-    body["response_format"] = {{"type", "json_schema"},
-                               {"json_schema", {{"name", "output"}, {"schema", schema}, {"strict", strict}}}};
+    body["response_format"] = {
+        {"type", "json_schema"},
+        {"json_schema", {{"name", "output"}, {"schema", schema}, {"strict", strict}}}};
   }
   for (const auto& [key, value] : r.params.items()) {
     if (key == "model" || key == "messages" || key == "stream") continue;
@@ -234,7 +272,8 @@ HttpRequest BuildOpenAiRequest(const engine::ModelRequest& request, const Endpoi
   HttpRequest http;
   http.url = endpoint.base_url + "/chat/completions";
   http.headers = {"content-type: application/json", "accept: text/event-stream"};
-  if (!endpoint.api_key.empty()) http.headers.push_back("authorization: Bearer " + endpoint.api_key);
+  if (!endpoint.api_key.empty())
+    http.headers.push_back("authorization: Bearer " + endpoint.api_key);
   http.body = DumpJson(OpenAiBody(request, endpoint));
   http.connect_timeout_ms = endpoint.connect_timeout_ms;
   http.stall_timeout_ms = endpoint.stall_timeout_ms;

@@ -77,7 +77,8 @@ void SseParser::Line(std::string_view line, std::vector<SseEvent>* out) {
   } else if (field == "id") {
     if (value.find('\0') == std::string_view::npos) id_buffer_ = std::string(value);
   } else if (field == "retry") {
-    if (!value.empty() && value.find_first_not_of("0123456789") == std::string_view::npos && value.size() < 18) {
+    if (!value.empty() && value.find_first_not_of("0123456789") == std::string_view::npos &&
+        value.size() < 18) {
       retry_ = std::stoll(std::string(value));
     }
   }

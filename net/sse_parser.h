@@ -34,10 +34,10 @@ class SseParser {
  private:
   void Line(std::string_view line, std::vector<SseEvent>* out);
 
-  std::string line_;       // the current, unfinished line
-  bool skip_lf_ = false;   // the last byte was CR: a following LF belongs to it
-  bool at_start_ = true;   // still looking for a byte-order mark
-  std::string bom_;        // the start of a possible BOM split across chunks
+  std::string line_;      // the current, unfinished line
+  bool skip_lf_ = false;  // the last byte was CR: a following LF belongs to it
+  bool at_start_ = true;  // still looking for a byte-order mark
+  std::string bom_;       // the start of a possible BOM split across chunks
   std::string data_;
   std::string type_;
   bool has_data_ = false;

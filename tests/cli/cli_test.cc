@@ -253,7 +253,8 @@ TEST_CASE("events --follow prints events another process is writing until the se
           "[cli][slow]") {
   TempDir dir;
   std::string db = dir.path() + "/s.db";
-  BackgroundProcess writer({"run", DataFile("counter.json"), "--input", "20000", "--quiet", "--db", db});
+  BackgroundProcess writer(
+      {"run", DataFile("counter.json"), "--input", "20000", "--quiet", "--db", db});
   std::vector<Json> sessions;
   for (int i = 0; i < 500 && sessions.empty(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -266,7 +267,8 @@ TEST_CASE("events --follow prints events another process is writing until the se
   auto lines = ParseLines(follow.out);
   REQUIRE_FALSE(lines.empty());
   CHECK(lines.back()["name"] == "workflow:completed");
-  for (size_t i = 0; i < lines.size(); ++i) CHECK(lines[i]["position"] == static_cast<int64_t>(i + 1));
+  for (size_t i = 0; i < lines.size(); ++i)
+    CHECK(lines[i]["position"] == static_cast<int64_t>(i + 1));
 }
 
 TEST_CASE("fork --at N copies the first N events and runs on", "[cli]") {

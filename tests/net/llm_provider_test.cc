@@ -25,7 +25,9 @@ constexpr const char* kSecret = "sk-test-0123456789-SECRET";
 Endpoint Anthropic(const FakeUpstream& up) {
   return {"anthropic", "anthropic", up.url(), kSecret, "ANTHROPIC_API_KEY", 2000, 2000};
 }
-Endpoint OpenAi(const FakeUpstream& up) { return {"openai", "openai", up.url() + "/v1", kSecret, "OPENAI_API_KEY", 2000, 2000}; }
+Endpoint OpenAi(const FakeUpstream& up) {
+  return {"openai", "openai", up.url() + "/v1", kSecret, "OPENAI_API_KEY", 2000, 2000};
+}
 
 LlmProvider Provider(const FakeUpstream& up) {
   return LlmProvider({{"anthropic", Anthropic(up)}, {"openai", OpenAi(up)}});
@@ -37,7 +39,8 @@ ModelRequest Request(const std::string& provider, const std::string& prompt = "h
   r.provider = provider;
   r.model = "m-1";
   r.max_tokens = 100;
-  r.messages = Json::array({{{"role", "user"}, {"content", Json::array({{{"type", "text"}, {"text", prompt}}})}}});
+  r.messages = Json::array(
+      {{{"role", "user"}, {"content", Json::array({{{"type", "text"}, {"text", prompt}}})}}});
   return r;
 }
 
@@ -52,7 +55,9 @@ ModelRequest ToolTurnRequest(const std::string& provider) {
                                       {"type": "tool_use", "id": "t1", "name": "lookup", "input": {"q": "x"}}]},
     {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "found", "is_error": false}]}
   ])");
-  r.tools.push_back({"lookup", "Look up", Json::parse(R"({"type": "object", "properties": {"q": {"type": "string"}}})")});
+  r.tools.push_back(
+      {"lookup", "Look up",
+       Json::parse(R"({"type": "object", "properties": {"q": {"type": "string"}}})")});
   r.params = {{"top_k", 5}};
   return r;
 }
@@ -85,9 +90,11 @@ TEST_CASE("anthropic requests carry the exact body and headers the API expects",
   CHECK(req.json() == body);
 }
 
-TEST_CASE("anthropic structured output is a forced tool, wrapped when the schema is not an object", "[provider]") {
+TEST_CASE("anthropic structured output is a forced tool, wrapped when the schema is not an object",
+          "[provider]") {
   ModelRequest r = Request("anthropic");
-  r.output_schema = Json::parse(R"({"type": "object", "properties": {"c": {"enum": ["x"]}}, "required": ["c"]})");
+  r.output_schema =
+      Json::parse(R"({"type": "object", "properties": {"c": {"enum": ["x"]}}, "required": ["c"]})");
   Json body = scaffold::net::AnthropicBody(r);
   CHECK(body["tool_choice"] == Json::parse(R"({"type": "tool", "name": "respond"})"));
   CHECK(body["tools"][0]["name"] == "respond");
@@ -95,7 +102,8 @@ TEST_CASE("anthropic structured output is a forced tool, wrapped when the schema
 
   r.output_schema = Json::parse(R"({"type": "array", "items": {"type": "string"}})");
   body = scaffold::net::AnthropicBody(r);
-  CHECK(body["tools"][0]["input_schema"] == Json::parse(R"({"type": "object", "additionalProperties": false,
+  CHECK(body["tools"][0]["input_schema"] ==
+        Json::parse(R"({"type": "object", "additionalProperties": false,
       "properties": {"value": {"type": "array", "items": {"type": "string"}}}, "required": ["value"]})"));
 
   r.tools.push_back({"respond", "", Json::object()});  // a user tool with the same name
@@ -110,12 +118,14 @@ TEST_CASE("anthropic structured output is a forced tool, wrapped when the schema
   CHECK_THAT(body["system"].get<std::string>(), Catch::Contains("call the respond tool"));
 }
 
-TEST_CASE("anthropic answers an unanswered output-tool call when output is re-asked", "[provider]") {
+TEST_CASE("anthropic answers an unanswered output-tool call when output is re-asked",
+          "[provider]") {
   ModelRequest r = Request("anthropic");
   r.output_schema = Json::parse(R"({"type": "object"})");
   r.messages.push_back(Json::parse(R"({"role": "assistant", "content": [
       {"type": "tool_use", "id": "r1", "name": "respond", "input": {"c": "bad"}}]})"));
-  r.messages.push_back(Json::parse(R"({"role": "user", "content": [{"type": "text", "text": "Your output did not match"}]})"));
+  r.messages.push_back(Json::parse(
+      R"({"role": "user", "content": [{"type": "text", "text": "Your output did not match"}]})"));
   Json body = scaffold::net::AnthropicBody(r);
   CHECK(body["messages"][2]["content"] == Json::parse(R"([
       {"type": "tool_result", "tool_use_id": "r1", "content": "Your output did not match", "is_error": true}])"));
@@ -153,24 +163,30 @@ TEST_CASE("openai requests carry the exact body and headers the API expects", "[
   CHECK(req.json() == body);
 }
 
-TEST_CASE("openai structured output uses json_schema, strict only when the schema allows it", "[provider]") {
+TEST_CASE("openai structured output uses json_schema, strict only when the schema allows it",
+          "[provider]") {
   FakeUpstream up;
   ModelRequest r = Request("openai");
   r.output_schema = Json::parse(R"({"type": "object", "additionalProperties": false,
       "properties": {"c": {"type": "string"}}, "required": ["c"]})");
   Json body = scaffold::net::OpenAiBody(r, OpenAi(up));
-  CHECK(body["response_format"] == Json::parse(R"({"type": "json_schema", "json_schema": {"name": "output",
+  CHECK(body["response_format"] ==
+        Json::parse(R"({"type": "json_schema", "json_schema": {"name": "output",
       "strict": true, "schema": {"type": "object", "additionalProperties": false,
       "properties": {"c": {"type": "string"}}, "required": ["c"]}}})"));
 
   r.output_schema = Json::parse(R"({"type": "object", "properties": {"c": {"type": "string"}}})");
-  CHECK(scaffold::net::OpenAiBody(r, OpenAi(up))["response_format"]["json_schema"]["strict"] == false);
-  CHECK_FALSE(scaffold::net::StrictSchemaAllowed(Json::parse(R"({"type": "object", "additionalProperties": false,
+  CHECK(scaffold::net::OpenAiBody(r, OpenAi(up))["response_format"]["json_schema"]["strict"] ==
+        false);
+  CHECK_FALSE(scaffold::net::StrictSchemaAllowed(
+      Json::parse(R"({"type": "object", "additionalProperties": false,
       "properties": {"c": {"type": "string", "minLength": 2}}, "required": ["c"]})")));
-  CHECK(scaffold::net::StrictSchemaAllowed(scaffold::net::WrapSchema(Json::parse(R"({"enum": ["a", "b"]})"))));
+  CHECK(scaffold::net::StrictSchemaAllowed(
+      scaffold::net::WrapSchema(Json::parse(R"({"enum": ["a", "b"]})"))));
 }
 
-TEST_CASE("the anthropic fixtures stream text, tool calls, thinking and usage", "[provider][fixtures]") {
+TEST_CASE("the anthropic fixtures stream text, tool calls, thinking and usage",
+          "[provider][fixtures]") {
   FakeUpstream up;
   auto provider = Provider(up);
 
@@ -214,7 +230,8 @@ TEST_CASE("the openai fixtures stream text, merged tool calls and usage", "[prov
   up.Push(FakeUpstream::Fixture("openai-chat-e2aad469b71d.sse"));
   auto text = CallProvider(provider, Request("openai"));
   REQUIRE(text.response);
-  CHECK_THAT(text.response->text, Catch::StartsWith("I'm unable to provide real-time weather updates."));
+  CHECK_THAT(text.response->text,
+             Catch::StartsWith("I'm unable to provide real-time weather updates."));
   CHECK(text.all_text() == text.response->text);
   CHECK(text.response->stop_reason == "end_turn");
   CHECK(text.response->usage.input_tokens == 14);
@@ -225,7 +242,8 @@ TEST_CASE("the openai fixtures stream text, merged tool calls and usage", "[prov
   REQUIRE(one.response);
   REQUIRE(one.response->tool_uses.size() == 1);
   CHECK(one.response->tool_uses[0].id == "call_CTf1nWJLqSeRgDqaCG27xZ74");
-  CHECK(one.response->tool_uses[0].input == Json::parse(R"({"city": "San Francisco", "state": "CA"})"));
+  CHECK(one.response->tool_uses[0].input ==
+        Json::parse(R"({"city": "San Francisco", "state": "CA"})"));
   CHECK(one.response->stop_reason == "tool_use");
 
   up.Push(FakeUpstream::Fixture("openai-chat-f82268f2fefd.sse"));
@@ -234,7 +252,8 @@ TEST_CASE("the openai fixtures stream text, merged tool calls and usage", "[prov
   REQUIRE(two.response->tool_uses.size() == 2);
   CHECK(two.response->tool_uses[0].name == "GetWeatherArgs");
   CHECK(two.response->tool_uses[1].name == "get_stock_price");
-  CHECK(two.response->tool_uses[1].input == Json::parse(R"({"ticker": "AAPL", "exchange": "NASDAQ"})"));
+  CHECK(two.response->tool_uses[1].input ==
+        Json::parse(R"({"ticker": "AAPL", "exchange": "NASDAQ"})"));
   CHECK(two.response->usage.input_tokens == 149);
 }
 
@@ -298,7 +317,11 @@ TEST_CASE("HTTP errors become provider errors with the right kind and retry hint
   };
   std::vector<Case> cases = {
       {429, {{"retry-after", "2"}}, ProviderErrorKind::kRateLimited, true, 2000},
-      {429, {{"retry-after-ms", "1500"}, {"retry-after", "9"}}, ProviderErrorKind::kRateLimited, true, 1500},
+      {429,
+       {{"retry-after-ms", "1500"}, {"retry-after", "9"}},
+       ProviderErrorKind::kRateLimited,
+       true,
+       1500},
       {529, {}, ProviderErrorKind::kOverloaded, true, std::nullopt},
       {500, {}, ProviderErrorKind::kServerError, true, std::nullopt},
       {503, {{"x-should-retry", "false"}}, ProviderErrorKind::kServerError, false, std::nullopt},
@@ -311,15 +334,19 @@ TEST_CASE("HTTP errors become provider errors with the right kind and retry hint
   };
   for (const auto& c : cases) {
     INFO("HTTP " << c.status);
-    up.Push(FakeUpstream::Error(c.status, {{"type", "error"}, {"error", {{"type", "x"}, {"message", "nope " + std::to_string(c.status)}}}},
-                                c.headers));
+    up.Push(FakeUpstream::Error(
+        c.status,
+        {{"type", "error"},
+         {"error", {{"type", "x"}, {"message", "nope " + std::to_string(c.status)}}}},
+        c.headers));
     auto out = CallProvider(provider, Request("anthropic"));
     REQUIRE(out.error);
     CHECK(out.error->kind == c.kind);
     CHECK(out.error->retryable == c.retryable);
     CHECK(out.error->retry_after_ms == c.retry_after);
     CHECK(out.error->http_status == c.status);
-    CHECK_THAT(out.error->message, Catch::Contains("anthropic returned HTTP " + std::to_string(c.status) + ": nope"));
+    CHECK_THAT(out.error->message,
+               Catch::Contains("anthropic returned HTTP " + std::to_string(c.status) + ": nope"));
     CHECK(out.error->message.find(kSecret) == std::string::npos);
   }
 }
@@ -340,7 +367,11 @@ TEST_CASE("errors in the middle of a stream end the call with what was said", "[
   SECTION("an anthropic overloaded_error event") {
     auto r = FakeUpstream::AnthropicText({"partial"});
     r.writes.resize(4);  // message_start, block start, ping, one delta
-    r.writes.push_back({"event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n", 0});
+    r.writes.push_back(
+        {"event: error\ndata: "
+         "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}"
+         "\n\n",
+         0});
     up.Push(r);
     auto out = CallProvider(provider, Request("anthropic"));
     REQUIRE(out.error);
@@ -351,7 +382,10 @@ TEST_CASE("errors in the middle of a stream end the call with what was said", "[
   SECTION("an openai error frame") {
     auto r = FakeUpstream::OpenAiText({"par"});
     r.writes.resize(2);
-    r.writes.push_back({"data: {\"error\": {\"message\": \"server had an error\", \"type\": \"server_error\"}}\n\n", 0});
+    r.writes.push_back(
+        {"data: {\"error\": {\"message\": \"server had an error\", \"type\": "
+         "\"server_error\"}}\n\n",
+         0});
     up.Push(r);
     auto out = CallProvider(provider, Request("openai"));
     REQUIRE(out.error);
@@ -405,10 +439,12 @@ TEST_CASE("a stalled stream times out and a refused connection is a server error
   REQUIRE(refused.error);
   CHECK(refused.error->kind == ProviderErrorKind::kServerError);
   CHECK(refused.error->retryable);
-  CHECK_THAT(refused.error->message, Catch::Contains("cannot connect to anthropic (http://127.0.0.1:1)"));
+  CHECK_THAT(refused.error->message,
+             Catch::Contains("cannot connect to anthropic (http://127.0.0.1:1)"));
 }
 
-TEST_CASE("cancelling a call stops its callbacks and closes the connection promptly", "[provider]") {
+TEST_CASE("cancelling a call stops its callbacks and closes the connection promptly",
+          "[provider]") {
   FakeUpstream up;
   auto provider = Provider(up);
   auto r = FakeUpstream::AnthropicText({"a"});
@@ -432,7 +468,8 @@ TEST_CASE("cancelling a call stops its callbacks and closes the connection promp
   loop.Run();
   REQUIRE(handler.outcome.text.size() == 1);
   auto start = std::chrono::steady_clock::now();
-  while (up.abandoned() == 0 && std::chrono::steady_clock::now() - start < std::chrono::seconds(3)) {
+  while (up.abandoned() == 0 &&
+         std::chrono::steady_clock::now() - start < std::chrono::seconds(3)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   CHECK(up.abandoned() == 1);
@@ -442,7 +479,8 @@ TEST_CASE("cancelling a call stops its callbacks and closes the connection promp
   CHECK(provider.active() == 0);
 }
 
-TEST_CASE("providers resolve from the environment and the workflow, and missing keys are named", "[provider]") {
+TEST_CASE("providers resolve from the environment and the workflow, and missing keys are named",
+          "[provider]") {
   auto wf = scaffold::engine::LoadWorkflow(R"json({
     "scaffold": 1, "name": "p", "state": {},
     "providers": {"local": {"type": "openai", "base_url": "http://127.0.0.1:11434/v1/"},
@@ -452,7 +490,9 @@ TEST_CASE("providers resolve from the environment and the workflow, and missing 
                "c": {"model": "m", "prompt": "x", "provider": "local"}, "d": {"model": "m", "prompt": "x", "provider": "corp"}},
     "phases": {"p": {"parallel": ["a", "b", "c", "d"], "next": "done"}, "done": {"terminal": true}}})json");
   REQUIRE(wf.workflow);
-  std::map<std::string, std::string> vars = {{"ANTHROPIC_API_KEY", "k1"}, {"OPENAI_API_KEY", "k2"}, {"CORP_KEY", "k3"},
+  std::map<std::string, std::string> vars = {{"ANTHROPIC_API_KEY", "k1"},
+                                             {"OPENAI_API_KEY", "k2"},
+                                             {"CORP_KEY", "k3"},
                                              {"OPENAI_BASE_URL", "https://proxy.example.com/v1"}};
   auto env = [&](const std::string& name) -> std::optional<std::string> {
     auto it = vars.find(name);
@@ -472,7 +512,9 @@ TEST_CASE("providers resolve from the environment and the workflow, and missing 
   vars.erase("CORP_KEY");
   auto missing = scaffold::net::ResolveEndpoints(*wf.workflow, "", env);
   REQUIRE_FALSE(missing.ok());
-  CHECK_THAT(missing.status().message(), Catch::Contains("provider \"openai\" needs an API key: set OPENAI_API_KEY (used by agent b)"));
+  CHECK_THAT(missing.status().message(),
+             Catch::Contains(
+                 "provider \"openai\" needs an API key: set OPENAI_API_KEY (used by agent b)"));
   CHECK_THAT(missing.status().message(), Catch::Contains("set CORP_KEY"));
   CHECK(missing.status().message().find("local") == std::string::npos);  // loopback needs no key
 

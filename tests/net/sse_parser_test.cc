@@ -12,13 +12,15 @@ namespace {
 
 Json Describe(const std::vector<SseEvent>& events) {
   Json out = Json::array();
-  for (const auto& e : events) out.push_back({{"type", e.type}, {"data", e.data}, {"lastEventId", e.last_event_id}});
+  for (const auto& e : events)
+    out.push_back({{"type", e.type}, {"data", e.data}, {"lastEventId", e.last_event_id}});
   return out;
 }
 
 }  // namespace
 
-TEST_CASE("the SSE parser passes every vector, whole and split at every byte", "[conformance][sse]") {
+TEST_CASE("the SSE parser passes every vector, whole and split at every byte",
+          "[conformance][sse]") {
   Json vectors = scaffold::testing::LoadConformance("sse/vectors.json");
   int cases = 0;
   for (const auto& v : vectors) {
@@ -58,7 +60,8 @@ TEST_CASE("the SSE parser passes every vector, whole and split at every byte", "
 }
 
 TEST_CASE("the SSE parser reads the verbatim provider fixtures", "[sse]") {
-  for (const char* file : {"providers/anthropic-basic_response.sse", "providers/openai-chat-a247c49c5fcd.sse"}) {
+  for (const char* file :
+       {"providers/anthropic-basic_response.sse", "providers/openai-chat-a247c49c5fcd.sse"}) {
     SseParser p;
     std::vector<SseEvent> events;
     p.Feed(scaffold::testing::ReadFile(scaffold::testing::ConformancePath(file)), &events);

@@ -1,10 +1,10 @@
 #include "tests/support/fake_upstream.h"
 
-#include <utility>  // before Asio: Boost 1.74 with GCC 12 in C++20 mode needs it
-#include <boost/asio.hpp>
 #include <atomic>
+#include <boost/asio.hpp>
 #include <deque>
 #include <thread>
+#include <utility>  // before Asio: Boost 1.74 with GCC 12 in C++20 mode needs it
 
 #include "tests/support/conformance.h"
 
@@ -50,7 +50,8 @@ class FakeUpstream::Impl {
  private:
   class Connection : public std::enable_shared_from_this<Connection> {
    public:
-    Connection(Impl* server, tcp::socket socket) : server_(server), socket_(std::move(socket)), timer_(socket_.get_executor()) {
+    Connection(Impl* server, tcp::socket socket)
+        : server_(server), socket_(std::move(socket)), timer_(socket_.get_executor()) {
       socket_.set_option(tcp::no_delay(true));
       ++server_->open_;
     }
@@ -61,17 +62,20 @@ class FakeUpstream::Impl {
    private:
     void ReadHead() {
       auto self = shared_from_this();
-      asio::async_read_until(socket_, buffer_, "\r\n\r\n", [self](boost::system::error_code ec, size_t n) {
-        if (ec) return;
-        std::string head(asio::buffers_begin(self->buffer_.data()), asio::buffers_begin(self->buffer_.data()) + n);
-        self->buffer_.consume(n);
-        self->ParseHead(head);
-        size_t length = 0;
-        if (auto it = self->request_.headers.find("content-length"); it != self->request_.headers.end()) {
-          length = std::stoul(it->second);
-        }
-        self->ReadBody(length);
-      });
+      asio::async_read_until(socket_, buffer_, "\r\n\r\n",
+                             [self](boost::system::error_code ec, size_t n) {
+                               if (ec) return;
+                               std::string head(asio::buffers_begin(self->buffer_.data()),
+                                                asio::buffers_begin(self->buffer_.data()) + n);
+                               self->buffer_.consume(n);
+                               self->ParseHead(head);
+                               size_t length = 0;
+                               if (auto it = self->request_.headers.find("content-length");
+                                   it != self->request_.headers.end()) {
+                                 length = std::stoul(it->second);
+                               }
+                               self->ReadBody(length);
+                             });
     }
 
     void ParseHead(const std::string& head) {
@@ -99,7 +103,8 @@ class FakeUpstream::Impl {
 
     void ReadBody(size_t length) {
       if (buffer_.size() >= length) {
-        request_.body.assign(asio::buffers_begin(buffer_.data()), asio::buffers_begin(buffer_.data()) + length);
+        request_.body.assign(asio::buffers_begin(buffer_.data()),
+                             asio::buffers_begin(buffer_.data()) + length);
         buffer_.consume(length);
         response_ = server_->Next(request_);
         WriteHead();
@@ -120,7 +125,8 @@ class FakeUpstream::Impl {
       } else {
         std::string body;
         for (const auto& w : response_.writes) body += w.data;
-        head += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+        head += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+                "\r\n";
         response_.writes = {{body, 0}};
       }
       for (const auto& [k, v] : response_.headers) head += k + ": " + v + "\r\n";
@@ -128,7 +134,8 @@ class FakeUpstream::Impl {
       if (response_.one_byte_writes) {
         std::vector<Write> bytes;
         for (const auto& w : response_.writes) {
-          for (size_t i = 0; i < w.data.size(); ++i) bytes.push_back({std::string(1, w.data[i]), i == 0 ? w.delay_ms : 0});
+          for (size_t i = 0; i < w.data.size(); ++i)
+            bytes.push_back({std::string(1, w.data[i]), i == 0 ? w.delay_ms : 0});
         }
         response_.writes = std::move(bytes);
       }
@@ -189,13 +196,14 @@ class FakeUpstream::Impl {
     void Send(std::string data, Next next) {
       auto self = shared_from_this();
       auto buf = std::make_shared<std::string>(std::move(data));
-      asio::async_write(socket_, asio::buffer(*buf), [self, buf, next](boost::system::error_code ec, size_t) {
-        if (ec) {
-          ++self->server_->abandoned_;
-          return;
-        }
-        next();
-      });
+      asio::async_write(socket_, asio::buffer(*buf),
+                        [self, buf, next](boost::system::error_code ec, size_t) {
+                          if (ec) {
+                            ++self->server_->abandoned_;
+                            return;
+                          }
+                          next();
+                        });
     }
 
     void Close() {
@@ -234,7 +242,9 @@ class FakeUpstream::Impl {
 FakeUpstream::FakeUpstream() : impl_(std::make_unique<Impl>()) {}
 FakeUpstream::~FakeUpstream() = default;
 
-std::string FakeUpstream::url() const { return "http://127.0.0.1:" + std::to_string(impl_->port()); }
+std::string FakeUpstream::url() const {
+  return "http://127.0.0.1:" + std::to_string(impl_->port());
+}
 
 void FakeUpstream::Push(Response response) {
   std::lock_guard<std::mutex> lock(impl_->mu_);
@@ -251,10 +261,15 @@ std::vector<FakeUpstream::Request> FakeUpstream::requests() const {
   return impl_->requests_;
 }
 
-int FakeUpstream::abandoned() const { return impl_->abandoned_; }
-int FakeUpstream::open_connections() const { return impl_->open_; }
+int FakeUpstream::abandoned() const {
+  return impl_->abandoned_;
+}
+int FakeUpstream::open_connections() const {
+  return impl_->open_;
+}
 
-FakeUpstream::Response FakeUpstream::Sse(const std::vector<std::pair<std::string, std::string>>& frames) {
+FakeUpstream::Response FakeUpstream::Sse(
+    const std::vector<std::pair<std::string, std::string>>& frames) {
   Response r;
   for (const auto& [event, data] : frames) {
     std::string frame = event.empty() ? "" : "event: " + event + "\n";
@@ -277,8 +292,8 @@ FakeUpstream::Response FakeUpstream::Fixture(const std::string& name) {
   return r;
 }
 
-FakeUpstream::Response FakeUpstream::Error(int status, const Json& body,
-                                           std::vector<std::pair<std::string, std::string>> headers) {
+FakeUpstream::Response FakeUpstream::Error(
+    int status, const Json& body, std::vector<std::pair<std::string, std::string>> headers) {
   Response r;
   r.status = status;
   r.headers = std::move(headers);
@@ -286,110 +301,162 @@ FakeUpstream::Response FakeUpstream::Error(int status, const Json& body,
   return r;
 }
 
-FakeUpstream::Response FakeUpstream::AnthropicText(const std::vector<std::string>& deltas, int input_tokens,
-                                                   int output_tokens) {
+FakeUpstream::Response FakeUpstream::AnthropicText(const std::vector<std::string>& deltas,
+                                                   int input_tokens, int output_tokens) {
   std::vector<std::pair<std::string, std::string>> frames;
-  frames.push_back({"message_start", Json{{"type", "message_start"},
-                                          {"message", {{"id", "msg_1"}, {"type", "message"}, {"role", "assistant"},
-                                                       {"content", Json::array()}, {"model", "m"},
-                                                       {"usage", {{"input_tokens", input_tokens}, {"output_tokens", 1}}}}}}
-                                         .dump()});
-  frames.push_back({"content_block_start",
-                    R"({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}})"});
+  frames.push_back(
+      {"message_start", Json{{"type", "message_start"},
+                             {"message",
+                              {{"id", "msg_1"},
+                               {"type", "message"},
+                               {"role", "assistant"},
+                               {"content", Json::array()},
+                               {"model", "m"},
+                               {"usage", {{"input_tokens", input_tokens}, {"output_tokens", 1}}}}}}
+                            .dump()});
+  frames.push_back(
+      {"content_block_start",
+       R"({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}})"});
   frames.push_back({"ping", R"({"type": "ping"})"});
   for (const auto& d : deltas) {
-    frames.push_back({"content_block_delta",
-                      Json{{"type", "content_block_delta"}, {"index", 0}, {"delta", {{"type", "text_delta"}, {"text", d}}}}.dump()});
+    frames.push_back({"content_block_delta", Json{{"type", "content_block_delta"},
+                                                  {"index", 0},
+                                                  {"delta", {{"type", "text_delta"}, {"text", d}}}}
+                                                 .dump()});
   }
   frames.push_back({"content_block_stop", R"({"type":"content_block_stop","index":0})"});
-  frames.push_back({"message_delta", Json{{"type", "message_delta"},
-                                          {"delta", {{"stop_reason", "end_turn"}, {"stop_sequence", nullptr}}},
-                                          {"usage", {{"output_tokens", output_tokens}}}}
-                                         .dump()});
+  frames.push_back(
+      {"message_delta", Json{{"type", "message_delta"},
+                             {"delta", {{"stop_reason", "end_turn"}, {"stop_sequence", nullptr}}},
+                             {"usage", {{"output_tokens", output_tokens}}}}
+                            .dump()});
   frames.push_back({"message_stop", R"({"type":"message_stop"})"});
   return Sse(frames);
 }
 
-FakeUpstream::Response FakeUpstream::AnthropicToolUse(const std::string& id, const std::string& name, const Json& input) {
+FakeUpstream::Response FakeUpstream::AnthropicToolUse(const std::string& id,
+                                                      const std::string& name, const Json& input) {
   std::string json = input.dump();
   std::string half1 = json.substr(0, json.size() / 2), half2 = json.substr(json.size() / 2);
-  return Sse({{"message_start", R"({"type":"message_start","message":{"id":"msg_2","type":"message","role":"assistant","content":[],"model":"m","usage":{"input_tokens":20,"output_tokens":1}}})"},
-              {"content_block_start", Json{{"type", "content_block_start"}, {"index", 0},
-                                           {"content_block", {{"type", "tool_use"}, {"id", id}, {"name", name}, {"input", Json::object()}}}}
-                                          .dump()},
-              {"content_block_delta", Json{{"type", "content_block_delta"}, {"index", 0},
-                                           {"delta", {{"type", "input_json_delta"}, {"partial_json", half1}}}}
-                                          .dump()},
-              {"content_block_delta", Json{{"type", "content_block_delta"}, {"index", 0},
-                                           {"delta", {{"type", "input_json_delta"}, {"partial_json", half2}}}}
-                                          .dump()},
-              {"content_block_stop", R"({"type":"content_block_stop","index":0})"},
-              {"message_delta", R"({"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":9}})"},
-              {"message_stop", R"({"type":"message_stop"})"}});
+  return Sse(
+      {{"message_start",
+        R"({"type":"message_start","message":{"id":"msg_2","type":"message","role":"assistant","content":[],"model":"m","usage":{"input_tokens":20,"output_tokens":1}}})"},
+       {"content_block_start",
+        Json{{"type", "content_block_start"},
+             {"index", 0},
+             {"content_block",
+              {{"type", "tool_use"}, {"id", id}, {"name", name}, {"input", Json::object()}}}}
+            .dump()},
+       {"content_block_delta",
+        Json{{"type", "content_block_delta"},
+             {"index", 0},
+             {"delta", {{"type", "input_json_delta"}, {"partial_json", half1}}}}
+            .dump()},
+       {"content_block_delta",
+        Json{{"type", "content_block_delta"},
+             {"index", 0},
+             {"delta", {{"type", "input_json_delta"}, {"partial_json", half2}}}}
+            .dump()},
+       {"content_block_stop", R"({"type":"content_block_stop","index":0})"},
+       {"message_delta",
+        R"({"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":9}})"},
+       {"message_stop", R"({"type":"message_stop"})"}});
 }
 
-FakeUpstream::Response FakeUpstream::AnthropicThinking(const std::string& thinking, const std::string& text) {
-  return Sse({{"message_start", R"({"type":"message_start","message":{"id":"msg_3","type":"message","role":"assistant","content":[],"model":"m","usage":{"input_tokens":5,"output_tokens":1}}})"},
-              {"content_block_start", R"({"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":"","signature":""}})"},
-              {"content_block_delta", Json{{"type", "content_block_delta"}, {"index", 0},
-                                           {"delta", {{"type", "thinking_delta"}, {"thinking", thinking}}}}
-                                          .dump()},
-              {"content_block_delta", R"({"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"c2ln"}})"},
-              {"content_block_stop", R"({"type":"content_block_stop","index":0})"},
-              {"content_block_start", R"({"type":"content_block_start","index":1,"content_block":{"type":"text","text":""}})"},
-              {"content_block_delta", Json{{"type", "content_block_delta"}, {"index", 1},
-                                           {"delta", {{"type", "text_delta"}, {"text", text}}}}
-                                          .dump()},
-              {"content_block_stop", R"({"type":"content_block_stop","index":1})"},
-              {"message_delta", R"({"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":30}})"},
-              {"message_stop", R"({"type":"message_stop"})"}});
+FakeUpstream::Response FakeUpstream::AnthropicThinking(const std::string& thinking,
+                                                       const std::string& text) {
+  return Sse(
+      {{"message_start",
+        R"({"type":"message_start","message":{"id":"msg_3","type":"message","role":"assistant","content":[],"model":"m","usage":{"input_tokens":5,"output_tokens":1}}})"},
+       {"content_block_start",
+        R"({"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":"","signature":""}})"},
+       {"content_block_delta", Json{{"type", "content_block_delta"},
+                                    {"index", 0},
+                                    {"delta", {{"type", "thinking_delta"}, {"thinking", thinking}}}}
+                                   .dump()},
+       {"content_block_delta",
+        R"({"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"c2ln"}})"},
+       {"content_block_stop", R"({"type":"content_block_stop","index":0})"},
+       {"content_block_start",
+        R"({"type":"content_block_start","index":1,"content_block":{"type":"text","text":""}})"},
+       {"content_block_delta", Json{{"type", "content_block_delta"},
+                                    {"index", 1},
+                                    {"delta", {{"type", "text_delta"}, {"text", text}}}}
+                                   .dump()},
+       {"content_block_stop", R"({"type":"content_block_stop","index":1})"},
+       {"message_delta",
+        R"({"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":30}})"},
+       {"message_stop", R"({"type":"message_stop"})"}});
 }
 
-FakeUpstream::Response FakeUpstream::OpenAiText(const std::vector<std::string>& deltas, int prompt_tokens,
-                                                int completion_tokens) {
+FakeUpstream::Response FakeUpstream::OpenAiText(const std::vector<std::string>& deltas,
+                                                int prompt_tokens, int completion_tokens) {
   std::vector<std::pair<std::string, std::string>> frames;
   auto chunk = [](const Json& delta, const Json& finish) {
-    return Json{{"id", "chatcmpl-1"}, {"object", "chat.completion.chunk"}, {"model", "m"},
-                {"choices", Json::array({{{"index", 0}, {"delta", delta}, {"finish_reason", finish}}})}}
+    return Json{
+        {"id", "chatcmpl-1"},
+        {"object", "chat.completion.chunk"},
+        {"model", "m"},
+        {"choices", Json::array({{{"index", 0}, {"delta", delta}, {"finish_reason", finish}}})}}
         .dump();
   };
   frames.push_back({"", chunk({{"role", "assistant"}, {"content", ""}}, nullptr)});
   for (const auto& d : deltas) frames.push_back({"", chunk({{"content", d}}, nullptr)});
   frames.push_back({"", chunk(Json::object(), "stop")});
-  frames.push_back({"", Json{{"id", "chatcmpl-1"}, {"object", "chat.completion.chunk"}, {"choices", Json::array()},
-                             {"usage", {{"prompt_tokens", prompt_tokens}, {"completion_tokens", completion_tokens},
-                                        {"total_tokens", prompt_tokens + completion_tokens}}}}
+  frames.push_back({"", Json{{"id", "chatcmpl-1"},
+                             {"object", "chat.completion.chunk"},
+                             {"choices", Json::array()},
+                             {"usage",
+                              {{"prompt_tokens", prompt_tokens},
+                               {"completion_tokens", completion_tokens},
+                               {"total_tokens", prompt_tokens + completion_tokens}}}}
                             .dump()});
   frames.push_back({"", "[DONE]"});
   return Sse(frames);
 }
 
-FakeUpstream::Response FakeUpstream::OpenAiToolCall(const std::string& id, const std::string& name, const Json& arguments,
-                                                    bool whole) {
+FakeUpstream::Response FakeUpstream::OpenAiToolCall(const std::string& id, const std::string& name,
+                                                    const Json& arguments, bool whole) {
   std::vector<std::pair<std::string, std::string>> frames;
   auto chunk = [](const Json& delta, const Json& finish) {
-    return Json{{"id", "chatcmpl-2"}, {"object", "chat.completion.chunk"},
-                {"choices", Json::array({{{"index", 0}, {"delta", delta}, {"finish_reason", finish}}})}}
+    return Json{
+        {"id", "chatcmpl-2"},
+        {"object", "chat.completion.chunk"},
+        {"choices", Json::array({{{"index", 0}, {"delta", delta}, {"finish_reason", finish}}})}}
         .dump();
   };
   std::string args = arguments.dump();
   if (whole) {
     // Ollama: the whole call in one chunk, without an id.
-    frames.push_back({"", chunk({{"role", "assistant"},
-                                 {"tool_calls", Json::array({{{"index", 0}, {"function", {{"name", name}, {"arguments", args}}}}})}},
-                                nullptr)});
+    frames.push_back(
+        {"",
+         chunk(
+             {{"role", "assistant"},
+              {"tool_calls",
+               Json::array({{{"index", 0}, {"function", {{"name", name}, {"arguments", args}}}}})}},
+             nullptr)});
   } else {
-    frames.push_back({"", chunk({{"role", "assistant"},
-                                 {"tool_calls", Json::array({{{"index", 0}, {"id", id}, {"type", "function"},
-                                                              {"function", {{"name", name}, {"arguments", ""}}}}})}},
-                                nullptr)});
+    frames.push_back(
+        {"",
+         chunk({{"role", "assistant"},
+                {"tool_calls", Json::array({{{"index", 0},
+                                             {"id", id},
+                                             {"type", "function"},
+                                             {"function", {{"name", name}, {"arguments", ""}}}}})}},
+               nullptr)});
     for (size_t i = 0; i < args.size(); i += 5) {
-      frames.push_back({"", chunk({{"tool_calls", Json::array({{{"index", 0}, {"function", {{"arguments", args.substr(i, 5)}}}}})}},
-                                  nullptr)});
+      frames.push_back(
+          {"",
+           chunk(
+               {{"tool_calls",
+                 Json::array({{{"index", 0}, {"function", {{"arguments", args.substr(i, 5)}}}}})}},
+               nullptr)});
     }
   }
   frames.push_back({"", chunk(Json::object(), "tool_calls")});
-  frames.push_back({"", R"({"id":"chatcmpl-2","choices":[],"usage":{"prompt_tokens":30,"completion_tokens":10,"total_tokens":40}})"});
+  frames.push_back(
+      {"",
+       R"({"id":"chatcmpl-2","choices":[],"usage":{"prompt_tokens":30,"completion_tokens":10,"total_tokens":40}})"});
   frames.push_back({"", "[DONE]"});
   return Sse(frames);
 }

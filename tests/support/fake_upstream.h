@@ -61,14 +61,18 @@ class FakeUpstream {
   static Response Sse(const std::vector<std::pair<std::string, std::string>>& frames);
   // A verbatim fixture file from ../shared/conformance/providers, one write per SSE frame.
   static Response Fixture(const std::string& name);
-  static Response Error(int status, const Json& body, std::vector<std::pair<std::string, std::string>> headers = {});
+  static Response Error(int status, const Json& body,
+                        std::vector<std::pair<std::string, std::string>> headers = {});
 
-  static Response AnthropicText(const std::vector<std::string>& deltas, int input_tokens = 12, int output_tokens = 7);
-  static Response AnthropicToolUse(const std::string& id, const std::string& name, const Json& input);
+  static Response AnthropicText(const std::vector<std::string>& deltas, int input_tokens = 12,
+                                int output_tokens = 7);
+  static Response AnthropicToolUse(const std::string& id, const std::string& name,
+                                   const Json& input);
   static Response AnthropicThinking(const std::string& thinking, const std::string& text);
-  static Response OpenAiText(const std::vector<std::string>& deltas, int prompt_tokens = 12, int completion_tokens = 7);
-  static Response OpenAiToolCall(const std::string& id, const std::string& name, const Json& arguments,
-                                 bool whole = false);
+  static Response OpenAiText(const std::vector<std::string>& deltas, int prompt_tokens = 12,
+                             int completion_tokens = 7);
+  static Response OpenAiToolCall(const std::string& id, const std::string& name,
+                                 const Json& arguments, bool whole = false);
 
  private:
   class Impl;

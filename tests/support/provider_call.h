@@ -57,7 +57,8 @@ class RecordingHandler : public engine::ModelStreamHandler {
   bool ended_ = false;
 };
 
-inline CallOutcome CallProvider(engine::Provider& provider, const engine::ModelRequest& request, int timeout_ms = 15000) {
+inline CallOutcome CallProvider(engine::Provider& provider, const engine::ModelRequest& request,
+                                int timeout_ms = 15000) {
   engine::EventLoop loop;
   RecordingHandler handler(&loop);
   auto call = provider.Start(request, &loop, &handler);
