@@ -39,7 +39,7 @@ int RunRun(const RunCommandOptions& o) {
   }
   // Provider keys are checked before the database is touched, too.
   auto rt = std::make_unique<SessionRuntime>(o.session);
-  if (!PrepareProviders(rt.get(), *workflow, o.session) || !OpenStore(rt.get(), o.session))
+  if (!PrepareProviders(rt.get(), *workflow, o.session, o.session.provider) || !OpenStore(rt.get(), o.session))
     return kExitUsage;
   auto session = engine::Session::Create(rt->Deps(), workflow, std::move(input), rt->options);
   if (!session.ok()) {

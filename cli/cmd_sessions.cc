@@ -8,6 +8,11 @@
 #include "cli/terminal.h"
 #include "cli/time_format.h"
 #include "engine/pricing.h"
+#include "recordings/recording_file.h"
+
+#include <cstring>
+#include <fstream>
+#include <iostream>
 
 namespace scaffold::cli {
 static Json SessionJson(const engine::SessionInfo& s) {
@@ -171,6 +176,68 @@ int RunRemove(const SessionsOptions& o) {
   }
   std::printf("removed session %s (%lld events)\n", o.id.c_str(),
               static_cast<long long>(info->event_count));
+  return kExitOk;
+}
+
+}  // namespace scaffold::cli
+
+namespace scaffold::cli {
+
+int RunExport(const SessionsOptions& o) {
+  auto store = OpenStoreOrReport(o.db);
+  if (!store) return kExitUsage;
+  auto id = ResolveSessionId(store.get(), o.id);
+  if (!id.ok()) {
+    PrintError(id.status().message());
+    return ExitCodeFor(id.status());
+  }
+  if (o.output.empty()) {
+    Status s = recordings::ExportRecording(store.get(), *id, std::cout);
+    if (!s.ok()) PrintError(s.message());
+    return s.ok() ? kExitOk : kExitFailed;
+  }
+  // Written next to the target and renamed, so a failed export never leaves half a file.
+  std::string temp = o.output + ".partial";
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    if (!out) {
+      PrintError("cannot write " + o.output + ": " + std::strerror(errno));
+      return kExitFailed;
+    }
+    Status s = recordings::ExportRecording(store.get(), *id, out);
+    if (!s.ok()) {
+      PrintError(s.message());
+      std::remove(temp.c_str());
+      return kExitFailed;
+    }
+  }
+  if (std::rename(temp.c_str(), o.output.c_str()) != 0) {
+    PrintError("cannot write " + o.output + ": " + std::strerror(errno));
+    return kExitFailed;
+  }
+  std::fprintf(stderr, "exported session %s to %s\n", id->c_str(), o.output.c_str());
+  return kExitOk;
+}
+
+int RunImport(const SessionsOptions& o) {
+  std::ifstream in(o.file, std::ios::binary);
+  if (!in) {
+    PrintError("cannot read " + o.file + ": " + std::strerror(errno));
+    return kExitUsage;
+  }
+  auto recording = recordings::ReadRecording(in);
+  if (!recording.ok()) {
+    PrintError(o.file + ": " + recording.status().message() + "; nothing was imported");
+    return kExitUsage;
+  }
+  auto store = OpenStoreOrReport(o.db);
+  if (!store) return kExitUsage;
+  if (Status s = recordings::ImportRecording(store.get(), *recording); !s.ok()) {
+    PrintError(s.message() + "; nothing was imported");
+    return ExitCodeFor(s) == kExitOk ? kExitFailed : kExitUsage;
+  }
+  std::printf("imported session %s (%s, %zu events, %zu exchanges)\n", recording->info.id.c_str(),
+              recording->info.workflow_name.c_str(), recording->events.size(), recording->exchanges.size());
   return kExitOk;
 }
 

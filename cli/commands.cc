@@ -16,6 +16,9 @@ void AddSessionFlags(CLI::App* cmd, SessionFlags* flags) {
   cmd->add_option("--model", flags->model, "Use this model for every agent");
   cmd->add_option("--answer", flags->answers,
                   "Answer an ask without prompting: ID=VALUE (repeatable)");
+    cmd->add_option("--mode", flags->mode,
+                  "live (call providers and record), playback (recordings only, no network) or auto")
+      ->check(CLI::IsMember({"live", "playback", "auto"}));
   cmd->add_option("--price", flags->prices,
                   "A model's price in USD per million tokens: "
                   "MODEL=INPUT,OUTPUT[,CACHE_READ[,CACHE_WRITE]] (repeatable)");
@@ -34,14 +37,30 @@ void SetupRun(CLI::App& app, int* exit_code) {
                       "Session input: text, or JSON when the workflow's input is not a string");
   cmd->add_option("--input-file", o->input_file, "Read the session input from a file")
       ->excludes(input);
-  AddSessionFlags(cmd, &o->session);
+    AddSessionFlags(cmd, &o->session);
+  cmd->add_option("--redact", o->session.redact,
+                  "Mask matches of this regular expression in everything stored (repeatable)");
   cmd->callback([o, input, exit_code] {
     o->has_input = input->count() > 0;
     *exit_code = RunRun(*o);
   });
 }
 
+void SetupReplay(CLI::App& app, int* exit_code) {
+  auto o = std::make_shared<ReplayOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "replay", "Re-run a recorded session without any LLM and check it produces the same events");
+  cmd->add_option("SESSION_OR_FILE", o->target, "A session id (or unique prefix) or a recording file")->required();
+  cmd->add_option("--workflow", o->workflow, "Replay this workflow file against the recording instead");
+  cmd->add_flag("--json", o->json, "Print one JSON report and nothing else");
+  cmd->add_flag("--quiet,-q", o->quiet, "Print only the verdict");
+  cmd->add_flag("--no-color", o->no_color, "Never colour the output");
+  cmd->add_option("--db", o->db, "Database file (default: $SCAFFOLD_DB or .scaffold/scaffold.db)");
+  cmd->callback([o, exit_code] { *exit_code = RunReplay(*o); });
+}
+
 void SetupValidate(CLI::App& app, int* exit_code) {
+
   auto o = std::make_shared<ValidateOptions>();
   CLI::App* cmd =
       app.add_subcommand("validate", "Check a workflow file and list every problem by JSON path");
@@ -88,6 +107,17 @@ void SetupSessions(CLI::App& app, int* exit_code) {
   show->fallthrough();
   show->callback([o, exit_code] { *exit_code = RunShow(*o); });
 
+    CLI::App* exp = cmd->add_subcommand("export", "Write a session as a recording file (scaffold-recording(5))");
+  exp->add_option("ID", o->id, "Session id (or a unique prefix)")->required();
+  exp->add_option("-o,--output", o->output, "Write to this file instead of standard output");
+  exp->fallthrough();
+  exp->callback([o, exit_code] { *exit_code = RunExport(*o); });
+
+  CLI::App* imp = cmd->add_subcommand("import", "Load a recording file into the database");
+  imp->add_option("FILE", o->file, "The recording file")->required();
+  imp->fallthrough();
+  imp->callback([o, exit_code] { *exit_code = RunImport(*o); });
+
   CLI::App* rm = cmd->add_subcommand("rm", "Remove a session and all its events");
   rm->add_option("ID", o->id, "The full session id")->required();
   rm->fallthrough();
@@ -125,7 +155,9 @@ void SetupState(CLI::App& app, int* exit_code) {
 
 void SetupCommands(CLI::App& app, int* exit_code) {
   SetupRun(app, exit_code);
-  SetupValidate(app, exit_code);
+    SetupValidate(app, exit_code);
+  SetupReplay(app, exit_code);
+
   SetupResume(app, exit_code);
   SetupFork(app, exit_code);
   SetupSessions(app, exit_code);

@@ -43,6 +43,8 @@ struct ForkOptions {
 struct SessionsOptions {
   std::string db;
   std::string id;
+  std::string file;    // import: the recording file
+  std::string output;  // export: -o FILE (default stdout)
   bool json = false;
   int64_t limit = 50;
 };
@@ -62,7 +64,19 @@ struct StateOptions {
   int64_t at = 0;
 };
 
+struct ReplayOptions {
+  std::string target;    // a session id (or prefix) or a recording file
+  std::string workflow;  // --workflow: replay this file instead of the recorded workflow
+  std::string db;
+  bool json = false;
+  bool quiet = false;
+  bool no_color = false;
+};
+
 int RunRun(const RunCommandOptions& o);
+int RunReplay(const ReplayOptions& o);
+int RunExport(const SessionsOptions& o);
+int RunImport(const SessionsOptions& o);
 int RunValidate(const ValidateOptions& o);
 int RunResume(const ResumeOptions& o);
 int RunFork(const ForkOptions& o);

@@ -204,8 +204,10 @@ class Driver : public engine::EventSink {
                      Paint(style_, Tint::kRed, "✗ failed").c_str(),
                      FormatDuration(duration).c_str(), id.c_str());
         if (end_->error.code() != ErrorCode::kAborted) PrintError(end_->error.message());
-        hint("events:", "scaffold events " + id);
+                hint("events:", "scaffold events " + id);
+        if (end_->failure_code == "missing_recording") return kExitRecordingMissing;
         if (last_phase_entered_ > 1) {
+
           hint("retry the failed phase:",
                "scaffold fork " + id + " --at " + std::to_string(last_phase_entered_ - 1));
         }

@@ -1,7 +1,6 @@
 #include "engine/agent_run.h"
 
 #include <algorithm>
-#include <random>
 
 #include "engine/event.h"
 #include "engine/template.h"
@@ -31,9 +30,19 @@ std::optional<Json> ParseJsonReply(const std::string& text) {
   return parsed;
 }
 
-double Jitter() {
-  thread_local std::mt19937 rng(std::random_device{}());
-  return std::uniform_real_distribution<double>(0.75, 1.0)(rng);
+// Backoff jitter in [0.75, 1], derived from the session, the invocation and the attempt rather
+// than drawn at random, so a replay computes the same delays as the run it replays.
+double Jitter(const std::string& session, const std::string& agent, std::optional<int> index, int attempt) {
+  uint64_t h = 1469598103934665603ULL;  // FNV-1a
+  auto mix = [&](const std::string& s) {
+    for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+    h = (h ^ 0xFF) * 1099511628211ULL;
+  };
+  mix(session);
+  mix(agent);
+  mix(std::to_string(index.value_or(-1)));
+  mix(std::to_string(attempt));
+  return 0.75 + 0.25 * static_cast<double>(h >> 11) / static_cast<double>(1ULL << 53);
 }
 
 }  // namespace
@@ -84,6 +93,7 @@ void AgentRun::Start() {
   if (!prompt.ok())
     return Fail("template_error", prompt.status().message(), AppendPointer(base, "prompt"));
 
+  request_.session_id = env_.session_id;
   request_.agent = agent.name;
   request_.provider = ProviderName();
   request_.model = ModelName();
@@ -154,6 +164,7 @@ void AgentRun::OnError(ProviderError error) {
 
 void AgentRun::OnTimeout() {
   if (finished_) return;
+  if (call_) call_->TimedOut();
   ReleaseCall();
   RetryOrFail("timeout",
               "no complete reply within " + std::to_string(env_.agent->timeout_ms) + " ms",
@@ -172,7 +183,8 @@ void AgentRun::RetryOrFail(const char* reason, const std::string& message,
   const RunOptions& o = *env_.options;
   int64_t delay =
       std::min(o.retry_max_ms, o.retry_base_ms << std::min(transport_attempts_ - 1, 20));
-  delay = static_cast<int64_t>(static_cast<double>(delay) * Jitter());
+  delay = static_cast<int64_t>(static_cast<double>(delay) *
+                               Jitter(env_.session_id, env_.agent->name, env_.index, transport_attempts_));
   if (retry_after_ms && *retry_after_ms >= 0 && *retry_after_ms <= o.retry_after_cap_ms)
     delay = *retry_after_ms;
   env_.log->Emit(events::kAgentRetry, Payload({{"attempt", transport_attempts_},

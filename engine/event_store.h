@@ -36,6 +36,7 @@ struct SessionInfo {
   int64_t updated_at = 0;
   int64_t event_count = 0;  // == the last position
   int64_t last_event_at = 0;
+  std::vector<std::string> redact;  // --redact patterns in force for this session
 };
 
 struct SessionFilter {

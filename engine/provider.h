@@ -30,7 +30,8 @@ struct ToolDefinition {
 };
 
 struct ModelRequest {
-  std::string agent;     // the workflow agent making the call (for recordings and messages)
+  std::string session_id;  // the session making the call (for recordings; not sent)
+  std::string agent;       // the workflow agent making the call (for recordings and messages)
   std::string provider;  // "anthropic", "openai" or a key of the workflow's providers map
   std::string model;
   std::string system;
@@ -41,13 +42,15 @@ struct ModelRequest {
   std::optional<double> temperature;
   Json params = Json::object();  // passed through into the API request body
 
-  // The normalized request as JSON (canonical with sorted keys), as recorded.
+  // The normalized request as JSON (keys sorted), as recorded: what the provider is asked,
+  // without the session and agent, which the API never sees.
   Json ToJson() const;
 };
 
 // Token counts of a call, the same way for every provider: input_tokens are the uncached input
 // tokens, cache reads and writes are counted apart.
 struct Usage {
+  static Usage FromJson(const Json& j);
   int64_t input_tokens = 0;
   int64_t output_tokens = 0;
   int64_t cache_read_tokens = 0;
@@ -73,6 +76,9 @@ struct ModelResponse {
   std::optional<Json> structured;  // the final structured output, when the request asked for one
   std::string stop_reason;  // normalized: end_turn, tool_use, max_tokens, stop_sequence, refusal
   Usage usage;
+
+  Json ToJson() const;
+  static ModelResponse FromJson(const Json& j);
 };
 
 enum class ProviderErrorKind {
@@ -92,6 +98,9 @@ struct ProviderError {
   int http_status = 0;
   std::optional<int64_t> retry_after_ms;  // from retry-after-ms / retry-after
   bool retryable = false;                 // the engine may try again after a delay
+
+  Json ToJson() const;
+  static ProviderError FromJson(const Json& j);
 };
 
 // agent:retry reason for a retryable error kind.
@@ -114,6 +123,9 @@ class ModelCall {
  public:
   virtual ~ModelCall() = default;
   virtual void Cancel() = 0;
+  // Cancels because the engine's per-call timeout ran out (not because the session stopped).
+  // Recording providers keep such calls, so replays time out the same way.
+  virtual void TimedOut() { Cancel(); }
 };
 
 class Provider {

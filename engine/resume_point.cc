@@ -20,6 +20,7 @@ Result<ResumePoint> ReadResumePoint(EventStore* store, const std::string& sessio
       SCAFFOLD_RETURN_IF_ERROR(FoldEvent(*e, &rp.state));
       if (e->name == events::kWorkflowStarted) {
         rp.started = true;
+        rp.overrides = p.value("overrides", Json::object());
       } else if (e->name == events::kStateIntent) {
         rp.state_dirty = true;
         ++rp.intents_since_checkpoint;

@@ -19,6 +19,7 @@ struct ResumePoint {
   };
   Where where = Where::kStart;
   bool started = false;  // workflow:started is in the log
+  Json overrides = Json::object();  // the --provider/--model the session was started with
   Json state = Json::object();
   int64_t last_position = 0;
   std::map<std::string, int> visits;  // phase:entered counts

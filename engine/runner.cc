@@ -52,9 +52,11 @@ Runner::Runner(const SessionDeps& deps, std::shared_ptr<const Workflow> workflow
       info_(std::move(info)),
       options_(std::move(options)),
       start_position_(resume ? resume->last_position : 0),
+      redactor_(Redactor::Compile(info_.redact).value()),
       log_(deps.store, deps.executor, deps.clock, info_.id, start_position_),
       resume_(std::move(resume)),
       state_(workflow_->initial_state) {
+  log_.SetRedactor(&redactor_);
   if (resume_) {
     state_ = resume_->state;
     visits_ = resume_->visits;
@@ -102,10 +104,16 @@ void Runner::Start(std::function<void(const SessionEnd&)> done) {
 void Runner::Begin() {
   if (finished_) return;
   if (!resume_ || !resume_->started) {
-    log_.Emit(events::kWorkflowStarted, {{"sessionId", info_.id},
-                                         {"workflow", workflow_->name},
-                                         {"input", info_.input},
-                                         {"state", workflow_->initial_state}});
+    Json started = {{"sessionId", info_.id},
+                    {"workflow", workflow_->name},
+                    {"input", info_.input},
+                    {"state", workflow_->initial_state}};
+    // Recorded so that resume and replay run the agents on the same provider and model.
+    Json overrides = Json::object();
+    if (!options_.provider_override.empty()) overrides["provider"] = options_.provider_override;
+    if (!options_.model_override.empty()) overrides["model"] = options_.model_override;
+    if (!overrides.empty()) started["overrides"] = overrides;
+    log_.Emit(events::kWorkflowStarted, std::move(started));
     ApplyStart();
     return;
   }
@@ -569,8 +577,10 @@ void Runner::Fail(Failure failure) {
   StopActivities();
   if (phase_) log_.Emit(events::kPhaseExited, {{"phase", phase_->name}, {"reason", "error"}});
   log_.Emit(events::kWorkflowError, {{"sessionId", info_.id}, {"error", failure.ToJson()}});
-  Finish({SessionOutcome::kFailed, Status(ErrorCode::kAborted, failure.message, failure.path),
-          nullptr});
+      Finish({SessionOutcome::kFailed, Status(ErrorCode::kAborted, failure.message, failure.path), nullptr,
+          failure.code});
+
+
 }
 
 void Runner::Finish(SessionEnd end) {

@@ -83,6 +83,7 @@ class Runner : public std::enable_shared_from_this<Runner> {
   RunOptions options_;
   int64_t start_position_;
 
+  Redactor redactor_;
   SessionLog log_;
   std::optional<ResumePoint> resume_;  // consumed by Begin(); its visit data by the first phase
   std::function<void(const SessionEnd&)> done_;

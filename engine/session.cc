@@ -14,6 +14,8 @@ Result<std::unique_ptr<Session>> Session::Create(const SessionDeps& deps,
                                                  Json input, const RunOptions& options,
                                                  std::string owner, std::string id) {
   SCAFFOLD_RETURN_IF_ERROR(ValidateInput(*workflow, input));
+  auto redactor = Redactor::Compile(options.redact);
+  if (!redactor.ok()) return redactor.status();
   SessionInfo info;
   info.id = id.empty() ? NewUuid() : std::move(id);
   info.owner = std::move(owner);
@@ -22,7 +24,11 @@ Result<std::unique_ptr<Session>> Session::Create(const SessionDeps& deps,
   info.input = std::move(input);
   info.status = SessionStatus::kRunning;
   info.created_at = info.updated_at = deps.clock->NowMillis();
-  SCAFFOLD_RETURN_IF_ERROR(deps.store->CreateSession(info));
+  info.redact = options.redact;
+  // What is stored is masked; the run itself uses the real input.
+  SessionInfo stored = info;
+  stored.input = redactor->Apply(info.input);
+  SCAFFOLD_RETURN_IF_ERROR(deps.store->CreateSession(stored));
   std::unique_ptr<Session> s(new Session());
   s->info_ = info;
   s->executor_ = deps.executor;

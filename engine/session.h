@@ -39,6 +39,7 @@ struct RunOptions {
   int64_t retry_max_ms = 8000;
   int64_t retry_after_cap_ms = 60000;  // a longer retry-after is not waited for
   int checkpoint_every = 64;           // state:checkpoint after this many intents in a phase
+  std::vector<std::string> redact;     // new sessions: patterns masked in everything stored
 };
 
 enum class SessionOutcome { kCompleted, kFailed, kPaused, kCancelled };
@@ -47,8 +48,11 @@ struct SessionEnd {
   SessionOutcome outcome = SessionOutcome::kCompleted;
   // kFailed: the error recorded in workflow:error, or the storage error that stopped the
   // session before it could record anything.
-  Status error;
-  Json result;  // kCompleted: the terminal phase's result, if any
+    Status error;
+    Json result;               // kCompleted: the terminal phase's result, if any
+  std::string failure_code;  // kFailed: the workflow:error code ("provider_error", "missing_recording", ...)
+
+
 };
 
 struct InputAnswer {

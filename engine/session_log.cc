@@ -24,7 +24,7 @@ int64_t SessionLog::Emit(const char* name, Json payload) {
   event->id = NewUuid();
   event->position = ++last_position_;
   event->name = name;
-  event->payload = std::move(payload);
+  event->payload = redactor_ && !redactor_->empty() ? redactor_->Apply(payload) : std::move(payload);
   event->timestamp = clock_->NowMillis();
   event->Serialize();
   pending_.push_back(std::move(event));

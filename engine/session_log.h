@@ -15,6 +15,7 @@
 
 #include "engine/event_store.h"
 #include "engine/executor.h"
+#include "engine/redactor.h"
 
 namespace scaffold::engine {
 
@@ -32,6 +33,9 @@ class SessionLog {
   SessionLog(EventStore* store, Executor* executor, const Clock* clock, std::string session_id,
              int64_t last_position);
   ~SessionLog();
+
+  // Masks every string of every later event's payload (borrowed; may be null).
+  void SetRedactor(const Redactor* redactor) { redactor_ = redactor; }
 
   // Queues an event for the next commit and returns its position.
   int64_t Emit(const char* name, Json payload);
@@ -66,6 +70,7 @@ class SessionLog {
   int64_t last_position_;
   std::vector<EventPtr> pending_;
   std::vector<EventSink*> sinks_;
+  const Redactor* redactor_ = nullptr;
   bool flush_scheduled_ = false;
   Status error_;
   std::function<void(const Status&)> on_error_;

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "recordings/sha256.h"
+#include "recordings/sqlite_schema.h"
 
 namespace scaffold::recordings {
 
@@ -13,37 +14,6 @@ using engine::SessionInfo;
 
 namespace {
 
-const char* kSchemaV1 = R"sql(
-CREATE TABLE sessions (
-  seq INTEGER PRIMARY KEY,
-  id TEXT NOT NULL UNIQUE,
-  owner TEXT NOT NULL DEFAULT '',
-  workflow_name TEXT NOT NULL,
-  workflow_source TEXT NOT NULL,
-  workflow_sha256 TEXT NOT NULL,
-  input TEXT NOT NULL,
-  status TEXT NOT NULL,
-  parent_id TEXT,
-  fork_position INTEGER NOT NULL DEFAULT 0,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL,
-  event_count INTEGER NOT NULL DEFAULT 0,
-  last_event_at INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX sessions_by_owner ON sessions(owner, created_at);
-CREATE TABLE events (
-  session INTEGER NOT NULL,
-  position INTEGER NOT NULL,
-  name TEXT NOT NULL,
-  data TEXT NOT NULL,
-  PRIMARY KEY (session, position)
-) WITHOUT ROWID;
-CREATE TABLE snapshots (
-  session INTEGER NOT NULL,
-  position INTEGER NOT NULL,
-  PRIMARY KEY (session, position)
-) WITHOUT ROWID;
-)sql";
 
 const char* kSessionColumns =
     "id, owner, workflow_name, workflow_source, workflow_sha256, input, status, parent_id, "
@@ -101,6 +71,12 @@ SessionInfo ReadSession(Statement& s) {
   info.updated_at = s.Int(10);
   info.event_count = s.Int(11);
   info.last_event_at = s.Int(12);
+  Json redact = Json::parse(s.TextView(13), nullptr, false);
+  if (redact.is_array()) {
+    for (const auto& p : redact) {
+      if (p.is_string()) info.redact.push_back(p.get<std::string>());
+    }
+  }
   return info;
 }
 
@@ -158,19 +134,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) 
   }
   if (!memory) SCAFFOLD_RETURN_IF_ERROR(EnableWal(db, path));
   SCAFFOLD_RETURN_IF_ERROR(db.Exec("PRAGMA synchronous=NORMAL"));
-  if (fresh) {
-    Status created =
-        db.Exec(std::string("BEGIN IMMEDIATE;") + kSchemaV1 +
-                "PRAGMA application_id=" + std::to_string(kApplicationId) +
-                "; PRAGMA user_version=" + std::to_string(kSchemaVersion) + "; COMMIT;");
-    if (!created.ok()) {
-      db.Exec("ROLLBACK");
-      // Another process may have created it at the same moment; accept its work.
-      auto again = db.QueryInt("PRAGMA user_version");
-      if (!again.ok() || *again != kSchemaVersion)
-        return created.WithContext("cannot create the schema in " + path);
-    }
-  }
+  if (*version < kSchemaVersion) SCAFFOLD_RETURN_IF_ERROR(MigrateSchema(db, static_cast<int>(*version), path));
   std::unique_ptr<SqliteStore> store(new SqliteStore(path, std::move(*conn)));
   SCAFFOLD_RETURN_IF_ERROR(store->Prepare());
   return store;
@@ -224,8 +188,7 @@ Status SqliteStore::Prepare() {
   return Status::Ok();
 }
 
-template <typename F>
-Status SqliteStore::Transaction(F body) {
+Status SqliteStore::Transaction(const std::function<Status()>& body) {
   SCAFFOLD_RETURN_IF_ERROR(stmts_->begin.Run());
   Status s = body();
   if (s.ok()) s = stmts_->commit.Run();
@@ -247,6 +210,10 @@ Result<int64_t> SqliteStore::SessionSeq(const std::string& id) {
 
 Status SqliteStore::CreateSession(const SessionInfo& info) {
   std::lock_guard<std::mutex> lock(mu_);
+  return InsertSession(info);
+}
+
+Status SqliteStore::InsertSession(const SessionInfo& info) {
   Statement& s = stmts_->insert_session;
   std::string sha =
       info.workflow_sha256.empty() ? Sha256Hex(info.workflow_source) : info.workflow_sha256;
@@ -262,6 +229,7 @@ Status SqliteStore::CreateSession(const SessionInfo& info) {
     s.Bind(8, info.parent_id);
   }
   s.Bind(9, info.fork_position).Bind(10, info.created_at).Bind(11, info.updated_at);
+  s.Bind(12, DumpJson(Json(info.redact)));
   Status st = s.Run();
   if (st.code() == ErrorCode::kFailedPrecondition) {
     return Status(ErrorCode::kAlreadyExists, "a session with id " + info.id + " already exists");
@@ -272,7 +240,11 @@ Status SqliteStore::CreateSession(const SessionInfo& info) {
 Status SqliteStore::Append(const std::string& session_id, std::span<const EventPtr> events) {
   if (events.empty()) return Status::Ok();
   std::lock_guard<std::mutex> lock(mu_);
-  return Transaction([&]() -> Status {
+  return Transaction([&]() -> Status { return AppendLocked(session_id, events); });
+}
+
+Status SqliteStore::AppendLocked(const std::string& session_id, std::span<const EventPtr> events) {
+  {
     Statement& q = stmts_->session_state;
     q.Bind(1, session_id);
     bool found = q.Step();
@@ -306,7 +278,7 @@ Status SqliteStore::Append(const std::string& session_id, std::span<const EventP
     up.Bind(1, last.position).Bind(2, engine::SessionStatusName(status)).Bind(3, last.timestamp);
     up.Bind(4, last.timestamp).Bind(5, seq);
     return up.Run();
-  });
+  }
 }
 
 Result<std::vector<EventPtr>> SqliteStore::ReadEvents(const std::string& session_id, int64_t after,
@@ -389,9 +361,9 @@ Status SqliteStore::DeleteSession(const std::string& id) {
   if (!seq.ok()) return seq.status();
   return Transaction([&]() -> Status {
     std::string n = std::to_string(*seq);
-    return db_->Exec("DELETE FROM events WHERE session = " + n +
-                     "; DELETE FROM snapshots WHERE session = " + n +
-                     "; DELETE FROM sessions WHERE seq = " + n + ";");
+    return db_->Exec("DELETE FROM events WHERE session = " + n + "; DELETE FROM snapshots WHERE session = " + n +
+                     "; DELETE FROM exchanges WHERE session = " + n + "; DELETE FROM sessions WHERE seq = " + n +
+                     ";");
   });
 }
 

@@ -15,17 +15,18 @@
 // Thread-safe: one connection behind a mutex.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 
 #include "engine/event_store.h"
+#include "recordings/exchange.h"
 #include "recordings/sqlite.h"
+#include "recordings/sqlite_schema.h"
 
 namespace scaffold::recordings {
 
-inline constexpr int kSchemaVersion = 1;
-inline constexpr int32_t kApplicationId = 0x53434146;  // "SCAF"
 
 class SqliteStore : public engine::EventStore {
  public:
@@ -45,6 +46,26 @@ class SqliteStore : public engine::EventStore {
       const engine::SessionFilter& filter) override;
   Status DeleteSession(const std::string& id) override;
 
+  // ---- Recorded provider exchanges (sqlite_exchanges.cc) ----
+
+  // Appends an exchange to its session (seq is assigned).
+  Status AppendExchange(const Exchange& exchange);
+  // How many exchanges with `key` the session has recorded.
+  Result<int64_t> CountExchanges(const std::string& session_id, const std::string& key);
+  // The exchange recorded for (key, occurrence): in `session_id` when given, else the most
+  // recent one in any session.
+  Result<std::optional<Exchange>> FindExchange(const std::string& key, int64_t occurrence,
+                                               const std::optional<std::string>& session_id);
+  // A session's exchanges in recording order.
+  Result<std::vector<Exchange>> ListExchanges(const std::string& session_id);
+  // Recorded requests of `agent` (in `session_id` when given), newest first, at most `limit`.
+  Result<std::vector<Exchange>> ExchangesForAgent(const std::string& agent, const std::optional<std::string>& session_id,
+                                                  int64_t limit);
+
+  // Stores a whole session at once — its row, events and exchanges — or nothing. For imports.
+  Status ImportSession(const engine::SessionInfo& info, std::span<const engine::EventPtr> events,
+                       const std::vector<Exchange>& exchanges);
+
   const std::string& path() const { return path_; }
 
  private:
@@ -52,9 +73,11 @@ class SqliteStore : public engine::EventStore {
   SqliteStore(std::string path, std::unique_ptr<Connection> db);
   Status Prepare();
   // Runs `body` inside BEGIN IMMEDIATE ... COMMIT, rolling back on failure.
-  template <typename F>
-  Status Transaction(F body);
+  Status Transaction(const std::function<Status()>& body);
   Result<int64_t> SessionSeq(const std::string& id);
+  Status InsertSession(const engine::SessionInfo& info);
+  Status AppendLocked(const std::string& session_id, std::span<const engine::EventPtr> events);
+  Status InsertExchange(int64_t session_seq, int64_t seq, const Exchange& exchange);
 
   const std::string path_;
   std::mutex mu_;

@@ -1,0 +1,92 @@
+// scaffold replay SESSION|FILE: re-run a recorded session with no LLM and check its events.
+
+#include <filesystem>
+#include <fstream>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "cli/renderer.h"
+#include "recordings/recording_file.h"
+#include "recordings/replay.h"
+
+namespace scaffold::cli {
+namespace {
+
+// Renders the replay as it runs, like a live session.
+class RenderSink : public engine::EventSink {
+ public:
+  RenderSink(TerminalStyle style, const engine::PriceTable* prices) : renderer_(stdout, style, false, prices) {}
+  void OnEvents(std::span<const engine::EventPtr> events) override {
+    for (const auto& e : events) renderer_.Render(*e);
+  }
+  Renderer& renderer() { return renderer_; }
+
+ private:
+  Renderer renderer_;
+};
+
+}  // namespace
+
+int RunReplay(const ReplayOptions& o) {
+  std::unique_ptr<recordings::SqliteStore> store;
+  std::string id;
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(o.target, ec)) {
+    // A recording file: load it into a private in-memory database.
+    std::ifstream in(o.target, std::ios::binary);
+    auto recording = recordings::ReadRecording(in);
+    if (!recording.ok()) {
+      PrintError(o.target + ": " + recording.status().message());
+      return kExitUsage;
+    }
+    store = std::move(recordings::SqliteStore::Open(":memory:").value());
+    if (Status s = recordings::ImportRecording(store.get(), *recording); !s.ok()) {
+      PrintError(s.message());
+      return kExitFailed;
+    }
+    id = recording->info.id;
+  } else {
+    store = OpenStoreOrReport(o.db);
+    if (!store) return kExitUsage;
+    auto resolved = ResolveSessionId(store.get(), o.target);
+    if (!resolved.ok()) {
+      PrintError(resolved.status().message() + " (and there is no file " + o.target + ")");
+      return ExitCodeFor(resolved.status());
+    }
+    id = *resolved;
+  }
+
+  recordings::ReplayOptions options;
+  if (!o.workflow.empty()) {
+    options.workflow = LoadWorkflowFileOrReport(o.workflow);
+    if (!options.workflow) return kExitUsage;
+  }
+  TerminalStyle style = DetectTerminal(o.no_color);
+  engine::PriceTable prices = engine::PriceTable::BuiltIn();
+  std::unique_ptr<RenderSink> view;
+  if (!o.json && !o.quiet) {
+    view = std::make_unique<RenderSink>(style, &prices);
+    options.view = view.get();
+  }
+  auto report = recordings::ReplaySession(store.get(), id, options);
+  if (!report.ok()) {
+    PrintError(report.status().message());
+    return kExitFailed;
+  }
+  if (view) view->renderer().EndLine();
+  if (o.json) {
+    std::printf("%s\n", DumpJson(report->ToJson()).c_str());
+  } else {
+    std::string text = report->ToText();
+    Tint tint = report->verdict == recordings::ReplayReport::Verdict::kIdentical ? Tint::kGreen : Tint::kRed;
+    std::printf("%s\n", Paint(style, tint, text).c_str());
+  }
+  switch (report->verdict) {
+    case recordings::ReplayReport::Verdict::kIdentical: return kExitOk;
+    case recordings::ReplayReport::Verdict::kDiverged: return kExitDiverged;
+    case recordings::ReplayReport::Verdict::kMissingExchange: return kExitRecordingMissing;
+  }
+  return kExitFailed;
+}
+
+}  // namespace scaffold::cli

@@ -1,0 +1,224 @@
+#include "recordings/event_compare.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "engine/json_diff.h"
+
+namespace scaffold::recordings {
+namespace {
+
+namespace ev = engine::events;
+
+struct Normal {
+  int64_t position;
+  std::string name;
+  Json payload;
+  std::string lane;
+  Json Comparable() const { return Json{{"name", name}, {"payload", payload}}; }
+};
+
+struct Visit {
+  std::string phase;
+  std::vector<std::string> lane_order;  // lanes in order of first appearance
+  std::map<std::string, std::vector<Normal>> lanes;
+};
+
+std::string LaneOf(const Json& payload) {
+  auto agent = payload.find("agent");
+  if (agent == payload.end() || !agent->is_string()) return "main";
+  std::string lane = agent->get<std::string>();
+  if (payload.contains("index")) lane += "[" + std::to_string(payload["index"].get<int64_t>()) + "]";
+  return lane;
+}
+
+bool Dropped(const std::string& name) {
+  return name == ev::kStateCheckpoint || name == ev::kSessionPaused || name == ev::kSessionResumed ||
+         name == ev::kSessionForked;
+}
+
+// Indices of events emitted by attempts that a resume abandoned.
+std::set<size_t> Abandoned(const std::vector<engine::EventPtr>& events) {
+  std::set<size_t> out;
+  size_t visit_start = 0;
+  for (size_t i = 0; i < events.size(); ++i) {
+    const auto& e = *events[i];
+    if (e.name == ev::kPhaseEntered) visit_start = i;
+    if (e.name != ev::kSessionResumed) continue;
+    // Lanes and tool-phase calls still open at the resume were restarted after it.
+    std::map<std::string, bool> open;
+    std::set<std::string> open_tools;
+    for (size_t j = visit_start; j < i; ++j) {
+      const auto& x = *events[j];
+      std::string lane = LaneOf(x.payload);
+      if (x.name == ev::kAgentStarted) open[lane] = true;
+      if (x.name == ev::kAgentCompleted) open[lane] = false;
+      if (lane == "main" && x.name == ev::kToolCalled) open_tools.insert(x.payload.value("toolId", ""));
+      if (lane == "main" && x.name == ev::kToolResult) open_tools.erase(x.payload.value("toolId", ""));
+    }
+    for (size_t j = visit_start; j < i; ++j) {
+      const auto& x = *events[j];
+      std::string lane = LaneOf(x.payload);
+      bool in_open_lane = lane != "main" && open.count(lane) && open[lane];
+      bool open_tool = lane == "main" && (x.name == ev::kToolCalled || x.name == ev::kToolResult) &&
+                       open_tools.count(x.payload.value("toolId", ""));
+      if (in_open_lane || open_tool) out.insert(j);
+    }
+  }
+  return out;
+}
+
+Json Normalize(const std::string& name, Json payload) {
+  payload.erase("durationMs");
+  payload.erase("intentId");
+  if ((name == ev::kToolCalled || name == ev::kToolResult) && payload.contains("phase")) payload.erase("toolId");
+  return payload;
+}
+
+std::vector<Visit> Visits(const std::vector<engine::EventPtr>& events) {
+  std::set<size_t> abandoned = Abandoned(events);
+  std::vector<Visit> visits(1);  // before the first phase: workflow:started, start updates
+  for (size_t i = 0; i < events.size(); ++i) {
+    const auto& e = *events[i];
+    if (Dropped(e.name) || abandoned.count(i)) continue;
+    if (e.name == ev::kPhaseEntered) {
+      visits.push_back({});
+      visits.back().phase = e.payload.value("phase", "");
+    }
+    Normal n{e.position, e.name, Normalize(e.name, e.payload), LaneOf(e.payload)};
+    Visit& v = visits.back();
+    if (!v.lanes.count(n.lane)) v.lane_order.push_back(n.lane);
+    v.lanes[n.lane].push_back(std::move(n));
+  }
+  return visits;
+}
+
+std::string Brief(const Normal& n) {
+  std::string payload = DumpJson(n.payload);
+  if (payload.size() > 100) payload = payload.substr(0, 99) + "…";
+  return std::to_string(n.position) + " " + n.name + " " + payload;
+}
+
+// The first difference within one lane.
+std::optional<Divergence> CompareLane(const std::string& phase, const std::string& lane, const std::vector<Normal>* a,
+                                      const std::vector<Normal>* b) {
+  static const std::vector<Normal> kNone;
+  const auto& rec = a ? *a : kNone;
+  const auto& now = b ? *b : kNone;
+  size_t n = std::max(rec.size(), now.size());
+  for (size_t i = 0; i < n; ++i) {
+    const Normal* x = i < rec.size() ? &rec[i] : nullptr;
+    const Normal* y = i < now.size() ? &now[i] : nullptr;
+    Divergence d;
+    d.lane = lane;
+    d.phase = phase;
+    if (x && y) {
+      auto diff = engine::FirstDifference(x->Comparable(), y->Comparable());
+      if (!diff) continue;
+      d.path = diff->path;
+      d.recorded = diff->before;
+      d.now = diff->after;
+    } else {
+      d.path = "";
+      d.recorded = x ? x->Comparable() : Json(nullptr);
+      d.now = y ? y->Comparable() : Json(nullptr);
+    }
+    d.recorded_position = x ? x->position : 0;
+    d.replay_position = y ? y->position : 0;
+    d.event = x ? x->name : y->name;
+    if (x) d.recorded_event = Brief(*x);
+    if (y) d.replay_event = Brief(*y);
+    return d;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string Divergence::ToText() const {
+  std::string where = recorded_position ? "recorded event " + std::to_string(recorded_position)
+                                        : "after the recording's events";
+  std::string out = "diverged at " + where + " (" + event + ", " + (phase.empty() ? "before any phase" : "phase \"" + phase + "\"") +
+                    (lane == "main" ? "" : ", agent " + lane) + ")\n";
+  if (!recorded_position) {
+    out += "  the replay emitted an event the recording does not have: " + DumpJson(now) + "\n";
+  } else if (!replay_position) {
+    out += "  the replay never emitted it: " + DumpJson(recorded) + "\n";
+  } else {
+    engine::JsonChange change{engine::JsonChange::Kind::kChanged, path, recorded, now};
+    if (recorded.is_null() && !now.is_null()) change.kind = engine::JsonChange::Kind::kAdded;
+    if (now.is_null() && !recorded.is_null()) change.kind = engine::JsonChange::Kind::kRemoved;
+    out += "  " + change.ToString(70) + "\n";
+    out += "  recorded: " + recorded_event + "\n";
+    out += "  now:      " + replay_event + "\n";
+  }
+  if (!context.empty()) {
+    out += "  before it, in the recording:\n";
+    for (const auto& c : context) out += "    " + c + "\n";
+  }
+  return out;
+}
+
+Json Divergence::ToJson() const {
+  return Json{{"position", recorded_position}, {"replayPosition", replay_position}, {"event", event},
+              {"lane", lane},                  {"phase", phase},                     {"path", path},
+              {"recorded", recorded},          {"now", now},                         {"context", context},
+              {"recordedEvent", recorded_event}, {"replayEvent", replay_event}};
+}
+
+std::optional<Divergence> CompareEvents(const std::vector<engine::EventPtr>& recorded,
+                                        const std::vector<engine::EventPtr>& replayed) {
+  auto a = Visits(recorded);
+  auto b = Visits(replayed);
+  size_t n = std::max(a.size(), b.size());
+  for (size_t i = 0; i < n; ++i) {
+    static const Visit kEmpty;
+    const Visit& x = i < a.size() ? a[i] : kEmpty;
+    const Visit& y = i < b.size() ? b[i] : kEmpty;
+    std::string phase = i < a.size() ? x.phase : y.phase;
+    // Lanes in the recording's order, then any the replay added.
+    std::vector<std::string> lanes = x.lane_order;
+    for (const auto& l : y.lane_order) {
+      if (!x.lanes.count(l)) lanes.push_back(l);
+    }
+    std::optional<Divergence> first;
+    for (const auto& lane : lanes) {
+      auto xa = x.lanes.find(lane);
+      auto yb = y.lanes.find(lane);
+      auto d = CompareLane(phase, lane, xa == x.lanes.end() ? nullptr : &xa->second,
+                           yb == y.lanes.end() ? nullptr : &yb->second);
+      if (!d) continue;
+      // Report the divergence that comes first in the recording.
+      auto key = [](const Divergence& v) { return v.recorded_position ? v.recorded_position : INT64_MAX; };
+      if (!first || key(*d) < key(*first)) first = std::move(d);
+    }
+    if (first) {
+      // A few recorded events before it, in log order.
+      int64_t before = first->recorded_position;
+      std::vector<std::string> context;
+      for (const auto& [lane, list] : x.lanes) {
+        for (const auto& e : list) {
+          if (before == 0 || e.position < before) context.push_back(Brief(e));
+        }
+      }
+      std::sort(context.begin(), context.end(), [](const std::string& p, const std::string& q) {
+        return std::stoll(p.substr(0, p.find(' '))) < std::stoll(q.substr(0, q.find(' ')));
+      });
+      if (context.size() > 3) context.erase(context.begin(), context.end() - 3);
+      first->context = std::move(context);
+      return first;
+    }
+  }
+  return std::nullopt;
+}
+
+size_t ComparableEvents(const std::vector<engine::EventPtr>& events) {
+  size_t n = 0;
+  for (const auto& v : Visits(events)) {
+    for (const auto& [lane, list] : v.lanes) n += list.size();
+  }
+  return n;
+}
+
+}  // namespace scaffold::recordings
