@@ -94,7 +94,7 @@ void Runner::Start(std::function<void(const SessionEnd&)> done) {
     self->StopActivities();
     self->finished_ = true;
     auto finish = std::move(self->done_);
-    if (finish) finish(SessionEnd{SessionOutcome::kFailed, error, nullptr});
+    if (finish) finish(SessionEnd::Failed(error));
   });
   deps_.executor->Post([weak] {
     if (auto self = weak.lock()) self->Begin();
@@ -137,12 +137,12 @@ void Runner::Begin() {
       phase_ = workflow_->FindPhase(resume_->phase);
       log_.Emit(events::kWorkflowCompleted,
                 {{"sessionId", info_.id}, {"finalState", state_}, {"exitPhase", resume_->phase}});
-      Finish({SessionOutcome::kCompleted, Status::Ok(), nullptr});
+      Finish(SessionEnd::Completed(nullptr));
       break;
     case ResumePoint::Where::kFinished:
-      Finish({resume_->final_event == events::kWorkflowCompleted ? SessionOutcome::kCompleted
-                                                                 : SessionOutcome::kFailed,
-              Status::Ok(), nullptr});
+            Finish(resume_->final_event == events::kWorkflowCompleted ? SessionEnd::Completed(nullptr)
+                                                                : SessionEnd::Failed(Status::Ok()));
+
       break;
   }
 }
@@ -569,7 +569,7 @@ void Runner::ExitTerminal() {
   Json payload = {{"sessionId", info_.id}, {"finalState", state_}, {"exitPhase", phase_->name}};
   if (has_result) payload["result"] = result;
   log_.Emit(events::kWorkflowCompleted, std::move(payload));
-  Finish({SessionOutcome::kCompleted, Status::Ok(), result});
+  Finish(SessionEnd::Completed(result));
 }
 
 void Runner::Fail(Failure failure) {
@@ -577,8 +577,7 @@ void Runner::Fail(Failure failure) {
   StopActivities();
   if (phase_) log_.Emit(events::kPhaseExited, {{"phase", phase_->name}, {"reason", "error"}});
   log_.Emit(events::kWorkflowError, {{"sessionId", info_.id}, {"error", failure.ToJson()}});
-      Finish({SessionOutcome::kFailed, Status(ErrorCode::kAborted, failure.message, failure.path), nullptr,
-          failure.code});
+      Finish(SessionEnd::Failed(Status(ErrorCode::kAborted, failure.message, failure.path), failure.code));
 
 
 }
@@ -586,7 +585,7 @@ void Runner::Fail(Failure failure) {
 void Runner::Finish(SessionEnd end) {
   finished_ = true;
   Status flushed = log_.Flush();
-  if (!flushed.ok()) end = SessionEnd{SessionOutcome::kFailed, flushed, nullptr};
+  if (!flushed.ok()) end = SessionEnd::Failed(flushed);
   auto done = std::move(done_);
   if (done) done(end);
 }
@@ -595,13 +594,13 @@ void Runner::Pause(std::string reason) {
   if (finished_) return;
   StopActivities();
   log_.Emit(events::kSessionPaused, {{"reason", reason}});
-  Finish({SessionOutcome::kPaused, Status::Ok(), nullptr});
+  Finish(SessionEnd::Paused());
 }
 
 void Runner::Cancel() {
   if (finished_) return;
   StopActivities();
-  Finish({SessionOutcome::kCancelled, Status::Ok(), nullptr});
+  Finish(SessionEnd::Cancelled());
 }
 
 void Runner::StopActivities() {

@@ -49,11 +49,17 @@ struct SessionEnd {
   // kFailed: the error recorded in workflow:error, or the storage error that stopped the
   // session before it could record anything.
     Status error;
-    Json result;               // kCompleted: the terminal phase's result, if any
+      Json result;               // kCompleted: the terminal phase's result, if any
   std::string failure_code;  // kFailed: the workflow:error code ("provider_error", "missing_recording", ...)
 
-
+  static SessionEnd Completed(Json result) { return {SessionOutcome::kCompleted, Status::Ok(), std::move(result), ""}; }
+  static SessionEnd Failed(Status error, std::string code = "") {
+    return {SessionOutcome::kFailed, std::move(error), nullptr, std::move(code)};
+  }
+  static SessionEnd Paused() { return {SessionOutcome::kPaused, Status::Ok(), nullptr, ""}; }
+  static SessionEnd Cancelled() { return {SessionOutcome::kCancelled, Status::Ok(), nullptr, ""}; }
 };
+
 
 struct InputAnswer {
   std::string id;  // the input:requested id ("review", "review#2")
