@@ -8,7 +8,8 @@ Json ModelRequest::ToJson() const {
     tools_json.push_back(
         {{"name", t.name}, {"description", t.description}, {"input_schema", t.input_schema}});
   }
-  Json out = {{"agent", agent},           {"provider", provider}, {"model", model},
+  Json out = {{"provider", provider},     {"model", model},
+
               {"system", system},         {"messages", messages}, {"tools", tools_json},
               {"max_tokens", max_tokens}, {"params", params}};
   out["output_schema"] = output_schema ? *output_schema : Json(nullptr);
@@ -38,7 +39,8 @@ Usage Usage::FromJson(const Json& j) {
 
 Json ModelResponse::ToJson() const {
   Json uses = Json::array();
-  for (const auto& t : tool_uses) uses.push_back({{"id", t.id}, {"name", t.name}, {"input", t.input}});
+  for (const auto& t : tool_uses)
+    uses.push_back({{"id", t.id}, {"name", t.name}, {"input", t.input}});
   return Json{{"text", text},
               {"thinking", thinking},
               {"content", content},
@@ -55,7 +57,8 @@ ModelResponse ModelResponse::FromJson(const Json& j) {
   r.thinking = j.value("thinking", "");
   r.content = j.value("content", Json::array());
   for (const auto& t : j.value("tool_uses", Json::array())) {
-    r.tool_uses.push_back({t.value("id", ""), t.value("name", ""), t.value("input", Json::object())});
+    r.tool_uses.push_back(
+        {t.value("id", ""), t.value("name", ""), t.value("input", Json::object())});
   }
   if (j.value("has_structured", false)) r.structured = j.value("structured", Json());
   r.stop_reason = j.value("stop_reason", "");
@@ -64,12 +67,15 @@ ModelResponse ModelResponse::FromJson(const Json& j) {
 }
 
 namespace {
-const char* const kKindNames[] = {"rate_limited", "overloaded", "server_error", "timeout",
-                                  "invalid_request", "authentication", "missing_recording", "other"};
+const char* const kKindNames[] = {
+    "rate_limited",    "overloaded",     "server_error",      "timeout",
+    "invalid_request", "authentication", "missing_recording", "other"};
 }
 
 Json ProviderError::ToJson() const {
-  Json out = {{"kind", kKindNames[static_cast<int>(kind)]}, {"message", message}, {"http_status", http_status},
+  Json out = {{"kind", kKindNames[static_cast<int>(kind)]},
+              {"message", message},
+              {"http_status", http_status},
               {"retryable", retryable}};
   out["retry_after_ms"] = retry_after_ms ? Json(*retry_after_ms) : Json(nullptr);
   return out;
@@ -84,7 +90,8 @@ ProviderError ProviderError::FromJson(const Json& j) {
   e.message = j.value("message", "");
   e.http_status = j.value("http_status", 0);
   e.retryable = j.value("retryable", false);
-  if (j.contains("retry_after_ms") && j["retry_after_ms"].is_number()) e.retry_after_ms = j["retry_after_ms"].get<int64_t>();
+  if (j.contains("retry_after_ms") && j["retry_after_ms"].is_number())
+    e.retry_after_ms = j["retry_after_ms"].get<int64_t>();
   return e;
 }
 

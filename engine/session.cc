@@ -50,11 +50,15 @@ Result<std::unique_ptr<Session>> Session::Open(const SessionDeps& deps,
                               "; fork it to run part of it again (scaffold fork " + id +
                               " --at N)");
   }
+    // A resumed session keeps the provider and model it was started with, unless told otherwise.
+  RunOptions effective = options;
+  if (effective.provider_override.empty()) effective.provider_override = rp->overrides.value("provider", "");
+  if (effective.model_override.empty()) effective.model_override = rp->overrides.value("model", "");
   std::unique_ptr<Session> s(new Session());
   s->info_ = *info;
   s->executor_ = deps.executor;
-  s->runner_ = std::make_shared<Runner>(deps, std::move(workflow), std::move(*info), options,
-                                        std::move(*rp));
+  s->runner_ = std::make_shared<Runner>(deps, std::move(workflow), std::move(*info), effective, std::move(*rp));
+
   return s;
 }
 

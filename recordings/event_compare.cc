@@ -29,13 +29,14 @@ std::string LaneOf(const Json& payload) {
   auto agent = payload.find("agent");
   if (agent == payload.end() || !agent->is_string()) return "main";
   std::string lane = agent->get<std::string>();
-  if (payload.contains("index")) lane += "[" + std::to_string(payload["index"].get<int64_t>()) + "]";
+  if (payload.contains("index"))
+    lane += "[" + std::to_string(payload["index"].get<int64_t>()) + "]";
   return lane;
 }
 
 bool Dropped(const std::string& name) {
-  return name == ev::kStateCheckpoint || name == ev::kSessionPaused || name == ev::kSessionResumed ||
-         name == ev::kSessionForked;
+  return name == ev::kStateCheckpoint || name == ev::kSessionPaused ||
+         name == ev::kSessionResumed || name == ev::kSessionForked;
 }
 
 // Indices of events emitted by attempts that a resume abandoned.
@@ -54,8 +55,10 @@ std::set<size_t> Abandoned(const std::vector<engine::EventPtr>& events) {
       std::string lane = LaneOf(x.payload);
       if (x.name == ev::kAgentStarted) open[lane] = true;
       if (x.name == ev::kAgentCompleted) open[lane] = false;
-      if (lane == "main" && x.name == ev::kToolCalled) open_tools.insert(x.payload.value("toolId", ""));
-      if (lane == "main" && x.name == ev::kToolResult) open_tools.erase(x.payload.value("toolId", ""));
+      if (lane == "main" && x.name == ev::kToolCalled)
+        open_tools.insert(x.payload.value("toolId", ""));
+      if (lane == "main" && x.name == ev::kToolResult)
+        open_tools.erase(x.payload.value("toolId", ""));
     }
     for (size_t j = visit_start; j < i; ++j) {
       const auto& x = *events[j];
@@ -72,7 +75,8 @@ std::set<size_t> Abandoned(const std::vector<engine::EventPtr>& events) {
 Json Normalize(const std::string& name, Json payload) {
   payload.erase("durationMs");
   payload.erase("intentId");
-  if ((name == ev::kToolCalled || name == ev::kToolResult) && payload.contains("phase")) payload.erase("toolId");
+  if ((name == ev::kToolCalled || name == ev::kToolResult) && payload.contains("phase"))
+    payload.erase("toolId");
   return payload;
 }
 
@@ -101,8 +105,8 @@ std::string Brief(const Normal& n) {
 }
 
 // The first difference within one lane.
-std::optional<Divergence> CompareLane(const std::string& phase, const std::string& lane, const std::vector<Normal>* a,
-                                      const std::vector<Normal>* b) {
+std::optional<Divergence> CompareLane(const std::string& phase, const std::string& lane,
+                                      const std::vector<Normal>* a, const std::vector<Normal>* b) {
   static const std::vector<Normal> kNone;
   const auto& rec = a ? *a : kNone;
   const auto& now = b ? *b : kNone;
@@ -139,7 +143,8 @@ std::optional<Divergence> CompareLane(const std::string& phase, const std::strin
 std::string Divergence::ToText() const {
   std::string where = recorded_position ? "recorded event " + std::to_string(recorded_position)
                                         : "after the recording's events";
-  std::string out = "diverged at " + where + " (" + event + ", " + (phase.empty() ? "before any phase" : "phase \"" + phase + "\"") +
+  std::string out = "diverged at " + where + " (" + event + ", " +
+                    (phase.empty() ? "before any phase" : "phase \"" + phase + "\"") +
                     (lane == "main" ? "" : ", agent " + lane) + ")\n";
   if (!recorded_position) {
     out += "  the replay emitted an event the recording does not have: " + DumpJson(now) + "\n";
@@ -161,10 +166,17 @@ std::string Divergence::ToText() const {
 }
 
 Json Divergence::ToJson() const {
-  return Json{{"position", recorded_position}, {"replayPosition", replay_position}, {"event", event},
-              {"lane", lane},                  {"phase", phase},                     {"path", path},
-              {"recorded", recorded},          {"now", now},                         {"context", context},
-              {"recordedEvent", recorded_event}, {"replayEvent", replay_event}};
+  return Json{{"position", recorded_position},
+              {"replayPosition", replay_position},
+              {"event", event},
+              {"lane", lane},
+              {"phase", phase},
+              {"path", path},
+              {"recorded", recorded},
+              {"now", now},
+              {"context", context},
+              {"recordedEvent", recorded_event},
+              {"replayEvent", replay_event}};
 }
 
 std::optional<Divergence> CompareEvents(const std::vector<engine::EventPtr>& recorded,
@@ -190,7 +202,9 @@ std::optional<Divergence> CompareEvents(const std::vector<engine::EventPtr>& rec
                            yb == y.lanes.end() ? nullptr : &yb->second);
       if (!d) continue;
       // Report the divergence that comes first in the recording.
-      auto key = [](const Divergence& v) { return v.recorded_position ? v.recorded_position : INT64_MAX; };
+      auto key = [](const Divergence& v) {
+        return v.recorded_position ? v.recorded_position : INT64_MAX;
+      };
       if (!first || key(*d) < key(*first)) first = std::move(d);
     }
     if (first) {

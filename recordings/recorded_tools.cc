@@ -27,15 +27,16 @@ RecordedTools::RecordedTools(const std::vector<engine::EventPtr>& events) {
   }
 }
 
-std::unique_ptr<engine::ToolCall> RecordedTools::Call(const engine::ToolRequest& request, const engine::ToolDecl*,
-                                                      engine::Executor* executor,
-                                                      std::function<void(engine::ToolResult)> done) {
-  engine::ToolResult result{Json("no recorded result for tool \"" + request.tool_name + "\" (call " + request.call_id +
-                                 ")"),
+std::unique_ptr<engine::ToolCall> RecordedTools::Call(
+    const engine::ToolRequest& request, const engine::ToolDecl*, engine::Executor* executor,
+    std::function<void(engine::ToolResult)> done) {
+  engine::ToolResult result{Json("no recorded result for tool \"" + request.tool_name +
+                                 "\" (call " + request.call_id + ")"),
                             true};
   if (!request.agent.empty()) {
     if (auto it = by_call_.find(request.call_id); it != by_call_.end()) result = it->second;
-  } else if (auto it = by_tool_name_.find(request.tool_name); it != by_tool_name_.end() && !it->second.empty()) {
+  } else if (auto it = by_tool_name_.find(request.tool_name);
+             it != by_tool_name_.end() && !it->second.empty()) {
     result = it->second.front();
     it->second.pop_front();
   }

@@ -45,7 +45,7 @@ Json SessionJson(const engine::SessionInfo& s) {
 }
 
 Json ExchangeJson(const Exchange& x) {
-  return Json{{"seq", x.seq},   {"key", x.key},         {"occurrence", x.occurrence},
+  return Json{{"seq", x.seq},     {"key", x.key},         {"occurrence", x.occurrence},
               {"agent", x.agent}, {"request", x.request}, {"response", x.response}};
 }
 
@@ -87,7 +87,10 @@ Status ExportRecording(SqliteStore* store, const std::string& session_id, std::o
       after = e->position;
     }
   }
-  Json end = {{"end", {{"events", info->event_count}, {"exchanges", exchanges->size()}, {"sha256", digest.Hex()}}}};
+  Json end = {{"end",
+               {{"events", info->event_count},
+                {"exchanges", exchanges->size()},
+                {"sha256", digest.Hex()}}}};
   out << DumpJson(end) << '\n';
   out.flush();
   if (!out) return Status(ErrorCode::kUnavailable, "could not write the recording");
@@ -107,19 +110,22 @@ Result<Recording> ReadRecording(std::istream& in) {
     if (ended) return LineError(number, "text after the end line");
     Json j = Json::parse(line, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
-      return LineError(number, number == 1 ? "not a scaffold recording (not JSON)" : "not valid JSON (is the file damaged?)");
+      return LineError(number, number == 1 ? "not a scaffold recording (not JSON)"
+                                           : "not valid JSON (is the file damaged?)");
     }
     if (number == 1) {
-      if (!j.contains("scaffold_recording")) return LineError(1, "not a scaffold recording (no header)");
+      if (!j.contains("scaffold_recording"))
+        return LineError(1, "not a scaffold recording (no header)");
       if (j["scaffold_recording"] != kRecordingFormat) {
-        return LineError(1, "unsupported recording format " + DumpJson(j["scaffold_recording"]) + " (this build reads " +
-                                std::to_string(kRecordingFormat) + ")");
+        return LineError(1, "unsupported recording format " + DumpJson(j["scaffold_recording"]) +
+                                " (this build reads " + std::to_string(kRecordingFormat) + ")");
       }
       const Json& s = j.value("session", Json::object());
       rec.info.id = s.value("id", "");
       rec.info.owner = s.value("owner", "");
       rec.info.workflow_name = s.value("workflowName", "");
-      rec.info.status = engine::ParseSessionStatus(s.value("status", "running")).value_or(engine::SessionStatus::kRunning);
+      rec.info.status = engine::ParseSessionStatus(s.value("status", "running"))
+                            .value_or(engine::SessionStatus::kRunning);
       rec.info.created_at = s.value("createdAt", int64_t{0});
       rec.info.updated_at = s.value("updatedAt", int64_t{0});
       rec.info.parent_id = s.value("parentId", "");
@@ -145,10 +151,12 @@ Result<Recording> ReadRecording(std::istream& in) {
       ex.agent = x.value("agent", "");
       ex.request = x.value("request", Json());
       ex.response = x.value("response", Json());
-      if (ex.key.empty() || ex.seq != static_cast<int64_t>(rec.exchanges.size()) + 1 || ex.occurrence < 1) {
+      if (ex.key.empty() || ex.seq != static_cast<int64_t>(rec.exchanges.size()) + 1 ||
+          ex.occurrence < 1) {
         return LineError(number, "a malformed exchange");
       }
-      if (ExchangeKey(ex.request) != ex.key) return LineError(number, "the exchange's request does not match its key");
+      if (ExchangeKey(ex.request) != ex.key)
+        return LineError(number, "the exchange's request does not match its key");
       rec.exchanges.push_back(std::move(ex));
     } else if (j.contains("event")) {
       auto event = engine::Event::Parse(DumpJson(j["event"]));
@@ -161,7 +169,8 @@ Result<Recording> ReadRecording(std::istream& in) {
       rec.events.push_back(std::make_shared<const engine::Event>(std::move(*event)));
     } else if (j.contains("end")) {
       const Json& e = j["end"];
-      if (e.value("sha256", "") != digest.Hex()) return LineError(number, "checksum mismatch: the file was changed after export");
+      if (e.value("sha256", "") != digest.Hex())
+        return LineError(number, "checksum mismatch: the file was changed after export");
       if (e.value("events", int64_t{-1}) != static_cast<int64_t>(rec.events.size()) ||
           e.value("exchanges", size_t{0}) != rec.exchanges.size()) {
         return LineError(number, "the end line's counts do not match the file");
@@ -176,10 +185,12 @@ Result<Recording> ReadRecording(std::istream& in) {
   }
   if (number == 0) return InvalidArgument("the file is empty");
   if (!ended) {
-    return LineError(number, "the file ends without its end line: it was cut short (" + std::to_string(rec.events.size()) +
-                                 " of " + std::to_string(expected_events) + " events)");
+    return LineError(number, "the file ends without its end line: it was cut short (" +
+                                 std::to_string(rec.events.size()) + " of " +
+                                 std::to_string(expected_events) + " events)");
   }
-  if (rec.exchanges.size() != expected_exchanges || static_cast<int64_t>(rec.events.size()) != expected_events) {
+  if (rec.exchanges.size() != expected_exchanges ||
+      static_cast<int64_t>(rec.events.size()) != expected_events) {
     return LineError(1, "the header's counts do not match the file");
   }
   rec.info.event_count = static_cast<int64_t>(rec.events.size());
@@ -189,7 +200,8 @@ Result<Recording> ReadRecording(std::istream& in) {
 Status ImportRecording(SqliteStore* store, const Recording& recording) {
   auto existing = store->GetSession(recording.info.id);
   if (existing.ok()) {
-    return Status(ErrorCode::kAlreadyExists, "session " + recording.info.id + " is already in " + store->path());
+    return Status(ErrorCode::kAlreadyExists,
+                  "session " + recording.info.id + " is already in " + store->path());
   }
   return store->ImportSession(recording.info, recording.events, recording.exchanges);
 }

@@ -12,7 +12,8 @@ class RecordingCall : public engine::ModelCall, public ModelStreamHandler {
   RecordingCall(RecordingProvider* owner, Exchange exchange, ModelStreamHandler* handler)
       : owner_(owner), exchange_(std::move(exchange)), handler_(handler) {}
 
-  void Begin(engine::Provider* inner, const engine::ModelRequest& request, engine::Executor* executor) {
+  void Begin(engine::Provider* inner, const engine::ModelRequest& request,
+             engine::Executor* executor) {
     inner_call_ = inner->Start(request, executor, this);
   }
 
@@ -38,7 +39,8 @@ class RecordingCall : public engine::ModelCall, public ModelStreamHandler {
     Status recorded = Finish("complete", response.ToJson());
     if (!recorded.ok()) {
       return handler_->OnError({engine::ProviderErrorKind::kOther,
-                                "could not record the exchange: " + recorded.message(), 0, std::nullopt, false});
+                                "could not record the exchange: " + recorded.message(), 0,
+                                std::nullopt, false});
     }
     handler_->OnComplete(std::move(response));
   }
@@ -68,7 +70,8 @@ class RecordingCall : public engine::ModelCall, public ModelStreamHandler {
 // Plays a recorded exchange back, one delta per task, or reports a missing one.
 class PlaybackCall : public engine::ModelCall {
  public:
-  PlaybackCall(engine::Executor* executor, ModelStreamHandler* handler) : alive_(std::make_shared<bool>(true)) {
+  PlaybackCall(engine::Executor* executor, ModelStreamHandler* handler)
+      : alive_(std::make_shared<bool>(true)) {
     executor_ = executor;
     handler_ = handler;
   }
@@ -130,9 +133,12 @@ Result<RecordMode> ParseRecordMode(const std::string& text) {
 
 const char* RecordModeName(RecordMode mode) {
   switch (mode) {
-    case RecordMode::kLive: return "live";
-    case RecordMode::kPlayback: return "playback";
-    case RecordMode::kAuto: return "auto";
+    case RecordMode::kLive:
+      return "live";
+    case RecordMode::kPlayback:
+      return "playback";
+    case RecordMode::kAuto:
+      return "auto";
   }
   return "live";
 }
@@ -150,7 +156,8 @@ std::string MissingExchange::Describe() const {
     }
     out += "\n    " + change.ToString();
   }
-  if (diff.empty()) out += " only in how many times it was sent (occurrence " + std::to_string(occurrence) + ")";
+  if (diff.empty())
+    out += " only in how many times it was sent (occurrence " + std::to_string(occurrence) + ")";
   return out;
 }
 
@@ -162,8 +169,12 @@ Json MissingExchange::ToJson() const {
                                                                       : "changed";
     changes.push_back({{"path", c.path}, {"kind", kind}, {"recorded", c.before}, {"now", c.after}});
   }
-  return Json{{"agent", agent}, {"key", key}, {"occurrence", occurrence}, {"request", request},
-              {"nearestKey", nearest ? Json(nearest->key) : Json(nullptr)}, {"diff", changes}};
+  return Json{{"agent", agent},
+              {"key", key},
+              {"occurrence", occurrence},
+              {"request", request},
+              {"nearestKey", nearest ? Json(nearest->key) : Json(nullptr)},
+              {"diff", changes}};
 }
 
 RecordingProvider::RecordingProvider(SqliteStore* store, engine::Provider* inner, Options options)
@@ -175,7 +186,8 @@ const engine::Redactor& RecordingProvider::RedactorFor(const std::string& sessio
   if (it != redactors_.end()) return it->second;
   engine::Redactor redactor;
   if (auto info = store_->GetSession(session_id); info.ok()) {
-    if (auto compiled = engine::Redactor::Compile(info->redact); compiled.ok()) redactor = std::move(*compiled);
+    if (auto compiled = engine::Redactor::Compile(info->redact); compiled.ok())
+      redactor = std::move(*compiled);
   }
   return redactors_.emplace(session_id, std::move(redactor)).first->second;
 }
@@ -195,8 +207,8 @@ Status RecordingProvider::Record(const Exchange& exchange) {
   return store_->AppendExchange(x);
 }
 
-MissingExchange RecordingProvider::Explain(const engine::ModelRequest& request, const Prepared& prepared,
-                                           int64_t occurrence) {
+MissingExchange RecordingProvider::Explain(const engine::ModelRequest& request,
+                                           const Prepared& prepared, int64_t occurrence) {
   MissingExchange miss;
   miss.session_id = request.session_id;
   miss.agent = request.agent;
@@ -235,8 +247,8 @@ std::unique_ptr<engine::ModelCall> RecordingProvider::Start(const engine::ModelR
     auto found = store_->FindExchange(prepared.key, occurrence, scope);
     auto call = std::make_unique<PlaybackCall>(executor, handler);
     if (!found.ok()) {
-      call->Fail({engine::ProviderErrorKind::kOther, "cannot read recordings: " + found.status().message(), 0,
-                  std::nullopt, false});
+      call->Fail({engine::ProviderErrorKind::kOther,
+                  "cannot read recordings: " + found.status().message(), 0, std::nullopt, false});
       return call;
     }
     if (*found) {

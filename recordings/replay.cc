@@ -22,9 +22,12 @@ class Collector : public engine::EventSink {
 
 const char* VerdictName(ReplayReport::Verdict v) {
   switch (v) {
-    case ReplayReport::Verdict::kIdentical: return "identical";
-    case ReplayReport::Verdict::kDiverged: return "diverged";
-    case ReplayReport::Verdict::kMissingExchange: return "missing_exchange";
+    case ReplayReport::Verdict::kIdentical:
+      return "identical";
+    case ReplayReport::Verdict::kDiverged:
+      return "diverged";
+    case ReplayReport::Verdict::kMissingExchange:
+      return "missing_exchange";
   }
   return "diverged";
 }
@@ -32,24 +35,31 @@ const char* VerdictName(ReplayReport::Verdict v) {
 }  // namespace
 
 std::string ReplayReport::ToText() const {
-  std::string counts = std::to_string(events) + " events, " + std::to_string(exchanges) + " exchange" +
-                       (exchanges == 1 ? "" : "s");
+  std::string counts = std::to_string(events) + " events, " + std::to_string(exchanges) +
+                       " exchange" + (exchanges == 1 ? "" : "s");
   switch (verdict) {
-    case Verdict::kIdentical: return "identical: " + counts;
-    case Verdict::kDiverged: return divergence->ToText();
-    case Verdict::kMissingExchange: return "missing exchange: " + missing->Describe();
+    case Verdict::kIdentical:
+      return "identical: " + counts;
+    case Verdict::kDiverged:
+      return divergence->ToText();
+    case Verdict::kMissingExchange:
+      return "missing exchange: " + missing->Describe();
   }
   return "";
 }
 
 Json ReplayReport::ToJson() const {
-  Json out = {{"result", VerdictName(verdict)}, {"sessionId", session_id}, {"events", events}, {"exchanges", exchanges}};
+  Json out = {{"result", VerdictName(verdict)},
+              {"sessionId", session_id},
+              {"events", events},
+              {"exchanges", exchanges}};
   if (divergence) out["divergence"] = divergence->ToJson();
   if (missing) out["missing"] = missing->ToJson();
   return out;
 }
 
-Result<ReplayReport> ReplaySession(SqliteStore* source, const std::string& session_id, const ReplayOptions& options) {
+Result<ReplayReport> ReplaySession(SqliteStore* source, const std::string& session_id,
+                                   const ReplayOptions& options) {
   auto info = source->GetSession(session_id);
   if (!info.ok()) return info.status();
   auto recorded = source->ReadEvents(session_id, 0, info->event_count + 1);
@@ -59,7 +69,8 @@ Result<ReplayReport> ReplaySession(SqliteStore* source, const std::string& sessi
   if (!workflow) {
     auto loaded = engine::LoadWorkflow(info->workflow_source);
     if (!loaded.workflow) {
-      return Status(ErrorCode::kDataLoss, "the recorded workflow does not load: " + loaded.diagnostics.front().ToString());
+      return Status(ErrorCode::kDataLoss, "the recorded workflow does not load: " +
+                                              loaded.diagnostics.front().ToString());
     }
     workflow = loaded.workflow;
   }
@@ -76,7 +87,8 @@ Result<ReplayReport> ReplaySession(SqliteStore* source, const std::string& sessi
     } else if (e->name == engine::events::kInputReceived && !e->payload.value("timedOut", false)) {
       std::optional<bool> approved;
       if (e->payload.contains("approved")) approved = e->payload["approved"].get<bool>();
-      answers[e->payload.value("id", "")] = {e->payload.value("id", ""), e->payload.value("value", Json()), approved};
+      answers[e->payload.value("id", "")] = {e->payload.value("id", ""),
+                                             e->payload.value("value", Json()), approved};
     }
   }
 
@@ -87,7 +99,8 @@ Result<ReplayReport> ReplaySession(SqliteStore* source, const std::string& sessi
   RecordedTools tools(*recorded);
   engine::SessionDeps deps{replay_store->get(), &provider, &tools, &executor, &executor};
 
-  auto session = engine::Session::Create(deps, workflow, info->input, run_options, info->owner, info->id);
+  auto session =
+      engine::Session::Create(deps, workflow, info->input, run_options, info->owner, info->id);
   if (!session.ok()) return session.status().WithContext("the replay could not start");
   Collector collector(options.view);
   (*session)->AddSink(&collector);
@@ -115,16 +128,19 @@ Result<ReplayReport> ReplaySession(SqliteStore* source, const std::string& sessi
     // exchange is.
     int64_t miss_position = INT64_MAX;
     for (const auto& e : collector.events_) {
-      if (e->name == engine::events::kAgentStarted && e->payload.value("agent", "") == report.missing->agent) {
+      if (e->name == engine::events::kAgentStarted &&
+          e->payload.value("agent", "") == report.missing->agent) {
         miss_position = e->position;
       }
     }
     bool earlier = report.divergence && report.divergence->replay_position != 0 &&
                    report.divergence->replay_position < miss_position;
-    report.verdict = earlier ? ReplayReport::Verdict::kDiverged : ReplayReport::Verdict::kMissingExchange;
+    report.verdict =
+        earlier ? ReplayReport::Verdict::kDiverged : ReplayReport::Verdict::kMissingExchange;
     if (!earlier) report.divergence.reset();
   } else {
-    report.verdict = report.divergence ? ReplayReport::Verdict::kDiverged : ReplayReport::Verdict::kIdentical;
+    report.verdict =
+        report.divergence ? ReplayReport::Verdict::kDiverged : ReplayReport::Verdict::kIdentical;
   }
   return report;
 }

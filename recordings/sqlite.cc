@@ -41,22 +41,34 @@ Statement::~Statement() {
   if (stmt_) sqlite3_finalize(stmt_);
 }
 
+void Statement::CheckBind(int rc, int index) {
+  if (rc != SQLITE_OK && error_.ok()) {
+    error_ =
+        SqliteStatus(rc, "binding parameter " + std::to_string(index) + ": " + sqlite3_errmsg(db_));
+    if (error_.ok())
+      error_ = Status(ErrorCode::kInternal, "binding parameter " + std::to_string(index));
+  }
+}
+
 Statement& Statement::Bind(int index, int64_t value) {
-  sqlite3_bind_int64(stmt_, index, value);
+  CheckBind(sqlite3_bind_int64(stmt_, index, value), index);
   return *this;
 }
 
 Statement& Statement::Bind(int index, std::string_view text) {
-  sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  CheckBind(
+      sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT),
+      index);
   return *this;
 }
 
 Statement& Statement::BindNull(int index) {
-  sqlite3_bind_null(stmt_, index);
+  CheckBind(sqlite3_bind_null(stmt_, index), index);
   return *this;
 }
 
 bool Statement::Step() {
+  if (!error_.ok()) return false;  // a bind failed
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc != SQLITE_DONE) error_ = SqliteStatus(rc, sqlite3_errmsg(db_));

@@ -40,6 +40,8 @@ class Statement {
   bool IsNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
 
  private:
+  void CheckBind(int rc, int index);
+
   sqlite3* db_ = nullptr;
   sqlite3_stmt* stmt_ = nullptr;
   Status error_;

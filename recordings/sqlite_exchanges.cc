@@ -34,11 +34,14 @@ Result<std::vector<Exchange>> Query(Connection& db, const std::string& sql, Bind
 
 }  // namespace
 
-std::string ExchangeKey(const Json& request) { return Sha256Hex(DumpJson(request)); }
+std::string ExchangeKey(const Json& request) {
+  return Sha256Hex(DumpJson(request));
+}
 
 Status SqliteStore::InsertExchange(int64_t session_seq, int64_t seq, const Exchange& x) {
   auto q = db_->Prepare(
-      "INSERT INTO exchanges (session, seq, key, occurrence, agent, request, response) VALUES (?,?,?,?,?,?,?)");
+      "INSERT INTO exchanges (session, seq, key, occurrence, agent, request, response) VALUES "
+      "(?,?,?,?,?,?,?)");
   if (!q.ok()) return q.status();
   q->Bind(1, session_seq).Bind(2, seq).Bind(3, x.key).Bind(4, x.occurrence).Bind(5, x.agent);
   q->Bind(6, DumpJson(x.request)).Bind(7, DumpJson(x.response));
@@ -69,12 +72,14 @@ Result<int64_t> SqliteStore::CountExchanges(const std::string& session_id, const
   return n;
 }
 
-Result<std::optional<Exchange>> SqliteStore::FindExchange(const std::string& key, int64_t occurrence,
-                                                          const std::optional<std::string>& session_id) {
+Result<std::optional<Exchange>> SqliteStore::FindExchange(
+    const std::string& key, int64_t occurrence, const std::optional<std::string>& session_id) {
   std::lock_guard<std::mutex> lock(mu_);
   std::string sql = std::string("SELECT ") + kExchangeColumns +
-                    " FROM exchanges x JOIN sessions s ON s.seq = x.session WHERE x.key = ? AND x.occurrence = ?" +
-                    (session_id ? " AND s.id = ?" : "") + " ORDER BY s.created_at DESC, x.session DESC LIMIT 1";
+                    " FROM exchanges x JOIN sessions s ON s.seq = x.session WHERE x.key = ? AND "
+                    "x.occurrence = ?" +
+                    (session_id ? " AND s.id = ?" : "") +
+                    " ORDER BY s.created_at DESC, x.session DESC LIMIT 1";
   auto rows = Query(*db_, sql, [&](Statement& q) {
     q.Bind(1, key).Bind(2, occurrence);
     if (session_id) q.Bind(3, *session_id);
@@ -86,19 +91,20 @@ Result<std::optional<Exchange>> SqliteStore::FindExchange(const std::string& key
 
 Result<std::vector<Exchange>> SqliteStore::ListExchanges(const std::string& session_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  return Query(*db_,
-               std::string("SELECT ") + kExchangeColumns +
-                   " FROM exchanges x JOIN sessions s ON s.seq = x.session WHERE s.id = ? ORDER BY x.seq",
-               [&](Statement& q) { q.Bind(1, session_id); });
+  return Query(
+      *db_,
+      std::string("SELECT ") + kExchangeColumns +
+          " FROM exchanges x JOIN sessions s ON s.seq = x.session WHERE s.id = ? ORDER BY x.seq",
+      [&](Statement& q) { q.Bind(1, session_id); });
 }
 
-Result<std::vector<Exchange>> SqliteStore::ExchangesForAgent(const std::string& agent,
-                                                             const std::optional<std::string>& session_id,
-                                                             int64_t limit) {
+Result<std::vector<Exchange>> SqliteStore::ExchangesForAgent(
+    const std::string& agent, const std::optional<std::string>& session_id, int64_t limit) {
   std::lock_guard<std::mutex> lock(mu_);
   std::string sql = std::string("SELECT ") + kExchangeColumns +
                     " FROM exchanges x JOIN sessions s ON s.seq = x.session WHERE x.agent = ?" +
-                    (session_id ? " AND s.id = ?" : "") + " ORDER BY s.created_at DESC, x.seq DESC LIMIT ?";
+                    (session_id ? " AND s.id = ?" : "") +
+                    " ORDER BY s.created_at DESC, x.seq DESC LIMIT ?";
   return Query(*db_, sql, [&](Statement& q) {
     q.Bind(1, agent);
     if (session_id) {
@@ -109,7 +115,8 @@ Result<std::vector<Exchange>> SqliteStore::ExchangesForAgent(const std::string& 
   });
 }
 
-Status SqliteStore::ImportSession(const engine::SessionInfo& info, std::span<const engine::EventPtr> events,
+Status SqliteStore::ImportSession(const engine::SessionInfo& info,
+                                  std::span<const engine::EventPtr> events,
                                   const std::vector<Exchange>& exchanges) {
   std::lock_guard<std::mutex> lock(mu_);
   return Transaction([&]() -> Status {

@@ -55,9 +55,12 @@ CREATE INDEX exchanges_by_key ON exchanges(key, occurrence);
 
 const char* MigrationSql(int to_version) {
   switch (to_version) {
-    case 1: return kV1;
-    case 2: return kV2;
-    default: return nullptr;
+    case 1:
+      return kV1;
+    case 2:
+      return kV2;
+    default:
+      return nullptr;
   }
 }
 

@@ -14,11 +14,10 @@ using engine::SessionInfo;
 
 namespace {
 
-
 const char* kSessionColumns =
     "id, owner, workflow_name, workflow_source, workflow_sha256, input, status, parent_id, "
-    "fork_position, "
-    "created_at, updated_at, event_count, last_event_at";
+        "fork_position, created_at, updated_at, event_count, last_event_at, redact";
+
 
 // The first bytes of every SQLite 3 database file.
 constexpr char kSqliteHeader[] = "SQLite format 3";
@@ -134,7 +133,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) 
   }
   if (!memory) SCAFFOLD_RETURN_IF_ERROR(EnableWal(db, path));
   SCAFFOLD_RETURN_IF_ERROR(db.Exec("PRAGMA synchronous=NORMAL"));
-  if (*version < kSchemaVersion) SCAFFOLD_RETURN_IF_ERROR(MigrateSchema(db, static_cast<int>(*version), path));
+  if (*version < kSchemaVersion)
+    SCAFFOLD_RETURN_IF_ERROR(MigrateSchema(db, static_cast<int>(*version), path));
   std::unique_ptr<SqliteStore> store(new SqliteStore(path, std::move(*conn)));
   SCAFFOLD_RETURN_IF_ERROR(store->Prepare());
   return store;
@@ -152,8 +152,8 @@ Status SqliteStore::Prepare() {
   SCAFFOLD_RETURN_IF_ERROR(
       prep(&s.insert_session,
            "INSERT INTO sessions (id, owner, workflow_name, workflow_source, workflow_sha256, "
-           "input, status, parent_id, fork_position, created_at, updated_at) "
-           "VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
+           "input, status, parent_id, fork_position, created_at, updated_at, redact) "
+           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
   SCAFFOLD_RETURN_IF_ERROR(prep(&s.session_seq, "SELECT seq FROM sessions WHERE id = ?"));
   SCAFFOLD_RETURN_IF_ERROR(
       prep(&s.session_state, "SELECT seq, event_count, status FROM sessions WHERE id = ?"));
@@ -361,9 +361,10 @@ Status SqliteStore::DeleteSession(const std::string& id) {
   if (!seq.ok()) return seq.status();
   return Transaction([&]() -> Status {
     std::string n = std::to_string(*seq);
-    return db_->Exec("DELETE FROM events WHERE session = " + n + "; DELETE FROM snapshots WHERE session = " + n +
-                     "; DELETE FROM exchanges WHERE session = " + n + "; DELETE FROM sessions WHERE seq = " + n +
-                     ";");
+    return db_->Exec("DELETE FROM events WHERE session = " + n +
+                     "; DELETE FROM snapshots WHERE session = " + n +
+                     "; DELETE FROM exchanges WHERE session = " + n +
+                     "; DELETE FROM sessions WHERE seq = " + n + ";");
   });
 }
 

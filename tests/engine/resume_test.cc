@@ -214,3 +214,26 @@ TEST_CASE("forking copies events up to a position and runs on from there", "[res
   CHECK(f.provider.requests.size() == 6);  // 4 workers + 2 summaries; the fork reran no worker
   CHECK_FALSE(engine::ForkSession(f.store.get(), &f.exec, run->id(), 0).ok());
 }
+
+TEST_CASE("a resumed session keeps the provider and model it was started with", "[resume]") {
+  EngineFixture f;
+  auto wf = f.Load(kPipeline);
+  f.options.provider_override = "openai";
+  f.options.model_override = "gpt-x";
+  Reply hang;
+  hang.hang = true;
+  for (int i = 0; i < 4; ++i) f.provider.Add("worker", hang);
+  auto run = f.Start(wf);
+  auto started = EngineFixture::Named(f.Stored(run->id()), "workflow:started");
+  CHECK(started[0]->payload["overrides"] == Json::parse(R"({"provider": "openai", "model": "gpt-x"})"));
+  run->session->Pause("interrupted");
+  f.exec.RunUntilIdle();
+
+  f.options = {};
+  for (const char* t : {"A", "B", "C", "D"}) f.provider.Add("worker", Reply::Text(t));
+  size_t before = f.provider.requests.size();
+  f.Resume(wf, run->id());
+  REQUIRE(f.provider.requests.size() == before + 4);
+  CHECK(f.provider.requests.back().provider == "openai");
+  CHECK(f.provider.requests.back().model == "gpt-x");
+}
