@@ -120,7 +120,21 @@ TEST_CASE("a recorded session replays identically with the upstream gone, from t
   CHECK(report["sessionId"] == id);
 }
 
+TEST_CASE("every recording shipped in examples/ replays identically", "[replay]") {
+  int checked = 0;
+  for (const auto& f : std::filesystem::directory_iterator(std::string(SCAFFOLD_SOURCE_DIR) + "/examples/recordings")) {
+    if (f.path().extension() != ".jsonl") continue;
+    auto r = RunScaffold({"replay", f.path().string(), "--quiet"}, Offline());
+    INFO(f.path() << "\n" << r.out << r.err << "\n(re-record with scripts/record-examples if the change is intended)");
+    CHECK(r.exit_code == 0);
+    CHECK_THAT(r.out, Catch::StartsWith("identical:"));
+    ++checked;
+  }
+  CHECK(checked == 3);
+}
+
 TEST_CASE("a run on another provider and model replays on them", "[replay]") {
+
   TempDir dir;
   std::string db = dir.path() + "/s.db";
   FakeUpstream up;

@@ -334,13 +334,16 @@ FakeUpstream::Response FakeUpstream::AnthropicText(const std::vector<std::string
   return Sse(frames);
 }
 
-FakeUpstream::Response FakeUpstream::AnthropicToolUse(const std::string& id,
-                                                      const std::string& name, const Json& input) {
+FakeUpstream::Response FakeUpstream::AnthropicToolUse(const std::string& id, const std::string& name, const Json& input,
+                                                      int input_tokens, int output_tokens) {
   std::string json = input.dump();
   std::string half1 = json.substr(0, json.size() / 2), half2 = json.substr(json.size() / 2);
   return Sse(
       {{"message_start",
-        R"({"type":"message_start","message":{"id":"msg_2","type":"message","role":"assistant","content":[],"model":"m","usage":{"input_tokens":20,"output_tokens":1}}})"},
+                Json{{"type", "message_start"},
+             {"message", {{"id", "msg_2"}, {"type", "message"}, {"role", "assistant"}, {"content", Json::array()},
+                          {"model", "m"}, {"usage", {{"input_tokens", input_tokens}, {"output_tokens", 1}}}}}}
+            .dump()},
        {"content_block_start",
         Json{{"type", "content_block_start"},
              {"index", 0},
@@ -359,7 +362,11 @@ FakeUpstream::Response FakeUpstream::AnthropicToolUse(const std::string& id,
             .dump()},
        {"content_block_stop", R"({"type":"content_block_stop","index":0})"},
        {"message_delta",
-        R"({"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":9}})"},
+                Json{{"type", "message_delta"},
+             {"delta", {{"stop_reason", "tool_use"}, {"stop_sequence", nullptr}}},
+             {"usage", {{"output_tokens", output_tokens}}}}
+            .dump()},
+
        {"message_stop", R"({"type":"message_stop"})"}});
 }
 

@@ -66,8 +66,9 @@ class FakeUpstream {
 
   static Response AnthropicText(const std::vector<std::string>& deltas, int input_tokens = 12,
                                 int output_tokens = 7);
-  static Response AnthropicToolUse(const std::string& id, const std::string& name,
-                                   const Json& input);
+    static Response AnthropicToolUse(const std::string& id, const std::string& name, const Json& input,
+                                   int input_tokens = 20, int output_tokens = 9);
+
   static Response AnthropicThinking(const std::string& thinking, const std::string& text);
   static Response OpenAiText(const std::vector<std::string>& deltas, int prompt_tokens = 12,
                              int completion_tokens = 7);
