@@ -1,0 +1,93 @@
+#include "recordings/event_compare.h"
+
+#include <catch2/catch.hpp>
+
+using scaffold::Json;
+using scaffold::recordings::CompareEvents;
+namespace engine = scaffold::engine;
+
+namespace {
+
+std::vector<engine::EventPtr> Log(const std::vector<std::pair<std::string, Json>>& items) {
+  std::vector<engine::EventPtr> out;
+  int64_t pos = 0;
+  for (const auto& [name, payload] : items) {
+    auto e = std::make_shared<engine::Event>();
+    e->id = "id-" + std::to_string(++pos) + name;
+    e->position = pos;
+    e->name = name;
+    e->payload = payload;
+    e->timestamp = 1000 + pos * 7;
+    e->Serialize();
+    out.push_back(e);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("parallel branches compare lane by lane, whatever order they finished in", "[compare]") {
+  auto recorded = Log({{"phase:entered", {{"phase", "p"}}},
+                       {"agent:started", {{"agent", "a"}}},
+                       {"agent:started", {{"agent", "b"}}},
+                       {"text:delta", {{"agent", "b"}, {"delta", "B"}}},
+                       {"agent:completed", {{"agent", "b"}, {"output", "B"}, {"durationMs", 5}}},
+                       {"text:delta", {{"agent", "a"}, {"delta", "A"}}},
+                       {"agent:completed", {{"agent", "a"}, {"output", "A"}, {"durationMs", 9}}},
+                       {"state:intent", {{"intentId", "x"}, {"patches", Json::array()}}},
+                       {"phase:exited", {{"phase", "p"}, {"reason", "next"}, {"next", "q"}}}});
+  auto replayed = Log({{"phase:entered", {{"phase", "p"}}},
+                       {"agent:started", {{"agent", "a"}}},
+                       {"agent:started", {{"agent", "b"}}},
+                       {"text:delta", {{"agent", "a"}, {"delta", "A"}}},
+                       {"agent:completed", {{"agent", "a"}, {"output", "A"}, {"durationMs", 1}}},
+                       {"text:delta", {{"agent", "b"}, {"delta", "B"}}},
+                       {"agent:completed", {{"agent", "b"}, {"output", "B"}, {"durationMs", 2}}},
+                       {"state:intent", {{"intentId", "y"}, {"patches", Json::array()}}},
+                       {"phase:exited", {{"phase", "p"}, {"reason", "next"}, {"next", "q"}}}});
+  CHECK_FALSE(CompareEvents(recorded, replayed));
+
+  auto changed = replayed;
+  auto e = std::make_shared<engine::Event>(*changed[5]);
+  e->payload["delta"] = "b!";
+  changed[5] = e;
+  auto d = CompareEvents(recorded, changed);
+  REQUIRE(d);
+  CHECK(d->lane == "b");
+  CHECK(d->recorded_position == 4);
+  CHECK(d->replay_position == 6);
+  CHECK(d->path == "/payload/delta");
+  CHECK(d->recorded == "B");
+  CHECK(d->now == "b!");
+}
+
+TEST_CASE("what a resume abandoned, and interruption bookkeeping, take no part in the comparison",
+          "[compare]") {
+  auto recorded = Log({{"phase:entered", {{"phase", "p"}}},
+                       {"agent:started", {{"agent", "a"}}},
+                       {"text:delta", {{"agent", "a"}, {"delta", "half"}}},
+                       {"session:paused", {{"reason", "interrupted"}}},
+                       {"session:resumed", {{"fromPosition", 4}}},
+                       {"agent:started", {{"agent", "a"}}},
+                       {"text:delta", {{"agent", "a"}, {"delta", "whole"}}},
+                       {"agent:completed", {{"agent", "a"}, {"output", "whole"}}},
+                       {"state:checkpoint", {{"state", Json::object()}, {"position", 9}}}});
+  auto straight = Log({{"phase:entered", {{"phase", "p"}}},
+                       {"agent:started", {{"agent", "a"}}},
+                       {"text:delta", {{"agent", "a"}, {"delta", "whole"}}},
+                       {"agent:completed", {{"agent", "a"}, {"output", "whole"}}}});
+  CHECK_FALSE(CompareEvents(recorded, straight));
+}
+
+TEST_CASE("an event the replay lacks or adds is a divergence", "[compare]") {
+  auto recorded = Log({{"phase:entered", {{"phase", "p"}}}, {"phase:exited", {{"phase", "p"}}}});
+  auto shorter = Log({{"phase:entered", {{"phase", "p"}}}});
+  auto d = CompareEvents(recorded, shorter);
+  REQUIRE(d);
+  CHECK(d->replay_position == 0);
+  CHECK_THAT(d->ToText(), Catch::Contains("the replay never emitted it"));
+  auto e = CompareEvents(shorter, recorded);
+  REQUIRE(e);
+  CHECK(e->recorded_position == 0);
+  CHECK_THAT(e->ToText(), Catch::Contains("an event the recording does not have"));
+}
