@@ -59,6 +59,40 @@ void SetupReplay(CLI::App& app, int* exit_code) {
   cmd->callback([o, exit_code] { *exit_code = RunReplay(*o); });
 }
 
+void SetupServe(CLI::App& app, int* exit_code) {
+  auto o = std::make_shared<ServeOptions>();
+  CLI::App* cmd = app.add_subcommand("serve", "Serve sessions over HTTP/SSE and WebSocket (scaffold-protocol(7))");
+  cmd->add_option("--listen", o->listen, "Address to listen on, HOST:PORT (port 0 picks a free one)")
+      ->capture_default_str();
+  cmd->add_option("--workflows", o->workflows_dir, "Serve every *.json workflow in this directory");
+  cmd->add_option("--workflow", o->workflow_files, "Serve this workflow file (repeatable)");
+  cmd->add_option("--db", o->db, "Database file (default: $SCAFFOLD_DB or .scaffold/scaffold.db)");
+  cmd->add_option("--mode", o->mode, "live, playback or auto (see scaffold(1))")
+      ->check(CLI::IsMember({"live", "playback", "auto"}));
+  cmd->add_option("--auth", o->auth, "none (loopback only) or jwt")->check(CLI::IsMember({"none", "jwt"}));
+  cmd->add_option("--jwt-secret-file", o->jwt_secret_file, "HS256: a file holding the shared secret");
+  cmd->add_option("--jwt-public-key", o->jwt_public_key, "RS256/ES256: a PEM public key file");
+  cmd->add_option("--jwks-file", o->jwks_file, "RS256/ES256: a JWKS file; tokens pick a key by kid");
+  cmd->add_option("--jwt-issuer", o->jwt_issuer, "Require this iss claim");
+  cmd->add_option("--jwt-audience", o->jwt_audience, "Require this aud claim");
+  cmd->add_flag("--insecure-no-auth", o->insecure_no_auth, "Allow --auth none on a non-loopback address");
+  cmd->add_option("--cors-origin", o->cors_origins, "Allow browsers on this origin (repeatable)");
+  cmd->add_option("--threads", o->threads, "Threads serving connections and sessions (default: one per core)");
+  cmd->add_option("--max-body-bytes", o->max_body_bytes, "Largest request body (413 above)")->capture_default_str();
+  cmd->add_option("--max-ws-message-bytes", o->max_ws_message_bytes, "Largest WebSocket message (close 1009 above)")
+      ->capture_default_str();
+  cmd->add_option("--max-connections", o->max_connections, "Connections at once (503 above)")->capture_default_str();
+  cmd->add_option("--max-send-queue-bytes", o->max_send_queue_bytes,
+                  "Unsent bytes per connection before a slow subscriber is disconnected")
+      ->capture_default_str();
+  cmd->add_option("--header-timeout-ms", o->header_timeout_ms, "Time to send request headers")->capture_default_str();
+  cmd->add_option("--idle-timeout-ms", o->idle_timeout_ms, "Idle time on a kept-alive connection")
+      ->capture_default_str();
+  cmd->add_option("--heartbeat-ms", o->heartbeat_ms, "SSE heartbeat interval")->capture_default_str();
+  cmd->add_flag("--no-access-log", o->no_access_log, "Do not log one line per request on stderr");
+  cmd->callback([o, exit_code] { *exit_code = RunServe(*o); });
+}
+
 void SetupValidate(CLI::App& app, int* exit_code) {
 
   auto o = std::make_shared<ValidateOptions>();
@@ -156,7 +190,9 @@ void SetupState(CLI::App& app, int* exit_code) {
 void SetupCommands(CLI::App& app, int* exit_code) {
   SetupRun(app, exit_code);
     SetupValidate(app, exit_code);
-  SetupReplay(app, exit_code);
+    SetupReplay(app, exit_code);
+  SetupServe(app, exit_code);
+
 
   SetupResume(app, exit_code);
   SetupFork(app, exit_code);

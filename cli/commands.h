@@ -73,7 +73,30 @@ struct ReplayOptions {
   bool no_color = false;
 };
 
+struct ServeOptions {
+  std::string listen = "127.0.0.1:8080";
+  std::string workflows_dir;
+  std::vector<std::string> workflow_files;
+  std::string db;
+  std::string mode = "live";
+  std::string auth = "none";
+  std::string jwt_secret_file, jwt_public_key, jwks_file, jwt_issuer, jwt_audience;
+  bool insecure_no_auth = false;
+  std::vector<std::string> cors_origins;
+  int threads = 0;
+  size_t max_body_bytes = 1 << 20;
+  size_t max_ws_message_bytes = 1 << 20;
+  int max_connections = 10000;
+  size_t max_send_queue_bytes = 8 << 20;
+  int64_t header_timeout_ms = 10000;
+  int64_t idle_timeout_ms = 60000;
+  int64_t heartbeat_ms = 15000;
+  bool no_access_log = false;
+};
+
 int RunRun(const RunCommandOptions& o);
+int RunServe(const ServeOptions& o);
+
 int RunReplay(const ReplayOptions& o);
 int RunExport(const SessionsOptions& o);
 int RunImport(const SessionsOptions& o);

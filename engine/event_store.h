@@ -5,6 +5,7 @@
 // Implementations are thread-safe. Every call is synchronous and durable on return.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -19,8 +20,9 @@ namespace scaffold::engine {
 enum class SessionStatus { kRunning, kWaiting, kPaused, kCompleted, kFailed };
 const char* SessionStatusName(SessionStatus status);
 std::optional<SessionStatus> ParseSessionStatus(std::string_view name);
-// The status after appending an event named `event` to a session in status `current`.
-SessionStatus StatusAfter(SessionStatus current, std::string_view event);
+// The status after appending `event` to a session in status `current`.
+SessionStatus StatusAfter(SessionStatus current, const Event& event);
+
 
 struct SessionInfo {
   std::string id;
@@ -70,7 +72,11 @@ class EventStore {
   // Newest first.
   virtual Result<std::vector<SessionInfo>> ListSessions(const SessionFilter& filter) = 0;
 
+    // How many sessions there are in each status (only `filter.owner`'s when set).
+  virtual Result<std::map<SessionStatus, int64_t>> CountSessions(const SessionFilter& filter) = 0;
+
   // Removes a session and everything stored for it. kNotFound for an unknown id.
+
   virtual Status DeleteSession(const std::string& id) = 0;
 };
 

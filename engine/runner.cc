@@ -117,7 +117,16 @@ void Runner::Begin() {
     ApplyStart();
     return;
   }
-  log_.Emit(events::kSessionResumed, {{"fromPosition", resume_->last_position}});
+    Json resumed = {{"fromPosition", resume_->last_position}};
+  // Resuming at an ask nobody answered yet: the session waits for it again (and says so, for
+  // the session's status and for clients that attach from here).
+  if (resume_->input_requested &&
+      (!resume_->input_received ||
+       resume_->input_received->value("id", "") != resume_->input_requested->value("id", ""))) {
+    resumed["waitingFor"] = resume_->input_requested->value("id", "");
+  }
+  log_.Emit(events::kSessionResumed, std::move(resumed));
+
   switch (resume_->where) {
     case ResumePoint::Where::kStart:
       EnterPhase(workflow_->entry, "");

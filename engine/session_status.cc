@@ -26,7 +26,11 @@ std::optional<SessionStatus> ParseSessionStatus(std::string_view name) {
   return std::nullopt;
 }
 
-SessionStatus StatusAfter(SessionStatus current, std::string_view event) {
+SessionStatus StatusAfter(SessionStatus current, const Event& e) {
+  std::string_view event = e.name;
+  // Resumed at an ask still unanswered: waiting again, without a new input:requested.
+  if (event == events::kSessionResumed && e.payload.contains("waitingFor")) return SessionStatus::kWaiting;
+
   if (event == events::kWorkflowCompleted) return SessionStatus::kCompleted;
   if (event == events::kWorkflowError) return SessionStatus::kFailed;
   // A fork is a paused copy until someone resumes it.

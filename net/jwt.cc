@@ -12,7 +12,9 @@
 namespace scaffold::net {
 namespace {
 
-Status Refused(const std::string& why) { return InvalidArgument("invalid token: " + why); }
+Status Refused(const std::string& why) {
+  return InvalidArgument("invalid token: " + why);
+}
 
 struct PkeyFree {
   void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
@@ -24,7 +26,8 @@ std::string KeyType(EVP_PKEY* key) {
   if (EVP_PKEY_is_a(key, "EC")) {
     char group[64] = {};
     size_t len = 0;
-    if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &len) &&
+    if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
+                                       &len) &&
         std::string(group) == "prime256v1") {
       return "P-256";
     }
@@ -37,7 +40,8 @@ Pkey PkeyFromParams(const char* type, OSSL_PARAM_BLD* bld) {
   OSSL_PARAM* params = OSSL_PARAM_BLD_to_param(bld);
   EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr);
   EVP_PKEY* key = nullptr;
-  if (ctx && params && EVP_PKEY_fromdata_init(ctx) > 0) EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params);
+  if (ctx && params && EVP_PKEY_fromdata_init(ctx) > 0)
+    EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params);
   EVP_PKEY_CTX_free(ctx);
   OSSL_PARAM_free(params);
   return Pkey(key);
@@ -48,9 +52,12 @@ Result<Pkey> KeyFromJwk(const Json& jwk) {
   if (kty == "RSA") {
     auto n = Base64UrlDecode(jwk.value("n", ""));
     auto e = Base64UrlDecode(jwk.value("e", ""));
-    if (!n || !e || n->empty() || e->empty()) return InvalidArgument("an RSA key needs base64url n and e");
-    BIGNUM* bn_n = BN_bin2bn(reinterpret_cast<const unsigned char*>(n->data()), static_cast<int>(n->size()), nullptr);
-    BIGNUM* bn_e = BN_bin2bn(reinterpret_cast<const unsigned char*>(e->data()), static_cast<int>(e->size()), nullptr);
+    if (!n || !e || n->empty() || e->empty())
+      return InvalidArgument("an RSA key needs base64url n and e");
+    BIGNUM* bn_n = BN_bin2bn(reinterpret_cast<const unsigned char*>(n->data()),
+                             static_cast<int>(n->size()), nullptr);
+    BIGNUM* bn_e = BN_bin2bn(reinterpret_cast<const unsigned char*>(e->data()),
+                             static_cast<int>(e->size()), nullptr);
     OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
     OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n);
     OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e);
@@ -62,10 +69,12 @@ Result<Pkey> KeyFromJwk(const Json& jwk) {
     return key;
   }
   if (kty == "EC") {
-    if (jwk.value("crv", "") != "P-256") return InvalidArgument("only P-256 EC keys are supported (ES256)");
+    if (jwk.value("crv", "") != "P-256")
+      return InvalidArgument("only P-256 EC keys are supported (ES256)");
     auto x = Base64UrlDecode(jwk.value("x", ""));
     auto y = Base64UrlDecode(jwk.value("y", ""));
-    if (!x || !y || x->size() != 32 || y->size() != 32) return InvalidArgument("a P-256 key needs 32-byte x and y");
+    if (!x || !y || x->size() != 32 || y->size() != 32)
+      return InvalidArgument("a P-256 key needs 32-byte x and y");
     std::string point = "\x04" + *x + *y;
     OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
     OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0);
@@ -81,8 +90,9 @@ Result<Pkey> KeyFromJwk(const Json& jwk) {
 bool VerifyDigest(EVP_PKEY* key, std::string_view input, const std::string& signature) {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   bool ok = EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, key) == 1 &&
-            EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
-                             reinterpret_cast<const unsigned char*>(input.data()), input.size()) == 1;
+            EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(signature.data()),
+                             signature.size(), reinterpret_cast<const unsigned char*>(input.data()),
+                             input.size()) == 1;
   EVP_MD_CTX_free(ctx);
   return ok;
 }
@@ -168,7 +178,8 @@ std::optional<std::string> Base64UrlDecode(std::string_view text) {
 }
 
 Result<JwtVerifier> JwtVerifier::FromSecret(std::string secret, Options options) {
-  if (secret.size() < 32) return InvalidArgument("an HS256 secret must be at least 32 bytes (256 bits)");
+  if (secret.size() < 32)
+    return InvalidArgument("an HS256 secret must be at least 32 bytes (256 bits)");
   JwtVerifier v;
   v.secret_ = std::move(secret);
   v.options_ = std::move(options);
@@ -182,7 +193,8 @@ Result<JwtVerifier> JwtVerifier::FromPublicKeyPem(const std::string& pem, Option
   if (!raw) return InvalidArgument("not a PEM public key (expected -----BEGIN PUBLIC KEY-----)");
   Pkey key(raw);
   std::string type = KeyType(key.get());
-  if (type != "RSA" && type != "P-256") return InvalidArgument("the public key must be RSA (RS256) or P-256 (ES256)");
+  if (type != "RSA" && type != "P-256")
+    return InvalidArgument("the public key must be RSA (RS256) or P-256 (ES256)");
   JwtVerifier v;
   v.keys_.push_back({"", type == "RSA" ? "RS256" : "ES256", std::move(key)});
   v.options_ = std::move(options);
@@ -190,7 +202,8 @@ Result<JwtVerifier> JwtVerifier::FromPublicKeyPem(const std::string& pem, Option
 }
 
 Result<JwtVerifier> JwtVerifier::FromJwks(const Json& jwks, Options options) {
-  if (!jwks.is_object() || !jwks.contains("keys") || !jwks["keys"].is_array() || jwks["keys"].empty()) {
+  if (!jwks.is_object() || !jwks.contains("keys") || !jwks["keys"].is_array() ||
+      jwks["keys"].empty()) {
     return InvalidArgument("a JWKS document is {\"keys\": [...]} with at least one key");
   }
   JwtVerifier v;
@@ -201,7 +214,8 @@ Result<JwtVerifier> JwtVerifier::FromJwks(const Json& jwks, Options options) {
     if (!key.ok()) return key.status().WithContext("key " + std::to_string(i));
     std::string alg = KeyType(key->get()) == "RSA" ? "RS256" : "ES256";
     if (jwk.contains("alg") && jwk["alg"] != alg) {
-      return InvalidArgument("key " + std::to_string(i) + ": alg " + DumpJson(jwk["alg"]) + " does not fit its key type");
+      return InvalidArgument("key " + std::to_string(i) + ": alg " + DumpJson(jwk["alg"]) +
+                             " does not fit its key type");
     }
     v.keys_.push_back({jwk.value("kid", ""), alg, std::move(key).value()});
   }
@@ -222,23 +236,30 @@ Result<Json> JwtVerifier::Verify(std::string_view token, int64_t now) const {
   if (!header_text || !payload_text || !signature) return Refused("a segment is not base64url");
   Json header = Json::parse(*header_text, nullptr, false);
   Json payload = Json::parse(*payload_text, nullptr, false);
-  if (header.is_discarded() || !header.is_object()) return Refused("the header is not a JSON object");
-  if (payload.is_discarded() || !payload.is_object()) return Refused("the payload is not a JSON object");
-  if (!header.contains("alg") || !header["alg"].is_string()) return Refused("the header has no alg");
+  if (header.is_discarded() || !header.is_object())
+    return Refused("the header is not a JSON object");
+  if (payload.is_discarded() || !payload.is_object())
+    return Refused("the payload is not a JSON object");
+  if (!header.contains("alg") || !header["alg"].is_string())
+    return Refused("the header has no alg");
   std::string alg = header["alg"];
   if (header.contains("crit")) return Refused("critical header extensions are not supported");
 
   bool verified = false;
   if (!secret_.empty()) {
-    if (alg != "HS256") return Refused("algorithm " + alg + " is not accepted (this server accepts HS256)");
+    if (alg != "HS256")
+      return Refused("algorithm " + alg + " is not accepted (this server accepts HS256)");
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()),
-         reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size(), mac, &len);
+         reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size(), mac,
+         &len);
     verified = signature->size() == len && CRYPTO_memcmp(mac, signature->data(), len) == 0;
   } else {
-    std::string kid = header.contains("kid") && header["kid"].is_string() ? header["kid"].get<std::string>() : "";
-    if (header.contains("kid") && !header["kid"].is_string()) return Refused("kid must be a string");
+    std::string kid =
+        header.contains("kid") && header["kid"].is_string() ? header["kid"].get<std::string>() : "";
+    if (header.contains("kid") && !header["kid"].is_string())
+      return Refused("kid must be a string");
     const Key* key = nullptr;
     int candidates = 0;
     for (const auto& k : keys_) {
@@ -254,7 +275,8 @@ Result<Json> JwtVerifier::Verify(std::string_view token, int64_t now) const {
       if (!known_alg) return Refused("algorithm " + alg + " is not accepted by this server's keys");
       return Refused("no key with kid \"" + kid + "\"");
     }
-    if (kid.empty() && candidates > 1) return Refused("several keys fit; the token must name one with kid");
+    if (kid.empty() && candidates > 1)
+      return Refused("several keys fit; the token must name one with kid");
     if (alg == "RS256") {
       verified = VerifyDigest(key->pkey.get(), signing_input, *signature);
     } else {
@@ -267,13 +289,16 @@ Result<Json> JwtVerifier::Verify(std::string_view token, int64_t now) const {
   int64_t leeway = options_.leeway_seconds;
   if (payload.contains("exp")) {
     if (!payload["exp"].is_number()) return Refused("exp is not a number");
-    if (now > payload["exp"].get<double>() + static_cast<double>(leeway)) return Refused("the token has expired");
+    if (now > payload["exp"].get<double>() + static_cast<double>(leeway))
+      return Refused("the token has expired");
   }
   if (payload.contains("nbf")) {
     if (!payload["nbf"].is_number()) return Refused("nbf is not a number");
-    if (static_cast<double>(now + leeway) < payload["nbf"].get<double>()) return Refused("the token is not valid yet");
+    if (static_cast<double>(now + leeway) < payload["nbf"].get<double>())
+      return Refused("the token is not valid yet");
   }
-  if (options_.issuer && payload.value("iss", Json()) != *options_.issuer) return Refused("wrong issuer");
+  if (options_.issuer && payload.value("iss", Json()) != *options_.issuer)
+    return Refused("wrong issuer");
   if (options_.audience) {
     const Json& aud = payload.value("aud", Json());
     bool match = aud.is_string() ? aud == *options_.audience : false;

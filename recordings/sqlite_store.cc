@@ -271,7 +271,7 @@ Status SqliteStore::AppendLocked(const std::string& session_id, std::span<const 
       if (e->name == engine::events::kStateCheckpoint) {
         SCAFFOLD_RETURN_IF_ERROR(stmts_->insert_snapshot.Bind(1, seq).Bind(2, e->position).Run());
       }
-      status = engine::StatusAfter(status, e->name);
+      status = engine::StatusAfter(status, *e);
     }
     const auto& last = *events.back();
     Statement& up = stmts_->update_session;
@@ -366,6 +366,24 @@ Status SqliteStore::DeleteSession(const std::string& id) {
                      "; DELETE FROM exchanges WHERE session = " + n +
                      "; DELETE FROM sessions WHERE seq = " + n + ";");
   });
+}
+
+}  // namespace scaffold::recordings
+
+namespace scaffold::recordings {
+
+Result<std::map<engine::SessionStatus, int64_t>> SqliteStore::CountSessions(const engine::SessionFilter& filter) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto q = db_->Prepare(filter.owner ? "SELECT status, count(*) FROM sessions WHERE owner = ? GROUP BY status"
+                                     : "SELECT status, count(*) FROM sessions GROUP BY status");
+  if (!q.ok()) return q.status();
+  if (filter.owner) q->Bind(1, *filter.owner);
+  std::map<engine::SessionStatus, int64_t> out;
+  while (q->Step()) {
+    if (auto s = engine::ParseSessionStatus(q->TextView(0))) out[*s] = q->Int(1);
+  }
+  if (!q->error().ok()) return q->error();
+  return out;
 }
 
 }  // namespace scaffold::recordings

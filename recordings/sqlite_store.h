@@ -44,7 +44,9 @@ class SqliteStore : public engine::EventStore {
   Result<engine::SessionInfo> GetSession(const std::string& id) override;
   Result<std::vector<engine::SessionInfo>> ListSessions(
       const engine::SessionFilter& filter) override;
+    Result<std::map<engine::SessionStatus, int64_t>> CountSessions(const engine::SessionFilter& filter) override;
   Status DeleteSession(const std::string& id) override;
+
 
   // ---- Recorded provider exchanges (sqlite_exchanges.cc) ----
 

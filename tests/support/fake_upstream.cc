@@ -4,7 +4,6 @@
 #include <boost/asio.hpp>
 #include <deque>
 #include <thread>
-#include <utility>  // before Asio: Boost 1.74 with GCC 12 in C++20 mode needs it
 
 #include "tests/support/conformance.h"
 
@@ -334,16 +333,21 @@ FakeUpstream::Response FakeUpstream::AnthropicText(const std::vector<std::string
   return Sse(frames);
 }
 
-FakeUpstream::Response FakeUpstream::AnthropicToolUse(const std::string& id, const std::string& name, const Json& input,
+FakeUpstream::Response FakeUpstream::AnthropicToolUse(const std::string& id,
+                                                      const std::string& name, const Json& input,
                                                       int input_tokens, int output_tokens) {
   std::string json = input.dump();
   std::string half1 = json.substr(0, json.size() / 2), half2 = json.substr(json.size() / 2);
   return Sse(
-      {{"message_start",
-                Json{{"type", "message_start"},
-             {"message", {{"id", "msg_2"}, {"type", "message"}, {"role", "assistant"}, {"content", Json::array()},
-                          {"model", "m"}, {"usage", {{"input_tokens", input_tokens}, {"output_tokens", 1}}}}}}
-            .dump()},
+      {{"message_start", Json{{"type", "message_start"},
+                              {"message",
+                               {{"id", "msg_2"},
+                                {"type", "message"},
+                                {"role", "assistant"},
+                                {"content", Json::array()},
+                                {"model", "m"},
+                                {"usage", {{"input_tokens", input_tokens}, {"output_tokens", 1}}}}}}
+                             .dump()},
        {"content_block_start",
         Json{{"type", "content_block_start"},
              {"index", 0},
@@ -361,11 +365,10 @@ FakeUpstream::Response FakeUpstream::AnthropicToolUse(const std::string& id, con
              {"delta", {{"type", "input_json_delta"}, {"partial_json", half2}}}}
             .dump()},
        {"content_block_stop", R"({"type":"content_block_stop","index":0})"},
-       {"message_delta",
-                Json{{"type", "message_delta"},
-             {"delta", {{"stop_reason", "tool_use"}, {"stop_sequence", nullptr}}},
-             {"usage", {{"output_tokens", output_tokens}}}}
-            .dump()},
+       {"message_delta", Json{{"type", "message_delta"},
+                              {"delta", {{"stop_reason", "tool_use"}, {"stop_sequence", nullptr}}},
+                              {"usage", {{"output_tokens", output_tokens}}}}
+                             .dump()},
 
        {"message_stop", R"({"type":"message_stop"})"}});
 }

@@ -36,11 +36,12 @@ int main(int argc, char** argv) {
       if (route.contains("tool")) {
         const Json& tool = route["tool"];
         r = openai ? FakeUpstream::OpenAiText({tool["input"].dump()}, in, out)
-                                      : FakeUpstream::AnthropicToolUse("toolu_" + tool.value("name", "t"), tool.value("name", "respond"),
-                                                    tool["input"], in, out);
+                   : FakeUpstream::AnthropicToolUse("toolu_" + tool.value("name", "t"),
+                                                    tool.value("name", "respond"), tool["input"],
+                                                    in, out);
 
       } else {
-                // A string streams two words per delta, like a model would.
+        // A string streams two words per delta, like a model would.
         std::vector<std::string> deltas;
         if (route["text"].is_string()) {
           std::string text = route["text"], piece;
@@ -58,12 +59,14 @@ int main(int argc, char** argv) {
           deltas = route.value("text", std::vector<std::string>{});
         }
 
-        r = openai ? FakeUpstream::OpenAiText(deltas, in, out) : FakeUpstream::AnthropicText(deltas, in, out);
+        r = openai ? FakeUpstream::OpenAiText(deltas, in, out)
+                   : FakeUpstream::AnthropicText(deltas, in, out);
       }
       for (auto& w : r.writes) w.delay_ms = route.value("delay_ms", 0);
       return r;
     }
-    return FakeUpstream::Error(400, {{"error", {{"message", "no route of the script matches this request"}}}});
+    return FakeUpstream::Error(
+        400, {{"error", {{"message", "no route of the script matches this request"}}}});
   });
   std::cout << up.url() << std::endl;
   std::string line;

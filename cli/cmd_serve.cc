@@ -1,0 +1,236 @@
+// scaffold serve: the session protocol over HTTP/SSE and WebSocket (scaffold-protocol(7)).
+
+#include <sys/resource.h>
+
+#include <boost/asio/io_context.hpp>
+#include <filesystem>
+#include <thread>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "cli/interrupts.h"
+#include "net/http_server.h"
+#include "net/llm_provider.h"
+#include "recordings/recording_provider.h"
+#include "recordings/sha256.h"
+
+namespace scaffold::cli {
+namespace {
+
+Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& listen) {
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos)
+    return InvalidArgument("--listen " + listen + ": expected HOST:PORT");
+  std::string host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  std::string port = listen.substr(colon + 1);
+  if (port.empty() || port.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoul(port) > 65535) {
+    return InvalidArgument("--listen " + listen + ": the port must be 0-65535");
+  }
+  return std::make_pair(host, static_cast<uint16_t>(std::stoul(port)));
+}
+
+bool IsLoopbackHost(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+// Every workflow to serve; problems are reported and the workflow skipped.
+std::map<std::string, net::ServedWorkflow> LoadWorkflows(const ServeOptions& o) {
+  std::vector<std::string> files = o.workflow_files;
+  if (!o.workflows_dir.empty()) {
+    std::error_code ec;
+    std::vector<std::string> found;
+    for (const auto& entry : std::filesystem::directory_iterator(o.workflows_dir, ec)) {
+      if (entry.path().extension() == ".json") found.push_back(entry.path().string());
+    }
+    if (ec) PrintError("--workflows " + o.workflows_dir + ": " + ec.message());
+    std::sort(found.begin(), found.end());
+    files.insert(files.end(), found.begin(), found.end());
+  }
+  std::map<std::string, net::ServedWorkflow> out;
+  for (const auto& path : files) {
+    auto text = ReadFileCapped(path, engine::kMaxWorkflowBytes, "workflow file");
+    if (!text.ok()) {
+      PrintError(text.status().message() + "; skipped");
+      continue;
+    }
+    auto loaded = engine::LoadWorkflow(*text);
+    if (!loaded.workflow) {
+      for (const auto& d : loaded.diagnostics)
+        std::fprintf(stderr, "%s: %s\n", path.c_str(), d.ToString().c_str());
+      std::fprintf(stderr, "%s: skipped (%zu problems)\n", path.c_str(), loaded.diagnostics.size());
+      continue;
+    }
+    const std::string& name = loaded.workflow->name;
+    if (out.count(name)) {
+      std::fprintf(stderr, "%s: skipped: workflow \"%s\" is already served from %s\n", path.c_str(),
+                   name.c_str(), out[name].path.c_str());
+      continue;
+    }
+    out[name] = {name, path, recordings::Sha256Hex(*text), loaded.workflow};
+  }
+  return out;
+}
+
+Result<std::unique_ptr<net::JwtVerifier>> MakeVerifier(const ServeOptions& o) {
+  int sources = !o.jwt_secret_file.empty() + !o.jwt_public_key.empty() + !o.jwks_file.empty();
+  if (sources != 1) {
+    return InvalidArgument(
+        "--auth jwt needs exactly one of --jwt-secret-file, --jwt-public-key and --jwks-file");
+  }
+  net::JwtVerifier::Options options;
+  if (!o.jwt_issuer.empty()) options.issuer = o.jwt_issuer;
+  if (!o.jwt_audience.empty()) options.audience = o.jwt_audience;
+  Result<net::JwtVerifier> v = Status(ErrorCode::kInvalidArgument, "unreachable");
+  if (!o.jwt_secret_file.empty()) {
+    auto secret = ReadFileCapped(o.jwt_secret_file, 64 * 1024, "--jwt-secret-file");
+    if (!secret.ok()) return secret.status();
+    std::string s = *secret;
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+    v = net::JwtVerifier::FromSecret(std::move(s), options);
+  } else if (!o.jwt_public_key.empty()) {
+    auto pem = ReadFileCapped(o.jwt_public_key, 64 * 1024, "--jwt-public-key");
+    if (!pem.ok()) return pem.status();
+    v = net::JwtVerifier::FromPublicKeyPem(*pem, options);
+  } else {
+    auto text = ReadFileCapped(o.jwks_file, 1024 * 1024, "--jwks-file");
+    if (!text.ok()) return text.status();
+    Json jwks = Json::parse(*text, nullptr, false);
+    if (jwks.is_discarded()) return InvalidArgument("--jwks-file " + o.jwks_file + " is not JSON");
+    v = net::JwtVerifier::FromJwks(jwks, options);
+  }
+  if (!v.ok()) return v.status();
+  return std::make_unique<net::JwtVerifier>(std::move(*v));
+}
+
+// Every connection is a file descriptor: raise the soft limit to the hard one, and keep
+// --max-connections under what it allows (with room for the database and the log).
+int FitConnectionsToDescriptors(int wanted) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return wanted;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+    getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  if (limit.rlim_cur == RLIM_INFINITY) return wanted;
+  auto room = static_cast<int64_t>(limit.rlim_cur) - 64;
+  if (room >= wanted) return wanted;
+  int fitted = static_cast<int>(std::max<int64_t>(room, 1));
+  std::fprintf(stderr,
+               "scaffold serve: --max-connections %d lowered to %d (open file limit %llu)\n",
+               wanted, fitted, static_cast<unsigned long long>(limit.rlim_cur));
+  return fitted;
+}
+
+}  // namespace
+
+int RunServe(const ServeOptions& o) {
+  InitInterrupts();
+  auto listen = ParseListen(o.listen);
+  if (!listen.ok()) {
+    PrintError(listen.status().message());
+    return kExitUsage;
+  }
+  std::unique_ptr<net::JwtVerifier> verifier;
+  if (o.auth == "jwt") {
+    auto v = MakeVerifier(o);
+    if (!v.ok()) {
+      PrintError(v.status().message());
+      return kExitUsage;
+    }
+    verifier = std::move(*v);
+  } else if (!IsLoopbackHost(listen->first) && !o.insecure_no_auth) {
+    PrintError("refusing to serve " + listen->first +
+               " without authentication: use --auth jwt, or --insecure-no-auth "
+               "if the network in front of it is trusted");
+    return kExitUsage;
+  }
+  auto mode = recordings::ParseRecordMode(o.mode);
+  if (!mode.ok()) {
+    PrintError(mode.status().message());
+    return kExitUsage;
+  }
+
+  auto workflows = LoadWorkflows(o);
+  // Every provider a served workflow needs must resolve (and have its key) unless playing back.
+  std::map<std::string, net::Endpoint> endpoints;
+  for (auto it = workflows.begin(); it != workflows.end();) {
+    if (*mode == recordings::RecordMode::kPlayback) break;
+    auto resolved = net::ResolveEndpoints(*it->second.workflow, "", net::ProcessEnvironment());
+    if (!resolved.ok()) {
+      std::fprintf(stderr, "%s: skipped: %s\n", it->second.path.c_str(),
+                   resolved.status().message().c_str());
+      it = workflows.erase(it);
+      continue;
+    }
+    for (auto& [name, e] : *resolved) endpoints.emplace(name, e);
+    ++it;
+  }
+  if (workflows.empty()) {
+    PrintError("no workflow to serve (give --workflows DIR or --workflow FILE)");
+    return kExitUsage;
+  }
+
+  auto store = OpenStoreOrReport(o.db);
+  if (!store) return kExitUsage;
+  std::unique_ptr<engine::Provider> live;
+  if (*mode != recordings::RecordMode::kPlayback)
+    live = std::make_unique<net::LlmProvider>(std::move(endpoints));
+  recordings::RecordingProvider recorder(store.get(), live.get(), {*mode, false});
+  engine::NoToolHost tools;
+  engine::SystemClock clock;
+  net::Metrics metrics;
+  boost::asio::io_context io;
+  net::SessionHub hub({&io, store.get(), &recorder, &tools, &clock, &metrics}, workflows,
+                      engine::RunOptions{});
+  net::Api api(&hub, &metrics);
+  net::ServerOptions server_options;
+  server_options.host = listen->first;
+  server_options.port = listen->second;
+  server_options.max_body_bytes = o.max_body_bytes;
+  server_options.max_ws_message_bytes = o.max_ws_message_bytes;
+  server_options.max_connections = FitConnectionsToDescriptors(o.max_connections);
+
+  server_options.max_send_queue_bytes = o.max_send_queue_bytes;
+  server_options.header_timeout_ms = o.header_timeout_ms;
+  server_options.idle_timeout_ms = o.idle_timeout_ms;
+  server_options.heartbeat_ms = o.heartbeat_ms;
+  server_options.cors_origins = o.cors_origins;
+  server_options.access_log = !o.no_access_log;
+  net::HttpServer server(&io, server_options, &api, &hub, &metrics, verifier.get());
+  if (Status s = server.Listen(); !s.ok()) {
+    PrintError(s.message());
+    return kExitUsage;
+  }
+  std::string host =
+      listen->first.find(':') != std::string::npos ? "[" + listen->first + "]" : listen->first;
+  std::fprintf(stderr,
+               "scaffold serve: listening on http://%s:%u (%zu workflow%s, auth %s, mode %s)\n",
+               host.c_str(), server.port(), workflows.size(), workflows.size() == 1 ? "" : "s",
+               o.auth.c_str(), recordings::RecordModeName(*mode));
+  int resumed = hub.RestoreRunning();
+  if (resumed > 0)
+    std::fprintf(stderr, "scaffold serve: resumed %d session%s\n", resumed,
+                 resumed == 1 ? "" : "s");
+
+  auto guard = boost::asio::make_work_guard(io);
+  OnInterrupt([&] {
+    std::fprintf(stderr, "scaffold serve: stopping\n");
+    server.Stop();
+    hub.Shutdown();
+    guard.reset();
+    io.stop();
+  });
+  int threads = o.threads > 0 ? o.threads
+                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> pool;
+  for (int i = 1; i < threads; ++i) pool.emplace_back([&] { io.run(); });
+  io.run();
+  for (auto& t : pool) t.join();
+  return kExitOk;
+}
+
+}  // namespace scaffold::cli

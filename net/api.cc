@@ -1,0 +1,320 @@
+#include "net/api.h"
+
+#include <set>
+
+#include "engine/state.h"
+
+namespace scaffold::net {
+namespace {
+
+std::vector<std::string> PathParts(const std::string& path) {
+  std::vector<std::string> parts;
+  size_t start = 1;
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    std::string part =
+        path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    if (!part.empty()) parts.push_back(part);
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  return parts;
+}
+
+std::optional<int64_t> ParsePosition(const std::string& text) {
+  if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  return std::stoll(text);
+}
+
+// A JSON object body, or the 400 to send.
+Result<Json> ObjectBody(const ApiRequest& r, bool empty_ok) {
+  if (r.body.empty() && empty_ok) return Json::object();
+  Json body = Json::parse(r.body, nullptr, false);
+  if (body.is_discarded()) return InvalidArgument("the body is not valid JSON");
+  if (!body.is_object())
+    return InvalidArgument(std::string("the body must be a JSON object, got ") +
+                           JsonTypeName(body));
+  return body;
+}
+
+Json SessionSummary(const SessionView& s) {
+  return Json{{"sessionId", s.info.id},
+              {"workflow", s.info.workflow_name},
+              {"running", s.running},
+              {"status", engine::SessionStatusName(s.info.status)},
+              {"eventCount", s.info.event_count},
+              {"lastEventAt", s.info.last_event_at ? Json(s.info.last_event_at) : Json(nullptr)}};
+}
+
+}  // namespace
+
+ApiResponse ApiResponse::WithJson(int status, const Json& body) {
+  ApiResponse r;
+  r.status = status;
+  r.body = DumpJson(body);
+  return r;
+}
+
+ApiResponse ApiResponse::Error(int status, const std::string& code, const std::string& message) {
+  return WithJson(status, {{"error", {{"code", code}, {"message", message}}}});
+}
+
+ApiResponse ApiResponse::FromStatus(const Status& s) {
+  switch (s.code()) {
+    case ErrorCode::kOk:
+      return WithJson(200, {{"ok", true}});
+    case ErrorCode::kInvalidArgument:
+      return Error(400, "bad_request", s.ToString());
+    case ErrorCode::kNotFound:
+      return Error(404, "not_found", s.message());
+    case ErrorCode::kAlreadyExists:
+    case ErrorCode::kFailedPrecondition:
+      return Error(409, "conflict", s.message());
+    case ErrorCode::kResourceExhausted:
+      return Error(413, "payload_too_large", s.message());
+    case ErrorCode::kUnavailable:
+      return Error(503, "unavailable", s.message());
+    default:
+      return Error(500, "internal", s.message());
+  }
+}
+
+Result<std::pair<std::string, std::map<std::string, std::string>>> SplitTarget(
+    const std::string& target) {
+  auto decode = [](std::string_view in, bool plus_is_space) -> std::optional<std::string> {
+    std::string out;
+    for (size_t i = 0; i < in.size(); ++i) {
+      if (in[i] == '%') {
+        if (i + 2 >= in.size() || !isxdigit(static_cast<unsigned char>(in[i + 1])) ||
+            !isxdigit(static_cast<unsigned char>(in[i + 2]))) {
+          return std::nullopt;
+        }
+        out += static_cast<char>(std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16));
+        i += 2;
+      } else if (in[i] == '+' && plus_is_space) {
+        out += ' ';
+      } else {
+        out += in[i];
+      }
+    }
+    return out;
+  };
+  size_t q = target.find('?');
+  auto path = decode(std::string_view(target).substr(0, q), false);
+  if (!path) return InvalidArgument("malformed percent-encoding in the path");
+  std::map<std::string, std::string> query;
+  if (q != std::string::npos) {
+    std::string_view rest = std::string_view(target).substr(q + 1);
+    while (!rest.empty()) {
+      size_t amp = rest.find('&');
+      std::string_view pair = rest.substr(0, amp);
+      size_t eq = pair.find('=');
+      auto key = decode(pair.substr(0, eq), true);
+      auto value = decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
+      if (!key || !value) return InvalidArgument("malformed percent-encoding in the query");
+      if (!key->empty()) query[*key] = *value;
+      if (amp == std::string_view::npos) break;
+      rest = rest.substr(amp + 1);
+    }
+  }
+  return std::make_pair(std::move(*path), std::move(query));
+}
+
+Api::Api(SessionHub* hub, Metrics* metrics) : hub_(hub), metrics_(metrics) {}
+
+std::optional<Result<EventStreamRoute>> Api::MatchEventStream(const ApiRequest& r) const {
+  auto parts = PathParts(r.path);
+  if (r.method != "GET" || parts.size() != 3 || parts[0] != "sessions" || parts[2] != "events")
+    return std::nullopt;
+  EventStreamRoute route;
+  route.session_id = parts[1];
+  if (auto it = r.headers.find("last-event-id"); it != r.headers.end() && !it->second.empty()) {
+    auto p = ParsePosition(it->second);
+    if (!p)
+      return Result<EventStreamRoute>(InvalidArgument("Last-Event-ID must be an event position"));
+    route.from_position = *p + 1;
+  } else if (auto it = r.query.find("fromPosition"); it != r.query.end()) {
+    auto p = ParsePosition(it->second);
+    if (!p || *p < 1)
+      return Result<EventStreamRoute>(
+          InvalidArgument("fromPosition must be a position (1 or more)"));
+    route.from_position = *p;
+  } else if (auto it = r.query.find("history");
+             it != r.query.end() && (it->second == "true" || it->second == "1")) {
+    route.from_position = 1;
+  }
+  return Result<EventStreamRoute>(route);
+}
+
+ApiResponse Api::Sessions(const ApiRequest& r) {
+  if (r.method == "GET") {
+    auto list = hub_->List(r.user);
+    if (!list.ok()) return ApiResponse::FromStatus(list.status());
+    Json sessions = Json::array();
+    for (const auto& s : *list) sessions.push_back(SessionSummary(s));
+    return ApiResponse::WithJson(200, {{"sessions", sessions}});
+  }
+  if (r.method != "POST")
+    return ApiResponse::Error(405, "method_not_allowed", "use GET or POST on /sessions");
+  auto body = ObjectBody(r, false);
+  if (!body.ok()) return ApiResponse::FromStatus(body.status());
+  std::string workflow;
+  if (auto it = body->find("workflow"); it != body->end()) {
+    if (!it->is_string())
+      return ApiResponse::Error(400, "bad_request", "workflow must be a workflow's name");
+    workflow = it->get<std::string>();
+  }
+  // A client may pin the exact workflow text it expects with its sha256 (scaffold run --server).
+  if (auto it = body->find("workflowSha256"); it != body->end() && it->is_string()) {
+    const auto& served = hub_->workflows();
+    auto w = served.find(workflow.empty() && served.size() == 1 ? served.begin()->first : workflow);
+    if (w != served.end() && w->second.sha256 != it->get<std::string>()) {
+      return ApiResponse::Error(409, "conflict",
+                                "the server's workflow \"" + w->first +
+                                    "\" is not the same file as yours (sha256 " +
+                                    w->second.sha256.substr(0, 12) + ")");
+    }
+  }
+
+  auto id = hub_->Create(r.user, workflow, body->value("input", Json()));
+  if (!id.ok()) return ApiResponse::FromStatus(id.status());
+  return ApiResponse::WithJson(201, {{"sessionId", *id}});
+}
+
+void Api::Session(const ApiRequest& r, const std::vector<std::string>& parts,
+                  std::function<void(ApiResponse)> reply) {
+  const std::string& id = parts[1];
+  std::string action = parts.size() > 2 ? parts[2] : "";
+  auto wrong_method = [&](const char* allowed) {
+    reply(ApiResponse::Error(405, "method_not_allowed",
+                             std::string("use ") + allowed + " on " + r.path));
+  };
+  if (action.empty()) {
+    if (r.method == "DELETE") {
+      return hub_->Delete(r.user, id,
+                          [reply](const Status& s) { reply(ApiResponse::FromStatus(s)); });
+    }
+    if (r.method != "GET") return wrong_method("GET or DELETE");
+    auto s = hub_->Find(r.user, id);
+    if (!s.ok()) return reply(ApiResponse::FromStatus(s.status()));
+    Json body = SessionSummary(*s);
+    body["createdAt"] = s->info.created_at;
+    body["updatedAt"] = s->info.updated_at;
+    body["input"] = s->info.input;
+    body["workflowSha256"] = s->info.workflow_sha256;
+    if (!s->info.parent_id.empty()) {
+      body["parentSessionId"] = s->info.parent_id;
+      body["forkPosition"] = s->info.fork_position;
+    }
+    return reply(ApiResponse::WithJson(200, body));
+  }
+  static const std::set<std::string> kActions = {"state", "input", "pause", "resume",
+                                                 "fork",  "tools", "events"};
+  if (!kActions.count(action) || (parts.size() > 3) != (action == "tools") || parts.size() > 4) {
+    return reply(ApiResponse::Error(404, "not_found", "no route " + r.path));
+  }
+  if (action == "events") return wrong_method("GET");  // GET is served as an event stream
+  if (action == "state") {
+    if (r.method != "GET") return wrong_method("GET");
+    auto s = hub_->Find(r.user, id);
+    if (!s.ok()) return reply(ApiResponse::FromStatus(s.status()));
+    std::optional<int64_t> position;
+    if (auto it = r.query.find("position"); it != r.query.end()) {
+      position = ParsePosition(it->second);
+      if (!position)
+        return reply(ApiResponse::Error(400, "bad_request", "position must be an event position"));
+    }
+    if (!position && s->info.event_count == 0) {
+      return reply(ApiResponse::WithJson(200, {{"state", nullptr}, {"position", 0}}));
+    }
+    auto state = engine::StateAt(hub_->store(), id, position);
+    if (!state.ok()) return reply(ApiResponse::FromStatus(state.status()));
+    Json body = {{"state", state->state}, {"position", state->position}};
+    if (position) body["eventsReplayed"] = state->events_replayed;
+    return reply(ApiResponse::WithJson(200, body));
+  }
+  if (r.method != "POST") return wrong_method("POST");
+  auto body = ObjectBody(r, action == "pause" || action == "resume" || action == "fork");
+  if (!body.ok()) return reply(ApiResponse::FromStatus(body.status()));
+  if (action == "input") {
+    engine::InputAnswer answer;
+    if (body->contains("value") || body->contains("id")) {
+      answer.id = body->value("id", "");
+      answer.value = body->value("value", Json());
+    } else if (body->contains("input")) {
+      answer.value = (*body)["input"];
+    } else {
+      return reply(ApiResponse::Error(
+          400, "bad_request", "send {\"input\": ...} or {\"id\", \"value\", \"approved\"?}"));
+    }
+    if (auto it = body->find("approved"); it != body->end()) {
+      if (!it->is_boolean())
+        return reply(ApiResponse::Error(400, "bad_request", "approved must be true or false"));
+      answer.approved = it->get<bool>();
+    }
+    return hub_->SubmitInput(r.user, id, std::move(answer),
+                             [reply](const Status& s) { reply(ApiResponse::FromStatus(s)); });
+  }
+  if (action == "pause" || action == "resume") {
+    bool pause = action == "pause";
+    auto done = [reply, pause](Result<bool> changed) {
+      if (!changed.ok()) return reply(ApiResponse::FromStatus(changed.status()));
+      reply(ApiResponse::WithJson(200,
+                                  {{"ok", true}, {pause ? "wasPaused" : "wasResumed", *changed}}));
+    };
+    return pause ? hub_->Pause(r.user, id, done) : hub_->Resume(r.user, id, done);
+  }
+  if (action == "fork") {
+    std::optional<int64_t> position;
+    if (auto it = body->find("position"); it != body->end() && !it->is_null()) {
+      if (!it->is_number_integer())
+        return reply(ApiResponse::Error(400, "bad_request", "position must be an integer"));
+      position = it->get<int64_t>();
+    }
+    auto fork = hub_->Fork(r.user, id, position);
+    if (!fork.ok()) return reply(ApiResponse::FromStatus(fork.status()));
+    return reply(ApiResponse::WithJson(201, {{"sessionId", fork->session_id},
+                                             {"originalSessionId", id},
+                                             {"eventsCopied", fork->events_copied}}));
+  }
+  // action == "tools"
+  if (auto s = hub_->Find(r.user, id); !s.ok()) return reply(ApiResponse::FromStatus(s.status()));
+  reply(ApiResponse::Error(501, "not_implemented", "client tools are not available in this build"));
+}
+
+void Api::Handle(const ApiRequest& r, std::function<void(ApiResponse)> reply) {
+  ++metrics_->http_requests;
+  auto parts = PathParts(r.path);
+  if (parts.empty()) return reply(ApiResponse::Error(404, "not_found", "no route /"));
+  if (parts[0] == "healthz" && parts.size() == 1)
+    return reply(ApiResponse::WithJson(200, {{"ok", true}}));
+  if (parts[0] == "metrics" && parts.size() == 1) {
+    std::map<std::string, int64_t> counts;
+    if (auto c = hub_->store()->CountSessions({}); c.ok()) {
+      for (const auto& [status, n] : *c) counts[engine::SessionStatusName(status)] = n;
+    }
+    ApiResponse res;
+    res.content_type = "text/plain; version=0.0.4";
+    res.body = metrics_->Render(counts);
+    return reply(res);
+  }
+  if (parts[0] == "workflows" && parts.size() == 1) {
+    if (r.method != "GET")
+      return reply(ApiResponse::Error(405, "method_not_allowed", "use GET on /workflows"));
+    Json list = Json::array();
+    for (const auto& [name, w] : hub_->workflows()) {
+      Json item = {{"name", name}, {"description", w.workflow->description}};
+      if (w.workflow->input_schema) item["inputSchema"] = w.workflow->input_schema->source();
+      list.push_back(std::move(item));
+    }
+    return reply(ApiResponse::WithJson(200, {{"workflows", list}}));
+  }
+  if (parts[0] == "sessions") {
+    if (parts.size() == 1) return reply(Sessions(r));
+    return Session(r, parts, std::move(reply));
+  }
+  reply(ApiResponse::Error(404, "not_found", "no route " + r.path));
+}
+
+}  // namespace scaffold::net

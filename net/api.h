@@ -1,0 +1,78 @@
+// The HTTP API of `scaffold serve` (DESIGN §9, scaffold-protocol(7)) as plain request and
+// response values: the routes, their bodies and their errors, with no sockets involved. The
+// server (http_server.cc) parses requests, authenticates them and hands them here; event
+// streams (SSE) are recognized here and served by the server.
+//
+// Errors are {"error": {"code", "message"}} with the matching status: 400 bad_request,
+// 401 unauthorized, 404 not_found, 405 method_not_allowed, 409 conflict, 413 payload_too_large,
+// 501 not_implemented, 503 unavailable, 500 internal.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/json.h"
+#include "engine/status.h"
+#include "net/metrics.h"
+#include "net/session_hub.h"
+
+namespace scaffold::net {
+
+struct ApiRequest {
+  std::string method;
+  std::string path;                            // without the query string, percent-decoded
+  std::map<std::string, std::string> query;    // decoded
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  std::string user;  // the authenticated subject; "" without auth
+};
+
+struct ApiResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  static ApiResponse WithJson(int status, const Json& body);
+  static ApiResponse Error(int status, const std::string& code, const std::string& message);
+  static ApiResponse FromStatus(const Status& status);
+};
+
+// GET /sessions/:id/events, parsed.
+struct EventStreamRoute {
+  std::string session_id;
+  // First position to send from the log: ?history=true is 1, ?fromPosition=N is N,
+  // Last-Event-ID: N is N+1; 0 follows live events only.
+  int64_t from_position = 0;
+};
+
+// Splits "/a/b?x=1&y=%20" into a decoded path and query. Fails on malformed escapes.
+Result<std::pair<std::string, std::map<std::string, std::string>>> SplitTarget(
+    const std::string& target);
+
+class Api {
+ public:
+  // Borrowed; must outlive the Api.
+  Api(SessionHub* hub, Metrics* metrics);
+
+  // The event stream a request asks for, or a 400 for bad parameters; nullopt when the request
+  // is not GET /sessions/:id/events.
+  std::optional<Result<EventStreamRoute>> MatchEventStream(const ApiRequest& request) const;
+
+  // Every other route. `reply` runs once, possibly on another thread.
+  void Handle(const ApiRequest& request, std::function<void(ApiResponse)> reply);
+
+ private:
+  ApiResponse Sessions(const ApiRequest& request);
+  void Session(const ApiRequest& request, const std::vector<std::string>& parts,
+               std::function<void(ApiResponse)> reply);
+
+  SessionHub* hub_;
+  Metrics* metrics_;
+};
+
+}  // namespace scaffold::net

@@ -1,0 +1,58 @@
+// HttpServer: `scaffold serve` on Boost.Beast — HTTP routes (api.h), SSE event streams and
+// WebSocket connections (scaffold-protocol(7)). Beast stays in http_server.cc and
+// ws_session.cc; nothing else includes it.
+//
+// Threads: the caller runs the io_context on as many threads as it likes; every connection
+// has its own strand, one write in flight and a bounded queue behind it.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/status.h"
+#include "net/api.h"
+#include "net/jwt.h"
+#include "net/metrics.h"
+#include "net/session_hub.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace scaffold::net {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;                   // 0: the kernel picks one (see HttpServer::port())
+  size_t max_body_bytes = 1 << 20;        // larger request bodies get 413
+  size_t max_ws_message_bytes = 1 << 20;  // larger WebSocket messages close the connection (1009)
+  int max_connections = 10000;            // more are refused with 503
+  size_t max_send_queue_bytes = 8 << 20;  // a subscriber further behind is disconnected
+  int64_t header_timeout_ms = 10000;      // to receive a request's headers (slowloris)
+  int64_t idle_timeout_ms = 60000;  // between requests on a kept-alive connection; a WebSocket
+                                    // is pinged at half of it and closed when silent for all of it
+  int64_t heartbeat_ms = 15000;     // SSE comment heartbeat
+  std::vector<std::string> cors_origins;  // origins allowed by CORS (none by default)
+  bool access_log = true;                 // one line per request on stderr
+};
+
+class HttpServer {
+ public:
+  // Borrowed: io, api, hub, metrics; `verifier` null means no authentication.
+  HttpServer(boost::asio::io_context* io, ServerOptions options, Api* api, SessionHub* hub,
+             Metrics* metrics, const JwtVerifier* verifier);
+  ~HttpServer();
+
+  // Binds and starts accepting. kUnavailable when the address cannot be bound.
+  Status Listen();
+  uint16_t port() const;
+  // Stops accepting new connections.
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace scaffold::net

@@ -1,0 +1,363 @@
+#include "net/session_hub.h"
+
+#include <algorithm>
+
+#include "engine/uuid.h"
+#include "net/strand_executor.h"
+
+namespace scaffold::net {
+namespace {
+
+// Counts model calls for /metrics.
+class CountingProvider : public engine::Provider {
+ public:
+  CountingProvider(engine::Provider* inner, Metrics* metrics) : inner_(inner), metrics_(metrics) {}
+  std::unique_ptr<engine::ModelCall> Start(const engine::ModelRequest& request,
+                                           engine::Executor* executor,
+                                           engine::ModelStreamHandler* handler) override {
+    ++metrics_->provider_requests;
+    return inner_->Start(request, executor, handler);
+  }
+
+ private:
+  engine::Provider* inner_;
+  Metrics* metrics_;
+};
+
+}  // namespace
+
+struct SessionHub::Entry : public engine::EventSink, public std::enable_shared_from_this<Entry> {
+  Entry(std::string id, std::string owner, boost::asio::io_context* io, Metrics* metrics,
+        engine::Provider* provider)
+      : id(std::move(id)),
+        owner(std::move(owner)),
+        exec(std::make_unique<StrandExecutor>(io)),
+        metrics(metrics),
+        counting(provider, metrics) {}
+
+  // Session strand: fans committed events out to the subscribers.
+  void OnEvents(std::span<const engine::EventPtr> events) override {
+    metrics->events_appended += static_cast<int64_t>(events.size());
+    for (const auto& e : events) {
+      if (e->name == engine::events::kAgentRetry) ++metrics->provider_retries;
+      if (e->name == engine::events::kAgentCompleted && e->payload.contains("usage")) {
+        metrics->input_tokens += e->payload["usage"].value("inputTokens", int64_t{0});
+        metrics->output_tokens += e->payload["usage"].value("outputTokens", int64_t{0});
+      }
+    }
+    subscribers.erase(
+        std::remove_if(subscribers.begin(), subscribers.end(),
+                       [](const std::weak_ptr<Subscriber>& w) { return w.expired(); }),
+        subscribers.end());
+    if (subscribers.empty()) return;
+    std::vector<EventFramePtr> frames;
+    frames.reserve(events.size());
+    for (const auto& e : events) frames.push_back(MakeEventFrame(id, e));
+    auto targets = subscribers;  // a subscriber may unsubscribe while being called
+    for (const auto& weak : targets) {
+      if (auto s = weak.lock()) {
+        s->OnEvents(frames);
+        metrics->deliveries += static_cast<int64_t>(frames.size());
+      }
+    }
+  }
+
+  const std::string id;
+  const std::string owner;
+  const std::unique_ptr<StrandExecutor> exec;
+  Metrics* const metrics;
+  CountingProvider counting;
+
+  // Session strand only.
+  std::unique_ptr<engine::Session> session;
+  std::vector<std::weak_ptr<Subscriber>> subscribers;
+  std::function<void()> after_cancel;  // a Delete waiting for the session to stop
+  std::atomic<bool> running{false};
+  bool deleted = false;  // session strand only
+};
+
+SessionHub::SessionHub(Deps deps, std::map<std::string, ServedWorkflow> workflows,
+                       engine::RunOptions options)
+    : deps_(deps), workflows_(std::move(workflows)), options_(std::move(options)) {}
+
+SessionHub::~SessionHub() = default;
+
+std::shared_ptr<SessionHub::Entry> SessionHub::GetEntry(const std::string& id,
+                                                        const std::string& owner) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(id);
+  if (it != entries_.end()) return it->second;
+  auto entry = std::make_shared<Entry>(id, owner, deps_.io, deps_.metrics, deps_.provider);
+  entries_[id] = entry;
+  return entry;
+}
+
+Result<std::shared_ptr<SessionHub::Entry>> SessionHub::Authorized(const std::string& owner,
+                                                                  const std::string& id) {
+  auto info = deps_.store->GetSession(id);
+  if (!info.ok() || info->owner != owner) return Status(ErrorCode::kNotFound, "no session " + id);
+  return GetEntry(id, info->owner);
+}
+
+void SessionHub::OnStrand(std::shared_ptr<Entry> e, std::function<void(Entry*)> fn) {
+  e->exec->Post([this, e, fn = std::move(fn)]() mutable {
+    if (e->deleted) return fn(nullptr);
+    std::shared_ptr<Entry> current;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      current = entries_.emplace(e->id, e).first->second;
+    }
+    if (current != e) return OnStrand(std::move(current), std::move(fn));
+    fn(e.get());
+  });
+}
+
+engine::SessionDeps SessionHub::SessionDepsFor(Entry& entry) {
+  return {deps_.store, &entry.counting, deps_.tools, entry.exec.get(), deps_.clock};
+}
+
+Result<SessionView> SessionHub::Find(const std::string& owner, const std::string& id) {
+  auto info = deps_.store->GetSession(id);
+  if (!info.ok() || info->owner != owner) return Status(ErrorCode::kNotFound, "no session " + id);
+  SessionView view{std::move(*info), false};
+  std::lock_guard<std::mutex> lock(mu_);
+  if (auto it = entries_.find(id); it != entries_.end()) view.running = it->second->running;
+  return view;
+}
+
+Result<std::vector<SessionView>> SessionHub::List(const std::string& owner) {
+  engine::SessionFilter filter;
+  filter.owner = owner;
+  filter.limit = 10000;
+  auto sessions = deps_.store->ListSessions(filter);
+  if (!sessions.ok()) return sessions.status();
+  std::vector<SessionView> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& s : *sessions) {
+    bool running = false;
+    if (auto it = entries_.find(s.id); it != entries_.end()) running = it->second->running;
+    out.push_back({std::move(s), running});
+  }
+  return out;
+}
+
+void SessionHub::StartOn(const std::shared_ptr<Entry>& entry,
+                         std::unique_ptr<engine::Session> session) {
+  // Must run on the entry's strand.
+  entry->session = std::move(session);
+  entry->running = true;
+  entry->session->AddSink(entry.get());
+  std::weak_ptr<Entry> weak = entry;
+  entry->session->Start([this, weak](const engine::SessionEnd&) {
+    auto e = weak.lock();
+    if (!e) return;
+    e->running = false;
+    // Not destroyed inside its own callback: a later task on the strand does it.
+    e->exec->Post([this, e] {
+      e->session.reset();
+      if (auto after = std::move(e->after_cancel)) {
+        e->after_cancel = nullptr;
+        after();
+        return;
+      }
+      DropIfIdle(e->id);
+    });
+  });
+}
+
+Status SessionHub::OpenAndStart(const std::shared_ptr<Entry>& entry) {
+  auto info = deps_.store->GetSession(entry->id);
+  if (!info.ok()) return info.status();
+  auto loaded = engine::LoadWorkflow(info->workflow_source);
+  if (!loaded.workflow)
+    return Status(ErrorCode::kDataLoss,
+                  "the stored workflow of session " + entry->id + " does not load");
+  auto session =
+      engine::Session::Open(SessionDepsFor(*entry), loaded.workflow, entry->id, options_);
+  if (!session.ok()) return session.status();
+  StartOn(entry, std::move(*session));
+  return Status::Ok();
+}
+
+Result<std::string> SessionHub::Create(const std::string& owner, const std::string& workflow,
+                                       Json input) {
+  const ServedWorkflow* served = nullptr;
+  if (workflow.empty()) {
+    if (workflows_.size() != 1) {
+      return InvalidArgument("name the workflow: this server serves " +
+                             std::to_string(workflows_.size()));
+    }
+    served = &workflows_.begin()->second;
+  } else if (auto it = workflows_.find(workflow); it != workflows_.end()) {
+    served = &it->second;
+  } else {
+    return InvalidArgument("no workflow named \"" + workflow + "\" is served here");
+  }
+  SCAFFOLD_RETURN_IF_ERROR(engine::ValidateInput(*served->workflow, input));
+  std::string id = engine::NewUuid();
+  auto entry = GetEntry(id, owner);
+  auto session = engine::Session::Create(SessionDepsFor(*entry), served->workflow, std::move(input),
+                                         options_, owner, id);
+  if (!session.ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    entries_.erase(id);
+    return session.status();
+  }
+  auto holder = std::make_shared<std::unique_ptr<engine::Session>>(std::move(*session));
+  entry->exec->Post([this, entry, holder] { StartOn(entry, std::move(*holder)); });
+  return id;
+}
+
+void SessionHub::SubmitInput(const std::string& owner, const std::string& id,
+                             engine::InputAnswer answer, std::function<void(const Status&)> done) {
+  auto entry = Authorized(owner, id);
+  if (!entry.ok()) return done(entry.status());
+  OnStrand(*entry, [id, answer = std::move(answer), done = std::move(done)](Entry* e) mutable {
+    if (!e) return done(Status(ErrorCode::kNotFound, "no session " + id));
+    if (!e->session) return done(FailedPrecondition("the session is not running"));
+    e->session->SubmitInput(std::move(answer), std::move(done));
+  });
+}
+
+void SessionHub::Pause(const std::string& owner, const std::string& id,
+                       std::function<void(Result<bool>)> done) {
+  auto entry = Authorized(owner, id);
+  if (!entry.ok()) return done(entry.status());
+  OnStrand(*entry, [this, id, done = std::move(done)](Entry* e) {
+    if (!e) return done(Status(ErrorCode::kNotFound, "no session " + id));
+    if (e->session) {
+      e->session->Pause("paused by a client");
+      return done(true);
+    }
+    auto info = deps_.store->GetSession(e->id);
+    if (info.ok() && (info->status == engine::SessionStatus::kCompleted ||
+                      info->status == engine::SessionStatus::kFailed)) {
+      return done(FailedPrecondition("the session has finished"));
+    }
+    done(false);
+  });
+}
+
+void SessionHub::Resume(const std::string& owner, const std::string& id,
+                        std::function<void(Result<bool>)> done) {
+  auto entry = Authorized(owner, id);
+  if (!entry.ok()) return done(entry.status());
+  OnStrand(*entry, [this, id, done = std::move(done)](Entry* e) {
+    if (!e) return done(Status(ErrorCode::kNotFound, "no session " + id));
+    if (e->session) return done(false);
+    Status s = OpenAndStart(e->shared_from_this());
+    if (!s.ok()) return done(s);
+    done(true);
+  });
+}
+
+Result<engine::ForkResult> SessionHub::Fork(const std::string& owner, const std::string& id,
+                                            std::optional<int64_t> position) {
+  auto entry = Authorized(owner, id);
+  if (!entry.ok()) return entry.status();
+  return engine::ForkSession(deps_.store, deps_.clock, id, position);
+}
+
+void SessionHub::Delete(const std::string& owner, const std::string& id,
+                        std::function<void(const Status&)> done) {
+  auto entry = Authorized(owner, id);
+  if (!entry.ok()) return done(entry.status());
+  OnStrand(*entry, [this, id, done = std::move(done)](Entry* raw) mutable {
+    if (!raw) return done(Status(ErrorCode::kNotFound, "no session " + id));
+    auto e = raw->shared_from_this();
+    auto remove = [this, e, done = std::move(done)] {
+      e->deleted = true;
+      Status s = deps_.store->DeleteSession(e->id);
+      for (const auto& weak : e->subscribers) {
+        if (auto sub = weak.lock()) sub->OnSessionGone();
+      }
+      e->subscribers.clear();
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        entries_.erase(e->id);
+      }
+      done(s);
+    };
+    if (e->after_cancel)
+      return done(Status(ErrorCode::kNotFound, "session " + id + " is being deleted"));
+    if (e->session) {
+      e->after_cancel = std::move(remove);
+
+      e->session->Cancel();  // aborts the provider calls in flight
+    } else {
+      remove();
+    }
+  });
+}
+
+void SessionHub::Subscribe(const std::string& owner, const std::string& id,
+                           std::shared_ptr<Subscriber> subscriber,
+                           std::function<void(const Status&)> ready) {
+  auto entry = Authorized(owner, id);
+  if (!entry.ok()) return ready(entry.status());
+  OnStrand(*entry, [id, subscriber = std::move(subscriber), ready = std::move(ready)](Entry* e) {
+    if (!e) return ready(Status(ErrorCode::kNotFound, "no session " + id));
+    e->subscribers.push_back(subscriber);
+    ready(Status::Ok());
+  });
+}
+
+void SessionHub::Unsubscribe(const std::string& id, const Subscriber* subscriber) {
+  std::shared_ptr<Entry> e;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = entries_.find(id);
+    if (it == entries_.end()) return;
+    e = it->second;
+  }
+  e->exec->Post([this, e, subscriber] {
+    e->subscribers.erase(std::remove_if(e->subscribers.begin(), e->subscribers.end(),
+                                        [&](const std::weak_ptr<Subscriber>& w) {
+                                          auto s = w.lock();
+                                          return !s || s.get() == subscriber;
+                                        }),
+                         e->subscribers.end());
+    DropIfIdle(e->id);
+  });
+}
+
+void SessionHub::DropIfIdle(const std::string& id) {
+  // Called on the entry's strand: an entry with no session and no subscriber is not kept.
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return;
+  Entry& e = *it->second;
+  if (!e.session && e.subscribers.empty() && !e.after_cancel) entries_.erase(it);
+}
+
+int SessionHub::RestoreRunning() {
+  engine::SessionFilter all;
+  all.limit = 1000000;
+  auto sessions = deps_.store->ListSessions(all);
+  if (!sessions.ok()) return 0;
+  int resumed = 0;
+  for (const auto& s : *sessions) {
+    if (s.status != engine::SessionStatus::kRunning && s.status != engine::SessionStatus::kWaiting)
+      continue;
+    OnStrand(GetEntry(s.id, s.owner), [this](Entry* e) {
+      if (e && !e->session) OpenAndStart(e->shared_from_this());
+    });
+    ++resumed;
+  }
+  return resumed;
+}
+
+void SessionHub::Shutdown() {
+  std::vector<std::shared_ptr<Entry>> all;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [id, e] : entries_) all.push_back(e);
+  }
+  for (auto& e : all) {
+    e->exec->Post([e] {
+      if (e->session) e->session->Cancel();
+    });
+  }
+}
+
+}  // namespace scaffold::net

@@ -1,0 +1,128 @@
+// SessionHub: the sessions a server runs and the connections watching them.
+//
+// Each served session runs on its own StrandExecutor over the server's shared threads: no
+// thread per session, none at all for one that waits. Committed events go from the session's
+// strand to every subscriber as EventFrames serialized once. A user (the JWT subject, "" without
+// auth) sees only the sessions they own: another user's session is reported as not found.
+//
+// Thread-safety: every method may be called from any thread; callbacks run on the session's
+// strand or the caller's thread.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/session.h"
+#include "net/event_frames.h"
+#include "net/metrics.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace scaffold::net {
+
+struct ServedWorkflow {
+  std::string name;
+  std::string path;
+  std::string sha256;  // of the file's text
+  std::shared_ptr<const engine::Workflow> workflow;
+};
+
+// A connection watching a session. Both calls come on the session's strand and must return
+// quickly (post the work to the connection's own strand).
+class Subscriber {
+ public:
+  virtual ~Subscriber() = default;
+  virtual void OnEvents(const std::vector<EventFramePtr>& frames) = 0;
+  // The session was deleted.
+  virtual void OnSessionGone() = 0;
+};
+
+struct SessionView {
+  engine::SessionInfo info;
+  bool running = false;  // an engine session is active in this server (running or waiting)
+};
+
+class SessionHub {
+ public:
+  struct Deps {
+    boost::asio::io_context* io = nullptr;
+    engine::EventStore* store = nullptr;
+    engine::Provider* provider = nullptr;
+    engine::ToolHost* tools = nullptr;
+    const engine::Clock* clock = nullptr;
+    Metrics* metrics = nullptr;
+  };
+
+  // Everything in `deps` is borrowed and must outlive the hub.
+  SessionHub(Deps deps, std::map<std::string, ServedWorkflow> workflows,
+             engine::RunOptions options);
+  ~SessionHub();
+
+  const std::map<std::string, ServedWorkflow>& workflows() const { return workflows_; }
+  engine::EventStore* store() const { return deps_.store; }
+
+  // The session, if `owner` may see it (kNotFound otherwise).
+  Result<SessionView> Find(const std::string& owner, const std::string& id);
+  Result<std::vector<SessionView>> List(const std::string& owner);
+
+  // Starts a session of a served workflow (`workflow` may be empty when exactly one is served).
+  // kInvalidArgument for an unknown workflow or an input its schema refuses.
+  Result<std::string> Create(const std::string& owner, const std::string& workflow, Json input);
+
+  void SubmitInput(const std::string& owner, const std::string& id, engine::InputAnswer answer,
+                   std::function<void(const Status&)> done);
+  // done(wasPaused) / done(wasResumed); kFailedPrecondition when the session has finished.
+  void Pause(const std::string& owner, const std::string& id,
+             std::function<void(Result<bool>)> done);
+  void Resume(const std::string& owner, const std::string& id,
+              std::function<void(Result<bool>)> done);
+  // The fork is created paused; Resume runs it.
+  Result<engine::ForkResult> Fork(const std::string& owner, const std::string& id,
+                                  std::optional<int64_t> position);
+  // Stops the session (aborting provider calls in flight) and removes it and its events.
+  void Delete(const std::string& owner, const std::string& id,
+              std::function<void(const Status&)> done);
+
+  // Adds a subscriber to the session's live events, then calls `ready` (on the session's
+  // strand). Events committed after `ready` reach the subscriber; earlier ones are in the store.
+  void Subscribe(const std::string& owner, const std::string& id,
+                 std::shared_ptr<Subscriber> subscriber, std::function<void(const Status&)> ready);
+  void Unsubscribe(const std::string& id, const Subscriber* subscriber);
+
+  // At start: continues every session the log says was running or waiting (after a restart,
+  // kill -9 included). Paused sessions stay paused. Returns how many were resumed.
+  int RestoreRunning();
+
+  // Stops every session without recording anything: they continue at the next start.
+  void Shutdown();
+
+ private:
+  struct Entry;
+  std::shared_ptr<Entry> GetEntry(const std::string& id, const std::string& owner);
+  // Runs `fn` on the strand of the session's entry, with nullptr once the session is deleted.
+  // An entry dropped meanwhile (DropIfIdle) is put back, and work for an entry replaced meanwhile
+  // goes to the new one, so a session never runs on two strands.
+  void OnStrand(std::shared_ptr<Entry> e, std::function<void(Entry*)> fn);
+
+  Result<std::shared_ptr<Entry>> Authorized(const std::string& owner, const std::string& id);
+  engine::SessionDeps SessionDepsFor(Entry& entry);
+  void StartOn(const std::shared_ptr<Entry>& entry, std::unique_ptr<engine::Session> session);
+  Status OpenAndStart(const std::shared_ptr<Entry>& entry);
+  void DropIfIdle(const std::string& id);
+
+  const Deps deps_;
+  const std::map<std::string, ServedWorkflow> workflows_;
+  const engine::RunOptions options_;
+
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<Entry>> entries_;  // protected by mu_
+};
+
+}  // namespace scaffold::net

@@ -1,0 +1,307 @@
+// WebSocket connections of `scaffold serve` (/ws): subscriptions to several sessions at once,
+// each from a position, input, ping/pong and error frames. Shaped after Beast's chat-multi
+// example (Boost 1.74): one write in flight, a queue behind it, errors as codes.
+
+#include "net/ws_session.h"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <deque>
+#include <map>
+
+namespace scaffold::net {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+
+constexpr size_t kHistoryPage = 64;  // events per read of the log
+
+class WsSession;
+
+// Relays one session's events to a WebSocket connection's strand.
+class WsSubscriber : public Subscriber {
+ public:
+  WsSubscriber(std::weak_ptr<WsSession> owner, std::string session_id,
+               asio::any_io_executor executor)
+      : owner_(std::move(owner)),
+        session_id_(std::move(session_id)),
+        executor_(std::move(executor)) {}
+  void OnEvents(const std::vector<EventFramePtr>& frames) override;
+  void OnSessionGone() override;
+
+ private:
+  std::weak_ptr<WsSession> owner_;
+  std::string session_id_;
+  asio::any_io_executor executor_;
+};
+
+class WsSession : public std::enable_shared_from_this<WsSession> {
+ public:
+  WsSession(ServerContext* ctx, ConnectionSlot slot, beast::tcp_stream stream, std::string user,
+            std::string client, std::string remote)
+      : ctx_(ctx),
+        slot_(std::move(slot)),
+        ws_(std::move(stream)),
+        user_(std::move(user)),
+        client_(std::move(client)),
+        remote_(std::move(remote)),
+        started_ms_(SteadyMillis()) {}
+
+  void Run(http::request<http::string_body> request) {
+    // Protocol-level pings at half the idle timeout keep idle connections alive; a peer silent
+    // for the whole idle timeout (no pong either) is dead and closed.
+    websocket::stream_base::timeout timeout;
+    timeout.handshake_timeout = std::chrono::milliseconds(ctx_->options.header_timeout_ms);
+    timeout.idle_timeout = std::chrono::milliseconds(ctx_->options.idle_timeout_ms);
+    timeout.keep_alive_pings = true;
+    ws_.set_option(timeout);
+
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(http::field::server, "scaffold"); }));
+    ws_.read_message_max(ctx_->options.max_ws_message_bytes);
+    ws_.text(true);
+    auto self = shared_from_this();
+    ws_.async_accept(request, [self](beast::error_code ec) {
+      if (ec) return;
+      ++self->ctx_->metrics->ws_open;
+      self->open_ = true;
+      self->Read();
+    });
+  }
+
+  void OnLive(const std::string& id, const std::vector<EventFramePtr>& frames) {
+    auto it = subs_.find(id);
+    if (closed_ || it == subs_.end()) return;
+    Subscription& sub = it->second;
+    // While catching up, live events are skipped: they are in the log, and the history read
+    // that ends the catch-up runs after their commit.
+    if (!sub.history_done) return;
+    for (const auto& f : frames) Deliver(sub, f);
+  }
+
+  void OnGone(const std::string& id) {
+    if (subs_.erase(id)) SendError("not_found", "session " + id + " was deleted", id);
+  }
+
+  asio::any_io_executor executor() { return ws_.get_executor(); }
+
+ private:
+  struct Subscription {
+    std::shared_ptr<WsSubscriber> subscriber;
+    int64_t cursor = 0;  // last position sent
+    bool history_done = false;
+  };
+
+  void Read() {
+    auto self = shared_from_this();
+    ws_.async_read(buffer_, [self](beast::error_code ec, size_t) {
+      if (ec) return self->Cleanup();
+      std::string text = beast::buffers_to_string(self->buffer_.data());
+      self->buffer_.consume(self->buffer_.size());
+      self->Handle(text);
+      self->Read();
+    });
+  }
+
+  void Handle(const std::string& text) {
+    Json msg = Json::parse(text, nullptr, false);
+    if (msg.is_discarded() || !msg.is_object())
+      return SendError("bad_json", "a message must be a JSON object");
+    if (!msg.contains("type") || !msg["type"].is_string())
+      return SendError("bad_request", "a message needs a \"type\"");
+    std::string type = msg["type"];
+    std::string id = msg.value("sessionId", "");
+    if (type == "ping") return SendText(R"({"type":"pong"})");
+    if (type == "subscribe") {
+      if (id.empty()) return SendError("bad_request", "subscribe needs a sessionId");
+      int64_t from = 0;
+      if (auto it = msg.find("fromPosition"); it != msg.end() && !it->is_null()) {
+        if (!it->is_number_integer() || it->get<int64_t>() < 1) {
+          return SendError("bad_request", "fromPosition must be a position (1 or more)", id);
+        }
+        from = it->get<int64_t>();
+      }
+      return Subscribe(id, from);
+    }
+    if (type == "unsubscribe") {
+      if (auto it = subs_.find(id); it != subs_.end()) {
+        ctx_->hub->Unsubscribe(id, it->second.subscriber.get());
+        subs_.erase(it);
+      }
+      return;
+    }
+    if (type == "input") {
+      if (id.empty()) return SendError("bad_request", "input needs a sessionId");
+      engine::InputAnswer answer;
+      answer.id = msg.value("id", "");
+      answer.value = msg.value("value", Json());
+      if (auto it = msg.find("approved"); it != msg.end() && it->is_boolean())
+        answer.approved = it->get<bool>();
+      auto self = shared_from_this();
+      ctx_->hub->SubmitInput(user_, id, std::move(answer), [self, id](const Status& s) {
+        if (s.ok()) return;
+        asio::post(self->ws_.get_executor(), [self, id, s] {
+          ApiResponse r = ApiResponse::FromStatus(s);
+          self->SendError(Json::parse(r.body)["error"]["code"].get<std::string>(), s.message(), id);
+        });
+      });
+      return;
+    }
+    if (type == "tools:register" || type == "tool:response") {
+      return SendError("not_implemented", "client tools are not available in this build");
+    }
+    SendError("unknown_type", "unknown message type \"" + type + "\"");
+  }
+
+  void Subscribe(const std::string& id, int64_t from) {
+    if (subs_.count(id)) {
+      ctx_->hub->Unsubscribe(id, subs_[id].subscriber.get());
+      subs_.erase(id);
+    }
+    auto sub = std::make_shared<WsSubscriber>(weak_from_this(), id, ws_.get_executor());
+    Subscription& s = subs_[id];
+    s.subscriber = sub;
+    s.cursor = from > 0 ? from - 1 : 0;
+    s.history_done = from == 0;
+    auto self = shared_from_this();
+    ctx_->hub->Subscribe(user_, id, sub, [self, id, sub](const Status& st) {
+      asio::post(self->ws_.get_executor(), [self, id, sub, st] {
+        auto it = self->subs_.find(id);
+        if (it == self->subs_.end() || it->second.subscriber != sub) return;
+        if (!st.ok()) {
+          self->subs_.erase(it);
+          // Another user's session is reported exactly like a missing one.
+          return self->SendError("not_found", "no session " + id, id);
+        }
+        self->Pump();
+      });
+    });
+  }
+
+  // Reads history pages for subscriptions still catching up, while the queue is short.
+  void Pump() {
+    for (auto& [id, sub] : subs_) {
+      while (!sub.history_done && queued_bytes_ < ctx_->HistoryPumpBytes()) {
+        auto page = ctx_->hub->store()->ReadEvents(id, sub.cursor, kHistoryPage);
+        if (!page.ok()) {
+          sub.history_done = true;
+          break;
+        }
+        for (const auto& e : *page) Deliver(sub, MakeEventFrame(id, e));
+        if (page->size() < kHistoryPage) sub.history_done = true;
+      }
+      if (closed_) return;
+    }
+  }
+
+  void Deliver(Subscription& sub, const EventFramePtr& frame) {
+    if (frame->event->position <= sub.cursor) return;
+    sub.cursor = frame->event->position;
+    Queue(std::shared_ptr<const std::string>(frame, &frame->ws));
+  }
+
+  void SendText(std::string text) { Queue(std::make_shared<const std::string>(std::move(text))); }
+
+  void SendError(const std::string& code, const std::string& message,
+                 const std::string& session_id = "") {
+    Json e = {{"type", "error"}, {"code", code}, {"message", message}};
+    if (!session_id.empty()) e["sessionId"] = session_id;
+    SendText(DumpJson(e));
+  }
+
+  void Queue(std::shared_ptr<const std::string> message) {
+    if (closed_) return;
+    if (queued_bytes_ + message->size() > ctx_->options.max_send_queue_bytes) {
+      ++ctx_->metrics->slow_consumers_dropped;
+      return CloseWith(websocket::close_code::try_again_later,
+                       "send queue full: reconnect and resume by position");
+    }
+    queued_bytes_ += message->size();
+    queue_.push_back(std::move(message));
+    if (!writing_) Write();
+  }
+
+  void Write() {
+    if (queue_.empty() || closed_) return;
+    writing_ = true;
+    auto self = shared_from_this();
+    ws_.async_write(asio::buffer(*queue_.front()), [self](beast::error_code ec, size_t n) {
+      self->writing_ = false;
+      self->queued_bytes_ -= self->queue_.front()->size();
+      self->bytes_ += n;
+      self->queue_.pop_front();
+      if (ec) return self->Cleanup();
+      if (!self->queue_.empty()) return self->Write();
+      self->Pump();
+    });
+  }
+
+  void CloseWith(websocket::close_code code, const std::string& reason) {
+    if (closed_) return;
+    Cleanup();
+        auto self = shared_from_this();
+    ws_.async_close(websocket::close_reason(code, reason), [self](beast::error_code) {});
+    // A peer that reads nothing cannot take the close frame either: drop it after a grace time.
+    auto grace = std::make_shared<asio::steady_timer>(ws_.get_executor(), std::chrono::seconds(2));
+    grace->async_wait([self, grace](beast::error_code) {
+      beast::error_code ignored;
+      beast::get_lowest_layer(self->ws_).socket().close(ignored);
+    });
+  }
+
+
+  void Cleanup() {
+    if (closed_) return;
+    closed_ = true;
+    for (auto& [id, sub] : subs_) ctx_->hub->Unsubscribe(id, sub.subscriber.get());
+    subs_.clear();
+    if (open_) --ctx_->metrics->ws_open;
+    ctx_->AccessLog(remote_, "GET", "/ws", 101, bytes_, SteadyMillis() - started_ms_, user_);
+  }
+
+  ServerContext* ctx_;
+  ConnectionSlot slot_;
+  websocket::stream<beast::tcp_stream> ws_;
+  std::string user_, client_, remote_;
+  beast::flat_buffer buffer_;
+  std::map<std::string, Subscription> subs_;
+  std::deque<std::shared_ptr<const std::string>> queue_;
+  size_t queued_bytes_ = 0;
+  size_t bytes_ = 0;
+  bool writing_ = false;
+  bool closed_ = false;
+  bool open_ = false;
+  int64_t started_ms_;
+};
+
+void WsSubscriber::OnEvents(const std::vector<EventFramePtr>& frames) {
+  auto owner = owner_;
+  std::string id = session_id_;
+  asio::post(executor_, [owner, id, frames] {
+    if (auto s = owner.lock()) s->OnLive(id, frames);
+  });
+}
+
+void WsSubscriber::OnSessionGone() {
+  auto owner = owner_;
+  std::string id = session_id_;
+  asio::post(executor_, [owner, id] {
+    if (auto s = owner.lock()) s->OnGone(id);
+  });
+}
+
+}  // namespace
+
+void StartWebSocket(ServerContext* ctx, ConnectionSlot slot, beast::tcp_stream stream,
+                    http::request<http::string_body> request, std::string user, std::string client,
+                    std::string remote) {
+  auto session = std::make_shared<WsSession>(ctx, std::move(slot), std::move(stream),
+                                             std::move(user), std::move(client), std::move(remote));
+  session->Run(std::move(request));
+}
+
+}  // namespace scaffold::net
