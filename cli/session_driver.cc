@@ -16,37 +16,40 @@ namespace {
 
 class Driver : public engine::EventSink {
  public:
-  Driver(engine::Session* session, const engine::Workflow& workflow, engine::EventLoop* loop,
-         const DriveOptions& options)
+  Driver(DrivenSession* session, engine::EventLoop* loop, const DriveOptions& options)
       : session_(session),
-        workflow_(workflow),
         loop_(loop),
         options_(options),
         style_(DetectTerminal(options.no_color)),
+        err_style_(DetectTerminal(options.no_color, STDERR_FILENO)),
         renderer_(stdout, style_, options.quiet, &options.prices),
         answers_(options.answers),
         interactive_(isatty(STDIN_FILENO) == 1) {}
 
   int Run() {
-    session_->AddSink(this);
-    session_->SetInputListener([this](const Json& request) { HandleAsk(request); });
     OnInterrupt([this] { loop_->Post([this] { Interrupt(); }); });
-    started_ms_ = clock_.NowMillis();
-    session_->Start([this](const engine::SessionEnd& end) {
-      end_ = end;
-      loop_->Stop();
-    });
+    session_->Start(
+        this, [this](const Json& request) { HandleAsk(request); },
+        [this](const engine::SessionEnd& end) {
+          end_ = end;
+          loop_->Stop();
+        });
     if (style_.tty && !options_.json && !options_.quiet) ScheduleTick();
     loop_->Run();
     tick_.reset();
     OnInterrupt(nullptr);
-    session_->RemoveSink(this);
     return Summarize();
   }
 
   void OnEvents(std::span<const engine::EventPtr> events) override {
     for (const auto& e : events) {
       last_position_ = e->position;
+      // The run's duration, from its events: the same for everyone who watches the session.
+      if (e->name == engine::events::kWorkflowStarted || e->name == engine::events::kSessionResumed) {
+        started_at_ = e->timestamp;
+      }
+      if (started_at_ == 0) started_at_ = e->timestamp;
+      last_at_ = e->timestamp;
       if (e->name == engine::events::kPhaseEntered) last_phase_entered_ = e->position;
       if (options_.json) {
         std::fwrite(e->wire.data(), 1, e->wire.size(), stdout);
@@ -69,20 +72,30 @@ class Driver : public engine::EventSink {
   }
 
   void Interrupt() {
-    if (end_) return;
+    if (end_ || interrupted_) return;
     interrupted_ = true;
-    session_->Pause("interrupted");
+    detached_ = !session_->Interrupt();
   }
 
-  const engine::AskSpec* AskFor(const Json& request) const {
-    const engine::Phase* phase = workflow_.FindPhase(request.value("phase", ""));
-    return phase && phase->kind == engine::PhaseKind::kAsk ? &phase->ask : nullptr;
+  // What the ask expects, from its input:requested payload (the terminal may not have the
+  // workflow: attach).
+  static engine::AskSpec AskFor(const Json& request) {
+    engine::AskSpec ask;
+    std::string type = request.value("type", "text");
+    for (auto t : {engine::AskType::kApproval, engine::AskType::kChoice, engine::AskType::kText,
+                   engine::AskType::kJson}) {
+      if (type == engine::AskTypeName(t)) ask.type = t;
+    }
+    if (auto it = request.find("options"); it != request.end() && it->is_array()) {
+      for (const auto& o : *it) ask.options.push_back(o.is_string() ? o.get<std::string>() : DumpJson(o));
+    }
+    return ask;
   }
 
   void HandleAsk(const Json& request) {
     std::string id = request.value("id", "");
-    const engine::AskSpec* ask = AskFor(request);
-    if (!ask) return;
+    asks_[id] = AskFor(request);
+    const engine::AskSpec* ask = &asks_[id];
     if (!shown_requests_.count(id) && !options_.json) {
       // Asked before this process started (a resumed session): show the question again.
       engine::Event shown;
@@ -105,7 +118,7 @@ class Driver : public engine::EventSink {
   // Leaves the session waiting for `id` and ends the run.
   void Wait(const std::string& id) {
     waiting_for_ = id;
-    session_->Cancel();
+    session_->Leave();
   }
 
   void Submit(const std::string& id, const engine::AskSpec& ask, const std::string& text,
@@ -116,7 +129,7 @@ class Driver : public engine::EventSink {
       if (from_flag) {
         PrintError("--answer " + id + "=" + text + ": " + s.message());
         bad_answer_ = true;
-        session_->Cancel();
+        session_->Leave();
       } else {
         std::fprintf(stderr, "%s\n", s.message().c_str());
         Prompt(id, ask);
@@ -160,23 +173,29 @@ class Driver : public engine::EventSink {
   int Summarize() {
     renderer_.EndLine();
     const std::string& id = session_->id();
-    int64_t duration = clock_.NowMillis() - started_ms_;
+    int64_t duration = last_at_ - started_at_;
     std::FILE* out = options_.json ? stderr : stdout;
+    // The commands to go on from here are guidance, not the session's output: stderr.
     auto hint = [&](const std::string& label, const std::string& command) {
-      std::fprintf(out, "  %s %s\n", Paint(style_, Tint::kDim, label).c_str(), command.c_str());
+      if (command.empty()) return;
+      std::fprintf(stderr, "  %s %s\n", Paint(err_style_, Tint::kDim, label).c_str(), command.c_str());
     };
     if (bad_answer_) return kExitUsage;
     if (!waiting_for_.empty()) {
-      std::fprintf(stderr,
-                   "session %s is waiting for input \"%s\" and there is no terminal to ask on\n",
+      std::fprintf(stderr, "session %s is waiting for input \"%s\" and there is no terminal to ask on\n",
                    id.c_str(), waiting_for_.c_str());
-      std::fprintf(stderr, "  answer it with: scaffold resume %s --answer '%s=...'\n", id.c_str(),
-                   waiting_for_.c_str());
+      std::fprintf(stderr, "  answer it with: %s\n", session_->AnswerCommand(waiting_for_).c_str());
       return kExitUsage;
     }
+    if (detached_) {
+      std::fprintf(out, "%s at position %lld · session %s goes on without this terminal\n",
+                   Paint(style_, Tint::kYellow, "⏏ detached").c_str(), static_cast<long long>(last_position_),
+                   id.c_str());
+      hint("reattach:", session_->ReattachCommand());
+      return kExitInterrupted;
+    }
     if (!end_) return kExitFailed;
-    std::string tokens =
-        FormatCount(renderer_.input_tokens() + renderer_.output_tokens()) + " tokens";
+    std::string tokens = FormatCount(renderer_.input_tokens() + renderer_.output_tokens()) + " tokens";
     if (renderer_.cost() > 0) tokens += " · " + engine::FormatCost(renderer_.cost());
     if (!renderer_.unpriced_models().empty()) {
       tokens += " (no price for " + *renderer_.unpriced_models().begin() + "; see --price)";
@@ -185,38 +204,30 @@ class Driver : public engine::EventSink {
       case engine::SessionOutcome::kCompleted:
         if (!options_.json) {
           std::fprintf(out, "%s in %s · %lld agent call%s · %s · session %s\n",
-                       Paint(style_, Tint::kGreen, "✓ completed").c_str(),
-                       FormatDuration(duration).c_str(),
-                       static_cast<long long>(renderer_.agent_calls()),
-                       renderer_.agent_calls() == 1 ? "" : "s", tokens.c_str(), id.c_str());
+                       Paint(style_, Tint::kGreen, "✓ completed").c_str(), FormatDuration(duration).c_str(),
+                       static_cast<long long>(renderer_.agent_calls()), renderer_.agent_calls() == 1 ? "" : "s",
+                       tokens.c_str(), id.c_str());
           if (!end_->result.is_null()) {
             std::fprintf(out, "  %s %s\n", Paint(style_, Tint::kDim, "result").c_str(),
-                         Shorten(end_->result.is_string() ? end_->result.get<std::string>()
-                                                          : DumpJson(end_->result),
+                         Shorten(end_->result.is_string() ? end_->result.get<std::string>() : DumpJson(end_->result),
                                  style_.width - 10)
                              .c_str());
           }
-          hint("events:", "scaffold events " + id);
+          hint("events:", session_->EventsCommand());
         }
         return kExitOk;
       case engine::SessionOutcome::kFailed:
-        std::fprintf(out, "%s after %s · session %s\n",
-                     Paint(style_, Tint::kRed, "✗ failed").c_str(),
+        std::fprintf(out, "%s after %s · session %s\n", Paint(style_, Tint::kRed, "✗ failed").c_str(),
                      FormatDuration(duration).c_str(), id.c_str());
         if (end_->error.code() != ErrorCode::kAborted) PrintError(end_->error.message());
-                hint("events:", "scaffold events " + id);
+        hint("events:", session_->EventsCommand());
         if (end_->failure_code == "missing_recording") return kExitRecordingMissing;
-        if (last_phase_entered_ > 1) {
-
-          hint("retry the failed phase:",
-               "scaffold fork " + id + " --at " + std::to_string(last_phase_entered_ - 1));
-        }
+        if (last_phase_entered_ > 1) hint("retry the failed phase:", session_->ForkCommand(last_phase_entered_ - 1));
         return kExitFailed;
       case engine::SessionOutcome::kPaused:
-        std::fprintf(out, "%s at position %lld · session %s\n",
-                     Paint(style_, Tint::kYellow, "⏸ paused").c_str(),
+        std::fprintf(out, "%s at position %lld · session %s\n", Paint(style_, Tint::kYellow, "⏸ paused").c_str(),
                      static_cast<long long>(last_position_), id.c_str());
-        hint("resume:", "scaffold resume " + id);
+        hint("resume:", session_->ResumeCommand());
         return interrupted_ ? kExitInterrupted : kExitOk;
       case engine::SessionOutcome::kCancelled:
         return kExitFailed;
@@ -224,28 +235,40 @@ class Driver : public engine::EventSink {
     return kExitFailed;
   }
 
-  engine::Session* session_;
-  const engine::Workflow& workflow_;
+  DrivenSession* session_;
   engine::EventLoop* loop_;
   const DriveOptions& options_;
   TerminalStyle style_;
+  TerminalStyle err_style_;
   Renderer renderer_;
   std::map<std::string, std::string> answers_;
-  std::set<std::string> shown_requests_;  // input:requested ids rendered in this run
+  std::map<std::string, engine::AskSpec> asks_;  // by input:requested id
+  std::set<std::string> shown_requests_;       // input:requested ids rendered in this run
   bool interactive_;
-  engine::SystemClock clock_;
-  int64_t started_ms_ = 0;
 
   std::optional<engine::SessionEnd> end_;
   std::unique_ptr<engine::TimerHandle> tick_;
   std::string waiting_for_;
   bool interrupted_ = false;
+  bool detached_ = false;
   bool bad_answer_ = false;
   int64_t last_position_ = 0;
   int64_t last_phase_entered_ = 0;
+  int64_t started_at_ = 0;  // timestamp of this run's workflow:started or session:resumed
+  int64_t last_at_ = 0;     // timestamp of the latest event
 };
 
 }  // namespace
+
+void LocalSession::Start(engine::EventSink* sink, std::function<void(const Json&)> on_ask,
+                         std::function<void(const engine::SessionEnd&)> done) {
+  session_->AddSink(sink);
+  session_->SetInputListener(std::move(on_ask));
+  session_->Start([this, sink, done = std::move(done)](const engine::SessionEnd& end) {
+    session_->RemoveSink(sink);
+    done(end);
+  });
+}
 
 Result<std::map<std::string, std::string>> ParseAnswers(const std::vector<std::string>& flags) {
   std::map<std::string, std::string> out;
@@ -260,9 +283,8 @@ Result<std::map<std::string, std::string>> ParseAnswers(const std::vector<std::s
   return out;
 }
 
-int DriveSession(engine::Session* session, const engine::Workflow& workflow,
-                 engine::EventLoop* loop, const DriveOptions& options) {
-  Driver driver(session, workflow, loop, options);
+int DriveSession(DrivenSession* session, engine::EventLoop* loop, const DriveOptions& options) {
+  Driver driver(session, loop, options);
   return driver.Run();
 }
 

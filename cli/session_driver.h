@@ -6,8 +6,10 @@
 // stops the run (exit 2) and says how to answer it; the session stays waiting.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "engine/event_loop.h"
 #include "engine/pricing.h"
@@ -26,9 +28,64 @@ struct DriveOptions {
 // Parses repeated --answer ID=VALUE flags. Fails naming the malformed flag.
 Result<std::map<std::string, std::string>> ParseAnswers(const std::vector<std::string>& flags);
 
-// Runs `session` (created or opened with `loop` as its executor) until it ends or needs an
-// answer nobody can give, and returns the exit code.
-int DriveSession(engine::Session* session, const engine::Workflow& workflow,
-                 engine::EventLoop* loop, const DriveOptions& options);
+// What the terminal drives: a session of this process (LocalSession) or one on a server
+// (remote_session.h). Everything is called, and calls back, on the driver's event loop.
+class DrivenSession {
+ public:
+  virtual ~DrivenSession() = default;
+  virtual const std::string& id() const = 0;
+  // Starts delivering the session's events to `sink`, calls `on_ask` with the input:requested
+  // payload of each ask that waits for an answer, and `done` once at the end.
+  virtual void Start(engine::EventSink* sink, std::function<void(const Json&)> on_ask,
+                     std::function<void(const engine::SessionEnd&)> done) = 0;
+  virtual void SubmitInput(engine::InputAnswer answer, std::function<void(const Status&)> reply) = 0;
+  // Ctrl-C: true when the session is being paused (done follows with kPaused), false when
+  // this terminal just let go of it (done follows with kCancelled) and it goes on elsewhere.
+  virtual bool Interrupt() = 0;
+  // Stops driving, leaving the session as it is (waiting for an answer); done follows.
+  virtual void Leave() = 0;
+
+  // Shell commands for the summary (printed on stderr).
+  virtual std::string ResumeCommand() const = 0;
+  virtual std::string AnswerCommand(const std::string& ask_id) const = 0;
+  virtual std::string EventsCommand() const = 0;
+  virtual std::string ForkCommand(int64_t position) const = 0;  // "" when not available
+  virtual std::string ReattachCommand() const { return ""; }
+};
+
+// A session of this process, run on `loop`.
+class LocalSession : public DrivenSession {
+ public:
+  // Both borrowed; `session` was created or opened with `loop` as its executor.
+  LocalSession(engine::Session* session, engine::EventLoop* loop) : session_(session), loop_(loop) {}
+  const std::string& id() const override { return session_->id(); }
+  void Start(engine::EventSink* sink, std::function<void(const Json&)> on_ask,
+             std::function<void(const engine::SessionEnd&)> done) override;
+  void SubmitInput(engine::InputAnswer answer, std::function<void(const Status&)> reply) override {
+    session_->SubmitInput(std::move(answer), std::move(reply));
+  }
+  bool Interrupt() override {
+    session_->Pause("interrupted");
+    return true;
+  }
+  void Leave() override { session_->Cancel(); }
+  std::string ResumeCommand() const override { return "scaffold resume " + id(); }
+  std::string AnswerCommand(const std::string& ask_id) const override {
+    return "scaffold resume " + id() + " --answer '" + ask_id + "=...'";
+  }
+  std::string EventsCommand() const override { return "scaffold events " + id(); }
+  std::string ForkCommand(int64_t position) const override {
+    return "scaffold fork " + id() + " --at " + std::to_string(position);
+  }
+
+ private:
+  engine::Session* session_;
+  engine::EventLoop* loop_;
+};
+
+// Drives `session` on `loop` until it ends or needs an answer nobody can give here, and returns
+// the exit code. What it prints comes from the session's events alone, so a local run and a
+// remote one render the same.
+int DriveSession(DrivenSession* session, engine::EventLoop* loop, const DriveOptions& options);
 
 }  // namespace scaffold::cli

@@ -67,7 +67,9 @@ int Drive(SessionRuntime* rt, engine::Session* session, const engine::Workflow& 
   options.quiet = flags.quiet;
   options.no_color = flags.no_color;
   options.answers = *answers;
-  return DriveSession(session, workflow, &rt->loop, options);
+    LocalSession local(session, &rt->loop);
+  return DriveSession(&local, &rt->loop, options);
+
 }
 
 }  // namespace scaffold::cli

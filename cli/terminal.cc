@@ -7,15 +7,16 @@
 
 namespace scaffold::cli {
 
-TerminalStyle DetectTerminal(bool no_color_flag) {
+TerminalStyle DetectTerminal(bool no_color_flag, int fd) {
   TerminalStyle style;
-  style.tty = isatty(STDOUT_FILENO) == 1;
+  style.tty = isatty(fd) == 1;
   const char* term = std::getenv("TERM");
   const char* no_color = std::getenv("NO_COLOR");
   style.color = style.tty && !no_color_flag && !(no_color && *no_color) &&
                 !(term && std::string(term) == "dumb");
   winsize ws{};
-  if (style.tty && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
+    if (style.tty && ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
+
     style.width = ws.ws_col;
   return style;
 }

@@ -13,8 +13,9 @@ struct TerminalStyle {
   int width = 80;
 };
 
-// Looks at stdout, $NO_COLOR, $TERM and the --no-color flag.
-TerminalStyle DetectTerminal(bool no_color_flag);
+// Looks at `fd` (stdout unless told), $NO_COLOR, $TERM and the --no-color flag.
+TerminalStyle DetectTerminal(bool no_color_flag, int fd = 1);
+
 
 enum class Tint { kBold, kDim, kRed, kGreen, kYellow, kBlue, kMagenta, kCyan };
 

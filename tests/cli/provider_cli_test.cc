@@ -205,7 +205,7 @@ TEST_CASE("a session whose provider keeps failing fails with the provider's erro
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.out, Catch::Contains("✗ provider_error"));
   CHECK_THAT(r.out, Catch::Contains("max_tokens too large"));
-  CHECK_THAT(r.out, Catch::Contains("scaffold fork"));
+  CHECK_THAT(r.err, Catch::Contains("scaffold fork"));
 }
 
 TEST_CASE("Ctrl-C during a stream aborts the transfer at once and pauses",
