@@ -15,7 +15,8 @@ namespace {
 // Renders the replay as it runs, like a live session.
 class RenderSink : public engine::EventSink {
  public:
-  RenderSink(TerminalStyle style, const engine::PriceTable* prices) : renderer_(stdout, style, false, prices) {}
+  RenderSink(TerminalStyle style, const engine::PriceTable* prices)
+      : renderer_(stdout, style, false, prices) {}
   void OnEvents(std::span<const engine::EventPtr> events) override {
     for (const auto& e : events) renderer_.Render(*e);
   }
@@ -78,13 +79,17 @@ int RunReplay(const ReplayOptions& o) {
     std::printf("%s\n", DumpJson(report->ToJson()).c_str());
   } else {
     std::string text = report->ToText();
-    Tint tint = report->verdict == recordings::ReplayReport::Verdict::kIdentical ? Tint::kGreen : Tint::kRed;
+    Tint tint = report->verdict == recordings::ReplayReport::Verdict::kIdentical ? Tint::kGreen
+                                                                                 : Tint::kRed;
     std::printf("%s\n", Paint(style, tint, text).c_str());
   }
   switch (report->verdict) {
-    case recordings::ReplayReport::Verdict::kIdentical: return kExitOk;
-    case recordings::ReplayReport::Verdict::kDiverged: return kExitDiverged;
-    case recordings::ReplayReport::Verdict::kMissingExchange: return kExitRecordingMissing;
+    case recordings::ReplayReport::Verdict::kIdentical:
+      return kExitOk;
+    case recordings::ReplayReport::Verdict::kDiverged:
+      return kExitDiverged;
+    case recordings::ReplayReport::Verdict::kMissingExchange:
+      return kExitRecordingMissing;
   }
   return kExitFailed;
 }

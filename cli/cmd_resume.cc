@@ -20,7 +20,8 @@ static int Continue(SessionRuntime* rt, const std::string& id, const SessionFlag
   std::string provider = flags.provider;
   if (provider.empty()) {
     auto first = rt->store->ReadEvents(id, 0, 1);
-    if (first.ok() && !first->empty()) provider = (*first)[0]->payload.value("overrides", Json::object()).value("provider", "");
+    if (first.ok() && !first->empty())
+      provider = (*first)[0]->payload.value("overrides", Json::object()).value("provider", "");
   }
   if (!PrepareProviders(rt, *workflow, flags, provider)) return kExitUsage;
   auto session = engine::Session::Open(rt->Deps(), workflow, id, rt->options);

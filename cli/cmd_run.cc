@@ -3,9 +3,43 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/interrupts.h"
+#include "cli/remote_session.h"
 #include "cli/session_runtime.h"
+#include "recordings/sha256.h"
 
 namespace scaffold::cli {
+namespace {
+
+// run --server: the server runs the session with its own database, providers and keys.
+int RunOnServer(const RunCommandOptions& o, const engine::Workflow& workflow, const Json& input) {
+  const SessionFlags& f = o.session;
+  const char* local_only = !f.db.empty()         ? "--db"
+                           : !f.provider.empty() ? "--provider"
+                           : !f.model.empty()    ? "--model"
+                           : f.mode != "live"    ? "--mode"
+                           : !f.redact.empty()   ? "--redact"
+                                                 : nullptr;
+  if (local_only) {
+    PrintError(std::string(local_only) +
+               " applies to local runs; with --server the server decides it");
+    return kExitUsage;
+  }
+  auto remote = ResolveRemote(o.server, o.token, "--server");
+  if (!remote.ok()) {
+    PrintError(remote.status().message());
+    return kExitUsage;
+  }
+  // The server must serve this very file: its sha256 is sent along and checked.
+  auto text = ReadFileCapped(o.file, engine::kMaxWorkflowBytes, "workflow file");
+  if (!text.ok()) {
+    PrintError(text.status().message());
+    return kExitUsage;
+  }
+  return RunRemote(*remote, workflow, recordings::Sha256Hex(*text), input, o.session);
+}
+
+}  // namespace
+
 int RunRun(const RunCommandOptions& o) {
   InitInterrupts();
   auto workflow = LoadWorkflowFileOrReport(o.file);
@@ -37,9 +71,11 @@ int RunRun(const RunCommandOptions& o) {
     PrintError(message);
     return kExitUsage;
   }
+  if (!o.server.empty()) return RunOnServer(o, *workflow, input);
   // Provider keys are checked before the database is touched, too.
   auto rt = std::make_unique<SessionRuntime>(o.session);
-  if (!PrepareProviders(rt.get(), *workflow, o.session, o.session.provider) || !OpenStore(rt.get(), o.session))
+  if (!PrepareProviders(rt.get(), *workflow, o.session, o.session.provider) ||
+      !OpenStore(rt.get(), o.session))
     return kExitUsage;
   auto session = engine::Session::Create(rt->Deps(), workflow, std::move(input), rt->options);
   if (!session.ok()) {

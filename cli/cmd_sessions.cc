@@ -1,5 +1,8 @@
 // scaffold sessions [list | show ID | rm ID]: what the database holds.
 
+#include <cstring>
+#include <fstream>
+#include <iostream>
 #include <map>
 #include <set>
 
@@ -9,10 +12,6 @@
 #include "cli/time_format.h"
 #include "engine/pricing.h"
 #include "recordings/recording_file.h"
-
-#include <cstring>
-#include <fstream>
-#include <iostream>
 
 namespace scaffold::cli {
 static Json SessionJson(const engine::SessionInfo& s) {
@@ -237,7 +236,8 @@ int RunImport(const SessionsOptions& o) {
     return ExitCodeFor(s) == kExitOk ? kExitFailed : kExitUsage;
   }
   std::printf("imported session %s (%s, %zu events, %zu exchanges)\n", recording->info.id.c_str(),
-              recording->info.workflow_name.c_str(), recording->events.size(), recording->exchanges.size());
+              recording->info.workflow_name.c_str(), recording->events.size(),
+              recording->exchanges.size());
   return kExitOk;
 }
 

@@ -16,8 +16,9 @@ void AddSessionFlags(CLI::App* cmd, SessionFlags* flags) {
   cmd->add_option("--model", flags->model, "Use this model for every agent");
   cmd->add_option("--answer", flags->answers,
                   "Answer an ask without prompting: ID=VALUE (repeatable)");
-    cmd->add_option("--mode", flags->mode,
-                  "live (call providers and record), playback (recordings only, no network) or auto")
+  cmd->add_option(
+         "--mode", flags->mode,
+         "live (call providers and record), playback (recordings only, no network) or auto")
       ->check(CLI::IsMember({"live", "playback", "auto"}));
   cmd->add_option("--price", flags->prices,
                   "A model's price in USD per million tokens: "
@@ -37,9 +38,13 @@ void SetupRun(CLI::App& app, int* exit_code) {
                       "Session input: text, or JSON when the workflow's input is not a string");
   cmd->add_option("--input-file", o->input_file, "Read the session input from a file")
       ->excludes(input);
-    AddSessionFlags(cmd, &o->session);
+  AddSessionFlags(cmd, &o->session);
   cmd->add_option("--redact", o->session.redact,
                   "Mask matches of this regular expression in everything stored (repeatable)");
+  cmd->add_option(
+      "--server", o->server,
+      "Run the session on this scaffold server (http://HOST:PORT) and follow it from here");
+  cmd->add_option("--token", o->token, "Bearer token for --server (default: $SCAFFOLD_TOKEN)");
   cmd->callback([o, input, exit_code] {
     o->has_input = input->count() > 0;
     *exit_code = RunRun(*o);
@@ -50,8 +55,11 @@ void SetupReplay(CLI::App& app, int* exit_code) {
   auto o = std::make_shared<ReplayOptions>();
   CLI::App* cmd = app.add_subcommand(
       "replay", "Re-run a recorded session without any LLM and check it produces the same events");
-  cmd->add_option("SESSION_OR_FILE", o->target, "A session id (or unique prefix) or a recording file")->required();
-  cmd->add_option("--workflow", o->workflow, "Replay this workflow file against the recording instead");
+  cmd->add_option("SESSION_OR_FILE", o->target,
+                  "A session id (or unique prefix) or a recording file")
+      ->required();
+  cmd->add_option("--workflow", o->workflow,
+                  "Replay this workflow file against the recording instead");
   cmd->add_flag("--json", o->json, "Print one JSON report and nothing else");
   cmd->add_flag("--quiet,-q", o->quiet, "Print only the verdict");
   cmd->add_flag("--no-color", o->no_color, "Never colour the output");
@@ -59,42 +67,73 @@ void SetupReplay(CLI::App& app, int* exit_code) {
   cmd->callback([o, exit_code] { *exit_code = RunReplay(*o); });
 }
 
+void SetupAttach(CLI::App& app, int* exit_code) {
+  auto o = std::make_shared<AttachOptions>();
+  CLI::App* cmd =
+      app.add_subcommand("attach", "Follow a session on a scaffold server in this terminal");
+  cmd->add_option("URL", o->url, "The server, http://HOST:PORT")->required();
+  cmd->add_option("SESSION", o->id, "The session's id")->required();
+  cmd->add_option("--token", o->token, "Bearer token (default: $SCAFFOLD_TOKEN)");
+  cmd->add_flag("--resume", o->resume, "Resume the session first if it is paused");
+  cmd->add_option("--answer", o->session.answers,
+                  "Answer an ask without prompting: ID=VALUE (repeatable)");
+  cmd->add_option("--price", o->session.prices,
+                  "A model's price in USD per million tokens: "
+                  "MODEL=INPUT,OUTPUT[,CACHE_READ[,CACHE_WRITE]] (repeatable)");
+  cmd->add_flag("--json", o->session.json,
+                "Print events as NDJSON, one per line, and nothing else on stdout");
+  cmd->add_flag("--quiet,-q", o->session.quiet, "Print only asks, errors and the summary");
+  cmd->add_flag("--no-color", o->session.no_color, "Never colour the output");
+  cmd->callback([o, exit_code] { *exit_code = RunAttach(*o); });
+}
+
 void SetupServe(CLI::App& app, int* exit_code) {
   auto o = std::make_shared<ServeOptions>();
-  CLI::App* cmd = app.add_subcommand("serve", "Serve sessions over HTTP/SSE and WebSocket (scaffold-protocol(7))");
-  cmd->add_option("--listen", o->listen, "Address to listen on, HOST:PORT (port 0 picks a free one)")
+  CLI::App* cmd = app.add_subcommand(
+      "serve", "Serve sessions over HTTP/SSE and WebSocket (scaffold-protocol(7))");
+  cmd->add_option("--listen", o->listen,
+                  "Address to listen on, HOST:PORT (port 0 picks a free one)")
       ->capture_default_str();
   cmd->add_option("--workflows", o->workflows_dir, "Serve every *.json workflow in this directory");
   cmd->add_option("--workflow", o->workflow_files, "Serve this workflow file (repeatable)");
   cmd->add_option("--db", o->db, "Database file (default: $SCAFFOLD_DB or .scaffold/scaffold.db)");
   cmd->add_option("--mode", o->mode, "live, playback or auto (see scaffold(1))")
       ->check(CLI::IsMember({"live", "playback", "auto"}));
-  cmd->add_option("--auth", o->auth, "none (loopback only) or jwt")->check(CLI::IsMember({"none", "jwt"}));
-  cmd->add_option("--jwt-secret-file", o->jwt_secret_file, "HS256: a file holding the shared secret");
+  cmd->add_option("--auth", o->auth, "none (loopback only) or jwt")
+      ->check(CLI::IsMember({"none", "jwt"}));
+  cmd->add_option("--jwt-secret-file", o->jwt_secret_file,
+                  "HS256: a file holding the shared secret");
   cmd->add_option("--jwt-public-key", o->jwt_public_key, "RS256/ES256: a PEM public key file");
-  cmd->add_option("--jwks-file", o->jwks_file, "RS256/ES256: a JWKS file; tokens pick a key by kid");
+  cmd->add_option("--jwks-file", o->jwks_file,
+                  "RS256/ES256: a JWKS file; tokens pick a key by kid");
   cmd->add_option("--jwt-issuer", o->jwt_issuer, "Require this iss claim");
   cmd->add_option("--jwt-audience", o->jwt_audience, "Require this aud claim");
-  cmd->add_flag("--insecure-no-auth", o->insecure_no_auth, "Allow --auth none on a non-loopback address");
+  cmd->add_flag("--insecure-no-auth", o->insecure_no_auth,
+                "Allow --auth none on a non-loopback address");
   cmd->add_option("--cors-origin", o->cors_origins, "Allow browsers on this origin (repeatable)");
-  cmd->add_option("--threads", o->threads, "Threads serving connections and sessions (default: one per core)");
-  cmd->add_option("--max-body-bytes", o->max_body_bytes, "Largest request body (413 above)")->capture_default_str();
-  cmd->add_option("--max-ws-message-bytes", o->max_ws_message_bytes, "Largest WebSocket message (close 1009 above)")
+  cmd->add_option("--threads", o->threads,
+                  "Threads serving connections and sessions (default: one per core)");
+  cmd->add_option("--max-body-bytes", o->max_body_bytes, "Largest request body (413 above)")
       ->capture_default_str();
-  cmd->add_option("--max-connections", o->max_connections, "Connections at once (503 above)")->capture_default_str();
+  cmd->add_option("--max-ws-message-bytes", o->max_ws_message_bytes,
+                  "Largest WebSocket message (close 1009 above)")
+      ->capture_default_str();
+  cmd->add_option("--max-connections", o->max_connections, "Connections at once (503 above)")
+      ->capture_default_str();
   cmd->add_option("--max-send-queue-bytes", o->max_send_queue_bytes,
                   "Unsent bytes per connection before a slow subscriber is disconnected")
       ->capture_default_str();
-  cmd->add_option("--header-timeout-ms", o->header_timeout_ms, "Time to send request headers")->capture_default_str();
+  cmd->add_option("--header-timeout-ms", o->header_timeout_ms, "Time to send request headers")
+      ->capture_default_str();
   cmd->add_option("--idle-timeout-ms", o->idle_timeout_ms, "Idle time on a kept-alive connection")
       ->capture_default_str();
-  cmd->add_option("--heartbeat-ms", o->heartbeat_ms, "SSE heartbeat interval")->capture_default_str();
+  cmd->add_option("--heartbeat-ms", o->heartbeat_ms, "SSE heartbeat interval")
+      ->capture_default_str();
   cmd->add_flag("--no-access-log", o->no_access_log, "Do not log one line per request on stderr");
   cmd->callback([o, exit_code] { *exit_code = RunServe(*o); });
 }
 
 void SetupValidate(CLI::App& app, int* exit_code) {
-
   auto o = std::make_shared<ValidateOptions>();
   CLI::App* cmd =
       app.add_subcommand("validate", "Check a workflow file and list every problem by JSON path");
@@ -141,7 +180,8 @@ void SetupSessions(CLI::App& app, int* exit_code) {
   show->fallthrough();
   show->callback([o, exit_code] { *exit_code = RunShow(*o); });
 
-    CLI::App* exp = cmd->add_subcommand("export", "Write a session as a recording file (scaffold-recording(5))");
+  CLI::App* exp =
+      cmd->add_subcommand("export", "Write a session as a recording file (scaffold-recording(5))");
   exp->add_option("ID", o->id, "Session id (or a unique prefix)")->required();
   exp->add_option("-o,--output", o->output, "Write to this file instead of standard output");
   exp->fallthrough();
@@ -189,10 +229,10 @@ void SetupState(CLI::App& app, int* exit_code) {
 
 void SetupCommands(CLI::App& app, int* exit_code) {
   SetupRun(app, exit_code);
-    SetupValidate(app, exit_code);
-    SetupReplay(app, exit_code);
+  SetupValidate(app, exit_code);
+  SetupReplay(app, exit_code);
   SetupServe(app, exit_code);
-
+  SetupAttach(app, exit_code);
 
   SetupResume(app, exit_code);
   SetupFork(app, exit_code);

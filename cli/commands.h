@@ -20,7 +20,17 @@ struct RunCommandOptions {
   std::string input;
   std::string input_file;
   bool has_input = false;
+  std::string server;  // --server URL: run it on a scaffold server instead
+  std::string token;   // --token, else $SCAFFOLD_TOKEN
   SessionFlags session;
+};
+
+struct AttachOptions {
+  std::string url;
+  std::string id;
+  std::string token;  // --token, else $SCAFFOLD_TOKEN
+  bool resume = false;
+  SessionFlags session;  // answers, prices and output flags
 };
 
 struct ValidateOptions {
@@ -96,6 +106,7 @@ struct ServeOptions {
 
 int RunRun(const RunCommandOptions& o);
 int RunServe(const ServeOptions& o);
+int RunAttach(const AttachOptions& o);
 
 int RunReplay(const ReplayOptions& o);
 int RunExport(const SessionsOptions& o);

@@ -12,8 +12,8 @@ struct SessionFlags {
   std::string model;
   std::vector<std::string> answers;
   std::vector<std::string> prices;  // --price MODEL=IN,OUT[,CACHE_READ[,CACHE_WRITE]]
-  std::string mode = "live";         // --mode live|playback|auto
-  std::vector<std::string> redact;   // --redact REGEX (run only: stored with the session)
+  std::string mode = "live";        // --mode live|playback|auto
+  std::vector<std::string> redact;  // --redact REGEX (run only: stored with the session)
   bool json = false;
   bool quiet = false;
   bool no_color = false;

@@ -45,7 +45,8 @@ class Driver : public engine::EventSink {
     for (const auto& e : events) {
       last_position_ = e->position;
       // The run's duration, from its events: the same for everyone who watches the session.
-      if (e->name == engine::events::kWorkflowStarted || e->name == engine::events::kSessionResumed) {
+      if (e->name == engine::events::kWorkflowStarted ||
+          e->name == engine::events::kSessionResumed) {
         started_at_ = e->timestamp;
       }
       if (started_at_ == 0) started_at_ = e->timestamp;
@@ -87,7 +88,8 @@ class Driver : public engine::EventSink {
       if (type == engine::AskTypeName(t)) ask.type = t;
     }
     if (auto it = request.find("options"); it != request.end() && it->is_array()) {
-      for (const auto& o : *it) ask.options.push_back(o.is_string() ? o.get<std::string>() : DumpJson(o));
+      for (const auto& o : *it)
+        ask.options.push_back(o.is_string() ? o.get<std::string>() : DumpJson(o));
     }
     return ask;
   }
@@ -178,24 +180,27 @@ class Driver : public engine::EventSink {
     // The commands to go on from here are guidance, not the session's output: stderr.
     auto hint = [&](const std::string& label, const std::string& command) {
       if (command.empty()) return;
-      std::fprintf(stderr, "  %s %s\n", Paint(err_style_, Tint::kDim, label).c_str(), command.c_str());
+      std::fprintf(stderr, "  %s %s\n", Paint(err_style_, Tint::kDim, label).c_str(),
+                   command.c_str());
     };
     if (bad_answer_) return kExitUsage;
     if (!waiting_for_.empty()) {
-      std::fprintf(stderr, "session %s is waiting for input \"%s\" and there is no terminal to ask on\n",
+      std::fprintf(stderr,
+                   "session %s is waiting for input \"%s\" and there is no terminal to ask on\n",
                    id.c_str(), waiting_for_.c_str());
       std::fprintf(stderr, "  answer it with: %s\n", session_->AnswerCommand(waiting_for_).c_str());
       return kExitUsage;
     }
     if (detached_) {
       std::fprintf(out, "%s at position %lld · session %s goes on without this terminal\n",
-                   Paint(style_, Tint::kYellow, "⏏ detached").c_str(), static_cast<long long>(last_position_),
-                   id.c_str());
+                   Paint(style_, Tint::kYellow, "⏏ detached").c_str(),
+                   static_cast<long long>(last_position_), id.c_str());
       hint("reattach:", session_->ReattachCommand());
       return kExitInterrupted;
     }
     if (!end_) return kExitFailed;
-    std::string tokens = FormatCount(renderer_.input_tokens() + renderer_.output_tokens()) + " tokens";
+    std::string tokens =
+        FormatCount(renderer_.input_tokens() + renderer_.output_tokens()) + " tokens";
     if (renderer_.cost() > 0) tokens += " · " + engine::FormatCost(renderer_.cost());
     if (!renderer_.unpriced_models().empty()) {
       tokens += " (no price for " + *renderer_.unpriced_models().begin() + "; see --price)";
@@ -204,12 +209,14 @@ class Driver : public engine::EventSink {
       case engine::SessionOutcome::kCompleted:
         if (!options_.json) {
           std::fprintf(out, "%s in %s · %lld agent call%s · %s · session %s\n",
-                       Paint(style_, Tint::kGreen, "✓ completed").c_str(), FormatDuration(duration).c_str(),
-                       static_cast<long long>(renderer_.agent_calls()), renderer_.agent_calls() == 1 ? "" : "s",
-                       tokens.c_str(), id.c_str());
+                       Paint(style_, Tint::kGreen, "✓ completed").c_str(),
+                       FormatDuration(duration).c_str(),
+                       static_cast<long long>(renderer_.agent_calls()),
+                       renderer_.agent_calls() == 1 ? "" : "s", tokens.c_str(), id.c_str());
           if (!end_->result.is_null()) {
             std::fprintf(out, "  %s %s\n", Paint(style_, Tint::kDim, "result").c_str(),
-                         Shorten(end_->result.is_string() ? end_->result.get<std::string>() : DumpJson(end_->result),
+                         Shorten(end_->result.is_string() ? end_->result.get<std::string>()
+                                                          : DumpJson(end_->result),
                                  style_.width - 10)
                              .c_str());
           }
@@ -217,15 +224,18 @@ class Driver : public engine::EventSink {
         }
         return kExitOk;
       case engine::SessionOutcome::kFailed:
-        std::fprintf(out, "%s after %s · session %s\n", Paint(style_, Tint::kRed, "✗ failed").c_str(),
+        std::fprintf(out, "%s after %s · session %s\n",
+                     Paint(style_, Tint::kRed, "✗ failed").c_str(),
                      FormatDuration(duration).c_str(), id.c_str());
         if (end_->error.code() != ErrorCode::kAborted) PrintError(end_->error.message());
         hint("events:", session_->EventsCommand());
         if (end_->failure_code == "missing_recording") return kExitRecordingMissing;
-        if (last_phase_entered_ > 1) hint("retry the failed phase:", session_->ForkCommand(last_phase_entered_ - 1));
+        if (last_phase_entered_ > 1)
+          hint("retry the failed phase:", session_->ForkCommand(last_phase_entered_ - 1));
         return kExitFailed;
       case engine::SessionOutcome::kPaused:
-        std::fprintf(out, "%s at position %lld · session %s\n", Paint(style_, Tint::kYellow, "⏸ paused").c_str(),
+        std::fprintf(out, "%s at position %lld · session %s\n",
+                     Paint(style_, Tint::kYellow, "⏸ paused").c_str(),
                      static_cast<long long>(last_position_), id.c_str());
         hint("resume:", session_->ResumeCommand());
         return interrupted_ ? kExitInterrupted : kExitOk;
@@ -243,7 +253,7 @@ class Driver : public engine::EventSink {
   Renderer renderer_;
   std::map<std::string, std::string> answers_;
   std::map<std::string, engine::AskSpec> asks_;  // by input:requested id
-  std::set<std::string> shown_requests_;       // input:requested ids rendered in this run
+  std::set<std::string> shown_requests_;         // input:requested ids rendered in this run
   bool interactive_;
 
   std::optional<engine::SessionEnd> end_;
@@ -281,6 +291,21 @@ Result<std::map<std::string, std::string>> ParseAnswers(const std::vector<std::s
     out[f.substr(0, eq)] = f.substr(eq + 1);
   }
   return out;
+}
+
+Result<DriveOptions> MakeDriveOptions(
+    const SessionFlags& flags, const std::map<std::string, engine::ModelPrice>& workflow_prices) {
+  auto answers = ParseAnswers(flags.answers);
+  if (!answers.ok()) return answers.status();
+  DriveOptions options;
+  options.prices = engine::PriceTable::BuiltIn();
+  for (const auto& [model, price] : workflow_prices) options.prices.Set(model, price);
+  for (const auto& flag : flags.prices) SCAFFOLD_RETURN_IF_ERROR(options.prices.SetFromFlag(flag));
+  options.json = flags.json;
+  options.quiet = flags.quiet;
+  options.no_color = flags.no_color;
+  options.answers = std::move(*answers);
+  return options;
 }
 
 int DriveSession(DrivenSession* session, engine::EventLoop* loop, const DriveOptions& options) {

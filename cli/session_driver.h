@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/run_flags.h"
 #include "engine/event_loop.h"
 #include "engine/pricing.h"
 #include "engine/session.h"
@@ -28,6 +29,11 @@ struct DriveOptions {
 // Parses repeated --answer ID=VALUE flags. Fails naming the malformed flag.
 Result<std::map<std::string, std::string>> ParseAnswers(const std::vector<std::string>& flags);
 
+// The options the flags ask for, with prices from the built-in table, then the workflow's
+// `prices`, then --price flags. Fails naming a malformed flag.
+Result<DriveOptions> MakeDriveOptions(
+    const SessionFlags& flags, const std::map<std::string, engine::ModelPrice>& workflow_prices);
+
 // What the terminal drives: a session of this process (LocalSession) or one on a server
 // (remote_session.h). Everything is called, and calls back, on the driver's event loop.
 class DrivenSession {
@@ -38,7 +44,8 @@ class DrivenSession {
   // payload of each ask that waits for an answer, and `done` once at the end.
   virtual void Start(engine::EventSink* sink, std::function<void(const Json&)> on_ask,
                      std::function<void(const engine::SessionEnd&)> done) = 0;
-  virtual void SubmitInput(engine::InputAnswer answer, std::function<void(const Status&)> reply) = 0;
+  virtual void SubmitInput(engine::InputAnswer answer,
+                           std::function<void(const Status&)> reply) = 0;
   // Ctrl-C: true when the session is being paused (done follows with kPaused), false when
   // this terminal just let go of it (done follows with kCancelled) and it goes on elsewhere.
   virtual bool Interrupt() = 0;
@@ -57,7 +64,8 @@ class DrivenSession {
 class LocalSession : public DrivenSession {
  public:
   // Both borrowed; `session` was created or opened with `loop` as its executor.
-  LocalSession(engine::Session* session, engine::EventLoop* loop) : session_(session), loop_(loop) {}
+  LocalSession(engine::Session* session, engine::EventLoop* loop)
+      : session_(session), loop_(loop) {}
   const std::string& id() const override { return session_->id(); }
   void Start(engine::EventSink* sink, std::function<void(const Json&)> on_ask,
              std::function<void(const engine::SessionEnd&)> done) override;

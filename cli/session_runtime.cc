@@ -14,8 +14,8 @@ SessionRuntime::SessionRuntime(const SessionFlags& flags) {
 
 engine::SessionDeps SessionRuntime::Deps() {
   if (!recorder) {
-    recorder = std::make_unique<recordings::RecordingProvider>(store.get(), live.get(),
-                                                               recordings::RecordingProvider::Options{mode, false});
+    recorder = std::make_unique<recordings::RecordingProvider>(
+        store.get(), live.get(), recordings::RecordingProvider::Options{mode, false});
   }
   return {store.get(), recorder.get(), tools.get(), &loop, &clock};
 }
@@ -25,8 +25,8 @@ bool OpenStore(SessionRuntime* rt, const SessionFlags& flags) {
   return rt->store != nullptr;
 }
 
-bool PrepareProviders(SessionRuntime* rt, const engine::Workflow& workflow, const SessionFlags& flags,
-                      const std::string& provider_override) {
+bool PrepareProviders(SessionRuntime* rt, const engine::Workflow& workflow,
+                      const SessionFlags& flags, const std::string& provider_override) {
   auto mode = recordings::ParseRecordMode(flags.mode);
   if (!mode.ok()) {
     PrintError(mode.status().message());
@@ -49,27 +49,13 @@ bool PrepareProviders(SessionRuntime* rt, const engine::Workflow& workflow, cons
 
 int Drive(SessionRuntime* rt, engine::Session* session, const engine::Workflow& workflow,
           const SessionFlags& flags) {
-  auto answers = ParseAnswers(flags.answers);
-  if (!answers.ok()) {
-    PrintError(answers.status().message());
+  auto options = MakeDriveOptions(flags, workflow.prices);
+  if (!options.ok()) {
+    PrintError(options.status().message());
     return kExitUsage;
   }
-  DriveOptions options;
-  options.prices = engine::PriceTable::BuiltIn();
-  for (const auto& [model, price] : workflow.prices) options.prices.Set(model, price);
-  for (const auto& flag : flags.prices) {
-    if (Status s = options.prices.SetFromFlag(flag); !s.ok()) {
-      PrintError(s.message());
-      return kExitUsage;
-    }
-  }
-  options.json = flags.json;
-  options.quiet = flags.quiet;
-  options.no_color = flags.no_color;
-  options.answers = *answers;
-    LocalSession local(session, &rt->loop);
-  return DriveSession(&local, &rt->loop, options);
-
+  LocalSession local(session, &rt->loop);
+  return DriveSession(&local, &rt->loop, *options);
 }
 
 }  // namespace scaffold::cli

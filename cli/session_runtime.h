@@ -35,8 +35,8 @@ bool OpenStore(SessionRuntime* rt, const SessionFlags& flags);
 // Sets up the LLM providers the workflow's agents use (all of them `provider_override` when it
 // is set) and the tools. Fails, printing why, on a bad --mode, an unknown provider or a missing
 // API key — before any session starts. Playback mode needs no key.
-bool PrepareProviders(SessionRuntime* rt, const engine::Workflow& workflow, const SessionFlags& flags,
-                      const std::string& provider_override);
+bool PrepareProviders(SessionRuntime* rt, const engine::Workflow& workflow,
+                      const SessionFlags& flags, const std::string& provider_override);
 
 // Runs an opened or created session in the terminal with the flags' answers and output mode.
 int Drive(SessionRuntime* rt, engine::Session* session, const engine::Workflow& workflow,

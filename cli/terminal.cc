@@ -15,9 +15,7 @@ TerminalStyle DetectTerminal(bool no_color_flag, int fd) {
   style.color = style.tty && !no_color_flag && !(no_color && *no_color) &&
                 !(term && std::string(term) == "dumb");
   winsize ws{};
-    if (style.tty && ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
-
-    style.width = ws.ws_col;
+  if (style.tty && ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20) style.width = ws.ws_col;
   return style;
 }
 

@@ -16,7 +16,6 @@ struct TerminalStyle {
 // Looks at `fd` (stdout unless told), $NO_COLOR, $TERM and the --no-color flag.
 TerminalStyle DetectTerminal(bool no_color_flag, int fd = 1);
 
-
 enum class Tint { kBold, kDim, kRed, kGreen, kYellow, kBlue, kMagenta, kCyan };
 
 // `text` wrapped in the colour's escape codes when `style.color`.

@@ -8,7 +8,10 @@
 namespace scaffold::net {
 namespace {
 
-constexpr int64_t kFirstBackoffMs = 250;
+// The first reconnect is immediate (a dropped connection usually comes back at once), then
+// 250 ms, doubling up to 4 s.
+constexpr int64_t kFirstBackoffMs = 0;
+constexpr int64_t kSecondBackoffMs = 250;
 constexpr int64_t kMaxBackoffMs = 4000;
 // The server sends a heartbeat every 15 s: three missed ones mean the connection is gone.
 constexpr int64_t kStallMs = 45000;
@@ -95,7 +98,8 @@ class Follower : public std::enable_shared_from_this<Follower> {
       r.url += "?history=true";
     }
     ++generation_;
-    transfer_id_ = curl_->Start(std::move(r), std::make_shared<StreamTransfer>(weak_from_this(), executor_, generation_));
+    transfer_id_ = curl_->Start(
+        std::move(r), std::make_shared<StreamTransfer>(weak_from_this(), executor_, generation_));
   }
 
   void Stop() {
@@ -127,19 +131,22 @@ class Follower : public std::enable_shared_from_this<Follower> {
     if (stopped_ || generation != generation_) return;
     transfer_id_ = 0;
     if (final_seen_) return End(Status::Ok());
-    if (status == 401 || status == 403) return End(Status(ErrorCode::kInvalidArgument, "unauthorized: " + why));
+    if (status == 401 || status == 403)
+      return End(Status(ErrorCode::kInvalidArgument, "unauthorized: " + why));
     if (status == 404) return End(Status(ErrorCode::kNotFound, why));
     if (status == 400) return End(InvalidArgument(why));
     int64_t now = NowMs();
     if (failing_since_ == 0) failing_since_ = now;
     if (now - failing_since_ > give_up_ms_) {
-      return End(Status(ErrorCode::kUnavailable, "lost the connection to the server (" + why + ") and could not get it back in " +
+      return End(Status(ErrorCode::kUnavailable, "lost the connection to the server (" + why +
+                                                     ") and could not get it back in " +
                                                      std::to_string(give_up_ms_ / 1000) + " s"));
     }
     if (callbacks_.on_reconnecting) callbacks_.on_reconnecting(why, last_);
     auto self = shared_from_this();
-    timer_ = executor_->RunAfter(std::chrono::milliseconds(backoff_ms_), [self] { self->Connect(); });
-    backoff_ms_ = std::min(backoff_ms_ * 2, kMaxBackoffMs);
+    timer_ =
+        executor_->RunAfter(std::chrono::milliseconds(backoff_ms_), [self] { self->Connect(); });
+    backoff_ms_ = std::min(std::max(backoff_ms_ * 2, kSecondBackoffMs), kMaxBackoffMs);
   }
 
  private:
@@ -240,7 +247,8 @@ std::string RemoteErrorMessage(const RemoteResponse& r) {
   return "HTTP " + std::to_string(r.status);
 }
 
-RemoteClient::RemoteClient(CurlLoop* curl, engine::Executor* executor, std::string base_url, std::string token)
+RemoteClient::RemoteClient(CurlLoop* curl, engine::Executor* executor, std::string base_url,
+                           std::string token)
     : curl_(curl), executor_(executor), base_url_(std::move(base_url)), token_(std::move(token)) {
   while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
 }
@@ -264,12 +272,14 @@ void RemoteClient::Request(const std::string& method, const std::string& path, c
   curl_->Start(std::move(r), std::make_shared<JsonTransfer>(executor_, std::move(done)));
 }
 
-std::unique_ptr<RemoteEventStream> RemoteClient::Follow(const std::string& session_id, int64_t position,
-                                                        FollowCallbacks callbacks, int64_t give_up_ms) {
+std::unique_ptr<RemoteEventStream> RemoteClient::Follow(const std::string& session_id,
+                                                        int64_t position, FollowCallbacks callbacks,
+                                                        int64_t give_up_ms) {
   HttpRequest base = Make("GET", "/sessions/" + session_id + "/events");
   base.headers.push_back("Accept: text/event-stream");
   base.stall_timeout_ms = kStallMs;
-  auto follower = std::make_shared<Follower>(curl_, executor_, std::move(base), position, std::move(callbacks), give_up_ms);
+  auto follower = std::make_shared<Follower>(curl_, executor_, std::move(base), position,
+                                             std::move(callbacks), give_up_ms);
   executor_->Post([follower] { follower->Connect(); });
   return std::make_unique<StreamHandle>(follower, executor_);
 }

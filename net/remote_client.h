@@ -53,7 +53,7 @@ class RemoteClient {
                std::function<void(RemoteResponse)> done);
 
   // Follows a session's events after `position` (0: from the first). After a dropped
-  // connection it reconnects with Last-Event-ID, waiting 250 ms and doubling up to 4 s.
+  // connection it reconnects with Last-Event-ID: at once, then after 250 ms doubling up to 4 s.
   std::unique_ptr<RemoteEventStream> Follow(const std::string& session_id, int64_t position,
                                             FollowCallbacks callbacks, int64_t give_up_ms = 60000);
 
