@@ -30,7 +30,8 @@ std::vector<std::string> Environment(const ProcessOptions& options) {
 // Forks and execs the binary with stdin from `in_fd`, stdout to `out_fd`, stderr to `err_fd`.
 int Spawn(const std::vector<std::string>& args, const ProcessOptions& options, int in_fd,
           int out_fd, int err_fd) {
-  std::string binary = ScaffoldBinary();
+  std::string binary = options.program.empty() ? ScaffoldBinary() : options.program;
+
   std::vector<std::string> argv_s = {binary};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<std::string> env_s = Environment(options);

@@ -22,6 +22,7 @@ struct ProcessOptions {
   std::string cwd;
   std::string stdin_text;  // fed to stdin, then closed
   int timeout_ms = 60000;  // killed (SIGKILL) after this
+  std::string program;     // a full path: run this instead of the scaffold binary
 };
 
 // Runs the binary to completion.
