@@ -1,12 +1,10 @@
 #include "tests/support/cutting_proxy.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <vector>
+
+#include "tests/support/loopback.h"
 
 namespace scaffold::testing {
 namespace {
@@ -18,29 +16,11 @@ struct Pair {
   size_t limit = 0;  // 0: never cut
 };
 
-bool SendAll(int fd, const char* data, size_t n) {
-  while (n > 0) {
-    ssize_t w = send(fd, data, n, MSG_NOSIGNAL);
-    if (w <= 0) return false;
-    data += w;
-    n -= static_cast<size_t>(w);
-  }
-  return true;
-}
-
 }  // namespace
 
 CuttingProxy::CuttingProxy(uint16_t target, std::function<size_t()> cut_after)
     : target_(target), cut_after_(std::move(cut_after)) {
-  listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  listen(listen_fd_, 64);
-  socklen_t len = sizeof addr;
-  getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-  port_ = ntohs(addr.sin_port);
+  listen_fd_ = ListenLoopback(&port_);
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -67,11 +47,7 @@ void CuttingProxy::Run() {
     if (fds[0].revents & POLLIN) {
       int client = accept(listen_fd_, nullptr, nullptr);
       int server = socket(AF_INET, SOCK_STREAM, 0);
-      sockaddr_in addr{};
-      addr.sin_family = AF_INET;
-      addr.sin_port = htons(target_);
-      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      if (client >= 0 && connect(server, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+      if (client >= 0 && ConnectLoopback(server, target_)) {
         pairs.push_back({client, server, 0, cut_after_()});
       } else {
         if (client >= 0) close(client);

@@ -13,6 +13,8 @@
 #include <chrono>
 #include <deque>
 
+#include "tests/support/loopback.h"
+
 namespace scaffold::testing {
 namespace {
 
@@ -320,13 +322,7 @@ RawSocket::~RawSocket() {
 }
 
 bool RawSocket::Send(const std::string& bytes) {
-  size_t sent = 0;
-  while (sent < bytes.size()) {
-    ssize_t n = send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) return false;
-    sent += static_cast<size_t>(n);
-  }
-  return true;
+  return SendAll(fd_, bytes);
 }
 
 std::string RawSocket::Read(int timeout_ms, const std::string& until) {

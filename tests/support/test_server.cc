@@ -117,7 +117,7 @@ TestServer::TestServer(Config config) {
   api_ = std::make_unique<net::Api>(hub_.get(), &metrics_);
   net::ServerOptions options = config.options;
   options.host = "127.0.0.1";
-    options.port = 0;
+  options.port = 0;
   options.access_log = config.access_log;
 
   server_ = std::make_unique<net::HttpServer>(&io_, options, api_.get(), hub_.get(), &metrics_,
