@@ -116,7 +116,7 @@ TEST_CASE("a missing API key is refused before anything runs, naming the variabl
   CHECK(up.requests().at(0).headers.count("authorization") == 0);
 }
 
-TEST_CASE("--provider and --model send every agent to another API", "[cli][provider]") {
+TEST_CASE("every agent goes to another API with --provider and --model", "[cli][provider]") {
   FakeUpstream up;
   up.SetDefault([](const FakeUpstream::Request& req) {
     bool structured = req.json().contains("response_format");
