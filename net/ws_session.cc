@@ -80,7 +80,9 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
     // While catching up, live events are skipped: they are in the log, and the history read
     // that ends the catch-up runs after their commit.
     if (!sub.history_done) return;
-    for (const auto& f : frames) Deliver(sub, f);
+    for (const auto& f : frames) {
+      if (!Deliver(sub, f)) return;
+    }
   }
 
   void OnGone(const std::string& id) {
@@ -191,17 +193,21 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
           sub.history_done = true;
           break;
         }
-        for (const auto& e : *page) Deliver(sub, MakeEventFrame(id, e));
+        for (const auto& e : *page) {
+          if (!Deliver(sub, MakeEventFrame(id, e))) return;  // closed: `sub` and `id` are gone
+        }
         if (page->size() < kHistoryPage) sub.history_done = true;
       }
-      if (closed_) return;
     }
   }
 
-  void Deliver(Subscription& sub, const EventFramePtr& frame) {
-    if (frame->event->position <= sub.cursor) return;
+  // Queues the frame unless its position was sent already. False when that closed the
+  // connection (a full send queue): the subscriptions are gone then.
+  bool Deliver(Subscription& sub, const EventFramePtr& frame) {
+    if (frame->event->position <= sub.cursor) return true;
     sub.cursor = frame->event->position;
     Queue(std::shared_ptr<const std::string>(frame, &frame->ws));
+    return !closed_;
   }
 
   void SendText(std::string text) { Queue(std::make_shared<const std::string>(std::move(text))); }
@@ -243,7 +249,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   void CloseWith(websocket::close_code code, const std::string& reason) {
     if (closed_) return;
     Cleanup();
-        auto self = shared_from_this();
+    auto self = shared_from_this();
     ws_.async_close(websocket::close_reason(code, reason), [self](beast::error_code) {});
     // A peer that reads nothing cannot take the close frame either: drop it after a grace time.
     auto grace = std::make_shared<asio::steady_timer>(ws_.get_executor(), std::chrono::seconds(2));
@@ -252,7 +258,6 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
       beast::get_lowest_layer(self->ws_).socket().close(ignored);
     });
   }
-
 
   void Cleanup() {
     if (closed_) return;

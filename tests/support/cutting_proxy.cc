@@ -44,6 +44,7 @@ void CuttingProxy::Run() {
       fds.push_back({p.server, POLLIN, 0});
     }
     if (poll(fds.data(), fds.size(), 20) <= 0) continue;
+    const size_t polled = pairs.size();  // a pair accepted below has no pollfd yet
     if (fds[0].revents & POLLIN) {
       int client = accept(listen_fd_, nullptr, nullptr);
       int server = socket(AF_INET, SOCK_STREAM, 0);
@@ -55,7 +56,7 @@ void CuttingProxy::Run() {
       }
     }
     // Walk backwards so dropping a pair leaves the earlier indices valid.
-    for (size_t i = pairs.size(); i-- > 0;) {
+    for (size_t i = polled; i-- > 0;) {
       const pollfd& c = fds[1 + 2 * i];
       const pollfd& s = fds[2 + 2 * i];
       char buf[16384];
