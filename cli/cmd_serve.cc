@@ -11,6 +11,7 @@
 #include "cli/interrupts.h"
 #include "net/http_server.h"
 #include "net/llm_provider.h"
+#include "net/tool_router.h"
 #include "recordings/recording_provider.h"
 #include "recordings/sha256.h"
 
@@ -180,7 +181,12 @@ int RunServe(const ServeOptions& o) {
   if (*mode != recordings::RecordMode::kPlayback)
     live = std::make_unique<net::LlmProvider>(std::move(endpoints));
   recordings::RecordingProvider recorder(store.get(), live.get(), {*mode, false});
-  engine::NoToolHost tools;
+  net::ClientToolBroker client_tools;
+  net::ToolRouterOptions tool_options;
+  tool_options.data_dir = std::filesystem::path(ResolveDbPath(o.db)).parent_path().string();
+  tool_options.allow_commands = o.allow_commands;
+  tool_options.client_tools = &client_tools;
+  net::ToolRouter tools(tool_options);
   engine::SystemClock clock;
   net::Metrics metrics;
   boost::asio::io_context io;
@@ -200,7 +206,8 @@ int RunServe(const ServeOptions& o) {
   server_options.heartbeat_ms = o.heartbeat_ms;
   server_options.cors_origins = o.cors_origins;
   server_options.access_log = !o.no_access_log;
-  net::HttpServer server(&io, server_options, &api, &hub, &metrics, verifier.get());
+  net::HttpServer server(&io, server_options, &api, &hub, &metrics, verifier.get(), &client_tools);
+
   if (Status s = server.Listen(); !s.ok()) {
     PrintError(s.message());
     return kExitUsage;

@@ -27,6 +27,11 @@ void AddSessionFlags(CLI::App* cmd, SessionFlags* flags) {
                 "Print events as NDJSON, one per line, and nothing else on stdout");
   cmd->add_flag("--quiet,-q", flags->quiet, "Print only asks, errors and the summary");
   cmd->add_flag("--no-color", flags->no_color, "Never colour the output");
+  cmd->add_option("--tool", flags->tools,
+                  "Serve client tool NAME with PROGRAM: NAME=PROGRAM (repeatable; the request "
+                  "JSON on its stdin, the response JSON on its stdout)");
+  cmd->add_flag("--allow-commands", flags->allow_commands,
+                "Let the workflow's command tools run programs (off by default)");
 }
 
 void SetupRun(CLI::App& app, int* exit_code) {
@@ -130,6 +135,9 @@ void SetupServe(CLI::App& app, int* exit_code) {
   cmd->add_option("--heartbeat-ms", o->heartbeat_ms, "SSE heartbeat interval")
       ->capture_default_str();
   cmd->add_flag("--no-access-log", o->no_access_log, "Do not log one line per request on stderr");
+  cmd->add_flag("--allow-commands", o->allow_commands,
+                "Let served workflows' command tools run programs (off by default)");
+
   cmd->callback([o, exit_code] { *exit_code = RunServe(*o); });
 }
 

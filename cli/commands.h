@@ -101,7 +101,9 @@ struct ServeOptions {
   int64_t header_timeout_ms = 10000;
   int64_t idle_timeout_ms = 60000;
   int64_t heartbeat_ms = 15000;
-  bool no_access_log = false;
+    bool no_access_log = false;
+  bool allow_commands = false;  // --allow-commands
+
 };
 
 int RunRun(const RunCommandOptions& o);

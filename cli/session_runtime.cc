@@ -1,8 +1,12 @@
 #include "cli/session_runtime.h"
 
+#include <filesystem>
+
 #include "cli/common.h"
 #include "cli/session_driver.h"
 #include "net/llm_provider.h"
+#include "net/program_tools.h"
+#include "net/tool_router.h"
 
 namespace scaffold::cli {
 
@@ -25,6 +29,36 @@ bool OpenStore(SessionRuntime* rt, const SessionFlags& flags) {
   return rt->store != nullptr;
 }
 
+bool PrepareTools(SessionRuntime* rt, const engine::Workflow& workflow, const SessionFlags& flags) {
+  std::map<std::string, std::string> programs;
+  for (const auto& flag : flags.tools) {
+    auto tool = net::ParseToolFlag(flag);
+    if (!tool.ok()) {
+      PrintError(tool.status().message());
+      return false;
+    }
+    auto decl = workflow.tools.find(tool->name);
+    if (decl == workflow.tools.end() || decl->second.type != "client") {
+      PrintError("--tool " + flag + ": the workflow declares no client tool \"" + tool->name +
+                 "\"");
+      return false;
+    }
+    programs[tool->name] = tool->program;
+  }
+  net::ToolRouterOptions options;
+  std::string db = ResolveDbPath(flags.db);
+  options.data_dir =
+      db == ":memory:" ? ".scaffold" : std::filesystem::path(db).parent_path().string();
+  options.allow_commands = flags.allow_commands;
+  if (!programs.empty()) {
+    rt->client_tools = std::make_unique<net::ProgramTools>(std::move(programs));
+    options.client_tools = rt->client_tools.get();
+  }
+  options.no_client_hint = " (serve it with --tool NAME=PROGRAM)";
+  rt->tools = std::make_unique<net::ToolRouter>(std::move(options));
+  return true;
+}
+
 bool PrepareProviders(SessionRuntime* rt, const engine::Workflow& workflow,
                       const SessionFlags& flags, const std::string& provider_override) {
   auto mode = recordings::ParseRecordMode(flags.mode);
@@ -33,7 +67,7 @@ bool PrepareProviders(SessionRuntime* rt, const engine::Workflow& workflow,
     return false;
   }
   rt->mode = *mode;
-  rt->tools = std::make_unique<engine::NoToolHost>();
+  if (!PrepareTools(rt, workflow, flags)) return false;
   if (rt->mode == recordings::RecordMode::kPlayback) return true;
   auto endpoints = net::ResolveEndpoints(workflow, provider_override, net::ProcessEnvironment());
   if (!endpoints.ok()) {

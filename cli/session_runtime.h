@@ -20,7 +20,9 @@ struct SessionRuntime {
   std::unique_ptr<recordings::SqliteStore> store;
   std::unique_ptr<engine::Provider> live;  // null in playback mode
   std::unique_ptr<recordings::RecordingProvider> recorder;
+  std::unique_ptr<engine::ToolHost> client_tools;  // --tool programs
   std::unique_ptr<engine::ToolHost> tools;
+
   recordings::RecordMode mode = recordings::RecordMode::kLive;
   engine::RunOptions options;
 

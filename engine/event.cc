@@ -49,7 +49,14 @@ Result<Event> Event::Parse(std::string_view text) {
 }
 
 bool IsFinalEvent(std::string_view name) {
-  return name == events::kWorkflowCompleted || name == events::kWorkflowError;
+    return name == events::kWorkflowCompleted || name == events::kWorkflowError;
 }
+
+bool IsExternalToolEvent(const Event& event) {
+  if (event.name != events::kToolCalled && event.name != events::kToolResult) return false;
+  auto via = event.payload.find("via");
+  return via != event.payload.end() && *via == "api";
+}
+
 
 }  // namespace scaffold::engine

@@ -60,4 +60,9 @@ using EventPtr = std::shared_ptr<const Event>;
 // True for the two events after which a session runs no more.
 bool IsFinalEvent(std::string_view name);
 
+// True for tool:called / tool:result of a call made through the server's tool route
+// ("via": "api"): outside every phase, so resume and replay pass over them.
+bool IsExternalToolEvent(const Event& event);
+
+
 }  // namespace scaffold::engine

@@ -117,7 +117,7 @@ void Runner::Begin() {
     ApplyStart();
     return;
   }
-    Json resumed = {{"fromPosition", resume_->last_position}};
+  Json resumed = {{"fromPosition", resume_->last_position}};
   // Resuming at an ask nobody answered yet: the session waits for it again (and says so, for
   // the session's status and for clients that attach from here).
   if (resume_->input_requested &&
@@ -149,7 +149,7 @@ void Runner::Begin() {
       Finish(SessionEnd::Completed(nullptr));
       break;
     case ResumePoint::Where::kFinished:
-            Finish(resume_->final_event == events::kWorkflowCompleted ? SessionEnd::Completed(nullptr)
+      Finish(resume_->final_event == events::kWorkflowCompleted ? SessionEnd::Completed(nullptr)
                                                                 : SessionEnd::Failed(Status::Ok()));
 
       break;
@@ -450,6 +450,53 @@ void Runner::OnToolDone(const std::string& call_id, ToolResult result) {
   CompletePhase(result.output);
 }
 
+// ---- tools called from outside -------------------------------------------------------------
+
+void Runner::CallExternalTool(std::string name, Json input,
+                              std::function<void(Result<ToolCallOutcome>)> reply) {
+  if (finished_) return reply(FailedPrecondition("the session is not running"));
+  ToolDecl undeclared;
+  const ToolDecl* decl = &undeclared;
+  if (auto it = workflow_->tools.find(name); it != workflow_->tools.end()) {
+    if (it->second.type != "client") {
+      return reply(InvalidArgument("tool \"" + name + "\" is a " + it->second.type +
+                                   " tool; only client tools can be called this way"));
+    }
+    decl = &it->second;
+  } else {
+    undeclared.name = name;
+    undeclared.type = "client";
+  }
+  std::string id = NewUuid();
+  log_.Emit(events::kToolCalled,
+            {{"toolId", id}, {"toolName", name}, {"input", input}, {"via", "api"}});
+  if (finished_) return reply(FailedPrecondition("the session is not running"));  // store failed
+  ExternalCall& call = external_calls_[id];
+  call.tool_name = name;
+  call.reply = std::move(reply);
+  std::weak_ptr<Runner> weak = shared_from_this();
+  ToolRequest req{info_.id, info_.owner, "", id, name, std::move(input)};
+  call.call = deps_.tools->Call(req, decl, deps_.executor, [weak, id](ToolResult r) {
+    if (auto self = weak.lock()) self->OnExternalToolDone(id, std::move(r));
+  });
+}
+
+void Runner::OnExternalToolDone(const std::string& call_id, ToolResult result) {
+  auto it = external_calls_.find(call_id);
+  if (it == external_calls_.end()) return;
+  ExternalCall call = std::move(it->second);
+  external_calls_.erase(it);
+  DeleteLater(deps_.executor, std::move(call.call));
+  if (!finished_) {
+    log_.Emit(events::kToolResult, {{"toolId", call_id},
+                                    {"toolName", call.tool_name},
+                                    {"output", result.output},
+                                    {"isError", result.is_error},
+                                    {"via", "api"}});
+  }
+  call.reply(ToolCallOutcome{call_id, std::move(result)});
+}
+
 // ---- finishing a phase ---------------------------------------------------------------------
 
 bool Runner::ApplyUpdates(const std::vector<Update>& updates, const Json& context,
@@ -586,17 +633,8 @@ void Runner::Fail(Failure failure) {
   StopActivities();
   if (phase_) log_.Emit(events::kPhaseExited, {{"phase", phase_->name}, {"reason", "error"}});
   log_.Emit(events::kWorkflowError, {{"sessionId", info_.id}, {"error", failure.ToJson()}});
-      Finish(SessionEnd::Failed(Status(ErrorCode::kAborted, failure.message, failure.path), failure.code));
-
-
-}
-
-void Runner::Finish(SessionEnd end) {
-  finished_ = true;
-  Status flushed = log_.Flush();
-  if (!flushed.ok()) end = SessionEnd::Failed(flushed);
-  auto done = std::move(done_);
-  if (done) done(end);
+  Finish(
+      SessionEnd::Failed(Status(ErrorCode::kAborted, failure.message, failure.path), failure.code));
 }
 
 void Runner::Pause(std::string reason) {
@@ -621,6 +659,22 @@ void Runner::StopActivities() {
   DeleteLater(deps_.executor, std::move(tool_call_));
   ask_timer_.reset();
   pending_ask_.reset();
+}
+
+void Runner::Finish(SessionEnd end) {
+  finished_ = true;
+  auto external = std::move(external_calls_);
+  external_calls_.clear();
+  for (auto& [id, call] : external) {
+    call.call->Cancel();
+    DeleteLater(deps_.executor, std::move(call.call));
+    call.reply(
+        FailedPrecondition("the session stopped before tool \"" + call.tool_name + "\" answered"));
+  }
+  Status flushed = log_.Flush();
+  if (!flushed.ok()) end = SessionEnd::Failed(flushed);
+  auto done = std::move(done_);
+  if (done) done(end);
 }
 
 }  // namespace scaffold::engine

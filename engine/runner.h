@@ -35,6 +35,8 @@ class Runner : public std::enable_shared_from_this<Runner> {
   }
   void Start(std::function<void(const SessionEnd&)> done);
   void SubmitInput(InputAnswer answer, std::function<void(const Status&)> reply);
+  void CallExternalTool(std::string name, Json input,
+                        std::function<void(Result<ToolCallOutcome>)> reply);
   void Pause(std::string reason);
   void Cancel();
 
@@ -64,6 +66,7 @@ class Runner : public std::enable_shared_from_this<Runner> {
   void OnAskTimeout();
   void RunTool();
   void OnToolDone(const std::string& call_id, ToolResult result);
+  void OnExternalToolDone(const std::string& call_id, ToolResult result);
   // Applies the phase's updates, emits its intents, checkpoint and exit, and moves on.
   void CompletePhase(const Json& output);
   void ExitTerminal();
@@ -104,6 +107,14 @@ class Runner : public std::enable_shared_from_this<Runner> {
   std::unique_ptr<TimerHandle> ask_timer_;
   std::unique_ptr<ToolCall> tool_call_;
   std::string tool_call_id_;
+
+  // Client tools called through the server's tool route, by call id; not part of any phase.
+  struct ExternalCall {
+    std::string tool_name;
+    std::unique_ptr<ToolCall> call;
+    std::function<void(Result<ToolCallOutcome>)> reply;
+  };
+  std::map<std::string, ExternalCall> external_calls_;
 };
 
 }  // namespace scaffold::engine

@@ -50,14 +50,16 @@ Result<std::unique_ptr<Session>> Session::Open(const SessionDeps& deps,
                               "; fork it to run part of it again (scaffold fork " + id +
                               " --at N)");
   }
-    // A resumed session keeps the provider and model it was started with, unless told otherwise.
+  // A resumed session keeps the provider and model it was started with, unless told otherwise.
   RunOptions effective = options;
-  if (effective.provider_override.empty()) effective.provider_override = rp->overrides.value("provider", "");
+  if (effective.provider_override.empty())
+    effective.provider_override = rp->overrides.value("provider", "");
   if (effective.model_override.empty()) effective.model_override = rp->overrides.value("model", "");
   std::unique_ptr<Session> s(new Session());
   s->info_ = *info;
   s->executor_ = deps.executor;
-  s->runner_ = std::make_shared<Runner>(deps, std::move(workflow), std::move(*info), effective, std::move(*rp));
+  s->runner_ = std::make_shared<Runner>(deps, std::move(workflow), std::move(*info), effective,
+                                        std::move(*rp));
 
   return s;
 }
@@ -96,6 +98,17 @@ void Session::SubmitInput(InputAnswer answer, std::function<void(const Status&)>
     if (!runner) return reply(FailedPrecondition("the session is not running"));
     runner->SubmitInput(std::move(answer), std::move(reply));
   });
+}
+
+void Session::CallTool(std::string name, Json input,
+                       std::function<void(Result<ToolCallOutcome>)> reply) {
+  std::weak_ptr<Runner> weak = runner_;
+  executor_->Post(
+      [weak, name = std::move(name), input = std::move(input), reply = std::move(reply)]() mutable {
+        auto runner = weak.lock();
+        if (!runner) return reply(FailedPrecondition("the session is not running"));
+        runner->CallExternalTool(std::move(name), std::move(input), std::move(reply));
+      });
 }
 
 void Session::Pause(std::string reason) {

@@ -48,18 +48,21 @@ struct SessionEnd {
   SessionOutcome outcome = SessionOutcome::kCompleted;
   // kFailed: the error recorded in workflow:error, or the storage error that stopped the
   // session before it could record anything.
-    Status error;
-      Json result;               // kCompleted: the terminal phase's result, if any
-  std::string failure_code;  // kFailed: the workflow:error code ("provider_error", "missing_recording", ...)
+  Status error;
+  Json result;  // kCompleted: the terminal phase's result, if any
 
-  static SessionEnd Completed(Json result) { return {SessionOutcome::kCompleted, Status::Ok(), std::move(result), ""}; }
+  std::string failure_code;  // kFailed: the workflow:error code ("provider_error",
+                             // "missing_recording", ...)
+
+  static SessionEnd Completed(Json result) {
+    return {SessionOutcome::kCompleted, Status::Ok(), std::move(result), ""};
+  }
   static SessionEnd Failed(Status error, std::string code = "") {
     return {SessionOutcome::kFailed, std::move(error), nullptr, std::move(code)};
   }
   static SessionEnd Paused() { return {SessionOutcome::kPaused, Status::Ok(), nullptr, ""}; }
   static SessionEnd Cancelled() { return {SessionOutcome::kCancelled, Status::Ok(), nullptr, ""}; }
 };
-
 
 struct InputAnswer {
   std::string id;  // the input:requested id ("review", "review#2")
@@ -107,6 +110,13 @@ class Session {
   // kFailedPrecondition (already answered / nothing pending) or kInvalidArgument (an answer
   // that does not fit the ask's type or schema; the ask keeps waiting).
   void SubmitInput(InputAnswer answer, std::function<void(const Status&)> reply);
+
+  // Runs a client tool for the session's owner outside any phase (the web app asking the
+  // desktop app, DESIGN §9), recorded as tool:called / tool:result with "via": "api" so resume
+  // and replay pass over them. `reply` runs on the executor with the tool's result, or
+  // kInvalidArgument when the workflow declares `name` as another type of tool, or
+  // kFailedPrecondition when the session stops before the tool answers.
+  void CallTool(std::string name, Json input, std::function<void(Result<ToolCallOutcome>)> reply);
 
   // Stops in-flight work and records session:paused. Resume later with Open().
   void Pause(std::string reason);

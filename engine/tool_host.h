@@ -27,6 +27,12 @@ struct ToolResult {
   bool is_error = false;
 };
 
+// A call made outside any phase (Session::CallTool): its recorded toolId and result.
+struct ToolCallOutcome {
+  std::string call_id;
+  ToolResult result;
+};
+
 class ToolCall {
  public:
   virtual ~ToolCall() = default;

@@ -96,13 +96,37 @@ struct Phase {
   int max_visits = kDefaultMaxVisits;
 };
 
+inline constexpr int64_t kDefaultToolBytes = 1024 * 1024;
+
+// A `tools` entry (DESIGN §7). String templates below render against
+// {input: the call's input, session: {id}}; they are never passed through a shell.
 struct ToolDecl {
   std::string name;
   std::string type;  // "client", "command", "files" or "http"
   std::string description;
-  Json input_schema = Json::object();
+  Json input_schema = Json::object();  // files: a fixed schema when none is given
   int64_t timeout_ms = 30000;
+
+  // command: the program and its arguments, each a template; run in the session's workspace.
+  std::vector<std::string> argv;
+  int64_t max_output_bytes = kDefaultToolBytes;  // command: stdout and stderr, each
+
+  // files: the largest file read or written; writes and deletes refused when read_only.
+  int64_t max_bytes = kDefaultToolBytes;
+  bool read_only = false;
+
+  // http: the request (url, header values and string leaves of body are templates) and the
+  // hosts it may go to ("example.com", or "*.example.com" for its subdomains).
+  std::string method = "GET";
+  std::string url;
+  std::map<std::string, std::string> headers;
+  std::optional<Json> body;
+  std::vector<std::string> allow_hosts;
+  int64_t max_response_bytes = kDefaultToolBytes;
 };
+
+// The input schema of a `files` tool that declares none: {op, path, content?}.
+const Json& FilesToolSchema();
 
 struct Workflow {
   int format = kFormatVersion;

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "engine/suggest.h"
+#include "engine/template.h"
 #include "engine/workflow.h"
 #include "engine/workflow_checks.h"
 
@@ -239,10 +240,17 @@ class Loader {
       std::string path = AppendPointer("/tools", name);
       CheckName(name, path, "tool");
       if (!IsObject(body, path)) continue;
-      CheckKeys(body, path, {"type", "description", "input_schema", "timeout_ms"});
       ToolDecl tool;
       tool.name = name;
       tool.type = String(body, "type", path, true).value_or("");
+      std::vector<std::string> keys = {"type", "description", "input_schema", "timeout_ms"};
+      if (tool.type == "command") keys.insert(keys.end(), {"argv", "max_output_bytes"});
+      if (tool.type == "files") keys.insert(keys.end(), {"max_bytes", "read_only"});
+      if (tool.type == "http") {
+        keys.insert(keys.end(),
+                    {"method", "url", "headers", "body", "allow_hosts", "max_response_bytes"});
+      }
+      CheckKeys(body, path, keys);
       static const std::vector<std::string> kTypes = {"client", "command", "files", "http"};
       if (!tool.type.empty() &&
           std::find(kTypes.begin(), kTypes.end(), tool.type) == kTypes.end()) {
@@ -256,8 +264,103 @@ class Loader {
       }
       tool.timeout_ms =
           Integer(body, "timeout_ms", path, 1, 24LL * 3600 * 1000).value_or(tool.timeout_ms);
+      if (tool.type == "command") LoadCommandTool(body, path, &tool);
+      if (tool.type == "files") {
+        tool.max_bytes = Integer(body, "max_bytes", path, 1, 1LL << 30).value_or(tool.max_bytes);
+        if (auto it = body.find("read_only"); it != body.end()) {
+          if (it->is_boolean()) {
+            tool.read_only = it->get<bool>();
+          } else {
+            TypeError(AppendPointer(path, "read_only"), "true or false", *it);
+          }
+        }
+        if (!body.contains("input_schema")) tool.input_schema = FilesToolSchema();
+      }
+      if (tool.type == "http") LoadHttpTool(body, path, &tool);
       wf->tools[name] = tool;
     }
+  }
+
+  // A template string: its syntax is checked here, its names when it is rendered.
+  void Template(const std::string& text, const std::string& path) {
+    auto tags = ScanTemplate(text);
+    if (!tags.ok()) Error(path, tags.status().message());
+  }
+
+  void LoadCommandTool(const J& body, const std::string& path, ToolDecl* tool) {
+    std::string p = AppendPointer(path, "argv");
+    auto it = body.find("argv");
+    if (it == body.end()) {
+      Error(p, "required: the program and its arguments, e.g. [\"ls\", \"-l\", \"{{input.dir}}\"]");
+    } else if (!it->is_array() || it->empty()) {
+      TypeError(p, "a non-empty array of strings", *it);
+    } else {
+      for (size_t i = 0; i < it->size(); ++i) {
+        const J& arg = (*it)[i];
+        if (!arg.is_string()) {
+          TypeError(AppendPointer(p, i), "a string", arg);
+          continue;
+        }
+        Template(arg.get<std::string>(), AppendPointer(p, i));
+        tool->argv.push_back(arg.get<std::string>());
+      }
+    }
+    tool->max_output_bytes =
+        Integer(body, "max_output_bytes", path, 1, 1LL << 30).value_or(tool->max_output_bytes);
+  }
+
+  void LoadHttpTool(const J& body, const std::string& path, ToolDecl* tool) {
+    if (auto method = String(body, "method", path)) {
+      static const std::vector<std::string> kMethods = {"GET",   "POST",   "PUT",
+                                                        "PATCH", "DELETE", "HEAD"};
+      if (std::find(kMethods.begin(), kMethods.end(), *method) == kMethods.end()) {
+        Error(
+            AppendPointer(path, "method"),
+            "unknown method \"" + *method + "\" (expected GET, POST, PUT, PATCH, DELETE or HEAD)");
+      } else {
+        tool->method = *method;
+      }
+    }
+    if (auto url = String(body, "url", path, true)) {
+      tool->url = *url;
+      Template(*url, AppendPointer(path, "url"));
+      if (url->rfind("http://", 0) != 0 && url->rfind("https://", 0) != 0)
+        Error(AppendPointer(path, "url"), "must start with http:// or https://");
+    }
+    if (auto it = body.find("headers");
+        it != body.end() && IsObject(*it, AppendPointer(path, "headers"))) {
+      for (const auto& [key, value] : it->items()) {
+        std::string p = AppendPointer(AppendPointer(path, "headers"), key);
+        if (!value.is_string()) {
+          TypeError(p, "a string", value);
+          continue;
+        }
+        Template(value.get<std::string>(), p);
+        tool->headers[key] = value.get<std::string>();
+      }
+    }
+    if (auto it = body.find("body"); it != body.end()) tool->body = ToJson(*it);
+    std::string hosts = AppendPointer(path, "allow_hosts");
+    auto it = body.find("allow_hosts");
+    if (it == body.end()) {
+      Error(hosts, "required: the hosts this tool may call, e.g. [\"api.example.com\"]");
+    } else if (!it->is_array() || it->empty()) {
+      TypeError(hosts, "a non-empty array of host names", *it);
+    } else {
+      for (size_t i = 0; i < it->size(); ++i) {
+        const J& h = (*it)[i];
+        if (!h.is_string() || h.get<std::string>().empty() ||
+            h.get<std::string>().find_first_of("/:@ ") != std::string::npos) {
+          Error(AppendPointer(hosts, i),
+                "expected a host name such as \"api.example.com\" or "
+                "\"*.example.com\" (no scheme, port or path)");
+          continue;
+        }
+        tool->allow_hosts.push_back(h.get<std::string>());
+      }
+    }
+    tool->max_response_bytes =
+        Integer(body, "max_response_bytes", path, 1, 1LL << 30).value_or(tool->max_response_bytes);
   }
 
   // Agent settings that `defaults` may supply. Each is read by `read(loader, object, path)`.
@@ -583,6 +686,20 @@ const char* PhaseKindName(PhaseKind kind) {
       return "terminal";
   }
   return "set";
+}
+
+const Json& FilesToolSchema() {
+  static const Json schema = Json::parse(R"({
+    "type": "object",
+    "properties": {
+      "op": {"enum": ["read", "write", "list", "delete"]},
+      "path": {"type": "string", "description": "relative to the session's workspace; \".\" is its root"},
+      "content": {"type": "string", "description": "write: the file's new text"}
+    },
+    "required": ["op", "path"],
+    "additionalProperties": false
+  })");
+  return schema;
 }
 
 const Phase* Workflow::FindPhase(const std::string& name) const {

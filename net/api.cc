@@ -202,7 +202,7 @@ void Api::Session(const ApiRequest& r, const std::vector<std::string>& parts,
     body["createdAt"] = s->info.created_at;
     body["updatedAt"] = s->info.updated_at;
     body["input"] = s->info.input;
-        body["workflowSha256"] = s->info.workflow_sha256;
+    body["workflowSha256"] = s->info.workflow_sha256;
     // The workflow's own prices, so a terminal attached to the session shows the same cost.
     Json source = Json::parse(s->info.workflow_source, nullptr, false);
     if (source.is_object() && source.contains("prices")) body["prices"] = source["prices"];
@@ -282,9 +282,18 @@ void Api::Session(const ApiRequest& r, const std::vector<std::string>& parts,
                                              {"originalSessionId", id},
                                              {"eventsCopied", fork->events_copied}}));
   }
-  // action == "tools"
-  if (auto s = hub_->Find(r.user, id); !s.ok()) return reply(ApiResponse::FromStatus(s.status()));
-  reply(ApiResponse::Error(501, "not_implemented", "client tools are not available in this build"));
+  // action == "tools": {input} -> the client tool's {callId, output, isError}. Failures of the
+  // tool itself (no client, timeout, ...) are results with isError, like an agent gets them.
+  if (parts.size() != 4 || parts[3].empty())
+    return reply(ApiResponse::Error(404, "not_found", "no route " + r.path + " (name the tool)"));
+  Json input = body->contains("input") ? (*body)["input"] : Json::object();
+  hub_->CallTool(r.user, id, parts[3], std::move(input),
+                 [reply](Result<engine::ToolCallOutcome> outcome) {
+                   if (!outcome.ok()) return reply(ApiResponse::FromStatus(outcome.status()));
+                   reply(ApiResponse::WithJson(200, {{"callId", outcome->call_id},
+                                                     {"output", outcome->result.output},
+                                                     {"isError", outcome->result.is_error}}));
+                 });
 }
 
 void Api::Handle(const ApiRequest& r, std::function<void(ApiResponse)> reply) {

@@ -500,8 +500,11 @@ struct HttpServer::Impl {
 };
 
 HttpServer::HttpServer(asio::io_context* io, ServerOptions options, Api* api, SessionHub* hub,
-                       Metrics* metrics, const JwtVerifier* verifier)
+                                              Metrics* metrics, const JwtVerifier* verifier,
+                       ClientToolBroker* client_tools)
     : impl_(std::make_unique<Impl>()) {
+  impl_->ctx->client_tools = client_tools;
+
   impl_->io = io;
   impl_->ctx->options = std::move(options);
   impl_->ctx->api = api;

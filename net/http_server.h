@@ -12,6 +12,7 @@
 
 #include "engine/status.h"
 #include "net/api.h"
+#include "net/client_tools.h"
 #include "net/jwt.h"
 #include "net/metrics.h"
 #include "net/session_hub.h"
@@ -40,8 +41,12 @@ struct ServerOptions {
 class HttpServer {
  public:
   // Borrowed: io, api, hub, metrics; `verifier` null means no authentication.
+    // `client_tools` (may be null: tools:register is refused) receives the tools that
+  // ?client=osclient WebSocket connections register.
   HttpServer(boost::asio::io_context* io, ServerOptions options, Api* api, SessionHub* hub,
-             Metrics* metrics, const JwtVerifier* verifier);
+             Metrics* metrics, const JwtVerifier* verifier,
+             ClientToolBroker* client_tools = nullptr);
+
   ~HttpServer();
 
   // Binds and starts accepting. kUnavailable when the address cannot be bound.

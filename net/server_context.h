@@ -20,7 +20,9 @@ struct ServerContext {
   Api* api = nullptr;
   SessionHub* hub = nullptr;
   Metrics* metrics = nullptr;
-  const JwtVerifier* verifier = nullptr;
+    const JwtVerifier* verifier = nullptr;
+  ClientToolBroker* client_tools = nullptr;
+
   std::atomic<int> connections{0};
 
   // The user a request acts for: "" without auth, the token's `sub` with it. The token comes

@@ -219,7 +219,22 @@ void SessionHub::SubmitInput(const std::string& owner, const std::string& id,
   });
 }
 
+void SessionHub::CallTool(const std::string& owner, const std::string& id, const std::string& name,
+                          Json input, std::function<void(Result<engine::ToolCallOutcome>)> done) {
+  auto entry = Authorized(owner, id);
+  if (!entry.ok()) return done(entry.status());
+  OnStrand(*entry, [id, name, input = std::move(input), done = std::move(done)](Entry* e) mutable {
+    if (!e) return done(Status(ErrorCode::kNotFound, "no session " + id));
+    if (!e->session) {
+      return done(FailedPrecondition(
+          "the session is not running (tools can be called while it runs or waits for input)"));
+    }
+    e->session->CallTool(name, std::move(input), std::move(done));
+  });
+}
+
 void SessionHub::Pause(const std::string& owner, const std::string& id,
+
                        std::function<void(Result<bool>)> done) {
   auto entry = Authorized(owner, id);
   if (!entry.ok()) return done(entry.status());

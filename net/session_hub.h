@@ -78,7 +78,12 @@ class SessionHub {
 
   void SubmitInput(const std::string& owner, const std::string& id, engine::InputAnswer answer,
                    std::function<void(const Status&)> done);
+  // Runs client tool `name` for the session's owner (POST /sessions/:id/tools/:name), recorded
+  // in the session's log. kFailedPrecondition unless the session is running or waiting here.
+  void CallTool(const std::string& owner, const std::string& id, const std::string& name,
+                Json input, std::function<void(Result<engine::ToolCallOutcome>)> done);
   // done(wasPaused) / done(wasResumed); kFailedPrecondition when the session has finished.
+
   void Pause(const std::string& owner, const std::string& id,
              std::function<void(Result<bool>)> done);
   void Resume(const std::string& owner, const std::string& id,

@@ -153,11 +153,53 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
       });
       return;
     }
-    if (type == "tools:register" || type == "tool:response") {
-      return SendError("not_implemented", "client tools are not available in this build");
+    if (type == "tools:register") return RegisterTools(msg);
+    if (type == "tool:response") {
+      if (!tool_client_)
+        return SendError("bad_request", "tool:response from a client that registered no tools");
+      std::string problem = ctx_->client_tools->Respond(tool_client_.get(), msg);
+      if (!problem.empty()) SendError("bad_tool_response", problem);
+      return;
     }
+
     SendError("unknown_type", "unknown message type \"" + type + "\"");
   }
+
+  void RegisterTools(const Json& msg) {
+    if (!ctx_->client_tools)
+      return SendError("not_implemented", "this server runs no client tools");
+    if (client_ != "osclient") {
+      return SendError("bad_request",
+                       "tools:register is for desktop clients: connect to /ws?client=osclient");
+    }
+    auto tools = ParseToolRegistration(msg);
+    if (!tools.ok()) {
+      return SendError("bad_request", "tools:register: " + tools.status().path() + ": " +
+                                          tools.status().message());
+    }
+    if (!tool_client_)
+      tool_client_ = std::make_shared<ToolClient>(weak_from_this(), ws_.get_executor());
+    Json names = Json::array();
+    for (const auto& t : *tools) names.push_back(t.name);
+    ctx_->client_tools->Register(user_, tool_client_, std::move(tools).value());
+    SendText(DumpJson({{"type", "tools:registered"}, {"tools", std::move(names)}}));
+  }
+
+  // Sends tool:request frames for the broker, from any thread.
+  class ToolClient : public ToolClientConnection {
+   public:
+    ToolClient(std::weak_ptr<WsSession> session, asio::any_io_executor executor)
+        : session_(std::move(session)), executor_(std::move(executor)) {}
+    void SendFrame(std::string text) override {
+      asio::post(executor_, [session = session_, text = std::move(text)]() mutable {
+        if (auto s = session.lock()) s->SendText(std::move(text));
+      });
+    }
+
+   private:
+    std::weak_ptr<WsSession> session_;
+    asio::any_io_executor executor_;
+  };
 
   void Subscribe(const std::string& id, int64_t from) {
     if (subs_.count(id)) {
@@ -264,6 +306,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
     closed_ = true;
     for (auto& [id, sub] : subs_) ctx_->hub->Unsubscribe(id, sub.subscriber.get());
     subs_.clear();
+    if (tool_client_) ctx_->client_tools->Unregister(tool_client_.get());
     if (open_) --ctx_->metrics->ws_open;
     ctx_->AccessLog(remote_, "GET", "/ws", 101, bytes_, SteadyMillis() - started_ms_, user_);
   }
@@ -274,6 +317,8 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   std::string user_, client_, remote_;
   beast::flat_buffer buffer_;
   std::map<std::string, Subscription> subs_;
+  std::shared_ptr<ToolClient> tool_client_;  // once the client registered tools
+
   std::deque<std::shared_ptr<const std::string>> queue_;
   size_t queued_bytes_ = 0;
   size_t bytes_ = 0;

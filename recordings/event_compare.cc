@@ -50,8 +50,9 @@ std::set<size_t> Abandoned(const std::vector<engine::EventPtr>& events) {
     // Lanes and tool-phase calls still open at the resume were restarted after it.
     std::map<std::string, bool> open;
     std::set<std::string> open_tools;
-    for (size_t j = visit_start; j < i; ++j) {
+        for (size_t j = visit_start; j < i; ++j) {
       const auto& x = *events[j];
+      if (engine::IsExternalToolEvent(x)) continue;
       std::string lane = LaneOf(x.payload);
       if (x.name == ev::kAgentStarted) open[lane] = true;
       if (x.name == ev::kAgentCompleted) open[lane] = false;
@@ -85,7 +86,9 @@ std::vector<Visit> Visits(const std::vector<engine::EventPtr>& events) {
   std::vector<Visit> visits(1);  // before the first phase: workflow:started, start updates
   for (size_t i = 0; i < events.size(); ++i) {
     const auto& e = *events[i];
-    if (Dropped(e.name) || abandoned.count(i)) continue;
+        // Tool calls made through the server's tool route are not the workflow's doing.
+    if (Dropped(e.name) || engine::IsExternalToolEvent(e) || abandoned.count(i)) continue;
+
     if (e.name == ev::kPhaseEntered) {
       visits.push_back({});
       visits.back().phase = e.payload.value("phase", "");

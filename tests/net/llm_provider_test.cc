@@ -540,8 +540,14 @@ TEST_CASE("1,000 concurrent streams complete through one curl loop", "[provider]
     for (auto& w : r.writes) w.delay_ms = 5;
     return r;
   });
-  LlmProvider provider({{"anthropic", Anthropic(up)}});
+  // Generous timeouts: this checks that every stream completes, not how fast (sanitizer
+  // builds on a loaded 2-core machine are slow).
+  Endpoint endpoint = Anthropic(up);
+  endpoint.connect_timeout_ms = 60000;
+  endpoint.stall_timeout_ms = 60000;
+  LlmProvider provider({{"anthropic", endpoint}});
   constexpr int kStreams = 1000;
+
   scaffold::engine::EventLoop loop;
   struct Counter : scaffold::engine::ModelStreamHandler {
     int* done;

@@ -154,7 +154,8 @@ TEST_CASE("bad requests get the right status and a JSON error", "[server]") {
       {"POST", s + "/input", R"({"input": "x"})", 409, "conflict"},  // nothing is waiting
       {"POST", s + "/pause", "", 409, "conflict"},                   // finished
       {"POST", s + "/fork", R"({"position": "x"})", 400, "bad_request"},
-      {"POST", s + "/tools/search", R"({"input": {}})", 501, "not_implemented"},
+      {"POST", s + "/tools/search", R"({"input": {}})", 409, "conflict"},  // finished session
+      {"POST", s + "/tools", R"({"input": {}})", 404, "not_found"},
   };
   for (const auto& c : cases) {
     auto r = Http(c.method, server.Url(c.path), c.body);

@@ -94,6 +94,11 @@ const char* const kCounterWorkflow = R"({
   }
 })";
 
+std::string TestServer::data_dir() const {
+  size_t slash = db_path_.rfind('/');
+  return slash == std::string::npos ? "." : db_path_.substr(0, slash);
+}
+
 TestServer::TestServer(Config config) {
   db_path_ = config.db_path;
   if (db_path_.empty()) {
@@ -111,9 +116,15 @@ TestServer::TestServer(Config config) {
     const std::string name = loaded.workflow->name;
     workflows[name] = {name, name + ".json", recordings::Sha256Hex(text), loaded.workflow};
   }
+  net::ToolRouterOptions tool_options;
+  tool_options.data_dir = data_dir();
+  tool_options.allow_commands = config.allow_commands;
+  tool_options.client_tools = &client_tools_;
+  tools_ = std::make_unique<net::ToolRouter>(tool_options);
+  engine::Provider* provider = config.provider ? config.provider : &provider_;
   hub_ = std::make_unique<net::SessionHub>(
-      net::SessionHub::Deps{&io_, store_.get(), &provider_, &tools_, &clock_, &metrics_}, workflows,
-      engine::RunOptions{});
+      net::SessionHub::Deps{&io_, store_.get(), provider, tools_.get(), &clock_, &metrics_},
+      workflows, engine::RunOptions{});
   api_ = std::make_unique<net::Api>(hub_.get(), &metrics_);
   net::ServerOptions options = config.options;
   options.host = "127.0.0.1";
@@ -121,7 +132,7 @@ TestServer::TestServer(Config config) {
   options.access_log = config.access_log;
 
   server_ = std::make_unique<net::HttpServer>(&io_, options, api_.get(), hub_.get(), &metrics_,
-                                              config.verifier);
+                                              config.verifier, &client_tools_);
   REQUIRE(server_->Listen().ok());
   port_ = server_->port();
   hub_->RestoreRunning();

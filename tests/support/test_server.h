@@ -13,6 +13,7 @@
 #include "engine/provider.h"
 #include "engine/tool_host.h"
 #include "net/http_server.h"
+#include "net/tool_router.h"
 #include "recordings/sqlite_store.h"
 #include "tests/support/http_client.h"
 #include "tests/support/temp_dir.h"
@@ -47,9 +48,10 @@ class TestServer {
     std::vector<std::string> workflows = {kChatWorkflow, kCounterWorkflow};
     const net::JwtVerifier* verifier = nullptr;
     std::string db_path;  // a fresh file in a temporary directory when empty
-        int threads = 2;
-    bool access_log = false;  // the server's access log on stderr
-
+    int threads = 2;
+    bool access_log = false;               // the server's access log on stderr
+    engine::Provider* provider = nullptr;  // borrowed; the StreamingProvider when null
+    bool allow_commands = false;           // --allow-commands
   };
 
   explicit TestServer(Config config);
@@ -65,6 +67,9 @@ class TestServer {
   net::SessionHub& hub() { return *hub_; }
   recordings::SqliteStore& store() { return *store_; }
   const std::string& db_path() const { return db_path_; }
+  // Where workspaces live: the database's directory.
+  std::string data_dir() const;
+  net::ClientToolBroker& client_tools() { return client_tools_; }
 
   // Starts a session over HTTP; REQUIREs 201. `headers` may carry a token.
   std::string Create(const std::string& workflow, const Json& input,
@@ -82,7 +87,8 @@ class TestServer {
 
   std::unique_ptr<recordings::SqliteStore> store_;
   StreamingProvider provider_;
-  engine::NoToolHost tools_;
+  net::ClientToolBroker client_tools_;
+  std::unique_ptr<net::ToolRouter> tools_;
   engine::SystemClock clock_;
   net::Metrics metrics_;
   boost::asio::io_context io_;

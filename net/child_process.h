@@ -1,0 +1,44 @@
+// Running a program without a shell: the `command` tool, programs that serve client tools
+// (`run --tool`, `scaffold client --tool`), with a timeout, an output cap and a chosen
+// environment. The child gets its own process group, so a timeout or a cancel kills everything
+// it started.
+#pragma once
+
+#include <atomic>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace scaffold::net {
+
+struct ChildSpec {
+  std::vector<std::string> argv;  // argv[0] without a '/' is looked up in the PATH of `env`
+  std::string cwd;                // empty: the current directory
+  std::optional<std::vector<std::string>> env;  // "NAME=value" entries; nullopt: inherited
+  std::string stdin_data;                       // written to the child's stdin, then closed
+  int64_t timeout_ms = 30000;
+  int64_t max_output_bytes = 1024 * 1024;  // per stream; the rest is read and dropped
+};
+
+struct ChildResult {
+  std::string spawn_error;  // not empty when the program could not be started
+  int exit_code = -1;       // -1 when killed by a signal
+  int signal = 0;
+  bool timed_out = false;
+  bool cancelled = false;
+  std::string out, err;
+  bool out_truncated = false, err_truncated = false;
+
+  bool ok() const { return spawn_error.empty() && !timed_out && !cancelled && exit_code == 0; }
+  // "exited with status 3", "timed out after 500 ms", "killed by signal 9", ...
+  std::string Describe(int64_t timeout_ms) const;
+};
+
+// Runs the child to completion. Blocks the calling thread; `cancel` (may be null) is checked
+// every few milliseconds and kills the child's process group when set.
+ChildResult RunChild(const ChildSpec& spec, const std::atomic<bool>* cancel = nullptr);
+
+// `text` with every invalid UTF-8 sequence replaced by U+FFFD (program output is bytes).
+std::string ToValidUtf8(std::string text);
+
+}  // namespace scaffold::net

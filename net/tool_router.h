@@ -1,0 +1,55 @@
+// ToolRouter: the ToolHost of `scaffold run` and `scaffold serve`. It checks the call's input
+// against the tool's input_schema, then routes by the declaration's type:
+//  - client:  to `client_tools` (the server's ClientToolBroker, or the programs of
+//             `run --tool NAME=PROGRAM`); without one, a "no client" error;
+//  - files:   RunFilesTool in the session's workspace;
+//  - command: RunCommandTool, only when `allow_commands`;
+//  - http:    RunHttpTool.
+// Built-in tools run on a thread of their own per call, so a session's executor never blocks
+// on a disk, a child process or a network; cancelling a call kills its process or aborts its
+// transfer.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "engine/tool_host.h"
+
+namespace scaffold::net {
+
+struct ToolRouterOptions {
+  std::string data_dir;                      // workspaces live in <data_dir>/workspaces
+  bool allow_commands = false;               // --allow-commands
+  engine::ToolHost* client_tools = nullptr;  // borrowed; may be null
+  std::string no_client_hint;                // appended to the "no client" error
+};
+
+class ToolRouter : public engine::ToolHost {
+ public:
+  explicit ToolRouter(ToolRouterOptions options) : options_(std::move(options)) {}
+
+  std::unique_ptr<engine::ToolCall> Call(const engine::ToolRequest& request,
+                                         const engine::ToolDecl* decl, engine::Executor* executor,
+                                         std::function<void(engine::ToolResult)> done) override;
+
+ private:
+  ToolRouterOptions options_;
+};
+
+// Runs `work` on a thread of its own and `done` with its result on `executor`. Cancel() (on the
+// executor) sets the flag `work` receives and waits for the thread to return.
+std::unique_ptr<engine::ToolCall> RunOnThread(
+    engine::Executor* executor, std::function<engine::ToolResult(const std::atomic<bool>&)> work,
+    std::function<void(engine::ToolResult)> done);
+
+// Posts `result` to `done` on `executor` (never inside the caller).
+std::unique_ptr<engine::ToolCall> PostResult(engine::Executor* executor, engine::ToolResult result,
+                                             std::function<void(engine::ToolResult)> done);
+
+// The input's schema violations as a tool error, or nullopt when `input` fits `schema`.
+std::optional<engine::ToolResult> CheckToolInput(const std::string& tool, const Json& schema,
+                                                 const Json& input);
+
+}  // namespace scaffold::net
