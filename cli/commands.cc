@@ -92,6 +92,20 @@ void SetupAttach(CLI::App& app, int* exit_code) {
   cmd->callback([o, exit_code] { *exit_code = RunAttach(*o); });
 }
 
+void SetupClient(CLI::App& app, int* exit_code) {
+  auto o = std::make_shared<ClientOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "client", "Serve client tools to a scaffold server from this machine (as a desktop app does)");
+  cmd->add_option("URL", o->url, "The server, http://HOST:PORT")->required();
+  cmd->add_option("--tool", o->tools,
+                  "Serve tool NAME by running PROGRAM: NAME=PROGRAM (repeatable; the request "
+                  "JSON on its stdin, the response JSON on its stdout)")
+      ->required();
+  cmd->add_option("--token", o->token, "Bearer token (default: $SCAFFOLD_TOKEN)");
+  cmd->add_flag("--quiet,-q", o->quiet, "Print only errors");
+  cmd->callback([o, exit_code] { *exit_code = RunClient(*o); });
+}
+
 void SetupServe(CLI::App& app, int* exit_code) {
   auto o = std::make_shared<ServeOptions>();
   CLI::App* cmd = app.add_subcommand(
@@ -240,7 +254,9 @@ void SetupCommands(CLI::App& app, int* exit_code) {
   SetupValidate(app, exit_code);
   SetupReplay(app, exit_code);
   SetupServe(app, exit_code);
-  SetupAttach(app, exit_code);
+    SetupAttach(app, exit_code);
+  SetupClient(app, exit_code);
+
 
   SetupResume(app, exit_code);
   SetupFork(app, exit_code);

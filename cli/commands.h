@@ -110,6 +110,15 @@ int RunRun(const RunCommandOptions& o);
 int RunServe(const ServeOptions& o);
 int RunAttach(const AttachOptions& o);
 
+struct ClientOptions {
+  std::string url;
+  std::string token;               // --token, else $SCAFFOLD_TOKEN
+  std::vector<std::string> tools;  // --tool NAME=PROGRAM
+  bool quiet = false;
+};
+int RunClient(const ClientOptions& o);
+
+
 int RunReplay(const ReplayOptions& o);
 int RunExport(const SessionsOptions& o);
 int RunImport(const SessionsOptions& o);

@@ -128,6 +128,11 @@ struct ToolDecl {
 // The input schema of a `files` tool that declares none: {op, path, content?}.
 const Json& FilesToolSchema();
 
+// True when an http tool may call `host`: it equals a pattern (case-insensitive), or a pattern
+// "*.example.com" names one of its parent domains.
+bool HostAllowed(const std::string& host, const std::vector<std::string>& patterns);
+
+
 struct Workflow {
   int format = kFormatVersion;
   std::string name;

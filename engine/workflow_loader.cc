@@ -359,8 +359,30 @@ class Loader {
         tool->allow_hosts.push_back(h.get<std::string>());
       }
     }
-    tool->max_response_bytes =
-        Integer(body, "max_response_bytes", path, 1, 1LL << 30).value_or(tool->max_response_bytes);
+        tool->max_response_bytes = Integer(body, "max_response_bytes", path, 1, 1LL << 30)
+                                   .value_or(tool->max_response_bytes);
+    // A host written out in the URL (not a template) must be allow-listed.
+    size_t start = tool->url.find("://");
+    if (start != std::string::npos && !tool->allow_hosts.empty()) {
+      start += 3;
+      size_t end = tool->url.find_first_of("/?#", start);
+      std::string authority = tool->url.substr(start, end == std::string::npos ? end : end - start);
+      if (authority.find("{{") == std::string::npos) {
+        std::string host = authority.substr(authority.rfind('@') == std::string::npos
+                                                ? 0
+                                                : authority.rfind('@') + 1);
+        if (!host.empty() && host[0] == '[') {
+          host = host.substr(1, host.find(']') - 1);
+        } else if (size_t colon = host.find(':'); colon != std::string::npos) {
+          host = host.substr(0, colon);
+        }
+        if (!HostAllowed(host, tool->allow_hosts)) {
+          Error(AppendPointer(path, "url"),
+                "host \"" + host + "\" is not in this tool's allow_hosts");
+        }
+      }
+    }
+
   }
 
   // Agent settings that `defaults` may supply. Each is read by `read(loader, object, path)`.
@@ -686,6 +708,26 @@ const char* PhaseKindName(PhaseKind kind) {
       return "terminal";
   }
   return "set";
+}
+
+bool HostAllowed(const std::string& host, const std::vector<std::string>& patterns) {
+  auto lower = [](std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  };
+  std::string h = lower(host);
+  if (h.empty()) return false;
+  for (const auto& raw : patterns) {
+    std::string p = lower(raw);
+    if (p.rfind("*.", 0) == 0) {
+      std::string suffix = p.substr(1);  // ".example.com"
+      if (h.size() > suffix.size() && h.compare(h.size() - suffix.size(), suffix.size(), suffix) == 0)
+        return true;
+    } else if (h == p) {
+      return true;
+    }
+  }
+  return false;
 }
 
 const Json& FilesToolSchema() {

@@ -42,9 +42,6 @@ engine::ToolResult RunFilesTool(const engine::ToolDecl& decl, const std::string&
 engine::ToolResult RunCommandTool(const engine::ToolDecl& decl, const std::string& workspace,
                                   const Json& context, const std::atomic<bool>* cancel);
 
-// True when `host` is allowed by `patterns` (case-insensitive; "*.x" matches subdomains of x).
-bool HostAllowed(const std::string& host, const std::vector<std::string>& patterns);
-
 engine::ToolResult RunHttpTool(const engine::ToolDecl& decl, const Json& context,
                                const std::atomic<bool>* cancel);
 

@@ -57,21 +57,6 @@ Result<Json> RenderLeaves(const Json& value, const Json& context) {
 
 }  // namespace
 
-bool HostAllowed(const std::string& host, const std::vector<std::string>& patterns) {
-  if (host.empty()) return false;
-  for (const auto& p : patterns) {
-    if (p.rfind("*.", 0) == 0) {
-      std::string suffix = p.substr(1);  // ".example.com"
-      if (host.size() > suffix.size() &&
-          strcasecmp(host.c_str() + host.size() - suffix.size(), suffix.c_str()) == 0)
-        return true;
-    } else if (strcasecmp(host.c_str(), p.c_str()) == 0) {
-      return true;
-    }
-  }
-  return false;
-}
-
 engine::ToolResult RunHttpTool(const engine::ToolDecl& decl, const Json& context,
                                const std::atomic<bool>* cancel) {
   auto url = engine::RenderTemplate(decl.url, context);
@@ -90,7 +75,7 @@ engine::ToolResult RunHttpTool(const engine::ToolDecl& decl, const Json& context
   if (scheme_s != "http" && scheme_s != "https")
     return Fail("only http and https URLs are allowed, got \"" + scheme_s + "\"");
   if (host_s.size() > 2 && host_s.front() == '[') host_s = host_s.substr(1, host_s.size() - 2);
-  if (!HostAllowed(host_s, decl.allow_hosts)) {
+  if (!engine::HostAllowed(host_s, decl.allow_hosts)) {
     std::string allowed;
     for (const auto& h : decl.allow_hosts) allowed += (allowed.empty() ? "" : ", ") + h;
     return Fail("host \"" + host_s + "\" is not in tool \"" + decl.name + "\"'s allow_hosts (" +
