@@ -359,8 +359,8 @@ class Loader {
         tool->allow_hosts.push_back(h.get<std::string>());
       }
     }
-        tool->max_response_bytes = Integer(body, "max_response_bytes", path, 1, 1LL << 30)
-                                   .value_or(tool->max_response_bytes);
+    tool->max_response_bytes =
+        Integer(body, "max_response_bytes", path, 1, 1LL << 30).value_or(tool->max_response_bytes);
     // A host written out in the URL (not a template) must be allow-listed.
     size_t start = tool->url.find("://");
     if (start != std::string::npos && !tool->allow_hosts.empty()) {
@@ -368,9 +368,8 @@ class Loader {
       size_t end = tool->url.find_first_of("/?#", start);
       std::string authority = tool->url.substr(start, end == std::string::npos ? end : end - start);
       if (authority.find("{{") == std::string::npos) {
-        std::string host = authority.substr(authority.rfind('@') == std::string::npos
-                                                ? 0
-                                                : authority.rfind('@') + 1);
+        std::string host = authority.substr(
+            authority.rfind('@') == std::string::npos ? 0 : authority.rfind('@') + 1);
         if (!host.empty() && host[0] == '[') {
           host = host.substr(1, host.find(']') - 1);
         } else if (size_t colon = host.find(':'); colon != std::string::npos) {
@@ -382,7 +381,6 @@ class Loader {
         }
       }
     }
-
   }
 
   // Agent settings that `defaults` may supply. Each is read by `read(loader, object, path)`.
@@ -721,7 +719,8 @@ bool HostAllowed(const std::string& host, const std::vector<std::string>& patter
     std::string p = lower(raw);
     if (p.rfind("*.", 0) == 0) {
       std::string suffix = p.substr(1);  // ".example.com"
-      if (h.size() > suffix.size() && h.compare(h.size() - suffix.size(), suffix.size(), suffix) == 0)
+      if (h.size() > suffix.size() &&
+          h.compare(h.size() - suffix.size(), suffix.size(), suffix) == 0)
         return true;
     } else if (h == p) {
       return true;

@@ -34,8 +34,9 @@ Result<Target> ParseServerUrl(const std::string& url) {
     if (url.rfind(scheme, 0) == 0) rest = url.substr(std::string(scheme).size());
   }
   if (url.rfind("https://", 0) == 0 || url.rfind("wss://", 0) == 0) {
-    return InvalidArgument(url + ": TLS (https://, wss://) is not supported by scaffold client; "
-                                 "reach the server over plain ws:// (for example through an SSH tunnel)");
+    return InvalidArgument(url +
+                           ": TLS (https://, wss://) is not supported by scaffold client; "
+                           "reach the server over plain ws:// (for example through an SSH tunnel)");
   }
   if (rest.empty()) return InvalidArgument(url + ": expected http://HOST:PORT or ws://HOST:PORT");
   Target t;
@@ -111,7 +112,8 @@ class ToolClient::Impl::Connection : public std::enable_shared_from_this<Connect
     resolver_.async_resolve(
         impl_->target.host, impl_->target.port,
         [self](beast::error_code ec, tcp::resolver::results_type results) {
-          if (ec) return self->Fail("cannot resolve " + self->impl_->target.host + ": " + ec.message());
+          if (ec)
+            return self->Fail("cannot resolve " + self->impl_->target.host + ": " + ec.message());
           beast::get_lowest_layer(self->ws_).expires_after(std::chrono::seconds(10));
           beast::get_lowest_layer(self->ws_).async_connect(
               results, [self](beast::error_code ec, const tcp::endpoint&) {
@@ -146,22 +148,21 @@ class ToolClient::Impl::Connection : public std::enable_shared_from_this<Connect
     ws_.text(true);
     auto self = shared_from_this();
     std::string host = impl_->target.host + ":" + impl_->target.port;
-    ws_.async_handshake(response_, host, impl_->target.path + "/ws?client=osclient",
-                        [self](beast::error_code ec) {
-                          if (ec) {
-                            int status = static_cast<int>(self->response_.result_int());
-                            if (status == 401 || status == 403) {
-                              return self->Fail("the server refused the token (HTTP " +
-                                                    std::to_string(status) + ")",
-                                                true);
-                            }
-                            std::string why = "WebSocket handshake failed: " + ec.message();
-                            if (status) why += " (HTTP " + std::to_string(status) + ")";
-                            return self->Fail(why);
-                          }
-                          self->Register();
-                          self->Read();
-                        });
+    ws_.async_handshake(
+        response_, host, impl_->target.path + "/ws?client=osclient", [self](beast::error_code ec) {
+          if (ec) {
+            int status = static_cast<int>(self->response_.result_int());
+            if (status == 401 || status == 403) {
+              return self->Fail(
+                  "the server refused the token (HTTP " + std::to_string(status) + ")", true);
+            }
+            std::string why = "WebSocket handshake failed: " + ec.message();
+            if (status) why += " (HTTP " + std::to_string(status) + ")";
+            return self->Fail(why);
+          }
+          self->Register();
+          self->Read();
+        });
   }
 
   void Register() {
@@ -177,8 +178,9 @@ class ToolClient::Impl::Connection : public std::enable_shared_from_this<Connect
   void Read() {
     auto self = shared_from_this();
     ws_.async_read(buffer_, [self](beast::error_code ec, size_t) {
-      if (ec) return self->Fail(ec == websocket::error::closed ? "the server closed the connection"
-                                                               : ec.message());
+      if (ec)
+        return self->Fail(ec == websocket::error::closed ? "the server closed the connection"
+                                                         : ec.message());
       std::string text = beast::buffers_to_string(self->buffer_.data());
       self->buffer_.consume(self->buffer_.size());
       self->Handle(text);
@@ -324,7 +326,8 @@ ToolClient::~ToolClient() {
 Status ToolClient::Run() {
   auto target = ParseServerUrl(impl_->o.url);
   if (!target.ok()) return target.status();
-  if (impl_->o.tools.empty()) return InvalidArgument("no tools to serve (give --tool NAME=PROGRAM)");
+  if (impl_->o.tools.empty())
+    return InvalidArgument("no tools to serve (give --tool NAME=PROGRAM)");
   impl_->target = *target;
   asio::post(impl_->io, [this] { impl_->Connect(); });
   auto guard = asio::make_work_guard(impl_->io);

@@ -2,6 +2,7 @@
 // delegated over WebSocket to the user's own client, end to end through the server with the
 // fake upstream asking for the tool.
 
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,9 +20,11 @@
 #include "net/program_tools.h"
 #include "net/tool_router.h"
 #include "tests/support/conformance.h"
+#include "tests/support/cutting_proxy.h"
 #include "tests/support/fake_upstream.h"
 #include "tests/support/http_client.h"
 #include "tests/support/jwt_signer.h"
+#include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_server.h"
 
@@ -33,10 +36,11 @@ namespace net = scaffold::net;
 namespace {
 
 engine::ToolDecl Decl(const std::string& type, Json extra = Json::object()) {
-  Json wf = {{"scaffold", 1},
-             {"name", "t"},
-             {"tools", {{"t", Json{{"type", type}}}}},
-             {"phases", {{"a", {{"tool", {{"name", "t"}}}, {"next", "b"}}}, {"b", {{"terminal", true}}}}}};
+  Json wf = {
+      {"scaffold", 1},
+      {"name", "t"},
+      {"tools", {{"t", Json{{"type", type}}}}},
+      {"phases", {{"a", {{"tool", {{"name", "t"}}}, {"next", "b"}}}, {"b", {{"terminal", true}}}}}};
   wf["tools"]["t"].update(extra);
   auto loaded = engine::LoadWorkflow(wf.dump());
   INFO(wf.dump());
@@ -135,7 +139,8 @@ TEST_CASE("files reads, writes, lists and deletes inside the workspace, within i
   TempDir dir;
   std::string ws = dir.path() + "/ws";
   auto decl = Decl("files", {{"max_bytes", 16}});
-  auto w = net::RunFilesTool(decl, ws, {{"op", "write"}, {"path", "notes/a.txt"}, {"content", "hello"}});
+  auto w =
+      net::RunFilesTool(decl, ws, {{"op", "write"}, {"path", "notes/a.txt"}, {"content", "hello"}});
   REQUIRE_FALSE(w.is_error);
   CHECK(w.output == Json{{"path", "notes/a.txt"}, {"bytes", 5}});
   auto r = net::RunFilesTool(decl, ws, {{"op", "read"}, {"path", "./notes//a.txt"}});
@@ -147,7 +152,8 @@ TEST_CASE("files reads, writes, lists and deletes inside the workspace, within i
   l = net::RunFilesTool(decl, ws, {{"op", "list"}, {"path", "notes"}});
   CHECK(l.output["entries"] == Json::parse(R"([{"name":"a.txt","type":"file","bytes":5}])"));
 
-  auto big = net::RunFilesTool(decl, ws, {{"op", "write"}, {"path", "b.txt"}, {"content", std::string(17, 'x')}});
+  auto big = net::RunFilesTool(
+      decl, ws, {{"op", "write"}, {"path", "b.txt"}, {"content", std::string(17, 'x')}});
   CHECK(big.is_error);
   CHECK_THAT(Text(big), Catch::Contains("max_bytes"));
   { std::ofstream(ws + "/big.txt") << std::string(100, 'x'); }
@@ -181,8 +187,9 @@ TEST_CASE("workspaces are per owner and session, and neither can name another di
 TEST_CASE("command tools run only with --allow-commands, without a shell, in the workspace",
           "[tools][command]") {
   TempDir dir;
-  auto decl = Decl("command", {{"argv", {"sh", "-c", "pwd; echo \"$1\"; env | sort", "sh", "{{input.text}}"}},
-                               {"input_schema", {{"type", "object"}}}});
+  auto decl = Decl("command",
+                   {{"argv", {"sh", "-c", "pwd; echo \"$1\"; env | sort", "sh", "{{input.text}}"}},
+                    {"input_schema", {{"type", "object"}}}});
   Json input = {{"text", "a; rm -rf / $(whoami) `id`"}};
 
   net::ToolRouter off({dir.path(), false, nullptr, nullptr});
@@ -218,8 +225,9 @@ TEST_CASE("command tools are killed at their timeout and their output is capped"
   CHECK(r.is_error);
   CHECK(r.output["error"] == "timed out after 300 ms");
 
-  auto loud = Decl("command", {{"argv", {"sh", "-c", "head -c 100000 /dev/zero | tr '\\0' x; exit 3"}},
-                               {"max_output_bytes", 1000}});
+  auto loud =
+      Decl("command", {{"argv", {"sh", "-c", "head -c 100000 /dev/zero | tr '\\0' x; exit 3"}},
+                       {"max_output_bytes", 1000}});
   r = CallTool(on, loud, Json::object());
   CHECK(r.is_error);  // a non-zero exit is an error, with its output
   CHECK(r.output["exitCode"] == 3);
@@ -239,7 +247,10 @@ TEST_CASE("http tools call only allow-listed hosts, with a size cap", "[tools][h
   up.SetDefault([](const FakeUpstream::Request& req) {
     FakeUpstream::Response r;
     r.headers = {{"Content-Type", "application/json"}};
-    r.writes = {{Json{{"echo", req.path}, {"body", req.body}, {"auth", req.headers.count("x-key") ? req.headers.at("x-key") : ""}}.dump()}};
+    r.writes = {{Json{{"echo", req.path},
+                      {"body", req.body},
+                      {"auth", req.headers.count("x-key") ? req.headers.at("x-key") : ""}}
+                     .dump()}};
     return r;
   });
   TempDir dir;
@@ -263,7 +274,8 @@ TEST_CASE("http tools call only allow-listed hosts, with a size cap", "[tools][h
   size_t before = up.requests().size();
   auto templated = Decl("http", {{"url", "http://{{input.host}}:" + port + "/"},
                                  {"allow_hosts", {"api.example.com", "*.example.org"}}});
-  for (std::string host : {"127.0.0.1", "localhost", "example.org", "evil.com", "api.example.com.evil.com"}) {
+  for (std::string host :
+       {"127.0.0.1", "localhost", "example.org", "evil.com", "api.example.com.evil.com"}) {
     auto refused = CallTool(router, templated, {{"host", host}});
     INFO(host << " -> " << Text(refused));
     CHECK(refused.is_error);
@@ -291,34 +303,45 @@ TEST_CASE("validate checks tool declarations by type", "[tools][validate]") {
     Json wf = {{"scaffold", 1},
                {"name", "t"},
                {"tools", {{"t", tool}}},
-               {"phases", {{"a", {{"tool", {{"name", "t"}}}, {"next", "b"}}}, {"b", {{"terminal", true}}}}}};
+               {"phases",
+                {{"a", {{"tool", {{"name", "t"}}}, {"next", "b"}}}, {"b", {{"terminal", true}}}}}};
     std::string all;
     for (const auto& d : engine::LoadWorkflow(wf.dump()).diagnostics) all += d.ToString() + "\n";
     return all;
   };
   CHECK_THAT(problems({{"type", "command"}}), Catch::Contains("/tools/t/argv: required"));
-  CHECK_THAT(problems({{"type", "command"}, {"argv", Json::array()}}), Catch::Contains("/tools/t/argv"));
-  CHECK_THAT(problems({{"type", "command"}, {"argv", {"ls", "{{#x}}"}}}), Catch::Contains("/tools/t/argv/1"));
-  CHECK_THAT(problems({{"type", "http"}, {"url", "http://a.com"}}), Catch::Contains("/tools/t/allow_hosts: required"));
+  CHECK_THAT(problems({{"type", "command"}, {"argv", Json::array()}}),
+             Catch::Contains("/tools/t/argv"));
+  CHECK_THAT(problems({{"type", "command"}, {"argv", {"ls", "{{#x}}"}}}),
+             Catch::Contains("/tools/t/argv/1"));
+  CHECK_THAT(problems({{"type", "http"}, {"url", "http://a.com"}}),
+             Catch::Contains("/tools/t/allow_hosts: required"));
   CHECK_THAT(problems({{"type", "http"}, {"url", "http://evil.com/x"}, {"allow_hosts", {"a.com"}}}),
              Catch::Contains("/tools/t/url: host \"evil.com\" is not in this tool's allow_hosts"));
-  CHECK_THAT(problems({{"type", "http"}, {"url", "file:///etc/passwd"}, {"allow_hosts", {"a.com"}}}),
-             Catch::Contains("http:// or https://"));
-  CHECK_THAT(problems({{"type", "http"}, {"url", "http://a.com"}, {"allow_hosts", {"http://a.com"}}}),
-             Catch::Contains("/tools/t/allow_hosts/0"));
-  CHECK_THAT(problems({{"type", "http"}, {"url", "http://a.com"}, {"allow_hosts", {"a.com"}}, {"method", "BREW"}}),
+  CHECK_THAT(
+      problems({{"type", "http"}, {"url", "file:///etc/passwd"}, {"allow_hosts", {"a.com"}}}),
+      Catch::Contains("http:// or https://"));
+  CHECK_THAT(
+      problems({{"type", "http"}, {"url", "http://a.com"}, {"allow_hosts", {"http://a.com"}}}),
+      Catch::Contains("/tools/t/allow_hosts/0"));
+  CHECK_THAT(problems({{"type", "http"},
+                       {"url", "http://a.com"},
+                       {"allow_hosts", {"a.com"}},
+                       {"method", "BREW"}}),
              Catch::Contains("/tools/t/method"));
-  CHECK_THAT(problems({{"type", "files"}, {"argv", {"ls"}}}), Catch::Contains("/tools/t/argv: unknown key"));
+  CHECK_THAT(problems({{"type", "files"}, {"argv", {"ls"}}}),
+             Catch::Contains("/tools/t/argv: unknown key"));
   CHECK_THAT(problems({{"type", "client"}, {"input_schema", {{"type", "nope"}}}}),
              Catch::Contains("/tools/t/input_schema"));
   CHECK_THAT(problems({{"type", "clinet"}}), Catch::Contains("did you mean \"client\""));
-  CHECK(problems({{"type", "http"}, {"url", "https://{{input.host}}/x"}, {"allow_hosts", {"a.com"}}}).empty());
+  CHECK(
+      problems({{"type", "http"}, {"url", "https://{{input.host}}/x"}, {"allow_hosts", {"a.com"}}})
+          .empty());
   CHECK(problems({{"type", "files"}}).empty());
   CHECK(Decl("files").input_schema == engine::FilesToolSchema());
 }
 
-TEST_CASE("the router checks the input against the tool's schema before anything runs",
-          "[tools]") {
+TEST_CASE("the router checks the input against the tool's schema before anything runs", "[tools]") {
   TempDir dir;
   net::ToolRouter router({dir.path(), true, nullptr, nullptr});
   auto decl = Decl("command", {{"argv", {"touch", "ran"}},
@@ -340,14 +363,16 @@ TEST_CASE("the router checks the input against the tool's schema before anything
 TEST_CASE("tool programs answer on stdout; bad programs are tool errors", "[tools][program]") {
   Json req = {{"callId", "c1"}, {"toolName", "t"}, {"input", {{"x", 2}}}};
   auto r = net::RunToolProgram(
-      "python3 -c 'import json,sys; r=json.load(sys.stdin); print(json.dumps({\"output\": r[\"input\"][\"x\"]*21}))'",
+      "python3 -c 'import json,sys; r=json.load(sys.stdin); print(json.dumps({\"output\": "
+      "r[\"input\"][\"x\"]*21}))'",
       req, 10000, nullptr);
   if (r.is_error && Text(r).find("not found") != std::string::npos) {
     r = net::RunToolProgram("cat >/dev/null; echo '{\"output\": 42}'", req, 10000, nullptr);
   }
   CHECK_FALSE(r.is_error);
   CHECK(r.output == 42);
-  r = net::RunToolProgram("cat >/dev/null; echo '{\"output\": \"no\", \"isError\": true}'", req, 10000, nullptr);
+  r = net::RunToolProgram("cat >/dev/null; echo '{\"output\": \"no\", \"isError\": true}'", req,
+                          10000, nullptr);
   CHECK(r.is_error);
   CHECK(r.output == "no");
   r = net::RunToolProgram("echo not json", req, 10000, nullptr);
@@ -401,9 +426,8 @@ struct Upstream {
   FakeUpstream up;
   net::LlmProvider provider;
   Upstream()
-      : provider({{"anthropic",
-                   net::Endpoint{"anthropic", "anthropic", up.url(), "sk-test", "ANTHROPIC_API_KEY",
-                                 10000, 30000}}}) {
+      : provider({{"anthropic", net::Endpoint{"anthropic", "anthropic", up.url(), "sk-test",
+                                              "ANTHROPIC_API_KEY", 10000, 30000}}}) {
     up.SetDefault([](const FakeUpstream::Request& req) {
       if (req.body.find("tool_result") != std::string::npos)
         return FakeUpstream::AnthropicText({"I see ", "a chart."});
@@ -459,7 +483,9 @@ std::unique_ptr<WsClient> ToolClientFor(uint16_t port, const std::string& token 
   return ws;
 }
 
-bool IsToolRequest(const Json& m) { return m["type"] == "tool:request"; }
+bool IsToolRequest(const Json& m) {
+  return m["type"] == "tool:request";
+}
 
 }  // namespace
 
@@ -496,7 +522,8 @@ TEST_CASE("client tool failures come back to the agent as tool errors", "[tools]
     const char* expect;
   };
   std::vector<Case> cases = {
-      {"timeout", 300, [](auto&, const Json&) {}, "did not answer tool \"screenshot\" within 300 ms"},
+      {"timeout", 300, [](auto&, const Json&) {},
+       "did not answer tool \"screenshot\" within 300 ms"},
       {"disconnect mid-call", 5000, [](auto& c, const Json&) { c.reset(); },
        "disconnected before answering"},
       {"malformed response (no output)", 5000,
@@ -509,12 +536,18 @@ TEST_CASE("client tool failures come back to the agent as tool errors", "[tools]
        "malformed tool:response"},
       {"malformed response (isError not a boolean)", 5000,
        [](auto& c, const Json& r) {
-         c->Send(Json{{"type", "tool:response"}, {"callId", r["callId"]}, {"output", 1}, {"isError", "yes"}});
+         c->Send(Json{{"type", "tool:response"},
+                      {"callId", r["callId"]},
+                      {"output", 1},
+                      {"isError", "yes"}});
        },
        "\"isError\" must be true or false"},
       {"the client's own error", 5000,
        [](auto& c, const Json& r) {
-         c->Send(Json{{"type", "tool:response"}, {"callId", r["callId"]}, {"output", "screen locked"}, {"isError", true}});
+         c->Send(Json{{"type", "tool:response"},
+                      {"callId", r["callId"]},
+                      {"output", "screen locked"},
+                      {"isError", true}});
        },
        "screen locked"},
   };
@@ -563,8 +596,8 @@ TEST_CASE("with no client, or only another user's, the call fails and nobody els
     CHECK_FALSE(bobs->ReceiveUntil(IsToolRequest, 300));
   }
   SECTION("a client that registered other tools") {
-    auto other = ToolClientFor(desk.server->port(), ada,
-                               Json::parse(R"([{"name": "record_audio"}])"));
+    auto other =
+        ToolClientFor(desk.server->port(), ada, Json::parse(R"([{"name": "record_audio"}])"));
     std::string id = desk.server->Create("desk", Json(), {"Authorization: Bearer " + ada});
     REQUIRE(desk.server->WaitForStatus(id, "waiting", {"Authorization: Bearer " + ada}));
     CHECK_THAT(desk.ToolResultEvent(id)["output"].get<std::string>(),
@@ -646,7 +679,8 @@ TEST_CASE("the web app runs a client tool through the tool route, recorded in th
     auto req = client->ReceiveUntil(IsToolRequest);
     REQUIRE(req);
     CHECK((*req)["input"] == Json{{"region", "left"}});
-    client->Send(Json{{"type", "tool:response"}, {"callId", (*req)["callId"]}, {"output", {{"png", "L"}}}});
+    client->Send(
+        Json{{"type", "tool:response"}, {"callId", (*req)["callId"]}, {"output", {{"png", "L"}}}});
   });
   auto r = Http("POST", desk.server->Url("/sessions/" + id + "/tools/screenshot"),
                 R"({"input": {"region": "left"}})");
@@ -677,8 +711,50 @@ TEST_CASE("the web app runs a client tool through the tool route, recorded in th
   r = Http("POST", desk.server->Url("/sessions/" + id + "/tools/screenshot"), R"([1])");
   CHECK(r.status == 400);
   // The session still runs and finishes normally.
-  CHECK(Http("POST", desk.server->Url("/sessions/" + id + "/input"), R"({"input": "yes"})").status == 200);
+  CHECK(
+      Http("POST", desk.server->Url("/sessions/" + id + "/input"), R"({"input": "yes"})").status ==
+      200);
   REQUIRE(desk.server->WaitForStatus(id, "completed"));
-  r = Http("POST", desk.server->Url("/sessions/" + id + "/tools/screenshot"), R"({"input": {"region": "x"}})");
+  r = Http("POST", desk.server->Url("/sessions/" + id + "/tools/screenshot"),
+           R"({"input": {"region": "x"}})");
   CHECK(r.status == 409);
+}
+
+TEST_CASE("scaffold client serves a tool from a program and re-registers after a drop",
+          "[tools][client][server]") {
+  DeskServer desk;
+  // The first connection is cut once the server has sent more than the handshake and the
+  // registration ack (inside the first tool:request); later ones are left alone.
+  std::atomic<int> connections{0};
+  CuttingProxy proxy(desk.server->port(), [&]() -> size_t { return connections++ == 0 ? 300 : 0; });
+  BackgroundProcess client(
+      {"client", "http://127.0.0.1:" + std::to_string(proxy.port()), "--tool",
+       R"(screenshot=cat > /dev/null; echo '{"output": {"png": "from-the-desktop"}}')"});
+  auto wait_registered = [&] {
+    for (int i = 0; i < 500 && desk.server->client_tools().clients() == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return desk.server->client_tools().clients() == 1;
+  };
+  REQUIRE(wait_registered());
+
+  // The first call is cut mid-request: the agent gets the error, the client reconnects.
+  std::string first = desk.server->Create("desk", Json());
+  REQUIRE(desk.server->WaitForStatus(first, "waiting"));
+  CHECK_THAT(desk.ToolResultEvent(first)["output"].get<std::string>(),
+             Catch::Contains("disconnected before answering"));
+  CHECK(proxy.cuts() == 1);
+  REQUIRE(wait_registered());
+
+  std::string second = desk.server->Create("desk", Json());
+  REQUIRE(desk.server->WaitForStatus(second, "waiting"));
+  Json result = desk.ToolResultEvent(second);
+  INFO(result.dump());
+  CHECK(result["isError"] == false);
+  CHECK(result["output"] == Json{{"png", "from-the-desktop"}});
+
+  client.Signal(SIGINT);
+  CHECK(client.Wait() == 130);
+  std::string log = client.Stderr();
+  CHECK_THAT(log, Catch::Contains("serving screenshot"));
+  CHECK_THAT(log, Catch::Contains("reconnecting in"));
 }
