@@ -478,20 +478,21 @@ class Checker {
       if (p.kind == PhaseKind::kTerminal || (dynamic.count(p.name) && any_terminal))
         finishes.insert(p.name);
     }
-    bool grew = true;
-    while (grew) {
-      grew = false;
-      for (const auto& p : wf_.phases) {
-        if (finishes.count(p.name)) continue;
-        for (const auto& n : edges[p.name]) {
-          if (finishes.count(n)) {
-            finishes.insert(p.name);
-            grew = true;
-            break;
-          }
-        }
+        // A phase finishes when one of its targets does: walk the edges backwards, once each (a
+    // fixpoint over the phase list is quadratic on long chains).
+    std::map<std::string, std::vector<std::string>> sources;
+    for (const auto& [from, targets] : edges) {
+      for (const auto& to : targets) sources[to].push_back(from);
+    }
+    std::deque<std::string> back(finishes.begin(), finishes.end());
+    while (!back.empty()) {
+      std::string cur = back.front();
+      back.pop_front();
+      for (const auto& from : sources[cur]) {
+        if (finishes.insert(from).second) back.push_back(from);
       }
     }
+
     for (const auto& p : wf_.phases) {
       std::string path = AppendPointer("/phases", p.name);
       if (!reachable.count(p.name)) {
