@@ -478,7 +478,7 @@ class Checker {
       if (p.kind == PhaseKind::kTerminal || (dynamic.count(p.name) && any_terminal))
         finishes.insert(p.name);
     }
-        // A phase finishes when one of its targets does: walk the edges backwards, once each (a
+    // A phase finishes when one of its targets does: walk the edges backwards, once each (a
     // fixpoint over the phase list is quadratic on long chains).
     std::map<std::string, std::vector<std::string>> sources;
     for (const auto& [from, targets] : edges) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "engine/json_diff.h"
@@ -14,9 +15,13 @@ namespace ev = engine::events;
 struct Normal {
   int64_t position;
   std::string name;
-  Json payload;
+  // The stored payload, or a copy without the fields that may differ between runs (most
+  // events have none, and copying every payload cost a sixth of a replay).
+  const Json* stored;
+  std::optional<Json> normalized;
   std::string lane;
-  Json Comparable() const { return Json{{"name", name}, {"payload", payload}}; }
+  const Json& payload() const { return normalized ? *normalized : *stored; }
+  Json Comparable() const { return Json{{"name", name}, {"payload", payload()}}; }
 };
 
 struct Visit {
@@ -50,7 +55,7 @@ std::set<size_t> Abandoned(const std::vector<engine::EventPtr>& events) {
     // Lanes and tool-phase calls still open at the resume were restarted after it.
     std::map<std::string, bool> open;
     std::set<std::string> open_tools;
-        for (size_t j = visit_start; j < i; ++j) {
+    for (size_t j = visit_start; j < i; ++j) {
       const auto& x = *events[j];
       if (engine::IsExternalToolEvent(x)) continue;
       std::string lane = LaneOf(x.payload);
@@ -73,11 +78,14 @@ std::set<size_t> Abandoned(const std::vector<engine::EventPtr>& events) {
   return out;
 }
 
-Json Normalize(const std::string& name, Json payload) {
+std::optional<Json> Normalize(const std::string& name, const Json& stored) {
+  bool tool_id = (name == ev::kToolCalled || name == ev::kToolResult) && stored.contains("phase");
+  if (!stored.contains("durationMs") && !stored.contains("intentId") && !tool_id)
+    return std::nullopt;
+  Json payload = stored;
   payload.erase("durationMs");
   payload.erase("intentId");
-  if ((name == ev::kToolCalled || name == ev::kToolResult) && payload.contains("phase"))
-    payload.erase("toolId");
+  if (tool_id) payload.erase("toolId");
   return payload;
 }
 
@@ -86,14 +94,14 @@ std::vector<Visit> Visits(const std::vector<engine::EventPtr>& events) {
   std::vector<Visit> visits(1);  // before the first phase: workflow:started, start updates
   for (size_t i = 0; i < events.size(); ++i) {
     const auto& e = *events[i];
-        // Tool calls made through the server's tool route are not the workflow's doing.
+    // Tool calls made through the server's tool route are not the workflow's doing.
     if (Dropped(e.name) || engine::IsExternalToolEvent(e) || abandoned.count(i)) continue;
 
     if (e.name == ev::kPhaseEntered) {
       visits.push_back({});
       visits.back().phase = e.payload.value("phase", "");
     }
-    Normal n{e.position, e.name, Normalize(e.name, e.payload), LaneOf(e.payload)};
+    Normal n{e.position, e.name, &e.payload, Normalize(e.name, e.payload), LaneOf(e.payload)};
     Visit& v = visits.back();
     if (!v.lanes.count(n.lane)) v.lane_order.push_back(n.lane);
     v.lanes[n.lane].push_back(std::move(n));
@@ -102,7 +110,7 @@ std::vector<Visit> Visits(const std::vector<engine::EventPtr>& events) {
 }
 
 std::string Brief(const Normal& n) {
-  std::string payload = DumpJson(n.payload);
+  std::string payload = DumpJson(n.payload());
   if (payload.size() > 100) payload = payload.substr(0, 99) + "…";
   return std::to_string(n.position) + " " + n.name + " " + payload;
 }
@@ -121,7 +129,9 @@ std::optional<Divergence> CompareLane(const std::string& phase, const std::strin
     d.lane = lane;
     d.phase = phase;
     if (x && y) {
+      if (x->name == y->name && x->payload() == y->payload()) continue;  // the common case
       auto diff = engine::FirstDifference(x->Comparable(), y->Comparable());
+
       if (!diff) continue;
       d.path = diff->path;
       d.recorded = diff->before;

@@ -1,5 +1,6 @@
 #include "recordings/replay.h"
 
+#include "engine/memory_store.h"
 #include "engine/session.h"
 #include "engine/virtual_executor.h"
 #include "recordings/recorded_tools.h"
@@ -92,12 +93,12 @@ Result<ReplayReport> ReplaySession(SqliteStore* source, const std::string& sessi
     }
   }
 
-  auto replay_store = SqliteStore::Open(":memory:");
-  if (!replay_store.ok()) return replay_store.status();
+  // The re-run's log is compared and thrown away: it needs no database.
+  engine::MemoryEventStore replay_store;
   engine::VirtualExecutor executor(info->created_at);
   RecordingProvider provider(source, nullptr, {RecordMode::kPlayback, /*same_session_only=*/true});
   RecordedTools tools(*recorded);
-  engine::SessionDeps deps{replay_store->get(), &provider, &tools, &executor, &executor};
+  engine::SessionDeps deps{&replay_store, &provider, &tools, &executor, &executor};
 
   auto session =
       engine::Session::Create(deps, workflow, info->input, run_options, info->owner, info->id);
