@@ -24,32 +24,34 @@ Result<Event> Event::Parse(std::string_view text) {
   Json j = Json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object())
     return Status(ErrorCode::kDataLoss, "an event is not a JSON object");
-  auto field = [&](const char* key) -> const Json* {
+    auto field = [&](const char* key) -> Json* {
     auto it = j.find(key);
     return it == j.end() ? nullptr : &*it;
   };
-  const Json* id = field("id");
-  const Json* position = field("position");
-  const Json* name = field("name");
-  const Json* payload = field("payload");
-  const Json* timestamp = field("timestamp");
+  Json* id = field("id");
+  Json* position = field("position");
+  Json* name = field("name");
+  Json* payload = field("payload");
+  Json* timestamp = field("timestamp");
   if (!id || !id->is_string() || !position || !position->is_number_integer() || !name ||
       !name->is_string() || !payload || !payload->is_object() || !timestamp ||
       !timestamp->is_number_integer()) {
     return Status(ErrorCode::kDataLoss, "an event lacks id, position, name, payload or timestamp");
   }
   Event e;
-  e.id = id->get<std::string>();
+    // Moved out of the parsed document, not copied: reading a log is mostly this.
+  e.id = std::move(id->get_ref<std::string&>());
   e.position = position->get<int64_t>();
-  e.name = name->get<std::string>();
-  e.payload = *payload;
+  e.name = std::move(name->get_ref<std::string&>());
+  e.payload = std::move(*payload);
+
   e.timestamp = timestamp->get<int64_t>();
   e.wire = std::string(text);
   return e;
 }
 
 bool IsFinalEvent(std::string_view name) {
-    return name == events::kWorkflowCompleted || name == events::kWorkflowError;
+  return name == events::kWorkflowCompleted || name == events::kWorkflowError;
 }
 
 bool IsExternalToolEvent(const Event& event) {
