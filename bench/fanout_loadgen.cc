@@ -229,8 +229,7 @@ int main(int argc, char** argv) {
   Request(port, "POST", "/sessions/" + id + "/input", "{\"input\":\"go\"}");
   while (stats.completed < stats.connected && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  double elapsed =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   io.stop();
   runner.join();
 

@@ -119,7 +119,8 @@ int main(int argc, char** argv) {
   std::sort(state_ms.begin(), state_ms.end());
   std::printf(
       "{\"events\": %lld, \"group_commit_events_per_s\": %.0f, \"per_event_commit_events_per_s\": "
-      "%.0f, \"group_commit_speedup\": %.1f, \"state_at_p50_ms\": %.2f, \"state_at_max_ms\": %.2f}\n",
+      "%.0f, \"group_commit_speedup\": %.1f, \"state_at_p50_ms\": %.2f, \"state_at_max_ms\": "
+      "%.2f}\n",
       static_cast<long long>(n), n / grouped_s, single_n / single_s,
       (n / grouped_s) / (single_n / single_s), state_ms[state_ms.size() / 2], state_ms.back());
   std::filesystem::remove_all(dir);

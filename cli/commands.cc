@@ -95,7 +95,8 @@ void SetupAttach(CLI::App& app, int* exit_code) {
 void SetupClient(CLI::App& app, int* exit_code) {
   auto o = std::make_shared<ClientOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "client", "Serve client tools to a scaffold server from this machine (as a desktop app does)");
+      "client",
+      "Serve client tools to a scaffold server from this machine (as a desktop app does)");
   cmd->add_option("URL", o->url, "The server, http://HOST:PORT")->required();
   cmd->add_option("--tool", o->tools,
                   "Serve tool NAME by running PROGRAM: NAME=PROGRAM (repeatable; the request "
@@ -254,9 +255,8 @@ void SetupCommands(CLI::App& app, int* exit_code) {
   SetupValidate(app, exit_code);
   SetupReplay(app, exit_code);
   SetupServe(app, exit_code);
-    SetupAttach(app, exit_code);
+  SetupAttach(app, exit_code);
   SetupClient(app, exit_code);
-
 
   SetupResume(app, exit_code);
   SetupFork(app, exit_code);

@@ -101,9 +101,8 @@ struct ServeOptions {
   int64_t header_timeout_ms = 10000;
   int64_t idle_timeout_ms = 60000;
   int64_t heartbeat_ms = 15000;
-    bool no_access_log = false;
+  bool no_access_log = false;
   bool allow_commands = false;  // --allow-commands
-
 };
 
 int RunRun(const RunCommandOptions& o);
@@ -117,7 +116,6 @@ struct ClientOptions {
   bool quiet = false;
 };
 int RunClient(const ClientOptions& o);
-
 
 int RunReplay(const ReplayOptions& o);
 int RunExport(const SessionsOptions& o);

@@ -13,7 +13,7 @@ struct SessionFlags {
   std::vector<std::string> answers;
   std::vector<std::string> prices;  // --price MODEL=IN,OUT[,CACHE_READ[,CACHE_WRITE]]
   std::string mode = "live";        // --mode live|playback|auto
-    std::vector<std::string> redact;  // --redact REGEX (run only: stored with the session)
+  std::vector<std::string> redact;  // --redact REGEX (run only: stored with the session)
   std::vector<std::string> tools;   // --tool NAME=PROGRAM: serves a client tool locally
   bool allow_commands = false;      // --allow-commands: command tools may run
 

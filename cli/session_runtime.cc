@@ -54,7 +54,7 @@ bool PrepareTools(SessionRuntime* rt, const engine::Workflow& workflow, const Se
     rt->client_tools = std::make_unique<net::ProgramTools>(std::move(programs));
     options.client_tools = rt->client_tools.get();
   }
-    options.no_client_hint = [](const std::string& tool) {
+  options.no_client_hint = [](const std::string& tool) {
     return " (serve it with --tool " + tool + "=PROGRAM)";
   };
 

@@ -24,7 +24,7 @@ Result<Event> Event::Parse(std::string_view text) {
   Json j = Json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object())
     return Status(ErrorCode::kDataLoss, "an event is not a JSON object");
-    auto field = [&](const char* key) -> Json* {
+  auto field = [&](const char* key) -> Json* {
     auto it = j.find(key);
     return it == j.end() ? nullptr : &*it;
   };
@@ -39,7 +39,7 @@ Result<Event> Event::Parse(std::string_view text) {
     return Status(ErrorCode::kDataLoss, "an event lacks id, position, name, payload or timestamp");
   }
   Event e;
-    // Moved out of the parsed document, not copied: reading a log is mostly this.
+  // Moved out of the parsed document, not copied: reading a log is mostly this.
   e.id = std::move(id->get_ref<std::string&>());
   e.position = position->get<int64_t>();
   e.name = std::move(name->get_ref<std::string&>());
@@ -59,6 +59,5 @@ bool IsExternalToolEvent(const Event& event) {
   auto via = event.payload.find("via");
   return via != event.payload.end() && *via == "api";
 }
-
 
 }  // namespace scaffold::engine

@@ -64,5 +64,4 @@ bool IsFinalEvent(std::string_view name);
 // ("via": "api"): outside every phase, so resume and replay pass over them.
 bool IsExternalToolEvent(const Event& event);
 
-
 }  // namespace scaffold::engine

@@ -132,7 +132,6 @@ const Json& FilesToolSchema();
 // "*.example.com" names one of its parent domains.
 bool HostAllowed(const std::string& host, const std::vector<std::string>& patterns);
 
-
 struct Workflow {
   int format = kFormatVersion;
   std::string name;

@@ -57,7 +57,7 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
 
   void Start() {
     auto self = shared_from_this();
-        ctx_->hub->Subscribe(user_, route_.session_id, self, [self](const Status& s) {
+    ctx_->hub->Subscribe(user_, route_.session_id, self, [self](const Status& s) {
       // On the session's strand, where events are committed: what the log holds now is
       // exactly what no live delivery will bring.
       int64_t committed = 0;
@@ -65,7 +65,8 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
         auto info = self->ctx_->hub->store()->GetSession(self->route_.session_id);
         if (info.ok()) committed = info->event_count;
       }
-      asio::post(self->stream_.get_executor(), [self, s, committed] { self->OnSubscribed(s, committed); });
+      asio::post(self->stream_.get_executor(),
+                 [self, s, committed] { self->OnSubscribed(s, committed); });
     });
   }
 
@@ -80,7 +81,7 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
   }
 
  private:
-    void OnSubscribed(const Status& s, int64_t committed) {
+  void OnSubscribed(const Status& s, int64_t committed) {
     if (route_.from_position == 0) cursor_ = committed;  // live only
     if (!s.ok()) {
       // Deleted between the check and the subscription.
@@ -104,12 +105,12 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
       self->WatchForClose();
       self->ScheduleHeartbeat();
       if (self->route_.from_position > 0) return self->PumpHistory();
-            self->history_done_ = true;
+      self->history_done_ = true;
       self->FinishIfEnded();
     });
   }
 
-    // A finished session appends nothing more: whatever of the log is not sent yet (a few events
+  // A finished session appends nothing more: whatever of the log is not sent yet (a few events
   // committed while this stream caught up or subscribed, ending with the final one) is sent
   // now, and the stream ends. Live deliveries still on their way are skipped by position.
   void FinishIfEnded() {
@@ -127,15 +128,13 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
     Finish();
   }
 
-
-
   void PumpHistory() {
     if (closed_ || history_done_) return;
     while (queued_bytes_ < ctx_->HistoryPumpBytes()) {
       auto page = ctx_->hub->store()->ReadEvents(route_.session_id, cursor_, kHistoryPage);
       if (!page.ok()) return Close();
       for (const auto& e : *page) Send(MakeEventFrame(route_.session_id, e));
-            if (page->size() < kHistoryPage) {
+      if (page->size() < kHistoryPage) {
         history_done_ = true;
         if (!final_queued_) FinishIfEnded();
         break;
@@ -500,7 +499,7 @@ struct HttpServer::Impl {
 };
 
 HttpServer::HttpServer(asio::io_context* io, ServerOptions options, Api* api, SessionHub* hub,
-                                              Metrics* metrics, const JwtVerifier* verifier,
+                       Metrics* metrics, const JwtVerifier* verifier,
                        ClientToolBroker* client_tools)
     : impl_(std::make_unique<Impl>()) {
   impl_->ctx->client_tools = client_tools;

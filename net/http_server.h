@@ -41,7 +41,7 @@ struct ServerOptions {
 class HttpServer {
  public:
   // Borrowed: io, api, hub, metrics; `verifier` null means no authentication.
-    // `client_tools` (may be null: tools:register is refused) receives the tools that
+  // `client_tools` (may be null: tools:register is refused) receives the tools that
   // ?client=osclient WebSocket connections register.
   HttpServer(boost::asio::io_context* io, ServerOptions options, Api* api, SessionHub* hub,
              Metrics* metrics, const JwtVerifier* verifier,

@@ -20,7 +20,7 @@ struct ServerContext {
   Api* api = nullptr;
   SessionHub* hub = nullptr;
   Metrics* metrics = nullptr;
-    const JwtVerifier* verifier = nullptr;
+  const JwtVerifier* verifier = nullptr;
   ClientToolBroker* client_tools = nullptr;
 
   std::atomic<int> connections{0};

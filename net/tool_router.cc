@@ -96,7 +96,7 @@ std::unique_ptr<engine::ToolCall> ToolRouter::Call(const engine::ToolRequest& re
       return options_.client_tools->Call(request, decl, executor, std::move(done));
     return PostResult(executor,
                       {Json("no client is connected to run tool \"" + decl->name + "\"" +
-                                                        (options_.no_client_hint ? options_.no_client_hint(decl->name) : "")),
+                            (options_.no_client_hint ? options_.no_client_hint(decl->name) : "")),
 
                        true},
                       std::move(done));

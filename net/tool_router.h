@@ -23,9 +23,9 @@ struct ToolRouterOptions {
   std::string data_dir;                      // workspaces live in <data_dir>/workspaces
   bool allow_commands = false;               // --allow-commands
   engine::ToolHost* client_tools = nullptr;  // borrowed; may be null
-    // Appended to the "no client" error of a tool, e.g. " (serve it with --tool NAME=...)".
+                                             // Appended to the "no client" error of a tool, e.g. "
+                                             // (serve it with --tool NAME=...)".
   std::function<std::string(const std::string& tool)> no_client_hint;
-
 };
 
 class ToolRouter : public engine::ToolHost {

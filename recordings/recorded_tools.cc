@@ -17,7 +17,7 @@ class PostedResult : public engine::ToolCall {
 
 RecordedTools::RecordedTools(const std::vector<engine::EventPtr>& events) {
   for (const auto& e : events) {
-        if (e->name != engine::events::kToolResult || engine::IsExternalToolEvent(*e)) continue;
+    if (e->name != engine::events::kToolResult || engine::IsExternalToolEvent(*e)) continue;
 
     engine::ToolResult r{e->payload.value("output", Json()), e->payload.value("isError", false)};
     if (e->payload.contains("agent")) {

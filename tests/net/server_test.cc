@@ -8,7 +8,6 @@
 
 #include "tests/support/http_client.h"
 #include "tests/support/jwt_signer.h"
-
 #include "tests/support/test_server.h"
 
 using scaffold::Json;
@@ -225,7 +224,7 @@ TEST_CASE("pause, resume, fork and delete act on running sessions", "[server]") 
     CHECK(info["status"] == "paused");
     CHECK(info["parentSessionId"] == id);
     CHECK(Post(server, "/sessions/" + copy + "/resume")["wasResumed"] == true);
-        INFO(Http("GET", server.Url("/sessions/" + copy)).body);
+    INFO(Http("GET", server.Url("/sessions/" + copy)).body);
     REQUIRE(server.WaitForStatus(copy, "waiting"));
 
     Post(server, "/sessions/" + copy + "/input", {{"input", "fork answer"}});
@@ -248,9 +247,8 @@ TEST_CASE("pause, resume, fork and delete act on running sessions", "[server]") 
     CHECK(watcher.WaitForEnd());
     CHECK(Http("GET", server.Url("/sessions/" + busy)).status == 404);
     CHECK(Http("DELETE", server.Url("/sessions/" + busy)).status == 404);
-        auto left = server.store().ReadEvents(busy, 0, 10);
+    auto left = server.store().ReadEvents(busy, 0, 10);
     CHECK((!left.ok() || left->empty()));
-
   }
 }
 
@@ -564,9 +562,9 @@ TEST_CASE("with --auth jwt every route but /healthz needs a valid token", "[serv
   CHECK(Http("GET", server.Url("/sessions?token=" + ada)).status == 200);
   WsClient anonymous(server.port(), "/ws");
   CHECK_FALSE(anonymous.connected());
-    const std::vector<std::string> upgrade = {"Upgrade: websocket", "Connection: Upgrade",
-                                            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
-                                            "Sec-WebSocket-Version: 13"};
+  const std::vector<std::string> upgrade = {
+      "Upgrade: websocket", "Connection: Upgrade",
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13"};
   CHECK(Http("GET", server.Url("/ws"), "", upgrade).status == 401);
 
   WsClient with_token(server.port(), "/ws?token=" + ada);
@@ -608,8 +606,7 @@ TEST_CASE("with --auth jwt every route but /healthz needs a valid token", "[serv
       CHECK(Http("GET", server.Url("/sessions"), "", {Bearer(token)}).status == 401);
       CHECK(Http("GET", server.Url("/sessions/" + id + "/events?history=true&token=" + token))
                 .status == 401);
-            CHECK(Http("GET", server.Url("/ws?token=" + token), "", upgrade).status == 401);
-
+      CHECK(Http("GET", server.Url("/ws?token=" + token), "", upgrade).status == 401);
     }
   }
 }

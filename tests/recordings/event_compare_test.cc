@@ -97,12 +97,19 @@ TEST_CASE("tool calls made through the server's tool route are not compared", "[
                        {"input:requested", {{"id", "ask"}}},
                        {"input:received", {{"id", "ask"}, {"value", "yes"}}},
                        {"phase:exited", {{"phase", "ask"}, {"reason", "next"}, {"next", "q"}}}});
-  auto recorded = Log({{"phase:entered", {{"phase", "ask"}}},
-                       {"input:requested", {{"id", "ask"}}},
-                       {"tool:called", {{"toolId", "t1"}, {"toolName", "shot"}, {"input", Json::object()}, {"via", "api"}}},
-                       {"tool:result", {{"toolId", "t1"}, {"toolName", "shot"}, {"output", "png"}, {"isError", false}, {"via", "api"}}},
-                       {"input:received", {{"id", "ask"}, {"value", "yes"}}},
-                       {"phase:exited", {{"phase", "ask"}, {"reason", "next"}, {"next", "q"}}}});
+  auto recorded =
+      Log({{"phase:entered", {{"phase", "ask"}}},
+           {"input:requested", {{"id", "ask"}}},
+           {"tool:called",
+            {{"toolId", "t1"}, {"toolName", "shot"}, {"input", Json::object()}, {"via", "api"}}},
+           {"tool:result",
+            {{"toolId", "t1"},
+             {"toolName", "shot"},
+             {"output", "png"},
+             {"isError", false},
+             {"via", "api"}}},
+           {"input:received", {{"id", "ask"}, {"value", "yes"}}},
+           {"phase:exited", {{"phase", "ask"}, {"reason", "next"}, {"next", "q"}}}});
   CHECK_FALSE(CompareEvents(recorded, replayed));
   // Without the marker the same events are a difference.
   auto plain = recorded;
