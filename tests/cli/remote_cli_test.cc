@@ -281,7 +281,11 @@ TEST_CASE("after kill -9 the server resumes running sessions and leaves paused o
     CHECK(info->status == scaffold::engine::SessionStatus::kRunning);
   }
   Server second({"--workflow", DataFile("counter.json"), "--db", db});
+  // The server says so right after it starts listening, which is when Server returns.
+  for (int i = 0; i < 500 && second.process().Stderr().find("resumed") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   CHECK_THAT(second.process().Stderr(), Catch::Contains("resumed 1 session"));
+
   REQUIRE(WaitForStatus(second.url(), running, "completed", 120000));
   auto state = Http("GET", second.url() + "/sessions/" + running + "/state").json();
   CHECK(state["state"]["count"] == 30000);
