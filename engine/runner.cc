@@ -11,34 +11,6 @@
 namespace scaffold::engine {
 namespace {
 
-// Renders the string leaves of a tool phase's input as templates.
-Result<Json> RenderLeaves(const Json& value, const Json& context, const std::string& path) {
-  if (value.is_string()) {
-    auto r = RenderTemplate(value.get<std::string>(), context);
-    if (!r.ok()) return Status(r.status().code(), r.status().message(), path);
-    return Json(*r);
-  }
-  if (value.is_object()) {
-    Json out = Json::object();
-    for (const auto& [k, v] : value.items()) {
-      auto r = RenderLeaves(v, context, AppendPointer(path, k));
-      if (!r.ok()) return r.status();
-      out[k] = std::move(*r);
-    }
-    return out;
-  }
-  if (value.is_array()) {
-    Json out = Json::array();
-    for (size_t i = 0; i < value.size(); ++i) {
-      auto r = RenderLeaves(value[i], context, AppendPointer(path, i));
-      if (!r.ok()) return r.status();
-      out.push_back(std::move(*r));
-    }
-    return out;
-  }
-  return value;
-}
-
 std::string ToolOutputText(const Json& output) {
   return output.is_string() ? output.get<std::string>() : DumpJson(output);
 }
@@ -413,7 +385,8 @@ void Runner::RunTool() {
     return OnToolDone(recorded.value("toolId", ""), ToolResult{recorded.value("output", Json()),
                                                                recorded.value("isError", false)});
   }
-  auto input = RenderLeaves(spec.input, Context(state_), AppendPointer(PhasePath("tool"), "input"));
+  auto input =
+      RenderTemplateLeaves(spec.input, Context(state_), AppendPointer(PhasePath("tool"), "input"));
   if (!input.ok()) return Fail({"template_error", input.status().message(), input.status().path()});
   tool_call_id_ = NewUuid();
   log_.Emit(events::kToolCalled, {{"phase", phase_->name},

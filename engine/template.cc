@@ -380,4 +380,31 @@ Result<std::string> RenderTemplate(std::string_view source, const Json& context,
   return out;
 }
 
+Result<Json> RenderTemplateLeaves(const Json& value, const Json& context, const std::string& path) {
+  if (value.is_string()) {
+    auto r = RenderTemplate(value.get<std::string>(), context);
+    if (!r.ok()) return Status(r.status().code(), r.status().message(), path);
+    return Json(*r);
+  }
+  if (value.is_object()) {
+    Json out = Json::object();
+    for (const auto& [k, v] : value.items()) {
+      auto r = RenderTemplateLeaves(v, context, AppendPointer(path, k));
+      if (!r.ok()) return r.status();
+      out[k] = std::move(*r);
+    }
+    return out;
+  }
+  if (value.is_array()) {
+    Json out = Json::array();
+    for (size_t i = 0; i < value.size(); ++i) {
+      auto r = RenderTemplateLeaves(value[i], context, AppendPointer(path, i));
+      if (!r.ok()) return r.status();
+      out.push_back(std::move(*r));
+    }
+    return out;
+  }
+  return value;
+}
+
 }  // namespace scaffold::engine

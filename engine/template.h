@@ -31,6 +31,11 @@ struct TemplateOptions {
 Result<std::string> RenderTemplate(std::string_view source, const Json& context,
                                    const TemplateOptions& options = {});
 
+// Renders every string inside `value` (objects and arrays walked, other values kept), for tool
+// inputs and request bodies. A failure's path is `path` plus the pointer of the bad string.
+Result<Json> RenderTemplateLeaves(const Json& value, const Json& context,
+                                  const std::string& path = "");
+
 struct TemplateTag {
   enum class Kind {
     kVariable,

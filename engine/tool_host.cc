@@ -15,16 +15,21 @@ class PostedCall : public ToolCall {
 
 }  // namespace
 
+std::unique_ptr<ToolCall> PostToolResult(Executor* executor, ToolResult result,
+                                         std::function<void(ToolResult)> done) {
+  auto cancelled = std::make_shared<bool>(false);
+  executor->Post([cancelled, done = std::move(done), result = std::move(result)]() mutable {
+    if (!*cancelled) done(std::move(result));
+  });
+  return std::make_unique<PostedCall>(std::move(cancelled));
+}
+
 std::unique_ptr<ToolCall> NoToolHost::Call(const ToolRequest& request, const ToolDecl* decl,
                                            Executor* executor,
                                            std::function<void(ToolResult)> done) {
-  auto cancelled = std::make_shared<bool>(false);
   std::string message = "no tool named \"" + request.tool_name + "\" is available";
   if (decl) message += ": " + decl->type + " tools are not available in this build";
-  executor->Post([cancelled, done = std::move(done), message] {
-    if (!*cancelled) done(ToolResult{Json(message), true});
-  });
-  return std::make_unique<PostedCall>(std::move(cancelled));
+  return PostToolResult(executor, ToolResult{Json(message), true}, std::move(done));
 }
 
 }  // namespace scaffold::engine

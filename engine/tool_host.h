@@ -51,6 +51,11 @@ class ToolHost {
                                          std::function<void(ToolResult)> done) = 0;
 };
 
+// Calls `done(result)` on `executor` after the caller returns (never inside it); cancelling
+// the returned call first stops it. For hosts that know the result at once.
+std::unique_ptr<ToolCall> PostToolResult(Executor* executor, ToolResult result,
+                                         std::function<void(ToolResult)> done);
+
 // A ToolHost with no tools: every call ends with "no tool named X".
 class NoToolHost : public ToolHost {
  public:

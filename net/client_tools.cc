@@ -198,10 +198,10 @@ std::unique_ptr<engine::ToolCall> ClientToolBroker::Call(
                                      : "no client is connected to run tool \"" + name +
                                            "\" (a desktop client registers it over WebSocket with "
                                            "?client=osclient)";
-    return PostResult(executor, Error(message), std::move(done));
+    return engine::PostToolResult(executor, Error(message), std::move(done));
   }
   if (auto bad = CheckToolInput(name, schema, request.input))
-    return PostResult(executor, std::move(*bad), std::move(done));
+    return engine::PostToolResult(executor, std::move(*bad), std::move(done));
 
   int64_t timeout_ms = decl ? decl->timeout_ms : 30000;
   std::string call_id = engine::NewUuid();

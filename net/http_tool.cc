@@ -37,24 +37,6 @@ engine::ToolResult Fail(const std::string& message) {
   return {Json("http: " + message), true};
 }
 
-// Renders the string leaves of `value`.
-Result<Json> RenderLeaves(const Json& value, const Json& context) {
-  if (value.is_string()) {
-    auto text = engine::RenderTemplate(value.get<std::string>(), context);
-    if (!text.ok()) return text.status();
-    return Json(std::move(text).value());
-  }
-  Json out = value;
-  if (value.is_object() || value.is_array()) {
-    for (auto it = out.begin(); it != out.end(); ++it) {
-      auto leaf = RenderLeaves(*it, context);
-      if (!leaf.ok()) return leaf.status();
-      *it = std::move(leaf).value();
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 engine::ToolResult RunHttpTool(const engine::ToolDecl& decl, const Json& context,
@@ -100,10 +82,10 @@ engine::ToolResult RunHttpTool(const engine::ToolDecl& decl, const Json& context
   std::string body;
   bool has_body = false;
   if (decl.body) {
-    auto rendered = RenderLeaves(*decl.body, context);
+    auto rendered = engine::RenderTemplateLeaves(*decl.body, context);
     if (!rendered.ok()) {
       curl_slist_free_all(headers);
-      return Fail("body: " + rendered.status().message());
+      return Fail("body" + rendered.status().path() + ": " + rendered.status().message());
     }
     has_body = true;
     if (rendered->is_string()) {

@@ -59,11 +59,11 @@ std::unique_ptr<engine::ToolCall> ProgramTools::Call(const engine::ToolRequest& 
                                                      std::function<void(engine::ToolResult)> done) {
   auto it = programs_.find(request.tool_name);
   if (it == programs_.end()) {
-    return PostResult(executor,
-                      {Json("no program serves client tool \"" + request.tool_name +
-                            "\" (run with --tool " + request.tool_name + "=PROGRAM)"),
-                       true},
-                      std::move(done));
+    return engine::PostToolResult(executor,
+                                  {Json("no program serves client tool \"" + request.tool_name +
+                                        "\" (run with --tool " + request.tool_name + "=PROGRAM)"),
+                                   true},
+                                  std::move(done));
   }
   int64_t timeout_ms = decl ? decl->timeout_ms : 30000;
   Json wire = {{"callId", request.call_id.empty() ? engine::NewUuid() : request.call_id},

@@ -26,17 +26,6 @@ class ThreadCall : public engine::ToolCall {
   std::thread thread_;
 };
 
-class PostedCall : public engine::ToolCall {
- public:
-  explicit PostedCall(std::shared_ptr<std::atomic<bool>> cancelled)
-      : cancelled_(std::move(cancelled)) {}
-  ~PostedCall() override { Cancel(); }
-  void Cancel() override { *cancelled_ = true; }
-
- private:
-  std::shared_ptr<std::atomic<bool>> cancelled_;
-};
-
 }  // namespace
 
 std::unique_ptr<engine::ToolCall> RunOnThread(
@@ -52,15 +41,6 @@ std::unique_ptr<engine::ToolCall> RunOnThread(
     });
   });
   return std::make_unique<ThreadCall>(std::move(shared), std::move(thread));
-}
-
-std::unique_ptr<engine::ToolCall> PostResult(engine::Executor* executor, engine::ToolResult result,
-                                             std::function<void(engine::ToolResult)> done) {
-  auto cancelled = std::make_shared<std::atomic<bool>>(false);
-  executor->Post([cancelled, done = std::move(done), result = std::move(result)]() mutable {
-    if (!*cancelled) done(std::move(result));
-  });
-  return std::make_unique<PostedCall>(std::move(cancelled));
 }
 
 std::optional<engine::ToolResult> CheckToolInput(const std::string& tool, const Json& schema,
@@ -84,29 +64,31 @@ std::unique_ptr<engine::ToolCall> ToolRouter::Call(const engine::ToolRequest& re
                                                    engine::Executor* executor,
                                                    std::function<void(engine::ToolResult)> done) {
   if (!decl) {
-    return PostResult(executor,
-                      {Json("no tool named \"" + request.tool_name + "\" is declared"), true},
-                      std::move(done));
+    return engine::PostToolResult(
+        executor, {Json("no tool named \"" + request.tool_name + "\" is declared"), true},
+        std::move(done));
   }
   if (auto bad = CheckToolInput(decl->name, decl->input_schema, request.input))
-    return PostResult(executor, std::move(*bad), std::move(done));
+    return engine::PostToolResult(executor, std::move(*bad), std::move(done));
 
   if (decl->type == "client") {
     if (options_.client_tools)
       return options_.client_tools->Call(request, decl, executor, std::move(done));
-    return PostResult(executor,
-                      {Json("no client is connected to run tool \"" + decl->name + "\"" +
-                            (options_.no_client_hint ? options_.no_client_hint(decl->name) : "")),
+    return engine::PostToolResult(
+        executor,
+        {Json("no client is connected to run tool \"" + decl->name + "\"" +
+              (options_.no_client_hint ? options_.no_client_hint(decl->name) : "")),
 
-                       true},
-                      std::move(done));
+         true},
+        std::move(done));
   }
   if (decl->type == "command" && !options_.allow_commands) {
-    return PostResult(executor,
-                      {Json("command tools are disabled: tool \"" + decl->name +
-                            "\" runs only when scaffold is started with --allow-commands"),
-                       true},
-                      std::move(done));
+    return engine::PostToolResult(
+        executor,
+        {Json("command tools are disabled: tool \"" + decl->name +
+              "\" runs only when scaffold is started with --allow-commands"),
+         true},
+        std::move(done));
   }
   std::string workspace = WorkspacePath(options_.data_dir, request.owner, request.session_id);
   Json context = {{"input", request.input}, {"session", {{"id", request.session_id}}}};

@@ -46,10 +46,6 @@ std::unique_ptr<engine::ToolCall> RunOnThread(
     engine::Executor* executor, std::function<engine::ToolResult(const std::atomic<bool>&)> work,
     std::function<void(engine::ToolResult)> done);
 
-// Posts `result` to `done` on `executor` (never inside the caller).
-std::unique_ptr<engine::ToolCall> PostResult(engine::Executor* executor, engine::ToolResult result,
-                                             std::function<void(engine::ToolResult)> done);
-
 // The input's schema violations as a tool error, or nullopt when `input` fits `schema`.
 std::optional<engine::ToolResult> CheckToolInput(const std::string& tool, const Json& schema,
                                                  const Json& input);

@@ -1,19 +1,6 @@
 #include "recordings/recorded_tools.h"
 
 namespace scaffold::recordings {
-namespace {
-
-class PostedResult : public engine::ToolCall {
- public:
-  explicit PostedResult(std::shared_ptr<bool> alive) : alive_(std::move(alive)) {}
-  ~PostedResult() override { Cancel(); }
-  void Cancel() override { *alive_ = false; }
-
- private:
-  std::shared_ptr<bool> alive_;
-};
-
-}  // namespace
 
 RecordedTools::RecordedTools(const std::vector<engine::EventPtr>& events) {
   for (const auto& e : events) {
@@ -41,11 +28,7 @@ std::unique_ptr<engine::ToolCall> RecordedTools::Call(
     result = it->second.front();
     it->second.pop_front();
   }
-  auto alive = std::make_shared<bool>(true);
-  executor->Post([alive, done = std::move(done), result] {
-    if (*alive) done(result);
-  });
-  return std::make_unique<PostedResult>(alive);
+  return engine::PostToolResult(executor, std::move(result), std::move(done));
 }
 
 }  // namespace scaffold::recordings
