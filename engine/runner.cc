@@ -467,7 +467,12 @@ void Runner::OnExternalToolDone(const std::string& call_id, ToolResult result) {
                                     {"isError", result.is_error},
                                     {"via", "api"}});
   }
-  call.reply(ToolCallOutcome{call_id, std::move(result)});
+  // The caller hears of the result once it is stored: the commit of tool:result was posted
+  // first, and the executor runs tasks in order.
+  deps_.executor->Post([reply = std::move(call.reply),
+                        outcome = ToolCallOutcome{call_id, std::move(result)}]() mutable {
+    reply(std::move(outcome));
+  });
 }
 
 // ---- finishing a phase ---------------------------------------------------------------------

@@ -2,6 +2,29 @@
 
 namespace scaffold::net {
 
+void AppendWsTextHeader(std::string& out, size_t payload_size) {
+  out += static_cast<char>(0x81);  // FIN, text
+  if (payload_size < 126) {
+    out += static_cast<char>(payload_size);
+  } else if (payload_size <= 0xFFFF) {
+    out += static_cast<char>(126);
+    out += static_cast<char>(payload_size >> 8);
+    out += static_cast<char>(payload_size & 0xFF);
+  } else {
+    out += static_cast<char>(127);
+    for (int shift = 56; shift >= 0; shift -= 8)
+      out += static_cast<char>((static_cast<uint64_t>(payload_size) >> shift) & 0xFF);
+  }
+}
+
+std::string WsTextFrame(std::string_view payload) {
+  std::string frame;
+  frame.reserve(payload.size() + 10);
+  AppendWsTextHeader(frame, payload.size());
+  frame += payload;
+  return frame;
+}
+
 EventFramePtr MakeEventFrame(const std::string& session_id, engine::EventPtr event) {
   auto frame = std::make_shared<EventFrame>();
   const std::string& wire = event->wire;
@@ -13,12 +36,17 @@ EventFramePtr MakeEventFrame(const std::string& session_id, engine::EventPtr eve
   frame->sse += "\ndata: ";
   frame->sse += wire;  // compact JSON: never contains a newline
   frame->sse += "\n\n";
-  frame->ws.reserve(wire.size() + session_id.size() + 48);
-  frame->ws += "{\"type\":\"event\",\"sessionId\":\"";
+
+  static constexpr std::string_view kHead = "{\"type\":\"event\",\"sessionId\":\"";
+  static constexpr std::string_view kMiddle = "\",\"event\":";
+  size_t payload = kHead.size() + session_id.size() + kMiddle.size() + wire.size() + 1;
+  frame->ws.reserve(payload + 10);
+  AppendWsTextHeader(frame->ws, payload);
+  frame->ws += kHead;
   frame->ws += session_id;
-  frame->ws += "\",\"event\":";
+  frame->ws += kMiddle;
   frame->ws += wire;
-  frame->ws += "}";
+  frame->ws += '}';
   frame->event = std::move(event);
   return frame;
 }

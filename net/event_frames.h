@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "engine/event.h"
 
@@ -12,10 +13,19 @@ namespace scaffold::net {
 struct EventFrame {
   engine::EventPtr event;
   std::string sse;  // "id: 17\nevent: text:delta\ndata: {...}\n\n"
-  std::string ws;   // {"type":"event","sessionId":"...","event":{...}}
+  // A whole WebSocket text frame, header included (WsTextFrame): the message is
+  // {"type":"event","sessionId":"...","event":{...}}.
+  std::string ws;
 };
 using EventFramePtr = std::shared_ptr<const EventFrame>;
 
 EventFramePtr MakeEventFrame(const std::string& session_id, engine::EventPtr event);
+
+// RFC 6455 §5.2: the header of an unmasked (server to client), unfragmented text frame of
+// `payload_size` bytes: FIN and opcode 1, then a 7-bit, 16-bit or 64-bit length.
+void AppendWsTextHeader(std::string& out, size_t payload_size);
+
+// A whole text frame carrying `payload`.
+std::string WsTextFrame(std::string_view payload);
 
 }  // namespace scaffold::net

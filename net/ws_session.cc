@@ -1,6 +1,13 @@
 // WebSocket connections of `scaffold serve` (/ws): subscriptions to several sessions at once,
 // each from a position, input, ping/pong and error frames. Shaped after Beast's chat-multi
 // example (Boost 1.74): one write in flight, a queue behind it, errors as codes.
+//
+// Beast accepts the handshake, reads and checks every frame from the client, and answers pings
+// and closes; the messages this server sends are framed by us (EventFrame::ws, WsTextFrame) so
+// that an event is framed once for all its subscribers and a connection writes its whole queue
+// in one gathered write, as the SSE streams do, instead of one write per message. Beast's own
+// writes (the handshake response, pong, ping, close) reach the socket through the same queue
+// (FrameLayer), so frames never interleave.
 
 #include "net/ws_session.h"
 
@@ -8,6 +15,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 #include <deque>
+#include <functional>
 #include <map>
 
 namespace scaffold::net {
@@ -18,9 +26,45 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
 
-constexpr size_t kHistoryPage = 64;  // events per read of the log
+constexpr size_t kHistoryPage = 64;              // events per read of the log
+constexpr size_t kWriteBatchBytes = 256 * 1024;  // at most this much per gathered write
 
 class WsSession;
+
+// The layer under Beast's WebSocket stream: reads go straight to the TCP stream; writes join
+// the connection's queue (WsSession::QueueRaw) and complete once they reached the socket.
+class FrameLayer {
+ public:
+  using executor_type = beast::tcp_stream::executor_type;
+
+  explicit FrameLayer(beast::tcp_stream stream) : stream_(std::move(stream)) {}
+  void set_session(WsSession* session) { session_ = session; }
+
+  executor_type get_executor() noexcept { return stream_.get_executor(); }
+  beast::tcp_stream& next_layer() noexcept { return stream_; }
+  const beast::tcp_stream& next_layer() const noexcept { return stream_; }
+
+  template <class MutableBuffers, class Handler>
+  auto async_read_some(const MutableBuffers& buffers, Handler&& handler) {
+    return stream_.async_read_some(buffers, std::forward<Handler>(handler));
+  }
+
+  // Defined after WsSession; the return type is spelled out for Beast's stream traits.
+  template <class ConstBuffers, class Handler>
+  typename asio::async_result<std::decay_t<Handler>, void(beast::error_code, size_t)>::return_type
+  async_write_some(const ConstBuffers& buffers, Handler&& handler);
+
+ private:
+  beast::tcp_stream stream_;
+  WsSession* session_ = nullptr;
+};
+
+// Closing the connection closes the TCP stream underneath (found by Beast through ADL).
+template <class TeardownHandler>
+void async_teardown(beast::role_type role, FrameLayer& layer, TeardownHandler&& handler) {
+  using beast::websocket::async_teardown;
+  async_teardown(role, layer.next_layer(), std::forward<TeardownHandler>(handler));
+}
 
 // Relays one session's events to a WebSocket connection's strand.
 class WsSubscriber : public Subscriber {
@@ -49,7 +93,9 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
         user_(std::move(user)),
         client_(std::move(client)),
         remote_(std::move(remote)),
-        started_ms_(SteadyMillis()) {}
+        started_ms_(SteadyMillis()) {
+    ws_.next_layer().set_session(this);
+  }
 
   void Run(http::request<http::string_body> request) {
     // Protocol-level pings at half the idle timeout keep idle connections alive; a peer silent
@@ -252,7 +298,9 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
     return !closed_;
   }
 
-  void SendText(std::string text) { Queue(std::make_shared<const std::string>(std::move(text))); }
+  void SendText(std::string_view text) {
+    Queue(std::make_shared<const std::string>(WsTextFrame(text)));
+  }
 
   void SendError(const std::string& code, const std::string& message,
                  const std::string& session_id = "") {
@@ -261,31 +309,67 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
     SendText(DumpJson(e));
   }
 
-  void Queue(std::shared_ptr<const std::string> message) {
+  // Queues whole frames of a message. A connection whose queue would pass the limit is a slow
+  // consumer: it is closed, and reconnects and resumes by position.
+  void Queue(std::shared_ptr<const std::string> frames) {
     if (closed_) return;
-    if (queued_bytes_ + message->size() > ctx_->options.max_send_queue_bytes) {
+    if (queued_bytes_ + frames->size() > ctx_->options.max_send_queue_bytes) {
       ++ctx_->metrics->slow_consumers_dropped;
       return CloseWith(websocket::close_code::try_again_later,
                        "send queue full: reconnect and resume by position");
     }
-    queued_bytes_ += message->size();
-    queue_.push_back(std::move(message));
-    if (!writing_) Write();
+    queued_bytes_ += frames->size();
+    queue_.push_back({std::move(frames), {}});
+    Write();
   }
 
+ public:
+  // Beast's own writes (FrameLayer): queued even once the connection is closing, since the close
+  // frame is one of them; `done` runs when the bytes reached the socket or the write failed.
+  void QueueRaw(std::shared_ptr<const std::string> bytes,
+                std::function<void(beast::error_code)> done) {
+    queued_bytes_ += bytes->size();
+    queue_.push_back({std::move(bytes), std::move(done)});
+    Write();
+  }
+
+ private:
+  // Writes what is queued, up to kWriteBatchBytes, in one gathered write.
   void Write() {
-    if (queue_.empty() || closed_) return;
+    if (writing_ || queue_.empty()) return;
     writing_ = true;
+    buffers_.clear();
+    size_t batch = 0;
+    while (!queue_.empty() &&
+           (batch == 0 || batch + queue_.front().bytes->size() <= kWriteBatchBytes)) {
+      batch += queue_.front().bytes->size();
+      buffers_.emplace_back(asio::buffer(*queue_.front().bytes));
+      in_flight_.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
     auto self = shared_from_this();
-    ws_.async_write(asio::buffer(*queue_.front()), [self](beast::error_code ec, size_t n) {
-      self->writing_ = false;
-      self->queued_bytes_ -= self->queue_.front()->size();
-      self->bytes_ += n;
-      self->queue_.pop_front();
-      if (ec) return self->Cleanup();
-      if (!self->queue_.empty()) return self->Write();
-      self->Pump();
-    });
+    asio::async_write(ws_.next_layer().next_layer().socket(), buffers_,
+                      [self, batch](beast::error_code ec, size_t n) {
+                        self->writing_ = false;
+                        self->queued_bytes_ -= batch;
+                        self->bytes_ += n;
+                        std::vector<Outgoing> written = std::move(self->in_flight_);
+                        self->in_flight_.clear();
+                        for (auto& o : written)
+                          if (o.done) o.done(ec);
+                        if (ec) return self->Fail(ec);
+                        if (!self->queue_.empty()) return self->Write();
+                        self->Pump();
+                      });
+  }
+
+  // The socket failed: nothing more can be written.
+  void Fail(beast::error_code ec) {
+    for (auto& o : queue_)
+      if (o.done) o.done(ec);
+    queue_.clear();
+    queued_bytes_ = 0;
+    Cleanup();
   }
 
   void CloseWith(websocket::close_code code, const std::string& reason) {
@@ -304,6 +388,12 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   void Cleanup() {
     if (closed_) return;
     closed_ = true;
+    // Messages not yet written are dropped; Beast's frames (a close among them) still go.
+    std::erase_if(queue_, [this](const Outgoing& o) {
+      if (o.done) return false;
+      queued_bytes_ -= o.bytes->size();
+      return true;
+    });
     for (auto& [id, sub] : subs_) ctx_->hub->Unsubscribe(id, sub.subscriber.get());
     subs_.clear();
     if (tool_client_) ctx_->client_tools->Unregister(tool_client_.get());
@@ -313,13 +403,19 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
 
   ServerContext* ctx_;
   ConnectionSlot slot_;
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<FrameLayer> ws_;
   std::string user_, client_, remote_;
   beast::flat_buffer buffer_;
   std::map<std::string, Subscription> subs_;
   std::shared_ptr<ToolClient> tool_client_;  // once the client registered tools
 
-  std::deque<std::shared_ptr<const std::string>> queue_;
+  struct Outgoing {
+    std::shared_ptr<const std::string> bytes;     // whole frames
+    std::function<void(beast::error_code)> done;  // set for Beast's writes
+  };
+  std::deque<Outgoing> queue_;
+  std::vector<Outgoing> in_flight_;
+  std::vector<asio::const_buffer> buffers_;
   size_t queued_bytes_ = 0;
   size_t bytes_ = 0;
   bool writing_ = false;
@@ -327,6 +423,22 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   bool open_ = false;
   int64_t started_ms_;
 };
+
+template <class ConstBuffers, class Handler>
+typename asio::async_result<std::decay_t<Handler>, void(beast::error_code, size_t)>::return_type
+FrameLayer::async_write_some(const ConstBuffers& buffers, Handler&& handler) {
+  return asio::async_initiate<Handler, void(beast::error_code, size_t)>(
+      [](auto handler, FrameLayer* layer, std::shared_ptr<const std::string> bytes) {
+        size_t n = bytes->size();
+        auto pending = std::make_shared<decltype(handler)>(std::move(handler));
+        layer->session_->QueueRaw(
+            std::move(bytes), [pending, n, executor = layer->get_executor()](beast::error_code ec) {
+              asio::post(executor,
+                         beast::bind_front_handler(std::move(*pending), ec, ec ? size_t{0} : n));
+            });
+      },
+      handler, this, std::make_shared<const std::string>(beast::buffers_to_string(buffers)));
+}
 
 void WsSubscriber::OnEvents(const std::vector<EventFramePtr>& frames) {
   auto owner = owner_;
