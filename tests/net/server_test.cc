@@ -6,6 +6,7 @@
 #include <regex>
 #include <set>
 
+#include "net/event_frames.h"
 #include "tests/support/http_client.h"
 #include "tests/support/jwt_signer.h"
 #include "tests/support/test_server.h"
@@ -487,6 +488,58 @@ TEST_CASE("WebSocket: subscriptions to several sessions, input, ping and error f
     REQUIRE(next);
     CHECK((*next)["type"] == "pong");  // no event came in between
   }
+}
+
+TEST_CASE("WebSocket text frames carry 7-bit, 16-bit and 64-bit lengths", "[server][ws]") {
+  // RFC 6455 §5.2, decoded by hand: FIN + text, no mask, then the length.
+  for (size_t size :
+       {size_t{0}, size_t{125}, size_t{126}, size_t{65535}, size_t{65536}, size_t{70001}}) {
+    INFO(size);
+    std::string frame = scaffold::net::WsTextFrame(std::string(size, 'x'));
+    REQUIRE(frame.size() >= 2);
+    CHECK(static_cast<unsigned char>(frame[0]) == 0x81);
+    auto byte = [&](size_t i) {
+      return static_cast<uint64_t>(static_cast<unsigned char>(frame[i]));
+    };
+    size_t header = 2;
+    uint64_t length = byte(1);
+    CHECK((length & 0x80) == 0);
+    if (length == 126) {
+      header = 4;
+      length = byte(2) << 8 | byte(3);
+      CHECK(length >= 126);
+    } else if (length == 127) {
+      header = 10;
+      length = 0;
+      for (size_t i = 2; i < 10; ++i) length = length << 8 | byte(i);
+      CHECK(length > 65535);
+    }
+    CHECK(length == size);
+    CHECK(frame.size() == header + size);
+  }
+}
+
+TEST_CASE("WebSocket: a message over 64 KiB reaches the client whole, between small ones",
+          "[server][ws]") {
+  TestServer server;
+  std::string chat = server.Create("chat", "hi");
+  REQUIRE(server.WaitForStatus(chat, "waiting"));
+  WsClient ws(server.port(), "/ws");
+  REQUIRE(ws.connected());
+  ws.Send(Json{{"type", "subscribe"}, {"sessionId", chat}});
+  ws.Send(Json{{"type", "ping"}});
+  REQUIRE(ws.ReceiveUntil([](const Json& m) { return m["type"] == "pong"; }));
+
+  std::string big(70000, 'b');
+  ws.Send(Json{{"type", "input"}, {"sessionId", chat}, {"value", big}});
+  ws.Send(Json{{"type", "ping"}});
+  auto done = ws.ReceiveUntil([&](const Json& m) {
+    return m["type"] == "event" && m["event"]["name"] == "workflow:completed";
+  });
+  REQUIRE(done);
+  CHECK((*done)["event"]["payload"]["result"] == big);
+  ws.Send(Json{{"type", "ping"}});
+  CHECK(ws.ReceiveUntil([](const Json& m) { return m["type"] == "pong"; }));
 }
 
 TEST_CASE("WebSocket limits: oversized messages close with 1009, silent peers are dropped",
