@@ -71,9 +71,9 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
   }
 
   // Session strand.
-  void OnEvents(const std::vector<EventFramePtr>& frames) override {
-    auto self = shared_from_this();
-    asio::post(stream_.get_executor(), [self, frames] { self->OnLive(frames); });
+  void OnEvents(const FrameBatch& frames) override {
+    if (inbox_.Push(frames))
+      asio::post(stream_.get_executor(), [self = shared_from_this()] { self->TakeInbox(); });
   }
   void OnSessionGone() override {
     auto self = shared_from_this();
@@ -143,6 +143,14 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
     // Otherwise the next page is read when the writes catch up.
   }
 
+  // Queues every batch that arrived, then writes them together.
+  void TakeInbox() {
+    holding_ = true;
+    for (const auto& batch : inbox_.Take()) OnLive(*batch);
+    holding_ = false;
+    if (!writing_) Write();
+  }
+
   void OnLive(const std::vector<EventFramePtr>& frames) {
     if (closed_) return;
     // While catching up, live events are skipped: they are in the log, and the history read
@@ -168,7 +176,7 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
     }
     queued_bytes_ += bytes->size();
     queue_.push_back(std::move(bytes));
-    if (!writing_) Write();
+    if (!writing_ && !holding_) Write();
   }
 
   void Write() {
@@ -263,6 +271,8 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
   std::vector<asio::const_buffer> buffers_;
   size_t queued_bytes_ = 0;
   bool writing_ = false;
+  bool holding_ = false;  // queueing an inbox: write once it is all queued
+  FrameInbox inbox_;
   bool final_queued_ = false;
   bool finishing_ = false;
   bool last_chunk_ = false;

@@ -50,16 +50,19 @@ struct SessionHub::Entry : public engine::EventSink, public std::enable_shared_f
                        [](const std::weak_ptr<Subscriber>& w) { return w.expired(); }),
         subscribers.end());
     if (subscribers.empty()) return;
-    std::vector<EventFramePtr> frames;
-    frames.reserve(events.size());
-    for (const auto& e : events) frames.push_back(MakeEventFrame(id, e));
+    auto frames = std::make_shared<std::vector<EventFramePtr>>();
+    frames->reserve(events.size());
+    for (const auto& e : events) frames->push_back(MakeEventFrame(id, e));
+    FrameBatch batch = std::move(frames);
     auto targets = subscribers;  // a subscriber may unsubscribe while being called
+    int64_t reached = 0;
     for (const auto& weak : targets) {
       if (auto s = weak.lock()) {
-        s->OnEvents(frames);
-        metrics->deliveries += static_cast<int64_t>(frames.size());
+        s->OnEvents(batch);
+        ++reached;
       }
     }
+    metrics->deliveries += reached * static_cast<int64_t>(batch->size());
   }
 
   const std::string id;

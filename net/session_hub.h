@@ -39,7 +39,7 @@ struct ServedWorkflow {
 class Subscriber {
  public:
   virtual ~Subscriber() = default;
-  virtual void OnEvents(const std::vector<EventFramePtr>& frames) = 0;
+  virtual void OnEvents(const FrameBatch& frames) = 0;
   // The session was deleted.
   virtual void OnSessionGone() = 0;
 };

@@ -67,20 +67,21 @@ void async_teardown(beast::role_type role, FrameLayer& layer, TeardownHandler&& 
 }
 
 // Relays one session's events to a WebSocket connection's strand.
-class WsSubscriber : public Subscriber {
+class WsSubscriber : public Subscriber, public std::enable_shared_from_this<WsSubscriber> {
  public:
   WsSubscriber(std::weak_ptr<WsSession> owner, std::string session_id,
                asio::any_io_executor executor)
       : owner_(std::move(owner)),
         session_id_(std::move(session_id)),
         executor_(std::move(executor)) {}
-  void OnEvents(const std::vector<EventFramePtr>& frames) override;
+  void OnEvents(const FrameBatch& frames) override;
   void OnSessionGone() override;
 
  private:
   std::weak_ptr<WsSession> owner_;
   std::string session_id_;
   asio::any_io_executor executor_;
+  FrameInbox inbox_;
 };
 
 class WsSession : public std::enable_shared_from_this<WsSession> {
@@ -119,16 +120,25 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
     });
   }
 
-  void OnLive(const std::string& id, const std::vector<EventFramePtr>& frames) {
+  // Queues every batch that arrived for a session, then writes them together.
+  void OnLive(const std::string& id, const std::vector<FrameBatch>& batches) {
     auto it = subs_.find(id);
     if (closed_ || it == subs_.end()) return;
     Subscription& sub = it->second;
     // While catching up, live events are skipped: they are in the log, and the history read
     // that ends the catch-up runs after their commit.
     if (!sub.history_done) return;
-    for (const auto& f : frames) {
-      if (!Deliver(sub, f)) return;
+    holding_ = true;
+    for (const auto& batch : batches) {
+      for (const auto& f : *batch) {
+        if (!Deliver(sub, f)) {  // closed: `sub` is gone
+          holding_ = false;
+          return Write();
+        }
+      }
     }
+    holding_ = false;
+    Write();
   }
 
   void OnGone(const std::string& id) {
@@ -336,7 +346,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
  private:
   // Writes what is queued, up to kWriteBatchBytes, in one gathered write.
   void Write() {
-    if (writing_ || queue_.empty()) return;
+    if (writing_ || holding_ || queue_.empty()) return;
     writing_ = true;
     buffers_.clear();
     size_t batch = 0;
@@ -419,6 +429,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   size_t queued_bytes_ = 0;
   size_t bytes_ = 0;
   bool writing_ = false;
+  bool holding_ = false;  // queueing an inbox: write once it is all queued
   bool closed_ = false;
   bool open_ = false;
   int64_t started_ms_;
@@ -440,11 +451,11 @@ FrameLayer::async_write_some(const ConstBuffers& buffers, Handler&& handler) {
       handler, this, std::make_shared<const std::string>(beast::buffers_to_string(buffers)));
 }
 
-void WsSubscriber::OnEvents(const std::vector<EventFramePtr>& frames) {
-  auto owner = owner_;
-  std::string id = session_id_;
-  asio::post(executor_, [owner, id, frames] {
-    if (auto s = owner.lock()) s->OnLive(id, frames);
+void WsSubscriber::OnEvents(const FrameBatch& frames) {
+  if (!inbox_.Push(frames)) return;  // already woken
+  asio::post(executor_, [self = shared_from_this()] {
+    auto batches = self->inbox_.Take();
+    if (auto s = self->owner_.lock()) s->OnLive(self->session_id_, batches);
   });
 }
 
