@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "cli/commands.h"
 #include "cli/common.h"
@@ -29,23 +30,19 @@ class RenderSink : public engine::EventSink {
 }  // namespace
 
 int RunReplay(const ReplayOptions& o) {
+  // A recording file is replayed as read; a session id is looked up in the database.
+  std::optional<recordings::Recording> recording;
   std::unique_ptr<recordings::SqliteStore> store;
   std::string id;
   std::error_code ec;
   if (std::filesystem::is_regular_file(o.target, ec)) {
-    // A recording file: load it into a private in-memory database.
     std::ifstream in(o.target, std::ios::binary);
-    auto recording = recordings::ReadRecording(in);
-    if (!recording.ok()) {
-      PrintError(o.target + ": " + recording.status().message());
+    auto read = recordings::ReadRecording(in);
+    if (!read.ok()) {
+      PrintError(o.target + ": " + read.status().message());
       return kExitUsage;
     }
-    store = std::move(recordings::SqliteStore::Open(":memory:").value());
-    if (Status s = recordings::ImportRecording(store.get(), *recording); !s.ok()) {
-      PrintError(s.message());
-      return kExitFailed;
-    }
-    id = recording->info.id;
+    recording = std::move(read).value();
   } else {
     store = OpenStoreOrReport(o.db);
     if (!store) return kExitUsage;
@@ -69,7 +66,8 @@ int RunReplay(const ReplayOptions& o) {
     view = std::make_unique<RenderSink>(style, &prices);
     options.view = view.get();
   }
-  auto report = recordings::ReplaySession(store.get(), id, options);
+  auto report = recording ? recordings::ReplayRecording(*recording, options)
+                          : recordings::ReplaySession(store.get(), id, options);
   if (!report.ok()) {
     PrintError(report.status().message());
     return kExitFailed;

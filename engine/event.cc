@@ -1,5 +1,8 @@
 #include "engine/event.h"
 
+#include <algorithm>
+#include <thread>
+
 namespace scaffold::engine {
 
 void Event::Serialize() {
@@ -48,6 +51,40 @@ Result<Event> Event::Parse(std::string_view text) {
   e.timestamp = timestamp->get<int64_t>();
   e.wire = std::string(text);
   return e;
+}
+
+Status ParseEvents(std::span<const std::string_view> texts, std::vector<EventPtr>* out,
+                   size_t* bad) {
+  out->assign(texts.size(), nullptr);
+  constexpr size_t kPerThread = 8192;  // below this a thread costs more than it saves
+  size_t threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8);
+  threads = std::min(threads, std::max<size_t>(1, texts.size() / kPerThread));
+  size_t chunk = (texts.size() + threads - 1) / threads;
+  std::vector<Status> problem(threads);
+  std::vector<size_t> where(threads, SIZE_MAX);
+  auto parse = [&](size_t t) {
+    for (size_t i = t * chunk; i < std::min(texts.size(), (t + 1) * chunk); ++i) {
+      auto event = Event::Parse(texts[i]);
+      if (!event.ok()) {
+        problem[t] = event.status();
+        where[t] = i;
+        return;
+      }
+      (*out)[i] = std::make_shared<const Event>(std::move(*event));
+    }
+  };
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(parse, t);
+  parse(0);
+  for (auto& thread : pool) thread.join();
+  for (size_t t = 0; t < threads; ++t) {
+    if (where[t] != SIZE_MAX) {
+      *bad = where[t];
+      out->clear();
+      return problem[t];
+    }
+  }
+  return Status::Ok();
 }
 
 bool IsFinalEvent(std::string_view name) {

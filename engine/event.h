@@ -8,8 +8,10 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/json.h"
 #include "engine/status.h"
@@ -56,6 +58,12 @@ struct Event {
 };
 
 using EventPtr = std::shared_ptr<const Event>;
+
+// Parses events in wire form, as Event::Parse, on several threads when there are many (a whole
+// long log read at once); `out` gets them in order. On a problem, returns it and sets `*bad` to
+// the index of the first text that has one.
+Status ParseEvents(std::span<const std::string_view> texts, std::vector<EventPtr>* out,
+                   size_t* bad);
 
 // True for the two events after which a session runs no more.
 bool IsFinalEvent(std::string_view name);

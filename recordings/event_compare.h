@@ -20,16 +20,16 @@
 namespace scaffold::recordings {
 
 struct Divergence {
-  int64_t recorded_position = 0;  // 0 when the recording has no event here
-  int64_t replay_position = 0;    // 0 when the replay has no event here
-  std::string event;              // the recorded event's name (or the replay's)
-  std::string lane;               // "main" or "agent" / "agent[3]"
-  std::string phase;              // the phase visit it happened in
-  std::string path;               // JSON path of the first difference, inside {name, payload}
-  Json recorded;                  // the value at `path` in the recording (null when absent)
-  Json now;                       // ... in the replay
-  std::string recorded_event;     // the whole recorded event, briefly ("32 state:intent {...}")
-  std::string replay_event;       // the whole replayed event, briefly
+  int64_t recorded_position = 0;     // 0 when the recording has no event here
+  int64_t replay_position = 0;       // 0 when the replay has no event here
+  std::string event;                 // the recorded event's name (or the replay's)
+  std::string lane;                  // "main" or "agent" / "agent[3]"
+  std::string phase;                 // the phase visit it happened in
+  std::string path;                  // JSON path of the first difference, inside {name, payload}
+  Json recorded;                     // the value at `path` in the recording (null when absent)
+  Json now;                          // ... in the replay
+  std::string recorded_event;        // the whole recorded event, briefly ("32 state:intent {...}")
+  std::string replay_event;          // the whole replayed event, briefly
   std::vector<std::string> context;  // the recorded events just before it
 
   std::string ToText() const;

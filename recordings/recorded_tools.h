@@ -16,8 +16,8 @@ class RecordedTools : public engine::ToolHost {
  public:
   explicit RecordedTools(const std::vector<engine::EventPtr>& events);
 
-  std::unique_ptr<engine::ToolCall> Call(const engine::ToolRequest& request, const engine::ToolDecl* decl,
-                                         engine::Executor* executor,
+  std::unique_ptr<engine::ToolCall> Call(const engine::ToolRequest& request,
+                                         const engine::ToolDecl* decl, engine::Executor* executor,
                                          std::function<void(engine::ToolResult)> done) override;
 
  private:

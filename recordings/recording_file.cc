@@ -2,6 +2,11 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
+#include <deque>
+#include <optional>
+#include <sstream>
+
 #include "recordings/sha256.h"
 
 namespace scaffold::recordings {
@@ -53,6 +58,22 @@ Status LineError(size_t line, const std::string& message) {
   return InvalidArgument("line " + std::to_string(line) + ": " + message);
 }
 
+// Parses the event lines' wire forms; events must be numbered 1, 2, ... in file order. On a
+// problem, `*bad` is the index of the first bad one.
+Status ParseEventLines(const std::vector<std::string_view>& wires,
+                       std::vector<engine::EventPtr>* out, size_t* bad) {
+  if (Status s = engine::ParseEvents(wires, out, bad); !s.ok()) return s;
+  for (size_t i = 0; i < out->size(); ++i) {
+    int64_t position = (*out)[i]->position;
+    if (position != static_cast<int64_t>(i) + 1) {
+      *bad = i;
+      return InvalidArgument("event position " + std::to_string(position) + " where " +
+                             std::to_string(i + 1) + " was expected");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status ExportRecording(SqliteStore* store, const std::string& session_id, std::ostream& out) {
@@ -98,27 +119,77 @@ Status ExportRecording(SqliteStore* store, const std::string& session_id, std::o
 }
 
 Result<Recording> ReadRecording(std::istream& in) {
+  std::string data;
+  if (in.seekg(0, std::ios::end); in) {
+    // A file: one read of its size, no growing buffer.
+    data.resize(static_cast<size_t>(in.tellg()));
+    in.seekg(0, std::ios::beg);
+    in.read(data.data(), static_cast<std::streamsize>(data.size()));
+    data.resize(static_cast<size_t>(in.gcount()));
+  } else {
+    in.clear();
+    std::ostringstream buffer;
+    buffer << in.rdbuf();
+    data = std::move(buffer).str();
+  }
+
+  // First a pass over the lines: the header, the exchanges, the checksum and counts, and where
+  // each event's wire form is. Then the events are parsed (in parallel). The problem reported
+  // is the one on the earliest line.
   Recording rec;
   Digest digest;
-  std::string line;
   size_t number = 0;
   int64_t expected_events = -1;
   size_t expected_exchanges = 0;
   bool ended = false;
-  while (std::getline(in, line)) {
+  std::vector<std::string_view> wires;  // each event line's event
+  std::deque<std::string> rewritten;    // event lines written some other way, made canonical
+  size_t first_event_line = 0;
+  std::optional<Status> scan_error;
+  size_t scan_error_line = 0;
+  auto fail = [&](size_t line, const std::string& message) {
+    scan_error = LineError(line, message);
+    scan_error_line = line;
+  };
+  static constexpr std::string_view kEventPrefix = "{\"event\":";
+  for (size_t at = 0; at < data.size() && !scan_error;) {
+    size_t eol = data.find('\n', at);
+    if (eol == std::string::npos) eol = data.size();
+    std::string_view line(data.data() + at, eol - at);
+    at = eol + 1;
     ++number;
-    if (ended) return LineError(number, "text after the end line");
+    if (ended) {
+      fail(number, "text after the end line");
+      break;
+    }
+    auto add_event = [&](std::string_view wire) {
+      if (wires.empty()) first_event_line = number;
+      wires.push_back(wire);
+      digest.Add(line);
+      digest.Add("\n");
+    };
+    // An event line as export writes it, {"event":<the stored wire form>}: the event is parsed
+    // once, in place, and keeps those bytes as its wire form.
+    if (number > 1 && line.size() > kEventPrefix.size() + 1 && line.starts_with(kEventPrefix) &&
+        line.back() == '}') {
+      add_event(line.substr(kEventPrefix.size(), line.size() - kEventPrefix.size() - 1));
+      continue;
+    }
     Json j = Json::parse(line, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
-      return LineError(number, number == 1 ? "not a scaffold recording (not JSON)"
-                                           : "not valid JSON (is the file damaged?)");
+      fail(number, number == 1 ? "not a scaffold recording (not JSON)"
+                               : "not valid JSON (is the file damaged?)");
+      break;
     }
     if (number == 1) {
-      if (!j.contains("scaffold_recording"))
-        return LineError(1, "not a scaffold recording (no header)");
+      if (!j.contains("scaffold_recording")) {
+        fail(1, "not a scaffold recording (no header)");
+        break;
+      }
       if (j["scaffold_recording"] != kRecordingFormat) {
-        return LineError(1, "unsupported recording format " + DumpJson(j["scaffold_recording"]) +
-                                " (this build reads " + std::to_string(kRecordingFormat) + ")");
+        fail(1, "unsupported recording format " + DumpJson(j["scaffold_recording"]) +
+                    " (this build reads " + std::to_string(kRecordingFormat) + ")");
+        break;
       }
       const Json& s = j.value("session", Json::object());
       rec.info.id = s.value("id", "");
@@ -136,12 +207,19 @@ Result<Recording> ReadRecording(std::istream& in) {
       for (const auto& p : j.value("redact", Json::array())) rec.info.redact.push_back(p);
       expected_events = j.value("events", int64_t{-1});
       expected_exchanges = j.value("exchanges", size_t{0});
-      if (rec.info.id.empty()) return LineError(1, "the header has no session id");
+      if (rec.info.id.empty()) {
+        fail(1, "the header has no session id");
+        break;
+      }
       if (Sha256Hex(rec.info.workflow_source) != rec.info.workflow_sha256) {
-        return LineError(1, "the workflow does not match its sha256 (the file was changed)");
+        fail(1, "the workflow does not match its sha256 (the file was changed)");
+        break;
       }
     } else if (j.contains("exchange")) {
-      if (!rec.events.empty()) return LineError(number, "an exchange after the events");
+      if (!wires.empty()) {
+        fail(number, "an exchange after the events");
+        break;
+      }
       const Json& x = j["exchange"];
       Exchange ex;
       ex.session_id = rec.info.id;
@@ -153,36 +231,51 @@ Result<Recording> ReadRecording(std::istream& in) {
       ex.response = x.value("response", Json());
       if (ex.key.empty() || ex.seq != static_cast<int64_t>(rec.exchanges.size()) + 1 ||
           ex.occurrence < 1) {
-        return LineError(number, "a malformed exchange");
+        fail(number, "a malformed exchange");
+        break;
       }
-      if (ExchangeKey(ex.request) != ex.key)
-        return LineError(number, "the exchange's request does not match its key");
+      if (ExchangeKey(ex.request) != ex.key) {
+        fail(number, "the exchange's request does not match its key");
+        break;
+      }
       rec.exchanges.push_back(std::move(ex));
     } else if (j.contains("event")) {
+      // Written some other way (spacing, key order): parsed, then given the canonical form.
       auto event = engine::Event::Parse(DumpJson(j["event"]));
-      if (!event.ok()) return LineError(number, event.status().message());
-      event->Serialize();
-      if (event->position != static_cast<int64_t>(rec.events.size()) + 1) {
-        return LineError(number, "event position " + std::to_string(event->position) + " where " +
-                                     std::to_string(rec.events.size() + 1) + " was expected");
+      if (!event.ok()) {
+        fail(number, event.status().message());
+        break;
       }
-      rec.events.push_back(std::make_shared<const engine::Event>(std::move(*event)));
+      event->Serialize();
+      rewritten.push_back(std::move(event->wire));
+      add_event(rewritten.back());
+      continue;
     } else if (j.contains("end")) {
       const Json& e = j["end"];
-      if (e.value("sha256", "") != digest.Hex())
-        return LineError(number, "checksum mismatch: the file was changed after export");
-      if (e.value("events", int64_t{-1}) != static_cast<int64_t>(rec.events.size()) ||
+      if (e.value("sha256", "") != digest.Hex()) {
+        fail(number, "checksum mismatch: the file was changed after export");
+        break;
+      }
+      if (e.value("events", int64_t{-1}) != static_cast<int64_t>(wires.size()) ||
           e.value("exchanges", size_t{0}) != rec.exchanges.size()) {
-        return LineError(number, "the end line's counts do not match the file");
+        fail(number, "the end line's counts do not match the file");
+        break;
       }
       ended = true;
       continue;
     } else {
-      return LineError(number, "not an exchange, an event or the end line");
+      fail(number, "not an exchange, an event or the end line");
+      break;
     }
     digest.Add(line);
     digest.Add("\n");
   }
+
+  size_t bad = 0;
+  Status parsed = ParseEventLines(wires, &rec.events, &bad);
+  if (!parsed.ok() && (!scan_error || first_event_line + bad < scan_error_line))
+    return LineError(first_event_line + bad, parsed.message());
+  if (scan_error) return *scan_error;
   if (number == 0) return InvalidArgument("the file is empty");
   if (!ended) {
     return LineError(number, "the file ends without its end line: it was cut short (" +

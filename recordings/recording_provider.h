@@ -41,7 +41,7 @@ struct MissingExchange {
   std::string key;
   int64_t occurrence = 0;
   Json request;
-  std::optional<Exchange> nearest;      // the closest recorded request of the same agent
+  std::optional<Exchange> nearest;       // the closest recorded request of the same agent
   std::vector<engine::JsonChange> diff;  // nearest -> this request
 
   // "agent \"writer\": no recorded exchange for this request (occurrence 1)" plus the diff.
@@ -62,7 +62,8 @@ class RecordingProvider : public engine::Provider {
   // provider, null in playback mode. Both borrowed.
   RecordingProvider(SqliteStore* store, engine::Provider* inner, Options options);
 
-  std::unique_ptr<engine::ModelCall> Start(const engine::ModelRequest& request, engine::Executor* executor,
+  std::unique_ptr<engine::ModelCall> Start(const engine::ModelRequest& request,
+                                           engine::Executor* executor,
                                            engine::ModelStreamHandler* handler) override;
 
   // The first request playback could not find, if any.
@@ -80,7 +81,8 @@ class RecordingProvider : public engine::Provider {
   };
   Prepared Prepare(const engine::ModelRequest& request);
   const engine::Redactor& RedactorFor(const std::string& session_id);
-  MissingExchange Explain(const engine::ModelRequest& request, const Prepared& prepared, int64_t occurrence);
+  MissingExchange Explain(const engine::ModelRequest& request, const Prepared& prepared,
+                          int64_t occurrence);
 
   SqliteStore* const store_;
   engine::Provider* const inner_;
@@ -88,8 +90,9 @@ class RecordingProvider : public engine::Provider {
 
   mutable std::mutex mu_;
   // Protected by mu_.
-  std::map<std::string, engine::Redactor> redactors_;          // by session id
-  std::map<std::pair<std::string, std::string>, int64_t> started_;  // (session, key) -> playback starts
+  std::map<std::string, engine::Redactor> redactors_;  // by session id
+  std::map<std::pair<std::string, std::string>, int64_t>
+      started_;  // (session, key) -> playback starts
   std::optional<MissingExchange> first_miss_;
   int64_t played_ = 0;
 };

@@ -59,12 +59,14 @@ Json ReplayReport::ToJson() const {
   return out;
 }
 
-Result<ReplayReport> ReplaySession(SqliteStore* source, const std::string& session_id,
-                                   const ReplayOptions& options) {
-  auto info = source->GetSession(session_id);
-  if (!info.ok()) return info.status();
-  auto recorded = source->ReadEvents(session_id, 0, info->event_count + 1);
-  if (!recorded.ok()) return recorded.status();
+namespace {
+
+// Re-runs the session `info` describes and compares its events with `recorded`; the provider
+// plays the exchanges `source` holds for that session.
+Result<ReplayReport> Replay(SqliteStore* source, const engine::SessionInfo* info,
+                            const std::vector<engine::EventPtr>* recorded,
+                            const ReplayOptions& options) {
+  const std::string& session_id = info->id;
 
   std::shared_ptr<const engine::Workflow> workflow = options.workflow;
   if (!workflow) {
@@ -144,6 +146,27 @@ Result<ReplayReport> ReplaySession(SqliteStore* source, const std::string& sessi
         report.divergence ? ReplayReport::Verdict::kDiverged : ReplayReport::Verdict::kIdentical;
   }
   return report;
+}
+
+}  // namespace
+
+Result<ReplayReport> ReplaySession(SqliteStore* source, const std::string& session_id,
+                                   const ReplayOptions& options) {
+  auto info = source->GetSession(session_id);
+  if (!info.ok()) return info.status();
+  auto recorded = source->ReadEvents(session_id, 0, info->event_count + 1);
+  if (!recorded.ok()) return recorded.status();
+  return Replay(source, &*info, &*recorded, options);
+}
+
+Result<ReplayReport> ReplayRecording(const Recording& recording, const ReplayOptions& options) {
+  // Only the exchanges go into a database, for the provider's lookups; the events are compared
+  // where they are.
+  auto store = SqliteStore::Open(":memory:");
+  if (!store.ok()) return store.status();
+  Status s = (*store)->ImportSession(recording.info, {}, recording.exchanges);
+  if (!s.ok()) return s;
+  return Replay(store->get(), &recording.info, &recording.events, options);
 }
 
 }  // namespace scaffold::recordings

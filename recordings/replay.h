@@ -14,6 +14,7 @@
 #include "engine/session_log.h"
 #include "engine/workflow.h"
 #include "recordings/event_compare.h"
+#include "recordings/recording_file.h"
 #include "recordings/recording_provider.h"
 #include "recordings/sqlite_store.h"
 
@@ -35,10 +36,14 @@ struct ReplayReport {
 
 struct ReplayOptions {
   std::shared_ptr<const engine::Workflow> workflow;  // null: the one the session recorded
-  engine::EventSink* view = nullptr;                 // sees the replayed events as they come (borrowed)
+  engine::EventSink* view = nullptr;  // sees the replayed events as they come (borrowed)
 };
 
 // Replays session `session_id` stored in `source` (which also holds its exchanges).
-Result<ReplayReport> ReplaySession(SqliteStore* source, const std::string& session_id, const ReplayOptions& options);
+Result<ReplayReport> ReplaySession(SqliteStore* source, const std::string& session_id,
+                                   const ReplayOptions& options);
+
+// Replays a recording file's session as read (ReadRecording), without storing its events.
+Result<ReplayReport> ReplayRecording(const Recording& recording, const ReplayOptions& options);
 
 }  // namespace scaffold::recordings

@@ -16,8 +16,7 @@ namespace {
 
 const char* kSessionColumns =
     "id, owner, workflow_name, workflow_source, workflow_sha256, input, status, parent_id, "
-        "fork_position, created_at, updated_at, event_count, last_event_at, redact";
-
+    "fork_position, created_at, updated_at, event_count, last_event_at, redact";
 
 // The first bytes of every SQLite 3 database file.
 constexpr char kSqliteHeader[] = "SQLite format 3";
@@ -289,6 +288,20 @@ Result<std::vector<EventPtr>> SqliteStore::ReadEvents(const std::string& session
   Statement& q = stmts_->read_events;
   q.Bind(1, *seq).Bind(2, after).Bind(3, limit);
   std::vector<EventPtr> out;
+  if (limit > 8192) {
+    // A whole long log (replay, export, a state fold): the rows first, then the events parsed
+    // on several threads.
+    std::vector<std::string> rows;
+    while (q.Step()) rows.emplace_back(q.TextView(0));
+    Status err = q.error();
+    q.Reset();
+    if (!err.ok()) return err;
+    std::vector<std::string_view> texts(rows.begin(), rows.end());
+    size_t bad = 0;
+    Status s = engine::ParseEvents(texts, &out, &bad);
+    if (!s.ok()) return s.WithContext("a stored event is corrupt");
+    return out;
+  }
   while (q.Step()) {
     auto e = ParseStored(q.TextView(0));
     if (!e.ok()) {
@@ -372,10 +385,12 @@ Status SqliteStore::DeleteSession(const std::string& id) {
 
 namespace scaffold::recordings {
 
-Result<std::map<engine::SessionStatus, int64_t>> SqliteStore::CountSessions(const engine::SessionFilter& filter) {
+Result<std::map<engine::SessionStatus, int64_t>> SqliteStore::CountSessions(
+    const engine::SessionFilter& filter) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto q = db_->Prepare(filter.owner ? "SELECT status, count(*) FROM sessions WHERE owner = ? GROUP BY status"
-                                     : "SELECT status, count(*) FROM sessions GROUP BY status");
+  auto q = db_->Prepare(
+      filter.owner ? "SELECT status, count(*) FROM sessions WHERE owner = ? GROUP BY status"
+                   : "SELECT status, count(*) FROM sessions GROUP BY status");
   if (!q.ok()) return q.status();
   if (filter.owner) q->Bind(1, *filter.owner);
   std::map<engine::SessionStatus, int64_t> out;

@@ -27,7 +27,6 @@
 
 namespace scaffold::recordings {
 
-
 class SqliteStore : public engine::EventStore {
  public:
   // Opens or creates the database at `path` (":memory:" for a private in-memory one). The
@@ -44,9 +43,9 @@ class SqliteStore : public engine::EventStore {
   Result<engine::SessionInfo> GetSession(const std::string& id) override;
   Result<std::vector<engine::SessionInfo>> ListSessions(
       const engine::SessionFilter& filter) override;
-    Result<std::map<engine::SessionStatus, int64_t>> CountSessions(const engine::SessionFilter& filter) override;
+  Result<std::map<engine::SessionStatus, int64_t>> CountSessions(
+      const engine::SessionFilter& filter) override;
   Status DeleteSession(const std::string& id) override;
-
 
   // ---- Recorded provider exchanges (sqlite_exchanges.cc) ----
 
@@ -61,7 +60,8 @@ class SqliteStore : public engine::EventStore {
   // A session's exchanges in recording order.
   Result<std::vector<Exchange>> ListExchanges(const std::string& session_id);
   // Recorded requests of `agent` (in `session_id` when given), newest first, at most `limit`.
-  Result<std::vector<Exchange>> ExchangesForAgent(const std::string& agent, const std::optional<std::string>& session_id,
+  Result<std::vector<Exchange>> ExchangesForAgent(const std::string& agent,
+                                                  const std::optional<std::string>& session_id,
                                                   int64_t limit);
 
   // Stores a whole session at once — its row, events and exchanges — or nothing. For imports.
