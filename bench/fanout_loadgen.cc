@@ -2,14 +2,15 @@
 // speaks scaffold's protocol (scaffold serve, or the Node peer in bench/peers/node), on
 // 127.0.0.1 only and bounded in time.
 //
-//   fanout_loadgen --port P --k K [--seconds S] [--workflow NAME]
+//   fanout_loadgen --port P --k K [--seconds S] [--workflow NAME] [--server-pid PID]
 //
 // It creates a session (POST /sessions), connects every subscriber while the session waits at
 // its first ask, answers the ask (POST /sessions/:id/input) so the session starts streaming,
 // and counts the events each subscriber receives until workflow:completed reaches all of them
 // or S seconds pass. Latency is receive time minus the event's own `timestamp` (ms). Prints
 // one JSON object: {k, connected, deliveries, seconds, deliveries_per_s, p50_ms, p99_ms,
-// max_ms, completed}.
+// max_ms, completed}, and with --server-pid the server's RSS once every subscriber is connected
+// and idle (idle_rss_kib), read from /proc before the session starts streaming.
 
 #include <sys/resource.h>
 
@@ -67,6 +68,19 @@ void OnEventText(std::string_view text, Stats* stats, bool* done) {
     *done = true;
     ++stats->completed;
   }
+}
+
+// A process's resident set (VmRSS), in KiB; 0 if it cannot be read.
+long RssKib(int pid) {
+  FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/status").c_str(), "r");
+  if (!f) return 0;
+  char line[256];
+  long kib = 0;
+  while (std::fgets(line, sizeof line, f)) {
+    if (std::strncmp(line, "VmRSS:", 6) == 0) kib = std::atol(line + 6);
+  }
+  std::fclose(f);
+  return kib;
 }
 
 std::string Request(uint16_t port, const std::string& method, const std::string& target,
@@ -185,12 +199,14 @@ int main(int argc, char** argv) {
   int k = 100;
   int seconds = 30;
   std::string workflow = "fanout";
+  int server_pid = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--port") port = static_cast<uint16_t>(std::atoi(argv[i + 1]));
     if (flag == "--k") k = std::atoi(argv[i + 1]);
     if (flag == "--seconds") seconds = std::atoi(argv[i + 1]);
     if (flag == "--workflow") workflow = argv[i + 1];
+    if (flag == "--server-pid") server_pid = std::atoi(argv[i + 1]);
   }
   if (!port) {
     std::cerr << "usage: fanout_loadgen --port P --k K [--seconds S] [--workflow NAME]\n";
@@ -224,6 +240,7 @@ int main(int argc, char** argv) {
   while (stats.connected < k && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // subscriptions settle
+  long idle_rss_kib = server_pid ? RssKib(server_pid) : 0;
   int64_t before = stats.deliveries;
   auto start = std::chrono::steady_clock::now();
   Request(port, "POST", "/sessions/" + id + "/input", "{\"input\":\"go\"}");
@@ -245,8 +262,10 @@ int main(int argc, char** argv) {
   int64_t deliveries = stats.deliveries - before;
   std::printf(
       "{\"k\": %d, \"connected\": %d, \"completed\": %d, \"deliveries\": %lld, \"seconds\": %.3f, "
-      "\"deliveries_per_s\": %.0f, \"p50_ms\": %d, \"p99_ms\": %d, \"max_ms\": %d}\n",
+      "\"deliveries_per_s\": %.0f, \"p50_ms\": %d, \"p99_ms\": %d, \"max_ms\": %d, "
+      "\"idle_rss_kib\": %ld}\n",
       k, stats.connected.load(), stats.completed.load(), static_cast<long long>(deliveries),
-      elapsed, deliveries / elapsed, pct(0.5), pct(0.99), lat.empty() ? 0 : lat.back());
+      elapsed, deliveries / elapsed, pct(0.5), pct(0.99), lat.empty() ? 0 : lat.back(),
+      idle_rss_kib);
   return 0;
 }
