@@ -56,9 +56,8 @@ Result<Event> Event::Parse(std::string_view text) {
 Status ParseEvents(std::span<const std::string_view> texts, std::vector<EventPtr>* out,
                    size_t* bad) {
   out->assign(texts.size(), nullptr);
-  constexpr size_t kPerThread = 8192;  // below this a thread costs more than it saves
   size_t threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8);
-  threads = std::min(threads, std::max<size_t>(1, texts.size() / kPerThread));
+  threads = std::min(threads, std::max<size_t>(1, texts.size() / kEventsPerParseThread));
   size_t chunk = (texts.size() + threads - 1) / threads;
   std::vector<Status> problem(threads);
   std::vector<size_t> where(threads, SIZE_MAX);

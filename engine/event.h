@@ -60,8 +60,10 @@ struct Event {
 using EventPtr = std::shared_ptr<const Event>;
 
 // Parses events in wire form, as Event::Parse, on several threads when there are many (a whole
-// long log read at once); `out` gets them in order. On a problem, returns it and sets `*bad` to
-// the index of the first text that has one.
+// long log read at once: kEventsPerParseThread or more per thread); `out` gets them in order. On a
+// problem, returns it and sets `*bad` to the index of the first text that has one.
+inline constexpr size_t kEventsPerParseThread =
+    8192;  // fewer, and a thread costs more than it saves
 Status ParseEvents(std::span<const std::string_view> texts, std::vector<EventPtr>* out,
                    size_t* bad);
 

@@ -21,9 +21,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-constexpr size_t kHistoryPage = 64;  // events per read of the log
-constexpr size_t kWriteBatchBytes = 256 * 1024;
-
 std::string Remote(const tcp::socket& socket) {
   beast::error_code ec;
   auto ep = socket.remote_endpoint(ec);

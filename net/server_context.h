@@ -15,6 +15,10 @@
 
 namespace scaffold::net {
 
+// How SSE streams and WebSocket connections read the log and write what they queued.
+inline constexpr size_t kHistoryPage = 64;              // events per read of the log
+inline constexpr size_t kWriteBatchBytes = 256 * 1024;  // at most this much per gathered write
+
 struct ServerContext {
   ServerOptions options;
   Api* api = nullptr;

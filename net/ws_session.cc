@@ -26,9 +26,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
 
-constexpr size_t kHistoryPage = 64;              // events per read of the log
-constexpr size_t kWriteBatchBytes = 256 * 1024;  // at most this much per gathered write
-
 class WsSession;
 
 // The layer under Beast's WebSocket stream: reads go straight to the TCP stream; writes join

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <deque>
-#include <optional>
 #include <sstream>
 
 #include "recordings/sha256.h"
@@ -58,21 +57,146 @@ Status LineError(size_t line, const std::string& message) {
   return InvalidArgument("line " + std::to_string(line) + ": " + message);
 }
 
-// Parses the event lines' wire forms; events must be numbered 1, 2, ... in file order. On a
-// problem, `*bad` is the index of the first bad one.
-Status ParseEventLines(const std::vector<std::string_view>& wires,
-                       std::vector<engine::EventPtr>* out, size_t* bad) {
-  if (Status s = engine::ParseEvents(wires, out, bad); !s.ok()) return s;
-  for (size_t i = 0; i < out->size(); ++i) {
-    int64_t position = (*out)[i]->position;
-    if (position != static_cast<int64_t>(i) + 1) {
-      *bad = i;
-      return InvalidArgument("event position " + std::to_string(position) + " where " +
-                             std::to_string(i + 1) + " was expected");
+// The lines of a recording file, one at a time: the header, the exchanges, where each event's
+// wire form is, the checksum and the counts. The events are parsed afterwards, all at once.
+class RecordingReader {
+ public:
+  // The problem with line `number`, if any.
+  Status Line(size_t number, std::string_view line) {
+    if (ended_) return LineError(number, "text after the end line");
+    // An event line as export writes it, {"event":<the stored wire form>}: the event is parsed
+    // later, once, in place, and keeps those bytes as its wire form.
+    static constexpr std::string_view kEventPrefix = "{\"event\":";
+    if (number > 1 && line.size() > kEventPrefix.size() + 1 && line.starts_with(kEventPrefix) &&
+        line.back() == '}') {
+      AddEvent(number, line.substr(kEventPrefix.size(), line.size() - kEventPrefix.size() - 1));
+      return Checksummed(line);
     }
+    Json j = Json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+      return LineError(number, number == 1 ? "not a scaffold recording (not JSON)"
+                                           : "not valid JSON (is the file damaged?)");
+    }
+    if (number == 1) {
+      if (Status s = Header(j); !s.ok()) return LineError(1, s.message());
+    } else if (j.contains("exchange")) {
+      if (!wires_.empty()) return LineError(number, "an exchange after the events");
+      if (Status s = AddExchange(j["exchange"]); !s.ok()) return LineError(number, s.message());
+    } else if (j.contains("event")) {
+      // Written some other way (spacing, key order): given the canonical form first.
+      auto event = engine::Event::Parse(DumpJson(j["event"]));
+      if (!event.ok()) return LineError(number, event.status().message());
+      event->Serialize();
+      rewritten_.push_back(std::move(event->wire));
+      AddEvent(number, rewritten_.back());
+    } else if (j.contains("end")) {
+      const Json& e = j["end"];
+      if (e.value("sha256", "") != digest_.Hex())
+        return LineError(number, "checksum mismatch: the file was changed after export");
+      if (e.value("events", int64_t{-1}) != static_cast<int64_t>(wires_.size()) ||
+          e.value("exchanges", size_t{0}) != rec_.exchanges.size()) {
+        return LineError(number, "the end line's counts do not match the file");
+      }
+      ended_ = true;
+      return Status::Ok();
+    } else {
+      return LineError(number, "not an exchange, an event or the end line");
+    }
+    return Checksummed(line);
   }
-  return Status::Ok();
-}
+
+  // Parses the events (on several threads for a long file); they must be numbered 1, 2, ... in
+  // file order. On a problem, `*line` is the line of the first bad one.
+  Status ParseEvents(size_t* line) {
+    size_t bad = 0;
+    Status s = engine::ParseEvents(wires_, &rec_.events, &bad);
+    for (size_t i = 0; s.ok() && i < rec_.events.size(); ++i) {
+      int64_t position = rec_.events[i]->position;
+      if (position != static_cast<int64_t>(i) + 1) {
+        bad = i;
+        s = InvalidArgument("event position " + std::to_string(position) + " where " +
+                            std::to_string(i + 1) + " was expected");
+      }
+    }
+    *line = first_event_line_ + bad;
+    return s;
+  }
+
+  bool ended() const { return ended_; }
+  int64_t expected_events() const { return expected_events_; }
+  size_t expected_exchanges() const { return expected_exchanges_; }
+  Recording& recording() { return rec_; }
+
+ private:
+  Status Header(const Json& j) {
+    if (!j.contains("scaffold_recording"))
+      return InvalidArgument("not a scaffold recording (no header)");
+    if (j["scaffold_recording"] != kRecordingFormat) {
+      return InvalidArgument("unsupported recording format " + DumpJson(j["scaffold_recording"]) +
+                             " (this build reads " + std::to_string(kRecordingFormat) + ")");
+    }
+    const Json& s = j.value("session", Json::object());
+    engine::SessionInfo& info = rec_.info;
+    info.id = s.value("id", "");
+    info.owner = s.value("owner", "");
+    info.workflow_name = s.value("workflowName", "");
+    info.status = engine::ParseSessionStatus(s.value("status", "running"))
+                      .value_or(engine::SessionStatus::kRunning);
+    info.created_at = s.value("createdAt", int64_t{0});
+    info.updated_at = s.value("updatedAt", int64_t{0});
+    info.parent_id = s.value("parentId", "");
+    info.fork_position = s.value("forkPosition", int64_t{0});
+    info.workflow_source = j.value("workflow", "");
+    info.workflow_sha256 = j.value("workflow_sha256", "");
+    info.input = j.value("input", Json());
+    for (const auto& p : j.value("redact", Json::array())) info.redact.push_back(p);
+    expected_events_ = j.value("events", int64_t{-1});
+    expected_exchanges_ = j.value("exchanges", size_t{0});
+    if (info.id.empty()) return InvalidArgument("the header has no session id");
+    if (Sha256Hex(info.workflow_source) != info.workflow_sha256)
+      return InvalidArgument("the workflow does not match its sha256 (the file was changed)");
+    return Status::Ok();
+  }
+
+  Status AddExchange(const Json& x) {
+    Exchange ex;
+    ex.session_id = rec_.info.id;
+    ex.seq = x.value("seq", int64_t{0});
+    ex.key = x.value("key", "");
+    ex.occurrence = x.value("occurrence", int64_t{0});
+    ex.agent = x.value("agent", "");
+    ex.request = x.value("request", Json());
+    ex.response = x.value("response", Json());
+    if (ex.key.empty() || ex.seq != static_cast<int64_t>(rec_.exchanges.size()) + 1 ||
+        ex.occurrence < 1) {
+      return InvalidArgument("a malformed exchange");
+    }
+    if (ExchangeKey(ex.request) != ex.key)
+      return InvalidArgument("the exchange's request does not match its key");
+    rec_.exchanges.push_back(std::move(ex));
+    return Status::Ok();
+  }
+
+  void AddEvent(size_t number, std::string_view wire) {
+    if (wires_.empty()) first_event_line_ = number;
+    wires_.push_back(wire);
+  }
+
+  Status Checksummed(std::string_view line) {
+    digest_.Add(line);
+    digest_.Add("\n");
+    return Status::Ok();
+  }
+
+  Recording rec_;
+  Digest digest_;
+  int64_t expected_events_ = -1;
+  size_t expected_exchanges_ = 0;
+  bool ended_ = false;
+  std::vector<std::string_view> wires_;  // each event line's event, in the file's buffer
+  std::deque<std::string> rewritten_;    // or here, for event lines written some other way
+  size_t first_event_line_ = 0;
+};
 
 }  // namespace
 
@@ -133,161 +257,34 @@ Result<Recording> ReadRecording(std::istream& in) {
     data = std::move(buffer).str();
   }
 
-  // First a pass over the lines: the header, the exchanges, the checksum and counts, and where
-  // each event's wire form is. Then the events are parsed (in parallel). The problem reported
-  // is the one on the earliest line.
-  Recording rec;
-  Digest digest;
+  // The lines first, then the events; the problem reported is the one on the earliest line.
+  RecordingReader reader;
   size_t number = 0;
-  int64_t expected_events = -1;
-  size_t expected_exchanges = 0;
-  bool ended = false;
-  std::vector<std::string_view> wires;  // each event line's event
-  std::deque<std::string> rewritten;    // event lines written some other way, made canonical
-  size_t first_event_line = 0;
-  std::optional<Status> scan_error;
-  size_t scan_error_line = 0;
-  auto fail = [&](size_t line, const std::string& message) {
-    scan_error = LineError(line, message);
-    scan_error_line = line;
-  };
-  static constexpr std::string_view kEventPrefix = "{\"event\":";
-  for (size_t at = 0; at < data.size() && !scan_error;) {
-    size_t eol = data.find('\n', at);
-    if (eol == std::string::npos) eol = data.size();
-    std::string_view line(data.data() + at, eol - at);
+  Status scanned;
+  for (size_t at = 0; at < data.size() && scanned.ok();) {
+    size_t eol = std::min(data.find('\n', at), data.size());
+    scanned = reader.Line(++number, std::string_view(data).substr(at, eol - at));
     at = eol + 1;
-    ++number;
-    if (ended) {
-      fail(number, "text after the end line");
-      break;
-    }
-    auto add_event = [&](std::string_view wire) {
-      if (wires.empty()) first_event_line = number;
-      wires.push_back(wire);
-      digest.Add(line);
-      digest.Add("\n");
-    };
-    // An event line as export writes it, {"event":<the stored wire form>}: the event is parsed
-    // once, in place, and keeps those bytes as its wire form.
-    if (number > 1 && line.size() > kEventPrefix.size() + 1 && line.starts_with(kEventPrefix) &&
-        line.back() == '}') {
-      add_event(line.substr(kEventPrefix.size(), line.size() - kEventPrefix.size() - 1));
-      continue;
-    }
-    Json j = Json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) {
-      fail(number, number == 1 ? "not a scaffold recording (not JSON)"
-                               : "not valid JSON (is the file damaged?)");
-      break;
-    }
-    if (number == 1) {
-      if (!j.contains("scaffold_recording")) {
-        fail(1, "not a scaffold recording (no header)");
-        break;
-      }
-      if (j["scaffold_recording"] != kRecordingFormat) {
-        fail(1, "unsupported recording format " + DumpJson(j["scaffold_recording"]) +
-                    " (this build reads " + std::to_string(kRecordingFormat) + ")");
-        break;
-      }
-      const Json& s = j.value("session", Json::object());
-      rec.info.id = s.value("id", "");
-      rec.info.owner = s.value("owner", "");
-      rec.info.workflow_name = s.value("workflowName", "");
-      rec.info.status = engine::ParseSessionStatus(s.value("status", "running"))
-                            .value_or(engine::SessionStatus::kRunning);
-      rec.info.created_at = s.value("createdAt", int64_t{0});
-      rec.info.updated_at = s.value("updatedAt", int64_t{0});
-      rec.info.parent_id = s.value("parentId", "");
-      rec.info.fork_position = s.value("forkPosition", int64_t{0});
-      rec.info.workflow_source = j.value("workflow", "");
-      rec.info.workflow_sha256 = j.value("workflow_sha256", "");
-      rec.info.input = j.value("input", Json());
-      for (const auto& p : j.value("redact", Json::array())) rec.info.redact.push_back(p);
-      expected_events = j.value("events", int64_t{-1});
-      expected_exchanges = j.value("exchanges", size_t{0});
-      if (rec.info.id.empty()) {
-        fail(1, "the header has no session id");
-        break;
-      }
-      if (Sha256Hex(rec.info.workflow_source) != rec.info.workflow_sha256) {
-        fail(1, "the workflow does not match its sha256 (the file was changed)");
-        break;
-      }
-    } else if (j.contains("exchange")) {
-      if (!wires.empty()) {
-        fail(number, "an exchange after the events");
-        break;
-      }
-      const Json& x = j["exchange"];
-      Exchange ex;
-      ex.session_id = rec.info.id;
-      ex.seq = x.value("seq", int64_t{0});
-      ex.key = x.value("key", "");
-      ex.occurrence = x.value("occurrence", int64_t{0});
-      ex.agent = x.value("agent", "");
-      ex.request = x.value("request", Json());
-      ex.response = x.value("response", Json());
-      if (ex.key.empty() || ex.seq != static_cast<int64_t>(rec.exchanges.size()) + 1 ||
-          ex.occurrence < 1) {
-        fail(number, "a malformed exchange");
-        break;
-      }
-      if (ExchangeKey(ex.request) != ex.key) {
-        fail(number, "the exchange's request does not match its key");
-        break;
-      }
-      rec.exchanges.push_back(std::move(ex));
-    } else if (j.contains("event")) {
-      // Written some other way (spacing, key order): parsed, then given the canonical form.
-      auto event = engine::Event::Parse(DumpJson(j["event"]));
-      if (!event.ok()) {
-        fail(number, event.status().message());
-        break;
-      }
-      event->Serialize();
-      rewritten.push_back(std::move(event->wire));
-      add_event(rewritten.back());
-      continue;
-    } else if (j.contains("end")) {
-      const Json& e = j["end"];
-      if (e.value("sha256", "") != digest.Hex()) {
-        fail(number, "checksum mismatch: the file was changed after export");
-        break;
-      }
-      if (e.value("events", int64_t{-1}) != static_cast<int64_t>(wires.size()) ||
-          e.value("exchanges", size_t{0}) != rec.exchanges.size()) {
-        fail(number, "the end line's counts do not match the file");
-        break;
-      }
-      ended = true;
-      continue;
-    } else {
-      fail(number, "not an exchange, an event or the end line");
-      break;
-    }
-    digest.Add(line);
-    digest.Add("\n");
   }
+  size_t bad_line = 0;
+  Status parsed = reader.ParseEvents(&bad_line);
+  if (!parsed.ok() && (scanned.ok() || bad_line < number))
+    return LineError(bad_line, parsed.message());
+  if (!scanned.ok()) return scanned;
 
-  size_t bad = 0;
-  Status parsed = ParseEventLines(wires, &rec.events, &bad);
-  if (!parsed.ok() && (!scan_error || first_event_line + bad < scan_error_line))
-    return LineError(first_event_line + bad, parsed.message());
-  if (scan_error) return *scan_error;
+  Recording& rec = reader.recording();
   if (number == 0) return InvalidArgument("the file is empty");
-  if (!ended) {
+  if (!reader.ended()) {
     return LineError(number, "the file ends without its end line: it was cut short (" +
                                  std::to_string(rec.events.size()) + " of " +
-                                 std::to_string(expected_events) + " events)");
+                                 std::to_string(reader.expected_events()) + " events)");
   }
-  if (rec.exchanges.size() != expected_exchanges ||
-      static_cast<int64_t>(rec.events.size()) != expected_events) {
+  if (rec.exchanges.size() != reader.expected_exchanges() ||
+      static_cast<int64_t>(rec.events.size()) != reader.expected_events()) {
     return LineError(1, "the header's counts do not match the file");
   }
   rec.info.event_count = static_cast<int64_t>(rec.events.size());
-  return rec;
+  return std::move(rec);
 }
 
 Status ImportRecording(SqliteStore* store, const Recording& recording) {

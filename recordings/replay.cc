@@ -63,14 +63,12 @@ namespace {
 
 // Re-runs the session `info` describes and compares its events with `recorded`; the provider
 // plays the exchanges `source` holds for that session.
-Result<ReplayReport> Replay(SqliteStore* source, const engine::SessionInfo* info,
-                            const std::vector<engine::EventPtr>* recorded,
+Result<ReplayReport> Replay(SqliteStore* source, const engine::SessionInfo& info,
+                            const std::vector<engine::EventPtr>& recorded,
                             const ReplayOptions& options) {
-  const std::string& session_id = info->id;
-
   std::shared_ptr<const engine::Workflow> workflow = options.workflow;
   if (!workflow) {
-    auto loaded = engine::LoadWorkflow(info->workflow_source);
+    auto loaded = engine::LoadWorkflow(info.workflow_source);
     if (!loaded.workflow) {
       return Status(ErrorCode::kDataLoss, "the recorded workflow does not load: " +
                                               loaded.diagnostics.front().ToString());
@@ -80,9 +78,9 @@ Result<ReplayReport> Replay(SqliteStore* source, const engine::SessionInfo* info
 
   // What the recording says the run was given: overrides, answers.
   engine::RunOptions run_options;
-  run_options.redact = info->redact;
+  run_options.redact = info.redact;
   std::map<std::string, engine::InputAnswer> answers;
-  for (const auto& e : *recorded) {
+  for (const auto& e : recorded) {
     if (e->name == engine::events::kWorkflowStarted) {
       const Json& o = e->payload.value("overrides", Json::object());
       run_options.provider_override = o.value("provider", "");
@@ -97,13 +95,13 @@ Result<ReplayReport> Replay(SqliteStore* source, const engine::SessionInfo* info
 
   // The re-run's log is compared and thrown away: it needs no database.
   engine::MemoryEventStore replay_store;
-  engine::VirtualExecutor executor(info->created_at);
+  engine::VirtualExecutor executor(info.created_at);
   RecordingProvider provider(source, nullptr, {RecordMode::kPlayback, /*same_session_only=*/true});
-  RecordedTools tools(*recorded);
+  RecordedTools tools(recorded);
   engine::SessionDeps deps{&replay_store, &provider, &tools, &executor, &executor};
 
   auto session =
-      engine::Session::Create(deps, workflow, info->input, run_options, info->owner, info->id);
+      engine::Session::Create(deps, workflow, info.input, run_options, info.owner, info.id);
   if (!session.ok()) return session.status().WithContext("the replay could not start");
   Collector collector(options.view);
   (*session)->AddSink(&collector);
@@ -121,10 +119,10 @@ Result<ReplayReport> Replay(SqliteStore* source, const engine::SessionInfo* info
   }
 
   ReplayReport report;
-  report.session_id = session_id;
-  report.events = info->event_count;
+  report.session_id = info.id;
+  report.events = info.event_count;
   report.exchanges = provider.played();
-  report.divergence = CompareEvents(*recorded, collector.events_);
+  report.divergence = CompareEvents(recorded, collector.events_);
   report.missing = provider.first_miss();
   if (report.missing) {
     // A divergence before the call that found nothing is the real story; after it, the missing
@@ -156,7 +154,7 @@ Result<ReplayReport> ReplaySession(SqliteStore* source, const std::string& sessi
   if (!info.ok()) return info.status();
   auto recorded = source->ReadEvents(session_id, 0, info->event_count + 1);
   if (!recorded.ok()) return recorded.status();
-  return Replay(source, &*info, &*recorded, options);
+  return Replay(source, *info, *recorded, options);
 }
 
 Result<ReplayReport> ReplayRecording(const Recording& recording, const ReplayOptions& options) {
@@ -166,7 +164,7 @@ Result<ReplayReport> ReplayRecording(const Recording& recording, const ReplayOpt
   if (!store.ok()) return store.status();
   Status s = (*store)->ImportSession(recording.info, {}, recording.exchanges);
   if (!s.ok()) return s;
-  return Replay(store->get(), &recording.info, &recording.events, options);
+  return Replay(store->get(), recording.info, recording.events, options);
 }
 
 }  // namespace scaffold::recordings

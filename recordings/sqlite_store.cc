@@ -288,7 +288,7 @@ Result<std::vector<EventPtr>> SqliteStore::ReadEvents(const std::string& session
   Statement& q = stmts_->read_events;
   q.Bind(1, *seq).Bind(2, after).Bind(3, limit);
   std::vector<EventPtr> out;
-  if (limit > 8192) {
+  if (limit >= static_cast<int64_t>(2 * engine::kEventsPerParseThread)) {
     // A whole long log (replay, export, a state fold): the rows first, then the events parsed
     // on several threads.
     std::vector<std::string> rows;
