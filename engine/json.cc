@@ -2,8 +2,121 @@
 
 #include <cmath>
 #include <limits>
+#include <set>
+#include <vector>
 
 namespace scaffold {
+namespace {
+
+// nlohmann's own DOM builder behind a SAX filter that counts nesting and, when asked, keys: the
+// parser itself is iterative, so refusing to open a container past the limit bounds everything.
+template <typename J>
+class BoundedSax {
+ public:
+  BoundedSax(J* root, const JsonParseOptions& options) : dom_(*root, false), options_(options) {}
+
+  bool null() { return dom_.null(); }
+  bool boolean(bool v) { return dom_.boolean(v); }
+  bool number_integer(typename J::number_integer_t v) { return dom_.number_integer(v); }
+  bool number_unsigned(typename J::number_unsigned_t v) { return dom_.number_unsigned(v); }
+  bool number_float(typename J::number_float_t v, const typename J::string_t& s) {
+    return dom_.number_float(v, s);
+  }
+  bool string(typename J::string_t& v) { return dom_.string(v); }
+  bool binary(typename J::binary_t& v) { return dom_.binary(v); }
+  bool start_object(std::size_t n) {
+    if (!Enter()) return false;
+    if (options_.unique_keys) keys_.emplace_back();
+    return dom_.start_object(n);
+  }
+  bool key(typename J::string_t& k) {
+    if (options_.unique_keys && !keys_.back().insert(k).second) {
+      error_ = "duplicate key \"" + k.substr(0, 64) + "\"";
+      return false;
+    }
+    return dom_.key(k);
+  }
+  bool end_object() {
+    --depth_;
+    if (options_.unique_keys) keys_.pop_back();
+    return dom_.end_object();
+  }
+  bool start_array(std::size_t n) {
+    if (!Enter()) return false;
+    return dom_.start_array(n);
+  }
+  bool end_array() {
+    --depth_;
+    return dom_.end_array();
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) {
+    std::string what = e.what();
+    // "[json.exception.parse_error.101] parse error at line 1, column 2: ..." -> the part after
+    // the tag.
+    if (auto close = what.find("] "); close != std::string::npos && what[0] == '[')
+      what = what.substr(close + 2);
+    error_ = "invalid JSON: " + what;
+    return false;
+  }
+
+  const std::string& error() const { return error_; }
+
+ private:
+  bool Enter() {
+    if (++depth_ > options_.max_depth) {
+      error_ = "JSON nested deeper than " + std::to_string(options_.max_depth) + " levels";
+      return false;
+    }
+    return true;
+  }
+
+  nlohmann::detail::json_sax_dom_parser<J> dom_;
+  const JsonParseOptions& options_;
+  int depth_ = 0;
+  std::vector<std::set<typename J::string_t>> keys_;
+  std::string error_;
+};
+
+template <typename J>
+Result<J> ParseBounded(std::string_view text, const JsonParseOptions& options) {
+  J root;
+  BoundedSax<J> sax(&root, options);
+  bool ok = false;
+  try {
+    ok = J::sax_parse(text.begin(), text.end(), &sax);
+  } catch (const std::exception& e) {  // allocation failure; nlohmann reports the rest as errors
+    return InvalidArgument(std::string("invalid JSON: ") + e.what());
+  }
+  if (!ok) return InvalidArgument(sax.error().empty() ? "invalid JSON" : sax.error());
+  return root;
+}
+
+}  // namespace
+
+Result<Json> ParseJson(std::string_view text, const JsonParseOptions& options) {
+  return ParseBounded<Json>(text, options);
+}
+
+Result<OrderedJson> ParseOrderedJson(std::string_view text, const JsonParseOptions& options) {
+  return ParseBounded<OrderedJson>(text, options);
+}
+
+int JsonDepth(const Json& value, int limit) {
+  // (container, depth of the container)
+  std::vector<std::pair<const Json*, int>> stack;
+  int deepest = 0;
+  if (value.is_structured()) stack.push_back({&value, 1});
+  while (!stack.empty()) {
+    auto [v, d] = stack.back();
+    stack.pop_back();
+    deepest = std::max(deepest, d);
+    if (deepest > limit) return deepest;
+    for (const auto& child : *v) {
+      if (child.is_structured()) stack.push_back({&child, d + 1});
+    }
+  }
+  return deepest;
+}
 
 std::string DumpJson(const Json& value) {
   return value.dump(-1, ' ', false, Json::error_handler_t::replace);

@@ -9,10 +9,34 @@
 #include <string>
 #include <string_view>
 
+#include "engine/status.h"
+
 namespace scaffold {
 
 using Json = nlohmann::json;
 using OrderedJson = nlohmann::ordered_json;
+
+// How deep JSON read from outside the process may nest (arrays and objects, the root counting
+// as 1). Parsing enforces it, so nothing downstream (serializing, comparing, validating,
+// templates) ever recurses deeper than this on outside data.
+inline constexpr int kMaxJsonDepth = 128;
+
+struct JsonParseOptions {
+  int max_depth = kMaxJsonDepth;
+  // Refuse an object that names a key twice (nlohmann would keep the last one silently).
+  bool unique_keys = false;
+};
+
+// Parses JSON text from outside the process. Never throws: malformed text, a number out of
+// range (1e999), nesting past `max_depth` and, when asked, a duplicate key are kInvalidArgument
+// errors whose message says what and where ("invalid JSON: syntax error at line 1, column 7:
+// ...", "JSON nested deeper than 128 levels").
+Result<Json> ParseJson(std::string_view text, const JsonParseOptions& options = {});
+Result<OrderedJson> ParseOrderedJson(std::string_view text, const JsonParseOptions& options = {});
+
+// The nesting depth of `value` (0 for a scalar, 1 for [] or [1], 2 for [[1]]), counted without
+// recursion and stopping once past `limit`.
+int JsonDepth(const Json& value, int limit = kMaxJsonDepth);
 
 // Compact JSON text. Never throws: invalid UTF-8 inside strings is replaced with U+FFFD.
 std::string DumpJson(const Json& value);

@@ -6,11 +6,9 @@ Result<Redactor> Redactor::Compile(const std::vector<std::string>& patterns) {
   Redactor r;
   for (const auto& p : patterns) {
     if (p.empty()) return InvalidArgument("--redact: an empty pattern would match everywhere");
-    try {
-      r.regexes_.emplace_back(p, std::regex::ECMAScript | std::regex::optimize);
-    } catch (const std::regex_error& e) {
-      return InvalidArgument("--redact " + p + ": not a valid regular expression (" + e.what() + ")");
-    }
+    auto re = CompileRegex(p);
+    if (!re.ok()) return InvalidArgument("--redact: " + re.status().message());
+    r.regexes_.push_back(std::move(re).value());
     r.patterns_.push_back(p);
   }
   return r;
@@ -18,7 +16,7 @@ Result<Redactor> Redactor::Compile(const std::vector<std::string>& patterns) {
 
 std::string Redactor::Apply(const std::string& text) const {
   std::string out = text;
-  for (const auto& re : regexes_) out = std::regex_replace(out, re, kRedacted);
+  for (const auto& re : regexes_) RE2::GlobalReplace(&out, *re, kRedacted);
   return out;
 }
 

@@ -1,15 +1,17 @@
-// Redaction (--redact): regular expressions (ECMAScript syntax) whose matches are replaced with
-// "[REDACTED]" in every string scaffold stores: event payloads, the session input and recorded
-// provider exchanges. The workflow itself runs on the real values; only what is written down is
-// masked. A secret a model streams split across two text deltas is masked in the complete text
-// and the recording, but its pieces can remain in the individual text:delta events.
+// Redaction (--redact): regular expressions (RE2 syntax, matched in linear time; see regex.h)
+// whose matches are replaced with "[REDACTED]" in every string scaffold stores: event payloads,
+// the session input and recorded provider exchanges. The workflow itself runs on the real
+// values; only what is written down is masked. A secret a model streams split across two text
+// deltas is masked in the complete text and the recording, but its pieces can remain in the
+// individual text:delta events.
 #pragma once
 
-#include <regex>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "engine/json.h"
+#include "engine/regex.h"
 #include "engine/status.h"
 
 namespace scaffold::engine {
@@ -19,7 +21,7 @@ inline constexpr const char* kRedacted = "[REDACTED]";
 class Redactor {
  public:
   Redactor() = default;
-  // Fails naming the first pattern that is not a valid regular expression.
+  // Fails naming the first pattern that is not a valid RE2 expression.
   static Result<Redactor> Compile(const std::vector<std::string>& patterns);
 
   bool empty() const { return regexes_.empty(); }
@@ -31,7 +33,7 @@ class Redactor {
 
  private:
   std::vector<std::string> patterns_;
-  std::vector<std::regex> regexes_;
+  std::vector<std::shared_ptr<const RE2>> regexes_;  // immutable; shared by copies
 };
 
 }  // namespace scaffold::engine

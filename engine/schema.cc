@@ -1,198 +1,466 @@
 #include "engine/schema.h"
 
-// Valijson aborts the process on an invalid schema unless told to throw.
-#define VALIJSON_USE_EXCEPTIONS 1
+#include <algorithm>
 #include <cmath>
-#include <valijson/adapters/nlohmann_json_adapter.hpp>
-#include <valijson/schema.hpp>
-#include <valijson/schema_parser.hpp>
-#include <valijson/validation_results.hpp>
-#include <valijson/validator.hpp>
+#include <unordered_set>
+
+#include "engine/schema_node.h"
 
 namespace scaffold::engine {
 namespace {
 
-// Valijson reports a description but not the keyword; recover it from the description text.
-std::string KeywordOf(const std::string& d) {
-  struct Rule {
-    const char* fragment;
-    const char* keyword;
-  };
-  static const Rule kRules[] = {
-      {"anyOf", "anyOf"},
-      {"allOf", "allOf"},
-      {"exactly one child schema", "oneOf"},
-      {"any child schemas", "oneOf"},
-      {"if-then-else", "if"},
-      {"'const'", "const"},
-      {"'contains'", "contains"},
-      {"enum values", "enum"},
-      {"valid date", "format"},
-      {"valid time", "format"},
-      {"more items than allowed", "additionalItems"},
-      {"Expected number less than or equal", "maximum"},
-      {"Expected number less than", "exclusiveMaximum"},
-      {"Expected number greater than or equal", "minimum"},
-      {"Expected number greater than", "exclusiveMinimum"},
-      {"Array should contain no more than", "maxItems"},
-      {"Array should contain no fewer than", "minItems"},
-      {"String should be no more than", "maxLength"},
-      {"String should be no fewer than", "minLength"},
-      {"Object should have no more than", "maxProperties"},
-      {"Object should have no fewer than", "minProperties"},
-      {"multiple", "multipleOf"},
-      {"'not'", "not"},
-      {"'pattern'", "pattern"},
-      {"associated with pattern", "patternProperties"},
-      {"Object contains a property", "additionalProperties"},
-      {"additional properties", "additionalProperties"},
-      {"property name", "propertyNames"},
-      {"Missing required property", "required"},
-      {"dependency", "dependencies"},
-      {"dependent schema", "dependencies"},
-      {"'type'", "type"},
-      {"uniqueness", "uniqueItems"},
-      {"unique", "uniqueItems"},
-      {"item #", "items"},
-      {"child schema #", "allOf"},
-      {"not equal", "const"},
-  };
-  for (const auto& rule : kRules) {
-    if (d.find(rule.fragment) != std::string::npos) return rule.keyword;
-  }
-  return "schema";
-}
+using schema::Compiled;
+using schema::Format;
+using schema::kNone;
+using schema::Node;
 
-// Valijson's context is ["<root>", "[name]", "[0]", ...].
-std::string PointerOf(const std::vector<std::string>& context) {
-  std::string pointer;
-  for (size_t i = 1; i < context.size(); ++i) {
-    const std::string& part = context[i];
-    if (part.size() >= 2 && part.front() == '[' && part.back() == ']') {
-      pointer = AppendPointer(pointer, part.substr(1, part.size() - 2));
-    } else {
-      pointer = AppendPointer(pointer, part);
+unsigned TypeBits(const Json& v) {
+  switch (v.type()) {
+    case Json::value_t::null:
+      return schema::kNull;
+    case Json::value_t::boolean:
+      return schema::kBoolean;
+    case Json::value_t::object:
+      return schema::kObject;
+    case Json::value_t::array:
+      return schema::kArray;
+    case Json::value_t::string:
+      return schema::kString;
+    case Json::value_t::number_integer:
+    case Json::value_t::number_unsigned:
+      return schema::kNumber | schema::kInteger;
+    case Json::value_t::number_float: {
+      double d = v.get<double>();
+      unsigned integer = std::isfinite(d) && std::floor(d) == d ? schema::kInteger : 0u;
+      return schema::kNumber | integer;
     }
+    default:
+      return 0;
   }
-  return pointer;
 }
 
-bool IsPrefixOf(const std::vector<std::string>& a, const std::vector<std::string>& b) {
-  return a.size() < b.size() && std::equal(a.begin(), a.end(), b.begin());
+std::string TypeNames(unsigned types) {
+  static const std::pair<unsigned, const char*> kNames[] = {
+      {schema::kNull, "null"},     {schema::kBoolean, "boolean"}, {schema::kObject, "object"},
+      {schema::kArray, "array"},   {schema::kNumber, "number"},   {schema::kString, "string"},
+      {schema::kInteger, "integer"}};
+  std::string out;
+  for (const auto& [bit, name] : kNames) {
+    if (types & bit) out += (out.empty() ? "" : " or ") + std::string(name);
+  }
+  return out;
 }
 
-// Refuses remote references before Valijson sees them: only "#..." stays inside the document.
-Status CheckRefs(const Json& schema, const std::string& path) {
-  if (schema.is_object()) {
-    for (const auto& [key, value] : schema.items()) {
-      if (key == "$ref" && value.is_string()) {
-        const auto& ref = value.get_ref<const std::string&>();
-        if (ref.empty() || ref[0] != '#') {
-          return InvalidArgument(
-              "only local references (\"#/...\") are supported, got \"" + ref + "\"",
-              AppendPointer(path, key));
+size_t CodePoints(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+std::string Short(const Json& v) {
+  std::string text = DumpJson(v);
+  return text.size() > 80 ? text.substr(0, 77) + "..." : text;
+}
+
+std::string Number(double d) {
+  return DumpJson(NumberToJson(d));
+}
+
+// RFC 3339 full-date, partial-time with offset, and date-time.
+bool Digits(std::string_view s, size_t at, size_t n, int* out) {
+  if (at + n > s.size()) return false;
+  int v = 0;
+  for (size_t i = at; i < at + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  *out = v;
+  return true;
+}
+
+bool IsDate(std::string_view s) {
+  int y = 0, m = 0, d = 0;
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-' || !Digits(s, 0, 4, &y) ||
+      !Digits(s, 5, 2, &m) || !Digits(s, 8, 2, &d) || m < 1 || m > 12 || d < 1)
+    return false;
+  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return d <= kDays[m - 1] + (m == 2 && leap ? 1 : 0);
+}
+
+bool IsTime(std::string_view s) {
+  int h = 0, m = 0, sec = 0;
+  if (s.size() < 9 || s[2] != ':' || s[5] != ':' || !Digits(s, 0, 2, &h) ||
+      !Digits(s, 3, 2, &m) || !Digits(s, 6, 2, &sec) || h > 23 || m > 59 || sec > 60)
+    return false;
+  size_t i = 8;
+  if (s[i] == '.') {
+    size_t start = ++i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    if (i == start) return false;
+  }
+  if (i == s.size()) return false;
+  if (s[i] == 'Z' || s[i] == 'z') return i + 1 == s.size();
+  int oh = 0, om = 0;
+  return (s[i] == '+' || s[i] == '-') && s.size() == i + 6 && s[i + 3] == ':' &&
+         Digits(s, i + 1, 2, &oh) && Digits(s, i + 4, 2, &om) && oh <= 23 && om <= 59;
+}
+
+bool IsDateTime(std::string_view s) {
+  return s.size() > 11 && (s[10] == 'T' || s[10] == 't') && IsDate(s.substr(0, 10)) &&
+         IsTime(s.substr(11));
+}
+
+// A text form equal for equal JSON values (1 and 1.0 alike), for uniqueItems.
+void Canonical(const Json& v, std::string* out) {
+  switch (v.type()) {
+    case Json::value_t::object:
+      *out += '{';
+      for (const auto& [k, e] : v.items()) {
+        *out += DumpJson(Json(k));
+        *out += ':';
+        Canonical(e, out);
+        *out += ',';
+      }
+      *out += '}';
+      return;
+    case Json::value_t::array:
+      *out += '[';
+      for (const auto& e : v) {
+        Canonical(e, out);
+        *out += ',';
+      }
+      *out += ']';
+      return;
+    case Json::value_t::number_float:
+      *out += DumpJson(NumberToJson(v.get<double>()));
+      return;
+    default:
+      *out += DumpJson(v);
+  }
+}
+
+class Validator {
+ public:
+  explicit Validator(const Compiled& c) : c_(c) {}
+
+  // Applies node `index` to `v`, found at path_. Violations go to `out`; with `out` null only
+  // the answer matters and the first failure ends the check.
+  bool Check(int index, const Json& v, int depth, std::vector<SchemaViolation>* out) {
+    if (aborted_) return false;
+    if (++steps_ > kMaxValidationSteps) {
+      return Abort("the value is too large, or the schema too complex, to validate (over " +
+                   std::to_string(kMaxValidationSteps) + " steps)");
+    }
+    if (depth > kMaxValidationDepth) {
+      return Abort("the schema applies more than " + std::to_string(kMaxValidationDepth) +
+                   " nested subschemas here");
+    }
+    const Node& n = c_.nodes[index];
+    if (n.constant) {
+      if (*n.constant) return true;
+      Report(out, "false", "no value is allowed here");
+      return false;
+    }
+    if (n.ref != kNone) return Check(n.ref, v, depth + 1, out);
+
+    bool ok = true;
+    // Records a failed keyword; false when the check can stop here.
+    auto fail = [&](const char* keyword, std::string message) {
+      ok = false;
+      Report(out, keyword, std::move(message));
+      return out != nullptr;
+    };
+
+    unsigned bits = TypeBits(v);
+    if (n.types && !(n.types & bits)) {
+      if (!fail("type", "expected " + TypeNames(n.types) + ", got " +
+                            TypeNames(bits & ~schema::kInteger)))
+        return false;
+    }
+    if (n.enum_values &&
+        std::none_of(n.enum_values->begin(), n.enum_values->end(),
+                     [&](const Json& e) { return e == v; })) {
+      std::string allowed;
+      for (const auto& e : *n.enum_values) {
+        if (allowed.size() > 120) {
+          allowed += ", ...";
+          break;
         }
-      } else if (key != "enum" && key != "const" && key != "default" && key != "examples") {
-        SCAFFOLD_RETURN_IF_ERROR(CheckRefs(value, AppendPointer(path, key)));
+        allowed += (allowed.empty() ? "" : ", ") + Short(e);
+      }
+      if (!fail("enum", "must be one of " + allowed + "; got " + Short(v))) return false;
+    }
+    if (n.const_value && !(*n.const_value == v)) {
+      if (!fail("const", "must be " + Short(*n.const_value))) return false;
+    }
+    if (v.is_number() && !CheckNumber(n, v, fail)) return false;
+    if (v.is_string() && !CheckString(n, v.get_ref<const std::string&>(), fail)) return false;
+    if (v.is_array() && !CheckArray(n, v, depth, out, fail)) {
+      ok = false;
+      if (!out) return false;
+    }
+    if (v.is_object() && !CheckObject(n, v, depth, out, fail)) {
+      ok = false;
+      if (!out) return false;
+    }
+
+    for (int sub : n.all_of) {
+      if (!Check(sub, v, depth + 1, out)) {
+        ok = false;
+        if (!out) return false;
       }
     }
-  } else if (schema.is_array()) {
-    for (size_t i = 0; i < schema.size(); ++i) {
-      SCAFFOLD_RETURN_IF_ERROR(CheckRefs(schema[i], AppendPointer(path, i)));
+    if (!n.any_of.empty()) {
+      bool any = false;
+      for (int sub : n.any_of) {
+        if ((any = Check(sub, v, depth + 1, nullptr))) break;
+      }
+      if (!any && !fail("anyOf", "matches none of the " + std::to_string(n.any_of.size()) +
+                                     " schemas of anyOf"))
+        return false;
     }
+    if (!n.one_of.empty()) {
+      size_t matched = 0;
+      for (int sub : n.one_of) matched += Check(sub, v, depth + 1, nullptr);
+      if (matched != 1 &&
+          !fail("oneOf", matched == 0 ? "matches none of the " +
+                                            std::to_string(n.one_of.size()) +
+                                            " schemas of oneOf"
+                                      : "matches " + std::to_string(matched) +
+                                            " schemas of oneOf; exactly one must match"))
+        return false;
+    }
+    if (n.not_ != kNone && Check(n.not_, v, depth + 1, nullptr)) {
+      if (!fail("not", "must not match the schema of not")) return false;
+    }
+    if (n.if_ != kNone) {
+      int branch = Check(n.if_, v, depth + 1, nullptr) ? n.then_ : n.else_;
+      if (branch != kNone && !Check(branch, v, depth + 1, out)) {
+        ok = false;
+        if (!out) return false;
+      }
+    }
+    return ok && !aborted_;
   }
-  return Status::Ok();
-}
 
-bool IsCheckedFormat(const Json& format) {
-  return format.is_string() && (format == "date" || format == "time" || format == "date-time");
-}
+  bool aborted() const { return aborted_; }
+  std::vector<SchemaViolation> abort_violations() const { return {abort_}; }
 
-// Works around two Valijson 1.0 gaps without changing what the schema means:
-//  - it applies its date/time format checks to values of every type, while draft-07 applies
-//    `format` to strings only: each such `format` becomes
-//    `allOf: [{if: {type: string}, then: {format: ...}}]`;
-//  - it refuses integral decimals (2.0) where a count is expected (maxItems, minLength, ...).
-void NormalizeSchema(Json& schema) {
-  if (!schema.is_object()) return;
-  static const char* kCounts[] = {"maxItems",  "minItems",      "maxLength",
-                                  "minLength", "maxProperties", "minProperties"};
-  for (const char* key : kCounts) {
-    auto it = schema.find(key);
-    if (it != schema.end() && it->is_number_float()) {
-      double d = it->get<double>();
-      if (d >= 0 && d == static_cast<double>(static_cast<uint64_t>(d)))
-        *it = static_cast<uint64_t>(d);
-    }
-  }
-  static const char* kSingle[] = {"additionalItems",
-                                  "additionalProperties",
-                                  "contains",
-                                  "else",
-                                  "if",
-                                  "items",
-                                  "not",
-                                  "propertyNames",
-                                  "then"};
-  static const char* kMaps[] = {"definitions", "$defs", "dependencies", "patternProperties",
-                                "properties"};
-  static const char* kLists[] = {"allOf", "anyOf", "oneOf", "items"};
-  for (const char* key : kSingle) {
-    if (auto it = schema.find(key); it != schema.end()) NormalizeSchema(*it);
-  }
-  for (const char* key : kMaps) {
-    if (auto it = schema.find(key); it != schema.end() && it->is_object()) {
-      for (auto& [name, sub] : it->items()) NormalizeSchema(sub);
-    }
-  }
-  for (const char* key : kLists) {
-    if (auto it = schema.find(key); it != schema.end() && it->is_array()) {
-      for (auto& sub : *it) NormalizeSchema(sub);
-    }
-  }
-  auto format = schema.find("format");
-  if (format == schema.end() || !IsCheckedFormat(*format)) return;
-  Json guard = {{"if", {{"type", "string"}}}, {"then", {{"format", *format}}}};
-  schema.erase(format);
-  Json& all = schema["allOf"];
-  if (!all.is_array()) all = Json::array();
-  all.push_back(std::move(guard));
-}
-
-bool HasIntegralFloat(const Json& v) {
-  if (v.is_number_float()) {
+ private:
+  template <typename Fail>
+  bool CheckNumber(const Node& n, const Json& v, Fail& fail) {
     double d = v.get<double>();
-    return std::isfinite(d) && std::floor(d) == d;
+    if (n.minimum && d < *n.minimum && !fail("minimum", "must be at least " + Number(*n.minimum)))
+      return false;
+    if (n.maximum && d > *n.maximum && !fail("maximum", "must be at most " + Number(*n.maximum)))
+      return false;
+    if (n.exclusive_minimum && d <= *n.exclusive_minimum &&
+        !fail("exclusiveMinimum", "must be greater than " + Number(*n.exclusive_minimum)))
+      return false;
+    if (n.exclusive_maximum && d >= *n.exclusive_maximum &&
+        !fail("exclusiveMaximum", "must be less than " + Number(*n.exclusive_maximum)))
+      return false;
+    if (n.multiple_of && !IsMultiple(v, *n.multiple_of) &&
+        !fail("multipleOf", "must be a multiple of " + Short(*n.multiple_of)))
+      return false;
+    return true;
   }
-  if (v.is_structured()) {
-    for (const auto& e : v) {
-      if (HasIntegralFloat(e)) return true;
+
+  static bool IsMultiple(const Json& v, const Json& m) {
+    if (v.is_number_integer() && m.is_number_integer() && !v.is_number_unsigned() &&
+        !m.is_number_unsigned()) {
+      return v.get<int64_t>() % m.get<int64_t>() == 0;
     }
+    double q = v.get<double>() / m.get<double>();
+    if (!std::isfinite(q)) return false;
+    return std::fabs(q - std::round(q)) <= 1e-9 * std::max(1.0, std::fabs(q));
   }
-  return false;
-}
 
-// Draft-07 counts 1.0 as an integer; Valijson checks the stored type. Returns a copy with
-// integral decimals stored as integers.
-Json IntegralFloatsAsIntegers(const Json& v) {
-  if (v.is_number_float()) return NumberToJson(v.get<double>());
-  if (v.is_object()) {
-    Json out = Json::object();
-    for (const auto& [k, e] : v.items()) out[k] = IntegralFloatsAsIntegers(e);
-    return out;
+  template <typename Fail>
+  bool CheckString(const Node& n, const std::string& s, Fail& fail) {
+    if (n.min_length || n.max_length) {
+      size_t length = CodePoints(s);
+      if (n.min_length && length < *n.min_length &&
+          !fail("minLength", "must be at least " + std::to_string(*n.min_length) +
+                                 " characters long"))
+        return false;
+      if (n.max_length && length > *n.max_length &&
+          !fail("maxLength", "must be at most " + std::to_string(*n.max_length) +
+                                 " characters long"))
+        return false;
+    }
+    if (n.pattern && !RE2::PartialMatch(s, *n.pattern->re) &&
+        !fail("pattern", "does not match the pattern " + n.pattern->source))
+      return false;
+    bool format_ok = true;
+    switch (n.format) {
+      case Format::kNone:
+        break;
+      case Format::kDate:
+        format_ok = IsDate(s);
+        break;
+      case Format::kTime:
+        format_ok = IsTime(s);
+        break;
+      case Format::kDateTime:
+        format_ok = IsDateTime(s);
+        break;
+    }
+    if (!format_ok) {
+      static const char* kNames[] = {"", "date (YYYY-MM-DD)", "time (hh:mm:ssZ)",
+                                     "date-time (RFC 3339)"};
+      if (!fail("format", std::string("is not a valid ") + kNames[static_cast<int>(n.format)]))
+        return false;
+    }
+    return true;
   }
-  if (v.is_array()) {
-    Json out = Json::array();
-    for (const auto& e : v) out.push_back(IntegralFloatsAsIntegers(e));
-    return out;
-  }
-  return v;
-}
 
-// Combinator summaries that say nothing beyond the violations found at the same place.
-bool IsSummaryKeyword(const std::string& keyword) {
-  return keyword == "allOf" || keyword == "if";
-}
+  template <typename Fail>
+  bool CheckArray(const Node& n, const Json& v, int depth, std::vector<SchemaViolation>* out,
+                  Fail& fail) {
+    if (n.min_items && v.size() < *n.min_items &&
+        !fail("minItems", "must have at least " + std::to_string(*n.min_items) + " items"))
+      return false;
+    if (n.max_items && v.size() > *n.max_items &&
+        !fail("maxItems", "must have at most " + std::to_string(*n.max_items) + " items"))
+      return false;
+    if (n.unique_items && v.size() > 1) {
+      std::unordered_set<std::string> seen;
+      for (size_t i = 0; i < v.size(); ++i) {
+        if (JsonDepth(v[i], kMaxValidationDepth) > kMaxValidationDepth)
+          return Abort("an item nests too deeply to compare");
+        steps_ += 1;
+        std::string key;
+        Canonical(v[i], &key);
+        if (!seen.insert(std::move(key)).second) {
+          if (!fail("uniqueItems", "item " + std::to_string(i) + " repeats an earlier item"))
+            return false;
+          break;
+        }
+      }
+    }
+    bool ok = true;
+    for (size_t i = 0; i < v.size(); ++i) {
+      int sub = n.has_item_list ? (i < n.item_list.size() ? n.item_list[i] : n.additional_items)
+                                : n.items;
+      if (sub == kNone) continue;
+      size_t mark = Enter(i);
+      bool item_ok = Check(sub, v[i], depth + 1, out);
+      Leave(mark);
+      if (!item_ok) {
+        ok = false;
+        if (!out) return false;
+      }
+    }
+    if (n.contains != kNone) {
+      bool found = false;
+      for (size_t i = 0; i < v.size() && !found; ++i) {
+        size_t mark = Enter(i);
+        found = Check(n.contains, v[i], depth + 1, nullptr);
+        Leave(mark);
+      }
+      if (!found && !fail("contains", "no item matches the schema of contains")) return false;
+    }
+    return ok;
+  }
+
+  template <typename Fail>
+  bool CheckObject(const Node& n, const Json& v, int depth, std::vector<SchemaViolation>* out,
+                   Fail& fail) {
+    if (n.min_properties && v.size() < *n.min_properties &&
+        !fail("minProperties",
+              "must have at least " + std::to_string(*n.min_properties) + " properties"))
+      return false;
+    if (n.max_properties && v.size() > *n.max_properties &&
+        !fail("maxProperties",
+              "must have at most " + std::to_string(*n.max_properties) + " properties"))
+      return false;
+    for (const auto& name : n.required) {
+      if (!v.contains(name) &&
+          !fail("required", "missing required property \"" + name + "\""))
+        return false;
+    }
+    for (const auto& [name, names] : n.dependent_required) {
+      if (!v.contains(name)) continue;
+      for (const auto& other : names) {
+        if (!v.contains(other) &&
+            !fail("dependencies", "property \"" + name + "\" requires property \"" + other + "\""))
+          return false;
+      }
+    }
+    bool ok = true;
+    for (const auto& [name, sub] : n.dependent_schemas) {
+      if (v.contains(name) && !Check(sub, v, depth + 1, out)) {
+        ok = false;
+        if (!out) return false;
+      }
+    }
+    for (const auto& [key, value] : v.items()) {
+      if (n.property_names != kNone && !Check(n.property_names, Json(key), depth + 1, nullptr)) {
+        if (!fail("propertyNames", "the property name \"" + key.substr(0, 80) +
+                                       "\" does not match the schema of propertyNames"))
+          return false;
+      }
+      bool matched = false;
+      size_t mark = Enter(key);
+      auto prop = std::lower_bound(n.properties.begin(), n.properties.end(), key,
+                                   [](const auto& p, const std::string& k) { return p.first < k; });
+      if (prop != n.properties.end() && prop->first == key) {
+        matched = true;
+        if (!Check(prop->second, value, depth + 1, out)) ok = false;
+      }
+      for (const auto& [pattern, sub] : n.pattern_properties) {
+        if (!RE2::PartialMatch(key, *pattern.re)) continue;
+        matched = true;
+        if (!Check(sub, value, depth + 1, out)) ok = false;
+      }
+      if (!matched && n.additional_properties != kNone) {
+        const Node& extra = c_.nodes[n.additional_properties];
+        if (extra.constant && !*extra.constant) {
+          ok = false;
+          Report(out, "additionalProperties", "the property \"" + key.substr(0, 80) +
+                                                  "\" is not allowed here");
+        } else if (!Check(n.additional_properties, value, depth + 1, out)) {
+          ok = false;
+        }
+      }
+      Leave(mark);
+      if (!ok && !out) return false;
+    }
+    return ok;
+  }
+
+  size_t Enter(size_t index) {
+    size_t mark = path_.size();
+    path_ += '/';
+    path_ += std::to_string(index);
+    return mark;
+  }
+  size_t Enter(const std::string& key) {
+    size_t mark = path_.size();
+    path_ += '/';
+    path_ += EscapePointerToken(key);
+    return mark;
+  }
+  void Leave(size_t mark) { path_.resize(mark); }
+
+  void Report(std::vector<SchemaViolation>* out, const char* keyword, std::string message) {
+    if (out) out->push_back({path_, keyword, std::move(message)});
+  }
+
+  bool Abort(std::string message) {
+    if (!aborted_) abort_ = {path_, "schema", std::move(message)};
+    aborted_ = true;
+    return false;
+  }
+
+  const Compiled& c_;
+  std::string path_;
+  int64_t steps_ = 0;
+  bool aborted_ = false;
+  SchemaViolation abort_;
+};
 
 }  // namespace
 
@@ -201,84 +469,32 @@ std::string SchemaViolation::ToString() const {
          message;
 }
 
-Result<JsonSchema> JsonSchema::Compile(const Json& schema) {
-  if (!schema.is_object() && !schema.is_boolean()) {
+Result<JsonSchema> JsonSchema::Compile(const Json& source) {
+  if (!source.is_object() && !source.is_boolean()) {
     return InvalidArgument(std::string("a schema must be an object or a boolean, got ") +
-                           JsonTypeName(schema));
+                           JsonTypeName(source));
   }
-  SCAFFOLD_RETURN_IF_ERROR(CheckRefs(schema, ""));
+  if (JsonDepth(source, kMaxJsonDepth) > kMaxJsonDepth)
+    return InvalidArgument("the schema nests deeper than " + std::to_string(kMaxJsonDepth) +
+                           " levels");
+  auto compiled = std::make_shared<schema::Compiled>();
+  SCAFFOLD_RETURN_IF_ERROR(schema::CompileInto(source, compiled.get()));
   JsonSchema out;
-  out.source_ = std::make_shared<const Json>(schema);
-  // Valijson accepts a boolean root schema but does not apply it; handle true/false here.
-  if (schema.is_boolean()) return out;
-  auto compiled = std::make_shared<valijson::Schema>();
-  try {
-    valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
-    Json guarded = schema;
-    NormalizeSchema(guarded);
-    valijson::adapters::NlohmannJsonAdapter adapter(guarded);
-    parser.populateSchema(adapter, *compiled);
-  } catch (const std::exception& e) {
-    return InvalidArgument(std::string("invalid schema: ") + e.what());
-  }
-  out.schema_ = std::move(compiled);
+  out.compiled_ = std::move(compiled);
   return out;
 }
 
+const Json& JsonSchema::source() const {
+  return compiled_->source;
+}
+
 std::vector<SchemaViolation> JsonSchema::Validate(const Json& instance) const {
-  if (!schema_) {
-    if (source_->get<bool>()) return {};
-    return {{"", "false", "the schema is false: no value is valid"}};
-  }
-  valijson::Validator validator;
-  valijson::ValidationResults results;
-  Json normalized;
-  const Json* target = &instance;
-  if (HasIntegralFloat(instance)) {
-    normalized = IntegralFloatsAsIntegers(instance);
-    target = &normalized;
-  }
-  valijson::adapters::NlohmannJsonAdapter adapter(*target);
-  if (validator.validate(*schema_, adapter, &results)) return {};
-
-  std::vector<valijson::ValidationResults::Error> errors;
-  valijson::ValidationResults::Error error;
-  while (results.popError(error)) errors.push_back(error);
-  if (errors.empty()) {
-    // Valijson's propertyNames check fails without recording why.
-    bool names = source_->dump().find("\"propertyNames\"") != std::string::npos;
-    return {{"", names ? "propertyNames" : "schema",
-             names ? "a property name is not allowed by propertyNames"
-                   : "the value does not match the schema"}};
-  }
-
+  Validator validator(*compiled_);
   std::vector<SchemaViolation> out;
-  for (size_t i = 0; i < errors.size(); ++i) {
-    bool summary = false;
-    for (size_t j = 0; j < errors.size() && !summary; ++j) {
-      summary = j != i && IsPrefixOf(errors[i].context, errors[j].context);
-    }
-    if (summary) continue;
-    SchemaViolation v{PointerOf(errors[i].context), KeywordOf(errors[i].description),
-                      errors[i].description};
-    bool duplicate = false;
-    for (const auto& seen : out) {
-      duplicate |= seen.instance_path == v.instance_path && seen.message == v.message;
-    }
-    if (!duplicate) out.push_back(std::move(v));
-  }
-  std::vector<SchemaViolation> specific;
-  for (const auto& v : out) {
-    bool redundant = false;
-    if (IsSummaryKeyword(v.keyword)) {
-      for (const auto& other : out) {
-        redundant |= &other != &v && other.instance_path == v.instance_path &&
-                     !IsSummaryKeyword(other.keyword);
-      }
-    }
-    if (!redundant) specific.push_back(v);
-  }
-  return specific;
+  bool ok = validator.Check(0, instance, 0, &out);
+  if (validator.aborted()) return validator.abort_violations();
+  if (!ok && out.empty()) out.push_back({"", "schema", "the value does not match the schema"});
+  return out;
 }
 
 std::string DescribeViolations(const std::vector<SchemaViolation>& violations) {

@@ -603,18 +603,29 @@ class Loader {
 };
 
 // Tracks the JSON pointer of the parser's position to report duplicate object keys, which
-// nlohmann would otherwise resolve silently in favour of the last one.
+// nlohmann would otherwise resolve silently in favour of the last one, and nesting past
+// kMaxJsonDepth (whose contents are dropped, so nothing later recurses into them).
 class DuplicateKeyFinder {
  public:
   explicit DuplicateKeyFinder(std::vector<Diagnostic>* diags) : diags_(diags) {}
 
+  bool too_deep() const { return too_deep_; }
+
   bool operator()(int /*depth*/, J::parse_event_t event, J& parsed) {
     switch (event) {
       case J::parse_event_t::object_start:
-        frames_.push_back({false, 0, {}, ""});
-        break;
       case J::parse_event_t::array_start:
-        frames_.push_back({true, 0, {}, ""});
+        frames_.push_back({event == J::parse_event_t::array_start, 0, {}, ""});
+        if (frames_.size() > static_cast<size_t>(kMaxJsonDepth)) {
+          if (!too_deep_) {
+            too_deep_ = true;
+            frames_.pop_back();
+            diags_->push_back({Pointer(), "nested deeper than " + std::to_string(kMaxJsonDepth) +
+                                              " levels: workflow files may not nest deeper"});
+            frames_.push_back({event == J::parse_event_t::array_start, 0, {}, ""});
+          }
+          return false;
+        }
         break;
       case J::parse_event_t::key: {
         Frame& f = frames_.back();
@@ -657,6 +668,7 @@ class DuplicateKeyFinder {
 
   std::vector<Diagnostic>* diags_;
   std::vector<Frame> frames_;
+  bool too_deep_ = false;
 };
 
 // "[json.exception.parse_error.101] parse error at line 3, column 5: msg" -> line, column, msg.
@@ -771,14 +783,15 @@ LoadedWorkflow LoadWorkflow(std::string_view text) {
     return out;
   }
   J root;
+  DuplicateKeyFinder finder(&out.diagnostics);
   try {
-    DuplicateKeyFinder finder(&out.diagnostics);
     root = J::parse(text, std::ref(finder));
-  } catch (const J::parse_error& e) {
+  } catch (const std::exception& e) {  // a syntax error, or a number out of range (1e999)
     out.diagnostics.clear();
     out.diagnostics.push_back(SyntaxDiagnostic(e.what()));
     return out;
   }
+  if (finder.too_deep()) return out;  // its deepest parts are gone: the rest would mislead
   auto wf = std::make_shared<Workflow>();
   wf->source = std::string(text);
   Loader loader(&out.diagnostics);

@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "engine/json_reader.h"
+
 namespace scaffold::net {
 namespace {
 
@@ -59,9 +61,12 @@ Json Messages(const Json& messages) {
 }
 
 engine::ProviderError ErrorEvent(const Json& data) {
-  const Json& err = data.value("error", Json::object());
-  std::string type = err.value("type", "error");
-  std::string message = "anthropic stream error (" + type + "): " + err.value("message", "");
+  const Json& e = data.value("error", Json::object());
+  static const Json kNone = Json::object();
+  JsonReader err(e.is_object() ? e : kNone);
+  std::string type = err.OptString("type").value_or("error");
+  std::string message =
+      "anthropic stream error (" + type + "): " + err.OptString("message").value_or("");
   if (type == "overloaded_error")
     return {engine::ProviderErrorKind::kOverloaded, message, 529, std::nullopt, true};
   if (type == "rate_limit_error")
@@ -69,6 +74,22 @@ engine::ProviderError ErrorEvent(const Json& data) {
   if (type == "api_error")
     return {engine::ProviderErrorKind::kServerError, message, 500, std::nullopt, true};
   return {engine::ProviderErrorKind::kInvalidRequest, message, 400, std::nullopt, false};
+}
+
+// Content blocks are sent back to the API in later turns and read by Finish(), so the fields
+// scaffold reads are checked here, where they arrive.
+void CheckBlock(JsonReader& block) {
+  std::string type = block.String("type");
+  if (type == "text") block.String("text", true);
+  if (type == "thinking") {
+    block.OptString("thinking");
+    block.OptString("signature");
+  }
+  if (type == "tool_use") {
+    block.String("id");
+    block.String("name");
+    block.OptObject("input");
+  }
 }
 
 class AnthropicDecoder : public StreamDecoder {
@@ -80,52 +101,72 @@ class AnthropicDecoder : public StreamDecoder {
   std::optional<engine::ProviderError> OnEvent(const SseEvent& event,
                                                std::vector<StreamDelta>* deltas) override {
     if (event.type == "ping") return std::nullopt;
-    Json data = Json::parse(event.data, nullptr, false);
-    if (data.is_discarded())
-      return StreamError("anthropic sent an event that is not JSON: " + event.data.substr(0, 100));
-    std::string type = data.value("type", event.type);
+    auto parsed = ParseJson(event.data);
+    if (!parsed.ok() || !parsed->is_object()) {
+      return StreamError("anthropic sent an event that is not a JSON object: " +
+                         event.data.substr(0, 100));
+    }
+    const Json& data = *parsed;
+    JsonReader in(data);
+    std::string type = in.OptString("type").value_or(event.type);
+    if (!in.ok()) return Malformed(in);
     if (type == "error") return ErrorEvent(data);
     if (type == "message_start") {
-      ReadUsage(data["message"].value("usage", Json::object()));
+      JsonReader message = in.Child("message");
+      ReadUsage(message, "usage");
     } else if (type == "content_block_start") {
-      size_t index = data.value("index", size_t{0});
+      size_t index = static_cast<size_t>(in.Int("index", 0, kMaxBlocks - 1));
+      JsonReader block = in.Child("content_block", true);
+      CheckBlock(block);
+      if (!in.ok()) return Malformed(in);
       if (blocks_.size() <= index) blocks_.resize(index + 1);
-      blocks_[index] = data.value("content_block", Json::object());
+      blocks_[index] = block.json();
       partial_json_.resize(blocks_.size());
     } else if (type == "content_block_delta") {
-      size_t index = data.value("index", size_t{0});
-      if (index >= blocks_.size())
+      size_t index = static_cast<size_t>(in.Int("index", 0, kMaxBlocks - 1));
+      if (!in.ok()) return Malformed(in);
+      if (index >= blocks_.size() || blocks_[index].is_null())
         return StreamError("anthropic sent a delta for a block it did not start");
-      const Json& delta = data["delta"];
-      std::string kind = delta.value("type", "");
+      JsonReader delta = in.Child("delta", true);
+      std::string kind = delta.String("type");
       Json& block = blocks_[index];
+      auto append = [&](const char* field, const char* key) -> std::optional<std::string> {
+        std::string piece = delta.String(key, true);
+        if (!in.ok()) return std::nullopt;
+        const Json& had = block.value(field, Json(""));
+        block[field] = (had.is_string() ? had.get<std::string>() : std::string()) + piece;
+        return piece;
+      };
       if (kind == "text_delta") {
-        std::string text = delta.value("text", "");
-        block["text"] = block.value("text", "") + text;
-        deltas->push_back({false, std::move(text)});
+        if (auto text = append("text", "text")) deltas->push_back({false, std::move(*text)});
       } else if (kind == "thinking_delta") {
-        std::string text = delta.value("thinking", "");
-        block["thinking"] = block.value("thinking", "") + text;
-        deltas->push_back({true, std::move(text)});
+        if (auto text = append("thinking", "thinking")) deltas->push_back({true, std::move(*text)});
       } else if (kind == "signature_delta") {
-        block["signature"] = block.value("signature", "") + delta.value("signature", "");
+        append("signature", "signature");
       } else if (kind == "input_json_delta") {
-        partial_json_[index] += delta.value("partial_json", "");
+        partial_json_[index] += delta.String("partial_json", true);
       }
+      if (!in.ok()) return Malformed(in);
     } else if (type == "content_block_stop") {
-      size_t index = data.value("index", size_t{0});
-      if (index < blocks_.size() && blocks_[index].value("type", "") == "tool_use") {
+      size_t index = static_cast<size_t>(in.Int("index", 0, kMaxBlocks - 1));
+      if (!in.ok()) return Malformed(in);
+      if (index < blocks_.size() && blocks_[index].value("type", Json()) == "tool_use") {
         const std::string& raw = partial_json_[index];
-        Json input = raw.empty() ? Json::object() : Json::parse(raw, nullptr, false);
-        if (input.is_discarded()) return StreamError("anthropic sent tool input that is not JSON");
-        blocks_[index]["input"] = std::move(input);
+        auto input = raw.empty() ? Result<Json>(Json::object()) : ParseJson(raw);
+        if (!input.ok() || !input->is_object())
+          return StreamError("anthropic sent tool input that is not a JSON object");
+        blocks_[index]["input"] = std::move(input).value();
       }
     } else if (type == "message_delta") {
-      stop_reason_ = data["delta"].value("stop_reason", stop_reason_);
-      ReadUsage(data.value("usage", Json::object()));
+      JsonReader delta = in.Child("delta");
+      std::optional<std::string> stop = delta.OptString("stop_reason");
+      ReadUsage(in, "usage");
+      if (!in.ok()) return Malformed(in);
+      if (stop) stop_reason_ = *stop;
     } else if (type == "message_stop") {
       complete_ = true;
     }
+    if (!in.ok()) return Malformed(in);
     return std::nullopt;
   }
 
@@ -160,18 +201,24 @@ class AnthropicDecoder : public StreamDecoder {
   }
 
  private:
-  void ReadUsage(const Json& u) {
-    if (u.contains("input_tokens") && u["input_tokens"].is_number())
-      usage_.input_tokens = u["input_tokens"];
-    if (u.contains("output_tokens") && u["output_tokens"].is_number())
-      usage_.output_tokens = u["output_tokens"];
-    if (u.contains("cache_read_input_tokens") && u["cache_read_input_tokens"].is_number()) {
-      usage_.cache_read_tokens = u["cache_read_input_tokens"];
-    }
-    if (u.contains("cache_creation_input_tokens") && u["cache_creation_input_tokens"].is_number()) {
-      usage_.cache_write_tokens = u["cache_creation_input_tokens"];
-    }
+  static engine::ProviderError Malformed(const JsonReader& in) {
+    return StreamError("anthropic sent a malformed event: " + in.status().ToString());
   }
+
+  // Usage counts are cumulative: each one present replaces the one before.
+  void ReadUsage(JsonReader& parent, const char* key) {
+    if (!parent.Has(key)) return;
+    JsonReader u = parent.Child(key);
+    auto count = [&](const char* name, int64_t* out) {
+      if (auto n = u.OptInt(name, 0)) *out = *n;
+    };
+    count("input_tokens", &usage_.input_tokens);
+    count("output_tokens", &usage_.output_tokens);
+    count("cache_read_input_tokens", &usage_.cache_read_tokens);
+    count("cache_creation_input_tokens", &usage_.cache_write_tokens);
+  }
+
+  static constexpr int64_t kMaxBlocks = 1024;
 
   std::string output_tool_;
   std::optional<Json> output_schema_;

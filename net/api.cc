@@ -1,7 +1,10 @@
 #include "net/api.h"
 
+#include <atomic>
+#include <cstdio>
 #include <set>
 
+#include "engine/json_reader.h"
 #include "engine/state.h"
 
 namespace scaffold::net {
@@ -30,11 +33,11 @@ std::optional<int64_t> ParsePosition(const std::string& text) {
 // A JSON object body, or the 400 to send.
 Result<Json> ObjectBody(const ApiRequest& r, bool empty_ok) {
   if (r.body.empty() && empty_ok) return Json::object();
-  Json body = Json::parse(r.body, nullptr, false);
-  if (body.is_discarded()) return InvalidArgument("the body is not valid JSON");
-  if (!body.is_object())
+  auto body = ParseJson(r.body);
+  if (!body.ok()) return InvalidArgument("the body is not usable JSON: " + body.status().message());
+  if (!body->is_object())
     return InvalidArgument(std::string("the body must be a JSON object, got ") +
-                           JsonTypeName(body));
+                           JsonTypeName(*body));
   return body;
 }
 
@@ -60,24 +63,89 @@ ApiResponse ApiResponse::Error(int status, const std::string& code, const std::s
   return WithJson(status, {{"error", {{"code", code}, {"message", message}}}});
 }
 
-ApiResponse ApiResponse::FromStatus(const Status& s) {
-  switch (s.code()) {
+namespace {
+struct StatusMapping {
+  int http;
+  const char* code;
+};
+
+StatusMapping MappingOf(ErrorCode code) {
+  switch (code) {
     case ErrorCode::kOk:
-      return WithJson(200, {{"ok", true}});
+      return {200, "ok"};
     case ErrorCode::kInvalidArgument:
-      return Error(400, "bad_request", s.ToString());
+      return {400, "bad_request"};
     case ErrorCode::kNotFound:
-      return Error(404, "not_found", s.message());
+      return {404, "not_found"};
     case ErrorCode::kAlreadyExists:
     case ErrorCode::kFailedPrecondition:
-      return Error(409, "conflict", s.message());
+      return {409, "conflict"};
     case ErrorCode::kResourceExhausted:
-      return Error(413, "payload_too_large", s.message());
+      return {413, "payload_too_large"};
     case ErrorCode::kUnavailable:
-      return Error(503, "unavailable", s.message());
+      return {503, "unavailable"};
     default:
-      return Error(500, "internal", s.message());
+      return {500, "internal"};
   }
+}
+}  // namespace
+
+int ApiResponse::HttpStatusOf(const Status& s) {
+  return MappingOf(s.code()).http;
+}
+
+std::string ApiResponse::CodeOf(const Status& s) {
+  return MappingOf(s.code()).code;
+}
+
+ApiResponse ApiResponse::FromStatus(const Status& s) {
+  if (s.ok()) return WithJson(200, {{"ok", true}});
+  StatusMapping m = MappingOf(s.code());
+  // A bad request says where in the body the problem is.
+  return Error(m.http, m.code, s.code() == ErrorCode::kInvalidArgument ? s.ToString() : s.message());
+}
+
+std::string EscapeForLog(std::string_view text) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  auto hex = [&](unsigned char c) {
+    out += "\\x";
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  };
+  for (size_t i = 0; i < text.size();) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x80) {
+      size_t len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
+      // A valid multi-byte character is kept; C1 controls (U+0080..U+009F) are not.
+      if (len > 1 && i + len <= text.size() && IsValidUtf8(text.substr(i, len)) &&
+          !(len == 2 && c == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0)) {
+        out.append(text.substr(i, len));
+        i += len;
+      } else {
+        hex(c);
+        ++i;
+      }
+      continue;
+    }
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20 || c == 0x7f) {
+      hex(c);
+    } else if (c == '\\' || c == '"') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else {
+      out += static_cast<char>(c);
+    }
+    ++i;
+  }
+  return out;
 }
 
 Result<std::pair<std::string, std::map<std::string, std::string>>> SplitTarget(
@@ -159,17 +227,15 @@ ApiResponse Api::Sessions(const ApiRequest& r) {
     return ApiResponse::Error(405, "method_not_allowed", "use GET or POST on /sessions");
   auto body = ObjectBody(r, false);
   if (!body.ok()) return ApiResponse::FromStatus(body.status());
-  std::string workflow;
-  if (auto it = body->find("workflow"); it != body->end()) {
-    if (!it->is_string())
-      return ApiResponse::Error(400, "bad_request", "workflow must be a workflow's name");
-    workflow = it->get<std::string>();
-  }
+  JsonReader in(*body);
+  std::string workflow = in.OptString("workflow").value_or("");
+  std::optional<std::string> sha256 = in.OptString("workflowSha256");
+  if (!in.ok()) return ApiResponse::FromStatus(in.status());
   // A client may pin the exact workflow text it expects with its sha256 (scaffold run --server).
-  if (auto it = body->find("workflowSha256"); it != body->end() && it->is_string()) {
+  if (sha256) {
     const auto& served = hub_->workflows();
     auto w = served.find(workflow.empty() && served.size() == 1 ? served.begin()->first : workflow);
-    if (w != served.end() && w->second.sha256 != it->get<std::string>()) {
+    if (w != served.end() && w->second.sha256 != *sha256) {
       return ApiResponse::Error(409, "conflict",
                                 "the server's workflow \"" + w->first +
                                     "\" is not the same file as yours (sha256 " +
@@ -177,7 +243,7 @@ ApiResponse Api::Sessions(const ApiRequest& r) {
     }
   }
 
-  auto id = hub_->Create(r.user, workflow, body->value("input", Json()));
+  auto id = hub_->Create(r.user, workflow, in.Value("input"));
   if (!id.ok()) return ApiResponse::FromStatus(id.status());
   return ApiResponse::WithJson(201, {{"sessionId", *id}});
 }
@@ -243,20 +309,18 @@ void Api::Session(const ApiRequest& r, const std::vector<std::string>& parts,
   if (!body.ok()) return reply(ApiResponse::FromStatus(body.status()));
   if (action == "input") {
     engine::InputAnswer answer;
+    JsonReader in(*body);
     if (body->contains("value") || body->contains("id")) {
-      answer.id = body->value("id", "");
-      answer.value = body->value("value", Json());
+      answer.id = in.OptString("id").value_or("");
+      answer.value = in.Value("value");
     } else if (body->contains("input")) {
-      answer.value = (*body)["input"];
+      answer.value = in.Value("input");
     } else {
       return reply(ApiResponse::Error(
           400, "bad_request", "send {\"input\": ...} or {\"id\", \"value\", \"approved\"?}"));
     }
-    if (auto it = body->find("approved"); it != body->end()) {
-      if (!it->is_boolean())
-        return reply(ApiResponse::Error(400, "bad_request", "approved must be true or false"));
-      answer.approved = it->get<bool>();
-    }
+    answer.approved = in.OptBool("approved");
+    if (!in.ok()) return reply(ApiResponse::FromStatus(in.status()));
     return hub_->SubmitInput(r.user, id, std::move(answer),
                              [reply](const Status& s) { reply(ApiResponse::FromStatus(s)); });
   }
@@ -270,12 +334,9 @@ void Api::Session(const ApiRequest& r, const std::vector<std::string>& parts,
     return pause ? hub_->Pause(r.user, id, done) : hub_->Resume(r.user, id, done);
   }
   if (action == "fork") {
-    std::optional<int64_t> position;
-    if (auto it = body->find("position"); it != body->end() && !it->is_null()) {
-      if (!it->is_number_integer())
-        return reply(ApiResponse::Error(400, "bad_request", "position must be an integer"));
-      position = it->get<int64_t>();
-    }
+    JsonReader in(*body);
+    std::optional<int64_t> position = in.OptInt("position");
+    if (!in.ok()) return reply(ApiResponse::FromStatus(in.status()));
     auto fork = hub_->Fork(r.user, id, position);
     if (!fork.ok()) return reply(ApiResponse::FromStatus(fork.status()));
     return reply(ApiResponse::WithJson(201, {{"sessionId", fork->session_id},
@@ -286,7 +347,7 @@ void Api::Session(const ApiRequest& r, const std::vector<std::string>& parts,
   // tool itself (no client, timeout, ...) are results with isError, like an agent gets them.
   if (parts.size() != 4 || parts[3].empty())
     return reply(ApiResponse::Error(404, "not_found", "no route " + r.path + " (name the tool)"));
-  Json input = body->contains("input") ? (*body)["input"] : Json::object();
+  Json input = body->contains("input") ? (*body)["input"] : Json::object();  // any JSON value
   hub_->CallTool(r.user, id, parts[3], std::move(input),
                  [reply](Result<engine::ToolCallOutcome> outcome) {
                    if (!outcome.ok()) return reply(ApiResponse::FromStatus(outcome.status()));
@@ -298,6 +359,21 @@ void Api::Session(const ApiRequest& r, const std::vector<std::string>& parts,
 
 void Api::Handle(const ApiRequest& r, std::function<void(ApiResponse)> reply) {
   ++metrics_->http_requests;
+  // The last resort: a bug reached by some request fails that request, never the server.
+  auto replied = std::make_shared<std::atomic<bool>>(false);
+  auto once = [reply = std::move(reply), replied](ApiResponse response) {
+    if (!replied->exchange(true)) reply(std::move(response));
+  };
+  try {
+    Route(r, once);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "scaffold: internal error in %s %s: %s\n", r.method.c_str(),
+                 EscapeForLog(r.path).c_str(), e.what());
+    once(ApiResponse::Error(500, "internal", "internal error: " + std::string(e.what())));
+  }
+}
+
+void Api::Route(const ApiRequest& r, std::function<void(ApiResponse)> reply) {
   auto parts = PathParts(r.path);
   if (parts.empty()) return reply(ApiResponse::Error(404, "not_found", "no route /"));
   if (parts[0] == "healthz" && parts.size() == 1)

@@ -40,6 +40,9 @@ struct ApiResponse {
   static ApiResponse WithJson(int status, const Json& body);
   static ApiResponse Error(int status, const std::string& code, const std::string& message);
   static ApiResponse FromStatus(const Status& status);
+  // The HTTP status and error code a Status answers with (kInvalidArgument: 400 "bad_request").
+  static int HttpStatusOf(const Status& status);
+  static std::string CodeOf(const Status& status);
 };
 
 // GET /sessions/:id/events, parsed.
@@ -49,6 +52,10 @@ struct EventStreamRoute {
   // Last-Event-ID: N is N+1; 0 follows live events only.
   int64_t from_position = 0;
 };
+
+// `text` for one line of a log: control characters, backslashes, quotes and invalid UTF-8
+// written as \n, \x1b, \\, \" and \xff, so nothing from a request can forge a line.
+std::string EscapeForLog(std::string_view text);
 
 // Splits "/a/b?x=1&y=%20" into a decoded path and query. Fails on malformed escapes.
 Result<std::pair<std::string, std::map<std::string, std::string>>> SplitTarget(
@@ -63,10 +70,12 @@ class Api {
   // is not GET /sessions/:id/events.
   std::optional<Result<EventStreamRoute>> MatchEventStream(const ApiRequest& request) const;
 
-  // Every other route. `reply` runs once, possibly on another thread.
+  // Every other route. `reply` runs once, possibly on another thread. Never throws: an
+  // unexpected failure answers 500 and is logged.
   void Handle(const ApiRequest& request, std::function<void(ApiResponse)> reply);
 
  private:
+  void Route(const ApiRequest& request, std::function<void(ApiResponse)> reply);
   ApiResponse Sessions(const ApiRequest& request);
   void Session(const ApiRequest& request, const std::vector<std::string>& parts,
                std::function<void(ApiResponse)> reply);

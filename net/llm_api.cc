@@ -28,8 +28,9 @@ engine::ProviderError StreamError(std::string message) {
 }
 
 std::string ErrorBodyMessage(std::string_view body) {
-  Json j = Json::parse(body, nullptr, false);
-  if (!j.is_discarded() && j.is_object()) {
+  auto parsed = ParseJson(body);
+  if (parsed.ok() && parsed->is_object()) {
+    const Json& j = *parsed;
     auto error = j.find("error");
     if (error != j.end()) {
       if (error->is_object() && error->contains("message") && (*error)["message"].is_string()) {

@@ -23,6 +23,9 @@ struct Endpoint {
   int64_t stall_timeout_ms = 60000;
 };
 
+// Tool calls one reply may carry; a stream that names more is refused as malformed.
+inline constexpr int kMaxToolCalls = 128;
+
 struct StreamDelta {
   bool thinking = false;
   std::string text;
@@ -33,7 +36,8 @@ class StreamDecoder {
  public:
   virtual ~StreamDecoder() = default;
   // Handles one SSE event, appending text/thinking deltas. An error (a mid-stream error frame,
-  // malformed JSON) ends the call.
+  // malformed JSON, a field of the wrong type: StreamError naming its JSON path) ends the call.
+  // Never throws.
   virtual std::optional<engine::ProviderError> OnEvent(const SseEvent& event,
                                                        std::vector<StreamDelta>* deltas) = 0;
   // True when the stream has said everything it will (so its end is not a dropped connection).

@@ -18,13 +18,13 @@ std::optional<int64_t> RetryAfterMs(const std::map<std::string, std::string>& he
   if (auto it = headers.find("retry-after-ms"); it != headers.end()) {
     char* end = nullptr;
     double ms = std::strtod(it->second.c_str(), &end);
-    if (end != it->second.c_str() && ms >= 0) return static_cast<int64_t>(ms);
+    if (end != it->second.c_str() && ms >= 0) return static_cast<int64_t>(std::min(ms, 1e12));
   }
   if (auto it = headers.find("retry-after"); it != headers.end()) {
     char* end = nullptr;
     double seconds = std::strtod(it->second.c_str(), &end);
     if (end != it->second.c_str() && *end == '\0' && seconds >= 0)
-      return static_cast<int64_t>(seconds * 1000);
+      return static_cast<int64_t>(std::min(seconds, 1e9) * 1000);
     tm when{};
     if (strptime(it->second.c_str(), "%a, %d %b %Y %H:%M:%S", &when)) {
       int64_t delta =
@@ -82,16 +82,7 @@ class StreamingCall : public Transfer, public std::enable_shared_from_this<Strea
     }
     events_.clear();
     sse_.Feed(data, &events_);
-    std::vector<StreamDelta> deltas;
-    for (const auto& e : events_) {
-      if (auto error = decoder_->OnEvent(e, &deltas)) {
-        PostDeltas(std::move(deltas));
-        PostError(*error);
-        return false;
-      }
-    }
-    PostDeltas(std::move(deltas));
-    return true;
+    return Decode();
   }
 
   void OnDone(const TransferResult& result) override {
@@ -102,20 +93,19 @@ class StreamingCall : public Transfer, public std::enable_shared_from_this<Strea
       return PostError(HttpStatusError(endpoint_, status_, headers_, error_body_));
     events_.clear();
     sse_.Finish(&events_);
-    std::vector<StreamDelta> deltas;
-    for (const auto& e : events_) {
-      if (auto error = decoder_->OnEvent(e, &deltas)) {
-        PostDeltas(std::move(deltas));
-        return PostError(*error);
-      }
-    }
-    PostDeltas(std::move(deltas));
+    if (!Decode()) return;
     if (!decoder_->Complete()) {
       return PostError(StreamError("the stream from " + endpoint_.name +
                                    " ended before the response was complete"));
     }
     engine::ModelResponse response;
-    if (auto error = decoder_->Finish(&response)) return PostError(*error);
+    std::optional<ProviderError> error;
+    try {
+      error = decoder_->Finish(&response);
+    } catch (const std::exception& e) {
+      error = StreamError(std::string("internal error reading the response: ") + e.what());
+    }
+    if (error) return PostError(*error);
     auto self = shared_from_this();
     executor_->Post([self, response = std::move(response)]() mutable {
       if (!self->cancelled) self->handler_->OnComplete(std::move(response));
@@ -123,6 +113,23 @@ class StreamingCall : public Transfer, public std::enable_shared_from_this<Strea
   }
 
  private:
+  // Decodes events_; false (the error posted) when the stream cannot go on. A decoder never
+  // throws; the catch is the last resort that keeps a bug from ending the process.
+  bool Decode() {
+    std::vector<StreamDelta> deltas;
+    std::optional<ProviderError> error;
+    try {
+      for (const auto& e : events_) {
+        if ((error = decoder_->OnEvent(e, &deltas))) break;
+      }
+    } catch (const std::exception& e) {
+      error = StreamError(std::string("internal error reading the stream: ") + e.what());
+    }
+    PostDeltas(std::move(deltas));
+    if (error) PostError(*error);
+    return !error;
+  }
+
   void PostDeltas(std::vector<StreamDelta> deltas) {
     if (deltas.empty()) return;
     auto self = shared_from_this();

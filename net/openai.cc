@@ -3,6 +3,8 @@
 #include <map>
 #include <set>
 
+#include "engine/json_reader.h"
+
 namespace scaffold::net {
 namespace {
 
@@ -135,63 +137,78 @@ class OpenAiDecoder : public StreamDecoder {
       done_ = true;
       return std::nullopt;
     }
-    Json data = Json::parse(event.data, nullptr, false);
-    if (data.is_discarded())
-      return StreamError("the server sent a chunk that is not JSON: " + event.data.substr(0, 100));
+    auto parsed = ParseJson(event.data);
+    if (!parsed.ok() || !parsed->is_object()) {
+      return StreamError("the server sent a chunk that is not a JSON object: " +
+                         event.data.substr(0, 100));
+    }
+    const Json& data = *parsed;
     if (data.contains("error")) {
       const Json& e = data["error"];
-      std::string message = e.is_object() ? e.value("message", DumpJson(e)) : DumpJson(e);
-      std::string type = e.is_object() ? e.value("type", "") : "";
-      bool invalid = type == "invalid_request_error";
+      static const Json kNone = Json::object();
+  JsonReader err(e.is_object() ? e : kNone);
+      std::string message = err.OptString("message").value_or(DumpJson(e).substr(0, 500));
+      bool invalid = err.OptString("type").value_or("") == "invalid_request_error";
       return engine::ProviderError{invalid ? engine::ProviderErrorKind::kInvalidRequest
                                            : engine::ProviderErrorKind::kServerError,
                                    "stream error: " + message, 0, std::nullopt, !invalid};
     }
-    if (data.contains("usage") && data["usage"].is_object()) {
-      const Json& u = data["usage"];
+    JsonReader in(data);
+    // Text and thinking of this chunk, applied only once the whole chunk has been read.
+    std::string text, thinking;
+    if (in.Has("usage")) {
+      JsonReader u = in.Child("usage");
       // prompt_tokens includes cached ones; Usage counts them apart, as Anthropic does.
-      int64_t prompt = u.value("prompt_tokens", int64_t{0});
-      int64_t cached = 0;
-      if (u.contains("prompt_tokens_details") && u["prompt_tokens_details"].is_object()) {
-        cached = u["prompt_tokens_details"].value("cached_tokens", int64_t{0});
+      int64_t prompt = u.OptInt("prompt_tokens", 0).value_or(0);
+      int64_t cached = u.Child("prompt_tokens_details").OptInt("cached_tokens", 0).value_or(0);
+      int64_t completion = u.OptInt("completion_tokens", 0).value_or(0);
+      if (in.ok()) {
+        usage_.input_tokens = std::max<int64_t>(0, prompt - cached);
+        usage_.cache_read_tokens = cached;
+        usage_.output_tokens = completion;
       }
-      usage_.input_tokens = prompt - cached;
-      usage_.cache_read_tokens = cached;
-      usage_.output_tokens = u.value("completion_tokens", int64_t{0});
     }
-    for (const auto& choice : data.value("choices", Json::array())) {
-      if (choice.value("index", 0) != 0) continue;
-      const Json& delta = choice.value("delta", Json::object());
-      if (delta.contains("content") && delta["content"].is_string()) {
-        std::string t = delta["content"];
-        if (!t.empty()) {
-          text_ += t;
-          deltas->push_back({false, std::move(t)});
-        }
-      }
+    JsonReader choices = in.List("choices");
+    for (size_t i = 0; in.ok() && i < choices.json().size(); ++i) {
+      JsonReader choice = choices.Item(i);
+      if (choice.OptInt("index", 0).value_or(0) != 0 || !choice.ok()) continue;
+      JsonReader delta = choice.Child("delta");
+      text += delta.OptString("content").value_or("");
       for (const char* key : {"reasoning_content", "reasoning"}) {
-        if (delta.contains(key) && delta[key].is_string()) {
-          std::string t = delta[key];
-          if (!t.empty()) {
-            thinking_ += t;
-            deltas->push_back({true, std::move(t)});
-          }
-        }
+        thinking += delta.OptString(key).value_or("");
       }
-      for (const auto& call : delta.value("tool_calls", Json::array())) {
-        int index = call.value("index", static_cast<int>(calls_.size()));
-        Call& c = calls_[index];
-        if (call.contains("id") && call["id"].is_string()) c.id = call["id"];
-        const Json& fn = call.value("function", Json::object());
-        if (fn.contains("name") && fn["name"].is_string()) c.name += fn["name"].get<std::string>();
-        if (fn.contains("arguments")) {
-          c.arguments += fn["arguments"].is_string() ? fn["arguments"].get<std::string>()
-                                                     : DumpJson(fn["arguments"]);
-        }
+      JsonReader calls = delta.List("tool_calls");
+      for (size_t k = 0; in.ok() && k < calls.json().size(); ++k) {
+        JsonReader call = calls.Item(k);
+        // Whole calls without an index (Ollama) each take the next one.
+        int64_t index = call.OptInt("index", 0, kMaxToolCalls - 1)
+                            .value_or(static_cast<int64_t>(calls_.size()));
+        std::optional<std::string> id = call.OptString("id");
+        JsonReader fn = call.Child("function");
+        std::string name = fn.OptString("name").value_or("");
+        const Json& arguments = fn.Value("arguments");
+        if (!arguments.is_null() && !arguments.is_string() && !arguments.is_object())
+          fn.Fail("arguments", JsonReader::Expected("a string or an object", arguments));
+        if (!in.ok()) break;
+        if (calls_.size() >= kMaxToolCalls && !calls_.count(static_cast<int>(index)))
+          return StreamError("the model sent more than " + std::to_string(kMaxToolCalls) +
+                             " tool calls in one reply");
+        Call& c = calls_[static_cast<int>(index)];
+        if (id) c.id = *id;
+        c.name += name;
+        if (arguments.is_string()) c.arguments += arguments.get<std::string>();
+        if (arguments.is_object()) c.arguments += DumpJson(arguments);
       }
-      if (choice.contains("finish_reason") && choice["finish_reason"].is_string()) {
-        finish_reason_ = choice["finish_reason"];
-      }
+      if (auto finish = choice.OptString("finish_reason")) finish_reason_ = *finish;
+    }
+    if (!in.ok()) return StreamError("the server sent a malformed chunk: " + in.status().ToString());
+    if (!text.empty()) {
+      text_ += text;
+      deltas->push_back({false, std::move(text)});
+    }
+    if (!thinking.empty()) {
+      thinking_ += thinking;
+      deltas->push_back({true, std::move(thinking)});
     }
     return std::nullopt;
   }
@@ -203,17 +220,19 @@ class OpenAiDecoder : public StreamDecoder {
     r->thinking = thinking_;
     if (!text_.empty()) r->content.push_back({{"type", "text"}, {"text", text_}});
     for (const auto& [index, c] : calls_) {
-      Json input = c.arguments.empty() ? Json::object() : Json::parse(c.arguments, nullptr, false);
-      if (input.is_discarded())
-        return StreamError("the model sent tool arguments that are not JSON: " +
-                           c.arguments.substr(0, 100));
+      auto parsed = c.arguments.empty() ? Result<Json>(Json::object()) : ParseJson(c.arguments);
+      if (!parsed.ok()) {
+        return StreamError("the model sent tool arguments that are not usable JSON (" +
+                           parsed.status().message() + "): " + c.arguments.substr(0, 100));
+      }
+      Json input = std::move(parsed).value();
       std::string id = c.id.empty() ? "call_" + std::to_string(index) : c.id;
       r->tool_uses.push_back({id, c.name, input});
       r->content.push_back({{"type", "tool_use"}, {"id", id}, {"name", c.name}, {"input", input}});
     }
     if (output_schema_ && calls_.empty()) {
-      Json parsed = Json::parse(text_, nullptr, false);
-      if (!parsed.is_discarded()) r->structured = UnwrapOutput(*output_schema_, parsed);
+      auto parsed = ParseJson(text_);
+      if (parsed.ok()) r->structured = UnwrapOutput(*output_schema_, *parsed);
     }
     r->stop_reason = StopReason(finish_reason_.empty() ? "stop" : finish_reason_);
     r->usage = usage_;

@@ -70,9 +70,11 @@ void ServerContext::AccessLog(const std::string& remote, const std::string& meth
   int millis = static_cast<int>(duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000);
   static std::mutex mu;
   std::lock_guard<std::mutex> lock(mu);
+  // The method, path and user come from the request: escaped, they cannot forge a line.
   std::fprintf(stderr, "%s.%03dZ %s \"%s %s\" %d %zuB %lldms%s%s\n", when, millis, remote.c_str(),
-               method.c_str(), path.c_str(), status, bytes, static_cast<long long>(ms),
-               user.empty() ? "" : " user=", user.c_str());
+               EscapeForLog(method).c_str(), EscapeForLog(path).c_str(), status, bytes,
+               static_cast<long long>(ms), user.empty() ? "" : " user=",
+               EscapeForLog(user).c_str());
 }
 
 }  // namespace scaffold::net

@@ -11,6 +11,8 @@
 
 #include "net/ws_session.h"
 
+#include "net/ws_messages.h"
+
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
@@ -81,7 +83,7 @@ class WsSubscriber : public Subscriber, public std::enable_shared_from_this<WsSu
   FrameInbox inbox_;
 };
 
-class WsSession : public std::enable_shared_from_this<WsSession> {
+class WsSession : public std::enable_shared_from_this<WsSession>, private WsClientActions {
  public:
   WsSession(ServerContext* ctx, ConnectionSlot slot, beast::tcp_stream stream, std::string user,
             std::string client, std::string remote)
@@ -163,79 +165,61 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   }
 
   void Handle(const std::string& text) {
-    Json msg = Json::parse(text, nullptr, false);
-    if (msg.is_discarded() || !msg.is_object())
-      return SendError("bad_json", "a message must be a JSON object");
-    if (!msg.contains("type") || !msg["type"].is_string())
-      return SendError("bad_request", "a message needs a \"type\"");
-    std::string type = msg["type"];
-    std::string id = msg.value("sessionId", "");
-    if (type == "ping") return SendText(R"({"type":"pong"})");
-    if (type == "subscribe") {
-      if (id.empty()) return SendError("bad_request", "subscribe needs a sessionId");
-      int64_t from = 0;
-      if (auto it = msg.find("fromPosition"); it != msg.end() && !it->is_null()) {
-        if (!it->is_number_integer() || it->get<int64_t>() < 1) {
-          return SendError("bad_request", "fromPosition must be a position (1 or more)", id);
-        }
-        from = it->get<int64_t>();
-      }
-      return Subscribe(id, from);
+    WsClientInfo info;
+    info.desktop = client_ == "osclient";
+    info.tools_served = ctx_->client_tools != nullptr;
+    // The last resort: a bug reached by some message answers an error frame; the connection
+    // and the server carry on.
+    try {
+      HandleWsMessage(text, info, this);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "scaffold: internal error handling a WebSocket message: %s\n",
+                   e.what());
+      SendError("internal", std::string("internal error: ") + e.what(), "");
     }
-    if (type == "unsubscribe") {
-      if (auto it = subs_.find(id); it != subs_.end()) {
-        ctx_->hub->Unsubscribe(id, it->second.subscriber.get());
-        subs_.erase(it);
-      }
-      return;
-    }
-    if (type == "input") {
-      if (id.empty()) return SendError("bad_request", "input needs a sessionId");
-      engine::InputAnswer answer;
-      answer.id = msg.value("id", "");
-      answer.value = msg.value("value", Json());
-      if (auto it = msg.find("approved"); it != msg.end() && it->is_boolean())
-        answer.approved = it->get<bool>();
-      auto self = shared_from_this();
-      ctx_->hub->SubmitInput(user_, id, std::move(answer), [self, id](const Status& s) {
-        if (s.ok()) return;
-        asio::post(self->ws_.get_executor(), [self, id, s] {
-          ApiResponse r = ApiResponse::FromStatus(s);
-          self->SendError(Json::parse(r.body)["error"]["code"].get<std::string>(), s.message(), id);
-        });
-      });
-      return;
-    }
-    if (type == "tools:register") return RegisterTools(msg);
-    if (type == "tool:response") {
-      if (!tool_client_)
-        return SendError("bad_request", "tool:response from a client that registered no tools");
-      std::string problem = ctx_->client_tools->Respond(tool_client_.get(), msg);
-      if (!problem.empty()) SendError("bad_tool_response", problem);
-      return;
-    }
-
-    SendError("unknown_type", "unknown message type \"" + type + "\"");
   }
 
-  void RegisterTools(const Json& msg) {
-    if (!ctx_->client_tools)
-      return SendError("not_implemented", "this server runs no client tools");
-    if (client_ != "osclient") {
-      return SendError("bad_request",
-                       "tools:register is for desktop clients: connect to /ws?client=osclient");
+  // WsClientActions.
+  void SendText(std::string text) override { QueueText(text); }
+
+  void SendError(const std::string& code, const std::string& message,
+                 const std::string& session_id) override {
+    Json e = {{"type", "error"}, {"code", code}, {"message", message}};
+    if (!session_id.empty()) e["sessionId"] = session_id;
+    QueueText(DumpJson(e));
+  }
+
+  void Unsubscribe(const std::string& id) override {
+    if (auto it = subs_.find(id); it != subs_.end()) {
+      ctx_->hub->Unsubscribe(id, it->second.subscriber.get());
+      subs_.erase(it);
     }
-    auto tools = ParseToolRegistration(msg);
-    if (!tools.ok()) {
-      return SendError("bad_request", "tools:register: " + tools.status().path() + ": " +
-                                          tools.status().message());
-    }
+  }
+
+  void SubmitInput(const std::string& id, engine::InputAnswer answer) override {
+    auto self = shared_from_this();
+    ctx_->hub->SubmitInput(user_, id, std::move(answer), [self, id](const Status& s) {
+      if (s.ok()) return;
+      asio::post(self->ws_.get_executor(), [self, id, s] {
+        self->SendError(ApiResponse::CodeOf(s), s.message(), id);
+      });
+    });
+  }
+
+  void ToolResponse(const Json& frame) override {
+    if (!tool_client_)
+      return SendError("bad_request", "tool:response from a client that registered no tools", "");
+    std::string problem = ctx_->client_tools->Respond(tool_client_.get(), frame);
+    if (!problem.empty()) SendError("bad_tool_response", problem, "");
+  }
+
+  void RegisterTools(std::vector<RegisteredTool> tools) override {
     if (!tool_client_)
       tool_client_ = std::make_shared<ToolClient>(weak_from_this(), ws_.get_executor());
     Json names = Json::array();
-    for (const auto& t : *tools) names.push_back(t.name);
-    ctx_->client_tools->Register(user_, tool_client_, std::move(tools).value());
-    SendText(DumpJson({{"type", "tools:registered"}, {"tools", std::move(names)}}));
+    for (const auto& t : tools) names.push_back(t.name);
+    ctx_->client_tools->Register(user_, tool_client_, std::move(tools));
+    QueueText(DumpJson({{"type", "tools:registered"}, {"tools", std::move(names)}}));
   }
 
   // Sends tool:request frames for the broker, from any thread.
@@ -254,7 +238,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
     asio::any_io_executor executor_;
   };
 
-  void Subscribe(const std::string& id, int64_t from) {
+  void Subscribe(const std::string& id, int64_t from) override {
     if (subs_.count(id)) {
       ctx_->hub->Unsubscribe(id, subs_[id].subscriber.get());
       subs_.erase(id);
@@ -305,15 +289,8 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
     return !closed_;
   }
 
-  void SendText(std::string_view text) {
+  void QueueText(std::string_view text) {
     Queue(std::make_shared<const std::string>(WsTextFrame(text)));
-  }
-
-  void SendError(const std::string& code, const std::string& message,
-                 const std::string& session_id = "") {
-    Json e = {{"type", "error"}, {"code", code}, {"message", message}};
-    if (!session_id.empty()) e["sessionId"] = session_id;
-    SendText(DumpJson(e));
   }
 
   // Queues whole frames of a message. A connection whose queue would pass the limit is a slow

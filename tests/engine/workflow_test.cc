@@ -237,8 +237,9 @@ TEST_CASE("validation: invalid schemas are reported at their path", "[workflow]"
   J wf = ValidWorkflow();
   wf["agents"]["classifier"]["output"] = J::parse(R"({"type": "objct"})");
   auto diags = Load(wf);
-  REQUIRE(Find(diags, "/agents/classifier/output"));
-  CHECK_THAT(Find(diags, "/agents/classifier/output")->message, Catch::Contains("invalid schema"));
+  REQUIRE(Find(diags, "/agents/classifier/output/type"));
+  CHECK_THAT(Find(diags, "/agents/classifier/output/type")->message,
+             Catch::Contains("invalid schema") && Catch::Contains("unknown type \"objct\""));
 }
 
 TEST_CASE("validation: unknown JSON Logic operators are reported", "[workflow]") {

@@ -431,7 +431,7 @@ TEST_CASE("WebSocket: subscriptions to several sessions, input, ping and error f
              {R"({"kind": "ping"})", "bad_request"},
              {R"({"type": "dance"})", "unknown_type"},
              {R"({"type": "subscribe"})", "bad_request"},
-             {R"({"type": "subscribe", "sessionId": "x", "fromPosition": 0})", "bad_request"},
+             {R"({"type": "subscribe", "sessionId": "x", "fromPosition": -1})", "bad_request"},
              {R"({"type": "subscribe", "sessionId": "nope"})", "not_found"},
              {R"({"type": "input", "sessionId": "nope", "value": 1})", "not_found"},
              {R"({"type": "input", "value": 1})", "bad_request"}}) {
