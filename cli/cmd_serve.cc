@@ -98,9 +98,10 @@ Result<std::unique_ptr<net::JwtVerifier>> MakeVerifier(const ServeOptions& o) {
   } else {
     auto text = ReadFileCapped(o.jwks_file, 1024 * 1024, "--jwks-file");
     if (!text.ok()) return text.status();
-    Json jwks = Json::parse(*text, nullptr, false);
-    if (jwks.is_discarded()) return InvalidArgument("--jwks-file " + o.jwks_file + " is not JSON");
-    v = net::JwtVerifier::FromJwks(jwks, options);
+    auto jwks = ParseJson(*text);
+    if (!jwks.ok())
+      return InvalidArgument("--jwks-file " + o.jwks_file + ": " + jwks.status().message());
+    v = net::JwtVerifier::FromJwks(*jwks, options);
   }
   if (!v.ok()) return v.status();
   return std::make_unique<net::JwtVerifier>(std::move(*v));

@@ -143,10 +143,10 @@ Result<Json> ParseSessionInput(const engine::Workflow& workflow, const std::stri
     return Json(text);
   }
   if (wants_string) return Json(text);
-  Json parsed = Json::parse(text, nullptr, false);
-  if (parsed.is_discarded()) {
-    return InvalidArgument(origin +
-                           " must be JSON: the workflow's input schema is not a plain string");
+  auto parsed = ParseJson(text);
+  if (!parsed.ok()) {
+    return InvalidArgument(origin + " must be JSON (the workflow's input schema is not a plain " +
+                           "string): " + parsed.status().message());
   }
   return parsed;
 }

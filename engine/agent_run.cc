@@ -25,9 +25,9 @@ std::optional<Json> ParseJsonReply(const std::string& text) {
       t = trim(t.substr(newline + 1, close - newline - 1));
     }
   }
-  Json parsed = Json::parse(t, nullptr, false);
-  if (parsed.is_discarded()) return std::nullopt;
-  return parsed;
+  auto parsed = ParseJson(t);
+  if (!parsed.ok()) return std::nullopt;
+  return std::move(parsed).value();
 }
 
 // Backoff jitter in [0.75, 1], derived from the session, the invocation and the attempt rather

@@ -37,7 +37,7 @@ Result<AskAnswer> NormalizeAnswer(const AskSpec& ask, const Json& value,
       if (approved) return AskAnswer{value, approved};
       if (value.is_boolean()) return AskAnswer{nullptr, value.get<bool>()};
       if (value.is_string()) {
-        if (auto yes = YesNo(value.get<std::string>())) return AskAnswer{nullptr, *yes};
+        if (auto yes = YesNo(value.get<std::string>())) return AskAnswer{value, *yes};
       }
       return InvalidArgument("an approval needs yes or no, got " + DumpJson(value));
     }
@@ -93,8 +93,8 @@ Json AskOutput(const AskSpec& ask, const AskAnswer& answer) {
 Result<Json> ParseTypedAnswer(const AskSpec& ask, const std::string& text) {
   if (!IsValidUtf8(text)) return InvalidArgument("the answer is not valid UTF-8 text");
   if (ask.type != AskType::kJson) return Json(text);
-  Json parsed = Json::parse(text, nullptr, false);
-  if (parsed.is_discarded()) return InvalidArgument("the answer is not valid JSON");
+  auto parsed = ParseJson(text);
+  if (!parsed.ok()) return InvalidArgument("the answer is not usable JSON: " + parsed.status().message());
   return parsed;
 }
 

@@ -1,6 +1,7 @@
 #include "engine/event.h"
 
 #include <algorithm>
+#include <limits>
 #include <thread>
 
 namespace scaffold::engine {
@@ -24,9 +25,11 @@ void Event::Serialize() {
 }
 
 Result<Event> Event::Parse(std::string_view text) {
-  Json j = Json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object())
-    return Status(ErrorCode::kDataLoss, "an event is not a JSON object");
+  auto parsed = ParseJson(text);
+  if (!parsed.ok())
+    return Status(ErrorCode::kDataLoss, "an event is not usable JSON: " + parsed.status().message());
+  Json& j = *parsed;
+  if (!j.is_object()) return Status(ErrorCode::kDataLoss, "an event is not a JSON object");
   auto field = [&](const char* key) -> Json* {
     auto it = j.find(key);
     return it == j.end() ? nullptr : &*it;
@@ -36,9 +39,13 @@ Result<Event> Event::Parse(std::string_view text) {
   Json* name = field("name");
   Json* payload = field("payload");
   Json* timestamp = field("timestamp");
-  if (!id || !id->is_string() || !position || !position->is_number_integer() || !name ||
-      !name->is_string() || !payload || !payload->is_object() || !timestamp ||
-      !timestamp->is_number_integer()) {
+  auto int64 = [](const Json* v) {
+    return v && v->is_number_integer() &&
+           !(v->is_number_unsigned() &&
+             v->get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()));
+  };
+  if (!id || !id->is_string() || !int64(position) || !name || !name->is_string() || !payload ||
+      !payload->is_object() || !int64(timestamp)) {
     return Status(ErrorCode::kDataLoss, "an event lacks id, position, name, payload or timestamp");
   }
   Event e;

@@ -1,5 +1,7 @@
 #include "engine/provider.h"
 
+#include "engine/json_reader.h"
+
 namespace scaffold::engine {
 
 Json ModelRequest::ToJson() const {
@@ -33,8 +35,14 @@ Json Usage::ToJson() const {
 }
 
 Usage Usage::FromJson(const Json& j) {
-  return Usage{j.value("inputTokens", int64_t{0}), j.value("outputTokens", int64_t{0}),
-               j.value("cacheReadTokens", int64_t{0}), j.value("cacheWriteTokens", int64_t{0})};
+  static const Json kNone = Json::object();
+  JsonReader in(j.is_object() ? j : kNone);
+  auto count = [&](const char* key) {
+    auto n = in.OptInt(key, 0);
+    return in.ok() && n ? *n : 0;
+  };
+  return Usage{count("inputTokens"), count("outputTokens"), count("cacheReadTokens"),
+               count("cacheWriteTokens")};
 }
 
 Json ModelResponse::ToJson() const {
@@ -51,18 +59,47 @@ Json ModelResponse::ToJson() const {
               {"usage", usage.ToJson()}};
 }
 
-ModelResponse ModelResponse::FromJson(const Json& j) {
-  ModelResponse r;
-  r.text = j.value("text", "");
-  r.thinking = j.value("thinking", "");
-  r.content = j.value("content", Json::array());
-  for (const auto& t : j.value("tool_uses", Json::array())) {
-    r.tool_uses.push_back(
-        {t.value("id", ""), t.value("name", ""), t.value("input", Json::object())});
+void CheckContentBlock(JsonReader& block) {
+  std::string type = block.String("type");
+  if (type == "text") block.String("text", true);
+  if (type == "thinking") {
+    block.OptString("thinking");
+    block.OptString("signature");
   }
-  if (j.value("has_structured", false)) r.structured = j.value("structured", Json());
-  r.stop_reason = j.value("stop_reason", "");
-  r.usage = Usage::FromJson(j.value("usage", Json::object()));
+  if (type == "tool_use") {
+    block.String("id");
+    block.String("name");
+    block.OptObject("input");
+  }
+}
+
+Result<ModelResponse> ModelResponse::FromJson(const Json& j) {
+  JsonReader in(j);
+  ModelResponse r;
+  r.text = in.OptString("text").value_or("");
+  r.thinking = in.OptString("thinking").value_or("");
+  JsonReader content = in.List("content");
+  for (size_t i = 0; i < content.json().size() && in.ok(); ++i) {
+    JsonReader block = content.Item(i);
+    CheckContentBlock(block);
+  }
+  r.content = content.json();
+  JsonReader uses = in.List("tool_uses");
+  for (size_t i = 0; i < uses.json().size() && in.ok(); ++i) {
+    JsonReader t = uses.Item(i);
+    ToolUse use{t.String("id"), t.String("name"), t.Value("input")};
+    if (use.input.is_null()) use.input = Json::object();
+    r.tool_uses.push_back(std::move(use));
+  }
+  if (in.OptBool("has_structured").value_or(false)) r.structured = in.Value("structured");
+  r.stop_reason = in.OptString("stop_reason").value_or("");
+  if (in.Has("usage")) {
+    JsonReader usage = in.Child("usage");
+    for (const char* key : {"inputTokens", "outputTokens", "cacheReadTokens", "cacheWriteTokens"})
+      usage.OptInt(key, 0);
+    if (in.ok()) r.usage = Usage::FromJson(usage.json());
+  }
+  if (!in.ok()) return in.status();
   return r;
 }
 
@@ -81,17 +118,18 @@ Json ProviderError::ToJson() const {
   return out;
 }
 
-ProviderError ProviderError::FromJson(const Json& j) {
+Result<ProviderError> ProviderError::FromJson(const Json& j) {
+  JsonReader in(j);
   ProviderError e;
-  std::string kind = j.value("kind", "other");
+  std::string kind = in.OptString("kind").value_or("other");
   for (int i = 0; i < 8; ++i) {
     if (kind == kKindNames[i]) e.kind = static_cast<ProviderErrorKind>(i);
   }
-  e.message = j.value("message", "");
-  e.http_status = j.value("http_status", 0);
-  e.retryable = j.value("retryable", false);
-  if (j.contains("retry_after_ms") && j["retry_after_ms"].is_number())
-    e.retry_after_ms = j["retry_after_ms"].get<int64_t>();
+  e.message = in.OptString("message").value_or("");
+  e.http_status = static_cast<int>(in.OptInt("http_status", 0, 999).value_or(0));
+  e.retryable = in.OptBool("retryable").value_or(false);
+  e.retry_after_ms = in.OptInt("retry_after_ms", 0);
+  if (!in.ok()) return in.status();
   return e;
 }
 

@@ -20,6 +20,7 @@
 
 #include "engine/executor.h"
 #include "engine/json.h"
+#include "engine/json_reader.h"
 
 namespace scaffold::engine {
 
@@ -50,7 +51,7 @@ struct ModelRequest {
 // Token counts of a call, the same way for every provider: input_tokens are the uncached input
 // tokens, cache reads and writes are counted apart.
 struct Usage {
-  static Usage FromJson(const Json& j);
+  static Usage FromJson(const Json& j);  // counts that are not integers read as 0
   int64_t input_tokens = 0;
   int64_t output_tokens = 0;
   int64_t cache_read_tokens = 0;
@@ -78,8 +79,13 @@ struct ModelResponse {
   Usage usage;
 
   Json ToJson() const;
-  static ModelResponse FromJson(const Json& j);
+  // Reads a recorded response; a field of the wrong type is an error naming its path.
+  static Result<ModelResponse> FromJson(const Json& j);
 };
+
+// Checks the fields scaffold reads of one content block (an object with a string "type";
+// text blocks a string "text"; tool_use blocks string "id" and "name" and an object "input").
+void CheckContentBlock(JsonReader& block);
 
 enum class ProviderErrorKind {
   kRateLimited,       // 429
@@ -100,7 +106,7 @@ struct ProviderError {
   bool retryable = false;                 // the engine may try again after a delay
 
   Json ToJson() const;
-  static ProviderError FromJson(const Json& j);
+  static Result<ProviderError> FromJson(const Json& j);
 };
 
 // agent:retry reason for a retryable error kind.

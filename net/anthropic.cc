@@ -76,22 +76,6 @@ engine::ProviderError ErrorEvent(const Json& data) {
   return {engine::ProviderErrorKind::kInvalidRequest, message, 400, std::nullopt, false};
 }
 
-// Content blocks are sent back to the API in later turns and read by Finish(), so the fields
-// scaffold reads are checked here, where they arrive.
-void CheckBlock(JsonReader& block) {
-  std::string type = block.String("type");
-  if (type == "text") block.String("text", true);
-  if (type == "thinking") {
-    block.OptString("thinking");
-    block.OptString("signature");
-  }
-  if (type == "tool_use") {
-    block.String("id");
-    block.String("name");
-    block.OptObject("input");
-  }
-}
-
 class AnthropicDecoder : public StreamDecoder {
  public:
   explicit AnthropicDecoder(const engine::ModelRequest& r)
@@ -117,7 +101,8 @@ class AnthropicDecoder : public StreamDecoder {
     } else if (type == "content_block_start") {
       size_t index = static_cast<size_t>(in.Int("index", 0, kMaxBlocks - 1));
       JsonReader block = in.Child("content_block", true);
-      CheckBlock(block);
+      // Blocks are sent back to the API in later turns and read by Finish(): checked here.
+      engine::CheckContentBlock(block);
       if (!in.ok()) return Malformed(in);
       if (blocks_.size() <= index) blocks_.resize(index + 1);
       blocks_[index] = block.json();

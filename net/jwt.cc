@@ -9,6 +9,8 @@
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 
+#include "engine/json_reader.h"
+
 namespace scaffold::net {
 namespace {
 
@@ -48,10 +50,15 @@ Pkey PkeyFromParams(const char* type, OSSL_PARAM_BLD* bld) {
 }
 
 Result<Pkey> KeyFromJwk(const Json& jwk) {
-  std::string kty = jwk.value("kty", "");
+  JsonReader in(jwk);
+  std::string kty = in.OptString("kty").value_or("");
+  std::string n_text = in.OptString("n").value_or(""), e_text = in.OptString("e").value_or("");
+  std::string crv = in.OptString("crv").value_or("");
+  std::string x_text = in.OptString("x").value_or(""), y_text = in.OptString("y").value_or("");
+  if (!in.ok()) return InvalidArgument(in.status().ToString());
   if (kty == "RSA") {
-    auto n = Base64UrlDecode(jwk.value("n", ""));
-    auto e = Base64UrlDecode(jwk.value("e", ""));
+    auto n = Base64UrlDecode(n_text);
+    auto e = Base64UrlDecode(e_text);
     if (!n || !e || n->empty() || e->empty())
       return InvalidArgument("an RSA key needs base64url n and e");
     BIGNUM* bn_n = BN_bin2bn(reinterpret_cast<const unsigned char*>(n->data()),
@@ -69,10 +76,9 @@ Result<Pkey> KeyFromJwk(const Json& jwk) {
     return key;
   }
   if (kty == "EC") {
-    if (jwk.value("crv", "") != "P-256")
-      return InvalidArgument("only P-256 EC keys are supported (ES256)");
-    auto x = Base64UrlDecode(jwk.value("x", ""));
-    auto y = Base64UrlDecode(jwk.value("y", ""));
+    if (crv != "P-256") return InvalidArgument("only P-256 EC keys are supported (ES256)");
+    auto x = Base64UrlDecode(x_text);
+    auto y = Base64UrlDecode(y_text);
     if (!x || !y || x->size() != 32 || y->size() != 32)
       return InvalidArgument("a P-256 key needs 32-byte x and y");
     std::string point = "\x04" + *x + *y;
@@ -210,6 +216,7 @@ Result<JwtVerifier> JwtVerifier::FromJwks(const Json& jwks, Options options) {
   v.options_ = std::move(options);
   for (size_t i = 0; i < jwks["keys"].size(); ++i) {
     const Json& jwk = jwks["keys"][i];
+    if (!jwk.is_object()) return InvalidArgument("key " + std::to_string(i) + ": not an object");
     auto key = KeyFromJwk(jwk);
     if (!key.ok()) return key.status().WithContext("key " + std::to_string(i));
     std::string alg = KeyType(key->get()) == "RSA" ? "RS256" : "ES256";
@@ -217,7 +224,10 @@ Result<JwtVerifier> JwtVerifier::FromJwks(const Json& jwks, Options options) {
       return InvalidArgument("key " + std::to_string(i) + ": alg " + DumpJson(jwk["alg"]) +
                              " does not fit its key type");
     }
-    v.keys_.push_back({jwk.value("kid", ""), alg, std::move(key).value()});
+    JsonReader fields(jwk, "/keys/" + std::to_string(i));
+    std::string kid = fields.OptString("kid").value_or("");
+    if (!fields.ok()) return fields.status();
+    v.keys_.push_back({kid, alg, std::move(key).value()});
   }
   return v;
 }
@@ -234,12 +244,20 @@ Result<Json> JwtVerifier::Verify(std::string_view token, int64_t now) const {
   auto payload_text = Base64UrlDecode(token.substr(first + 1, second - first - 1));
   auto signature = Base64UrlDecode(token.substr(second + 1));
   if (!header_text || !payload_text || !signature) return Refused("a segment is not base64url");
-  Json header = Json::parse(*header_text, nullptr, false);
-  Json payload = Json::parse(*payload_text, nullptr, false);
-  if (header.is_discarded() || !header.is_object())
-    return Refused("the header is not a JSON object");
-  if (payload.is_discarded() || !payload.is_object())
-    return Refused("the payload is not a JSON object");
+  // A key named twice could mean one thing here and another to whoever issued the token
+  // (which `sub` is the user?): such a token is refused.
+  JsonParseOptions strict;
+  strict.unique_keys = true;
+  strict.max_depth = 32;
+  auto header_json = ParseJson(*header_text, strict);
+  auto payload_json = ParseJson(*payload_text, strict);
+  if (!header_json.ok()) return Refused("the header is not usable: " + header_json.status().message());
+  if (!payload_json.ok())
+    return Refused("the payload is not usable: " + payload_json.status().message());
+  Json header = std::move(header_json).value();
+  Json payload = std::move(payload_json).value();
+  if (!header.is_object()) return Refused("the header is not a JSON object");
+  if (!payload.is_object()) return Refused("the payload is not a JSON object");
   if (!header.contains("alg") || !header["alg"].is_string())
     return Refused("the header has no alg");
   std::string alg = header["alg"];

@@ -6,6 +6,9 @@
 #include <deque>
 #include <sstream>
 
+#include "engine/event_shape.h"
+#include "engine/json_reader.h"
+#include "engine/redactor.h"
 #include "recordings/sha256.h"
 
 namespace scaffold::recordings {
@@ -53,6 +56,16 @@ Json ExchangeJson(const Exchange& x) {
               {"agent", x.agent}, {"request", x.request}, {"response", x.response}};
 }
 
+// A line is one JSON document: "invalid JSON: parse error at line 1, column 7: ..." reads
+// "not valid JSON at column 7: ...".
+std::string LineJsonError(const Status& s) {
+  std::string m = s.message();
+  static const std::string kPrefix = "invalid JSON: parse error at line 1, ";
+  if (m.rfind(kPrefix, 0) == 0) return "not valid JSON at " + m.substr(kPrefix.size());
+  if (m.rfind("invalid JSON: ", 0) == 0) return "not valid JSON: " + m.substr(14);
+  return m;
+}
+
 Status LineError(size_t line, const std::string& message) {
   return InvalidArgument("line " + std::to_string(line) + ": " + message);
 }
@@ -72,16 +85,18 @@ class RecordingReader {
       AddEvent(number, line.substr(kEventPrefix.size(), line.size() - kEventPrefix.size() - 1));
       return Checksummed(line);
     }
-    Json j = Json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) {
-      return LineError(number, number == 1 ? "not a scaffold recording (not JSON)"
-                                           : "not valid JSON (is the file damaged?)");
+    auto parsed = ParseJson(line);
+    if (!parsed.ok() || !parsed->is_object()) {
+      std::string why = parsed.ok() ? "not a JSON object" : LineJsonError(parsed.status());
+      return LineError(number, number == 1 ? "not a scaffold recording (" + why + ")"
+                                           : why + " (is the file damaged?)");
     }
+    const Json& j = *parsed;
     if (number == 1) {
       if (Status s = Header(j); !s.ok()) return LineError(1, s.message());
     } else if (j.contains("exchange")) {
       if (!wires_.empty()) return LineError(number, "an exchange after the events");
-      if (Status s = AddExchange(j["exchange"]); !s.ok()) return LineError(number, s.message());
+      if (Status s = AddExchange(j); !s.ok()) return LineError(number, s.message());
     } else if (j.contains("event")) {
       // Written some other way (spacing, key order): given the canonical form first.
       auto event = engine::Event::Parse(DumpJson(j["event"]));
@@ -90,11 +105,16 @@ class RecordingReader {
       rewritten_.push_back(std::move(event->wire));
       AddEvent(number, rewritten_.back());
     } else if (j.contains("end")) {
-      const Json& e = j["end"];
-      if (e.value("sha256", "") != digest_.Hex())
+      JsonReader in(j);
+      JsonReader e = in.Child("end", true);
+      std::string sha256 = e.String("sha256");
+      int64_t events = e.Int("events", 0);
+      int64_t exchanges = e.Int("exchanges", 0);
+      if (!in.ok()) return LineError(number, in.status().ToString());
+      if (sha256 != digest_.Hex())
         return LineError(number, "checksum mismatch: the file was changed after export");
-      if (e.value("events", int64_t{-1}) != static_cast<int64_t>(wires_.size()) ||
-          e.value("exchanges", size_t{0}) != rec_.exchanges.size()) {
+      if (events != static_cast<int64_t>(wires_.size()) ||
+          exchanges != static_cast<int64_t>(rec_.exchanges.size())) {
         return LineError(number, "the end line's counts do not match the file");
       }
       ended_ = true;
@@ -116,6 +136,9 @@ class RecordingReader {
         bad = i;
         s = InvalidArgument("event position " + std::to_string(position) + " where " +
                             std::to_string(i + 1) + " was expected");
+      } else if (Status shape = engine::CheckEventShape(*rec_.events[i]); !shape.ok()) {
+        bad = i;
+        s = InvalidArgument(shape.message());
       }
     }
     *line = first_event_line_ + bad;
@@ -132,45 +155,60 @@ class RecordingReader {
     if (!j.contains("scaffold_recording"))
       return InvalidArgument("not a scaffold recording (no header)");
     if (j["scaffold_recording"] != kRecordingFormat) {
-      return InvalidArgument("unsupported recording format " + DumpJson(j["scaffold_recording"]) +
+      return InvalidArgument("unsupported recording format " +
+                             DumpJson(j["scaffold_recording"]).substr(0, 64) +
                              " (this build reads " + std::to_string(kRecordingFormat) + ")");
     }
-    const Json& s = j.value("session", Json::object());
+    JsonReader in(j);
+    JsonReader s = in.Child("session", true);
     engine::SessionInfo& info = rec_.info;
-    info.id = s.value("id", "");
-    info.owner = s.value("owner", "");
-    info.workflow_name = s.value("workflowName", "");
-    info.status = engine::ParseSessionStatus(s.value("status", "running"))
-                      .value_or(engine::SessionStatus::kRunning);
-    info.created_at = s.value("createdAt", int64_t{0});
-    info.updated_at = s.value("updatedAt", int64_t{0});
-    info.parent_id = s.value("parentId", "");
-    info.fork_position = s.value("forkPosition", int64_t{0});
-    info.workflow_source = j.value("workflow", "");
-    info.workflow_sha256 = j.value("workflow_sha256", "");
-    info.input = j.value("input", Json());
-    for (const auto& p : j.value("redact", Json::array())) info.redact.push_back(p);
-    expected_events_ = j.value("events", int64_t{-1});
-    expected_exchanges_ = j.value("exchanges", size_t{0});
-    if (info.id.empty()) return InvalidArgument("the header has no session id");
+    info.id = s.String("id");
+    info.owner = s.OptString("owner").value_or("");
+    info.workflow_name = s.OptString("workflowName").value_or("");
+    std::string status = s.OptString("status").value_or("running");
+    info.created_at = s.OptInt("createdAt", 0).value_or(0);
+    info.updated_at = s.OptInt("updatedAt", 0).value_or(0);
+    info.parent_id = s.OptString("parentId").value_or("");
+    info.fork_position = s.OptInt("forkPosition", 0).value_or(0);
+    info.workflow_source = in.String("workflow");
+    info.workflow_sha256 = in.String("workflow_sha256");
+    info.input = in.Value("input");
+    JsonReader redact = in.List("redact");
+    for (size_t i = 0; i < redact.json().size(); ++i) {
+      const Json& p = redact.json()[i];
+      if (!p.is_string()) {
+        redact.FailAt(redact.PathOf(i), JsonReader::Expected("a string", p));
+        break;
+      }
+      info.redact.push_back(p.get<std::string>());
+    }
+    expected_events_ = in.Int("events", 0);
+    expected_exchanges_ = static_cast<size_t>(in.Int("exchanges", 0));
+    if (!in.ok()) return InvalidArgument("the header: " + in.status().ToString());
+    auto parsed_status = engine::ParseSessionStatus(status);
+    if (!parsed_status) return InvalidArgument("the header: unknown session status \"" + status.substr(0, 32) + "\"");
+    info.status = *parsed_status;
+    if (auto redactor = engine::Redactor::Compile(info.redact); !redactor.ok())
+      return InvalidArgument("the header: " + redactor.status().message());
     if (Sha256Hex(info.workflow_source) != info.workflow_sha256)
       return InvalidArgument("the workflow does not match its sha256 (the file was changed)");
     return Status::Ok();
   }
 
-  Status AddExchange(const Json& x) {
+  Status AddExchange(const Json& line) {
+    JsonReader in(line);
+    JsonReader x = in.Child("exchange", true);
     Exchange ex;
     ex.session_id = rec_.info.id;
-    ex.seq = x.value("seq", int64_t{0});
-    ex.key = x.value("key", "");
-    ex.occurrence = x.value("occurrence", int64_t{0});
-    ex.agent = x.value("agent", "");
-    ex.request = x.value("request", Json());
-    ex.response = x.value("response", Json());
-    if (ex.key.empty() || ex.seq != static_cast<int64_t>(rec_.exchanges.size()) + 1 ||
-        ex.occurrence < 1) {
-      return InvalidArgument("a malformed exchange");
-    }
+    ex.seq = x.Int("seq", 1);
+    ex.key = x.String("key");
+    ex.occurrence = x.Int("occurrence", 1);
+    ex.agent = x.OptString("agent").value_or("");
+    ex.request = x.Value("request");
+    ex.response = x.Value("response");
+    if (!in.ok()) return InvalidArgument("an exchange: " + in.status().ToString());
+    if (ex.seq != static_cast<int64_t>(rec_.exchanges.size()) + 1)
+      return InvalidArgument("an exchange out of order (seq " + std::to_string(ex.seq) + ")");
     if (ExchangeKey(ex.request) != ex.key)
       return InvalidArgument("the exchange's request does not match its key");
     rec_.exchanges.push_back(std::move(ex));

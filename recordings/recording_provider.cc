@@ -1,5 +1,7 @@
 #include "recordings/recording_provider.h"
 
+#include "engine/json_reader.h"
+
 namespace scaffold::recordings {
 namespace {
 
@@ -81,10 +83,32 @@ class PlaybackCall : public engine::ModelCall {
   void Play(const Json& response) {
     auto alive = alive_;
     auto* handler = handler_;
-    for (const auto& piece : response.value("stream", Json::array())) {
-      bool thinking = piece.value("type", "") == "thinking";
-      std::string text = piece.value("text", "");
-      executor_->Post([alive, handler, thinking, text] {
+    // A recording may come from anywhere: what it holds is checked before any of it is played.
+    JsonReader in(response);
+    JsonReader stream = in.List("stream");
+    std::vector<std::pair<bool, std::string>> pieces;
+    for (size_t i = 0; i < stream.json().size() && in.ok(); ++i) {
+      JsonReader piece = stream.Item(i);
+      bool thinking = piece.OptString("type").value_or("") == "thinking";
+      pieces.emplace_back(thinking, piece.OptString("text").value_or(""));
+    }
+    std::string outcome = in.OptString("outcome").value_or("");
+    std::optional<Result<engine::ModelResponse>> complete;
+    std::optional<Result<engine::ProviderError>> error;
+    if (in.ok() && outcome == "complete") complete = engine::ModelResponse::FromJson(in.Value("response"));
+    if (in.ok() && outcome == "error") error = engine::ProviderError::FromJson(in.Value("error"));
+    Status bad = !in.ok()                    ? in.status()
+                 : complete && !complete->ok() ? complete->status()
+                 : error && !error->ok()       ? error->status()
+                                               : Status::Ok();
+    if (!bad.ok()) {
+      engine::ProviderError e;
+      e.kind = engine::ProviderErrorKind::kInvalidRequest;
+      e.message = "the recorded response is malformed: " + bad.ToString();
+      return Fail(e);
+    }
+    for (auto& [thinking, text] : pieces) {
+      executor_->Post([alive, handler, thinking = thinking, text = std::move(text)] {
         if (!*alive) return;
         if (thinking) {
           handler->OnThinkingDelta(text);
@@ -93,15 +117,12 @@ class PlaybackCall : public engine::ModelCall {
         }
       });
     }
-    std::string outcome = response.value("outcome", "");
-    if (outcome == "complete") {
-      auto r = engine::ModelResponse::FromJson(response.value("response", Json::object()));
-      executor_->Post([alive, handler, r]() mutable {
+    if (complete) {
+      executor_->Post([alive, handler, r = std::move(complete->value())]() mutable {
         if (*alive) handler->OnComplete(std::move(r));
       });
-    } else if (outcome == "error") {
-      auto e = engine::ProviderError::FromJson(response.value("error", Json::object()));
-      executor_->Post([alive, handler, e] {
+    } else if (error) {
+      executor_->Post([alive, handler, e = std::move(error->value())] {
         if (*alive) handler->OnError(e);
       });
     }

@@ -78,8 +78,9 @@ TEST_CASE("approval asks accept yes/no, booleans and an explicit flag", "[ask]")
     Json output;
   };
   std::vector<Case> cases = {
-      {{"q", "yes", std::nullopt}, Json::parse(R"({"approved": true, "value": null})")},
-      {{"q", "N", std::nullopt}, Json::parse(R"({"approved": false, "value": null})")},
+      // The text the user gave is kept beside the decision it meant.
+      {{"q", "yes", std::nullopt}, Json::parse(R"({"approved": true, "value": "yes"})")},
+      {{"q", "N", std::nullopt}, Json::parse(R"({"approved": false, "value": "N"})")},
       {{"q", false, std::nullopt}, Json::parse(R"({"approved": false, "value": null})")},
       {{"q", "ship it", true}, Json::parse(R"({"approved": true, "value": "ship it"})")},
   };

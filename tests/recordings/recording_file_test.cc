@@ -19,7 +19,7 @@ std::string EventLine(int64_t position, const std::string& text) {
   Event e;
   e.id = "e" + std::to_string(position);
   e.position = position;
-  e.name = "text:delta";
+  e.name = "test:note";  // not in the catalog: its payload shape is free
   e.payload = {{"text", text}};
   e.timestamp = 1700000000000 + position;
   e.Serialize();
