@@ -107,6 +107,21 @@ Result<std::unique_ptr<net::JwtVerifier>> MakeVerifier(const ServeOptions& o) {
   return std::make_unique<net::JwtVerifier>(std::move(*v));
 }
 
+// Runs the server's handlers until it stops. Requests, messages and session tasks catch what
+// they throw themselves; this is the last resort behind them: a handler that throws anyway is
+// logged and the server carries on (Asio resumes after an exception when run() is called again).
+void RunGuarded(boost::asio::io_context& io) {
+  for (;;) {
+    try {
+      io.run();
+      return;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "scaffold serve: internal error in a handler (the server carries on): %s\n",
+                   e.what());
+    }
+  }
+}
+
 // Every connection is a file descriptor: raise the soft limit to the hard one, and keep
 // --max-connections under what it allows (with room for the database and the log).
 int FitConnectionsToDescriptors(int wanted) {
@@ -235,8 +250,8 @@ int RunServe(const ServeOptions& o) {
   int threads = o.threads > 0 ? o.threads
                               : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i) pool.emplace_back([&] { io.run(); });
-  io.run();
+  for (int i = 1; i < threads; ++i) pool.emplace_back([&] { RunGuarded(io); });
+  RunGuarded(io);
   for (auto& t : pool) t.join();
   return kExitOk;
 }

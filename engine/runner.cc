@@ -24,7 +24,11 @@ Runner::Runner(const SessionDeps& deps, std::shared_ptr<const Workflow> workflow
       info_(std::move(info)),
       options_(std::move(options)),
       start_position_(resume ? resume->last_position : 0),
-      redactor_(Redactor::Compile(info_.redact).value()),
+      // Session::Create and Open checked that these compile.
+      redactor_([this] {
+        auto r = Redactor::Compile(info_.redact);
+        return r.ok() ? std::move(r).value() : Redactor();
+      }()),
       log_(deps.store, deps.executor, deps.clock, info_.id, start_position_),
       resume_(std::move(resume)),
       state_(workflow_->initial_state) {
@@ -613,6 +617,10 @@ void Runner::Fail(Failure failure) {
   log_.Emit(events::kWorkflowError, {{"sessionId", info_.id}, {"error", failure.ToJson()}});
   Finish(
       SessionEnd::Failed(Status(ErrorCode::kAborted, failure.message, failure.path), failure.code));
+}
+
+void Runner::FailUnexpected(const std::string& what) {
+  Fail({"internal", "internal error: " + what});
 }
 
 void Runner::Pause(std::string reason) {

@@ -39,6 +39,8 @@ class Runner : public std::enable_shared_from_this<Runner> {
                         std::function<void(Result<ToolCallOutcome>)> reply);
   void Pause(std::string reason);
   void Cancel();
+  // A task of this session threw (a bug): fails the session with code "internal".
+  void FailUnexpected(const std::string& what);
 
  private:
   // One agent invocation of a run/parallel/each phase.

@@ -29,11 +29,24 @@ Result<std::unique_ptr<Session>> Session::Create(const SessionDeps& deps,
   SessionInfo stored = info;
   stored.input = redactor->Apply(info.input);
   SCAFFOLD_RETURN_IF_ERROR(deps.store->CreateSession(stored));
+  return Make(deps, std::move(info), std::move(workflow), options, std::nullopt);
+}
+
+std::unique_ptr<Session> Session::Make(const SessionDeps& deps, SessionInfo info,
+                                       std::shared_ptr<const Workflow> workflow,
+                                       RunOptions options, std::optional<ResumePoint> resume) {
   std::unique_ptr<Session> s(new Session());
   s->info_ = info;
-  s->executor_ = deps.executor;
-  s->runner_ =
-      std::make_shared<Runner>(deps, std::move(workflow), std::move(info), options, std::nullopt);
+  s->guard_ = std::make_unique<GuardedExecutor>(deps.executor, nullptr);
+  s->executor_ = s->guard_.get();
+  SessionDeps guarded = deps;
+  guarded.executor = s->guard_.get();
+  s->runner_ = std::make_shared<Runner>(guarded, std::move(workflow), std::move(info),
+                                        std::move(options), std::move(resume));
+  std::weak_ptr<Runner> weak = s->runner_;
+  s->guard_->SetFailureHandler([weak](const std::string& what) {
+    if (auto runner = weak.lock()) runner->FailUnexpected(what);
+  });
   return s;
 }
 
@@ -55,13 +68,25 @@ Result<std::unique_ptr<Session>> Session::Open(const SessionDeps& deps,
   if (effective.provider_override.empty())
     effective.provider_override = rp->overrides.value("provider", "");
   if (effective.model_override.empty()) effective.model_override = rp->overrides.value("model", "");
-  std::unique_ptr<Session> s(new Session());
-  s->info_ = *info;
-  s->executor_ = deps.executor;
-  s->runner_ = std::make_shared<Runner>(deps, std::move(workflow), std::move(*info), effective,
-                                        std::move(*rp));
+  if (auto redactor = Redactor::Compile(info->redact); !redactor.ok())
+    return Status(ErrorCode::kDataLoss, "the session's stored --redact patterns do not compile: " +
+                                            redactor.status().message());
+  return Make(deps, std::move(*info), std::move(workflow), std::move(effective), std::move(*rp));
+}
 
-  return s;
+Status RecordSessionFailure(EventStore* store, const Clock* clock, const std::string& id,
+                            const std::string& code, const std::string& message) {
+  auto info = store->GetSession(id);
+  if (!info.ok()) return info.status();
+  auto e = std::make_shared<Event>();
+  e->id = NewUuid();
+  e->position = info->event_count + 1;
+  e->name = events::kWorkflowError;
+  e->payload = {{"sessionId", id}, {"error", {{"code", code}, {"message", message}}}};
+  e->timestamp = clock->NowMillis();
+  e->Serialize();
+  std::vector<EventPtr> batch = {std::move(e)};
+  return store->Append(id, batch);
 }
 
 Status ValidateInput(const Workflow& workflow, const Json& input) {

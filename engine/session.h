@@ -16,7 +16,9 @@
 
 #include "engine/event_store.h"
 #include "engine/executor.h"
+#include "engine/guarded_executor.h"
 #include "engine/provider.h"
+#include "engine/resume_point.h"
 #include "engine/session_log.h"
 #include "engine/tool_host.h"
 #include "engine/workflow.h"
@@ -126,10 +128,22 @@ class Session {
 
  private:
   Session() = default;
+  // The runner's work runs on a GuardedExecutor in front of deps.executor: an exception in
+  // any of it fails this session (workflow:error, code "internal"), nothing else.
+  static std::unique_ptr<Session> Make(const SessionDeps& deps, SessionInfo info,
+                                       std::shared_ptr<const Workflow> workflow,
+                                       RunOptions options, std::optional<ResumePoint> resume);
+
   SessionInfo info_;
-  Executor* executor_ = nullptr;
+  std::unique_ptr<GuardedExecutor> guard_;
+  Executor* executor_ = nullptr;  // guard_
   std::shared_ptr<Runner> runner_;
 };
+
+// Records a failure for a session nothing is running (one that cannot be resumed): a
+// workflow:error event {code, message} after its last event, which marks it failed.
+Status RecordSessionFailure(EventStore* store, const Clock* clock, const std::string& id,
+                            const std::string& code, const std::string& message);
 
 // Checks `input` against the workflow's input schema; kInvalidArgument lists the violations.
 Status ValidateInput(const Workflow& workflow, const Json& input);

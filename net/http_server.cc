@@ -10,6 +10,7 @@
 #include <boost/beast/websocket.hpp>
 #include <deque>
 
+#include "net/http_dispatch.h"
 #include "net/server_context.h"
 #include "net/ws_session.h"
 
@@ -323,53 +324,42 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     version_ = req.version();
     keep_alive_ = req.keep_alive();
     method_ = std::string(req.method_string());
-    auto target = SplitTarget(std::string(req.target()));
-    if (!target.ok()) return Reply(ApiResponse::FromStatus(target.status()));
-    ApiRequest api;
-    api.method = method_;
-    api.path = target->first;
-    api.query = target->second;
-    path_ = api.path;
+    IncomingRequest in;
+    in.method = method_;
+    in.target = std::string(req.target());
     for (const auto& field : req) {
       std::string name(field.name_string());
       for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      api.headers[name] = std::string(field.value());
+      in.headers[name] = std::string(field.value());
     }
-    api.body = req.body();
-    cors_ = ctx_->Cors(api.headers.count("origin") ? api.headers["origin"] : "");
-    if (method_ == "OPTIONS") {
-      ApiResponse preflight;
-      preflight.status = 204;
-      return Reply(preflight);
-    }
-    if (api.path != "/healthz") {
-      auto user = ctx_->Authenticate(api.headers, api.query);
-      if (!user.ok())
-        return Reply(ApiResponse::Error(401, "unauthorized", user.status().message()));
-      api.user = *user;
-    }
-    user_ = api.user;
-    if (beast::websocket::is_upgrade(req)) {
-      if (api.path != "/ws")
-        return Reply(ApiResponse::Error(404, "not_found", "WebSocket connections go to /ws"));
-      ctx_->AccessLog(remote_, method_, path_, 101, 0, 0, user_);
-      stream_.expires_never();
-      std::string client = api.query.count("client") ? api.query["client"] : "web";
-      return StartWebSocket(ctx_, std::move(slot_), std::move(stream_), parser_->release(), user_,
-                            client, remote_);
-    }
-    if (auto route = ctx_->api->MatchEventStream(api)) {
-      if (!route->ok()) return Reply(ApiResponse::FromStatus(route->status()));
-      auto session = ctx_->hub->Find(api.user, (*route)->session_id);
-      if (!session.ok()) return Reply(ApiResponse::FromStatus(session.status()));
-      auto sse =
-          std::make_shared<SseStream>(ctx_, std::move(slot_), std::move(stream_),
-                                      std::move(**route), user_, remote_, path_, version_, cors_);
-      sse->Start();
-      return;
+    in.body = std::move(req.body());
+    in.upgrade = beast::websocket::is_upgrade(req);
+    in.remote = remote_;
+    Dispatch d = DispatchRequest(ctx_, std::move(in));
+    path_ = d.request.path.empty() ? std::string(req.target().substr(0, req.target().find('?')))
+                                   : d.request.path;
+    user_ = d.request.user;
+    cors_ = std::move(d.cors);
+    switch (d.kind) {
+      case Dispatch::Kind::kReply:
+        return Reply(d.response);
+      case Dispatch::Kind::kWebSocket:
+        ctx_->AccessLog(remote_, method_, path_, 101, 0, 0, user_);
+        stream_.expires_never();
+        return StartWebSocket(ctx_, std::move(slot_), std::move(stream_), parser_->release(),
+                              user_, d.client, remote_);
+      case Dispatch::Kind::kEventStream: {
+        auto sse = std::make_shared<SseStream>(ctx_, std::move(slot_), std::move(stream_),
+                                               std::move(d.route), user_, remote_, path_,
+                                               version_, cors_);
+        sse->Start();
+        return;
+      }
+      case Dispatch::Kind::kApi:
+        break;
     }
     auto self = shared_from_this();
-    ctx_->api->Handle(api, [self](ApiResponse response) {
+    ctx_->api->Handle(d.request, [self](ApiResponse response) {
       asio::post(self->stream_.get_executor(),
                  [self, response = std::move(response)] { self->Reply(response); });
     });

@@ -1,6 +1,7 @@
 #include "net/session_hub.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "engine/uuid.h"
 #include "net/strand_executor.h"
@@ -358,7 +359,25 @@ int SessionHub::RestoreRunning() {
     if (s.status != engine::SessionStatus::kRunning && s.status != engine::SessionStatus::kWaiting)
       continue;
     OnStrand(GetEntry(s.id, s.owner), [this](Entry* e) {
-      if (e && !e->session) OpenAndStart(e->shared_from_this());
+      if (!e || e->session) return;
+      // A session that cannot continue (a damaged log, a stored workflow this build refuses,
+      // a bug) is marked failed with the reason, so it is not tried again at every start.
+      Status s;
+      try {
+        s = OpenAndStart(e->shared_from_this());
+      } catch (const std::exception& ex) {
+        s = Internal(std::string("internal error: ") + ex.what());
+      }
+      if (s.ok()) return;
+      std::fprintf(stderr, "scaffold: session %s cannot be resumed (%s); it is marked failed\n",
+                   e->id.c_str(), s.message().c_str());
+      Status recorded = engine::RecordSessionFailure(deps_.store, deps_.clock, e->id,
+                                                     "resume_failed", s.message());
+      if (!recorded.ok()) {
+        std::fprintf(stderr, "scaffold: session %s: %s\n", e->id.c_str(),
+                     recorded.message().c_str());
+      }
+      DropIfIdle(e->id);
     });
     ++resumed;
   }
