@@ -1,5 +1,7 @@
 #include "cli/remote_session.h"
 
+#include "engine/json_reader.h"
+
 #include <cstdio>
 #include <cstdlib>
 
@@ -34,8 +36,11 @@ std::map<std::string, engine::ModelPrice> PricesFromJson(const Json& prices) {
   if (!prices.is_object()) return out;
   for (const auto& [model, p] : prices.items()) {
     if (!p.is_object()) continue;
-    out[model] = {p.value("input", 0.0), p.value("output", 0.0), p.value("cache_read", 0.0),
-                  p.value("cache_write", 0.0)};
+    JsonReader in(p);
+    engine::ModelPrice price{in.OptNumber("input").value_or(0), in.OptNumber("output").value_or(0),
+                             in.OptNumber("cache_read").value_or(0),
+                             in.OptNumber("cache_write").value_or(0)};
+    if (in.ok()) out[model] = price;  // a server's price it cannot read is not shown
   }
   return out;
 }
@@ -108,10 +113,12 @@ void RemoteSession::OnEvents(std::vector<engine::EventPtr> events) {
     if (final_event->name == engine::events::kWorkflowCompleted) {
       return End(engine::SessionEnd::Completed(p.value("result", Json())));
     }
-    Json error = p.value("error", Json::object());
+    // The event's shape was checked when it arrived (CheckEventShape).
+    const Json error_json = p.value("error", Json::object());
+    JsonReader error(error_json);
     return End(engine::SessionEnd::Failed(
-        Status(ErrorCode::kAborted, error.value("message", "the workflow failed")),
-        error.value("code", "")));
+        Status(ErrorCode::kAborted, error.OptString("message").value_or("the workflow failed")),
+        error.OptString("code").value_or("")));
   }
   if (last_ < caught_up_at_) return;  // still replaying what happened before we joined
   if (paused_) return End(engine::SessionEnd::Paused());
@@ -205,12 +212,15 @@ int AttachRemote(const RemoteFlags& remote, const std::string& id, bool resume,
   net::RemoteClient client(&curl, &loop, remote.url, remote.token);
   auto info = Call(&client, &loop, "GET", "/sessions/" + id);
   if (info.status != 200) return Report(client, "session " + id, info);
-  int64_t caught_up_at = info.body.value("eventCount", int64_t{0});
+  static const Json kNone = Json::object();
+  JsonReader body(info.body.is_object() ? info.body : kNone);
+  int64_t caught_up_at = body.OptInt("eventCount", 0).value_or(0);
+  if (!body.ok()) return Report(client, "session " + id, info);
   if (resume) {
     auto r = Call(&client, &loop, "POST", "/sessions/" + id + "/resume", Json::object());
     if (r.status != 200) return Report(client, "resume " + id, r);
     // The session:resumed about to be appended ends the pause the history shows.
-    if (r.body.value("wasResumed", false)) ++caught_up_at;
+    if (r.body.is_object() && r.body.value("wasResumed", Json(false)) == true) ++caught_up_at;
   }
   return Drive(&client, &loop, id, RemoteSession::Kind::kAttached, caught_up_at,
                PricesFromJson(info.body.value("prices", Json())), flags);
@@ -225,7 +235,11 @@ int RunRemote(const RemoteFlags& remote, const engine::Workflow& workflow,
       Call(&client, &loop, "POST", "/sessions",
            {{"workflow", workflow.name}, {"input", input}, {"workflowSha256", workflow_sha256}});
   if (created.status != 201) return Report(client, "starting " + workflow.name, created);
-  std::string id = created.body.value("sessionId", "");
+  std::string id;
+  if (created.body.is_object() && created.body.contains("sessionId") &&
+      created.body["sessionId"].is_string())
+    id = created.body["sessionId"].get<std::string>();
+  if (id.empty()) return Report(client, "starting " + workflow.name + " (no sessionId)", created);
   return Drive(&client, &loop, id, RemoteSession::Kind::kStarted, 0, workflow.prices, flags);
 }
 

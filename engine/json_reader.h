@@ -32,6 +32,8 @@ class JsonReader {
   // Reads `value`, found at `path` (a JSON pointer; "" for the document's root). Reading a
   // field of a value that is not an object is itself an error ("expected an object").
   explicit JsonReader(const Json& value, std::string path = "");
+  // A reader borrows its value: reading a temporary would read freed memory.
+  explicit JsonReader(Json&& value, std::string path = "") = delete;
   JsonReader(const JsonReader&) = delete;
   JsonReader& operator=(const JsonReader&) = delete;
 

@@ -270,8 +270,9 @@ void Api::Session(const ApiRequest& r, const std::vector<std::string>& parts,
     body["input"] = s->info.input;
     body["workflowSha256"] = s->info.workflow_sha256;
     // The workflow's own prices, so a terminal attached to the session shows the same cost.
-    Json source = Json::parse(s->info.workflow_source, nullptr, false);
-    if (source.is_object() && source.contains("prices")) body["prices"] = source["prices"];
+    auto source = ParseJson(s->info.workflow_source);
+    if (source.ok() && source->is_object() && source->contains("prices"))
+      body["prices"] = (*source)["prices"];
 
     if (!s->info.parent_id.empty()) {
       body["parentSessionId"] = s->info.parent_id;

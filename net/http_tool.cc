@@ -140,11 +140,14 @@ engine::ToolResult RunHttpTool(const engine::ToolDecl& decl, const Json& context
 
   Json output = {{"status", status}};
   if (!type.empty()) output["contentType"] = type;
-  Json json_body(Json::value_t::discarded);
-  if (type.find("json") != std::string::npos && IsValidUtf8(t.body))
-    json_body = Json::parse(t.body, nullptr, false);
-  if (!json_body.is_discarded()) {
-    output["body"] = std::move(json_body);
+  // A JSON answer reaches the agent as JSON (nesting bounded like all outside JSON); anything
+  // else, or JSON that cannot be used, as text.
+  std::optional<Json> json_body;
+  if (type.find("json") != std::string::npos && IsValidUtf8(t.body)) {
+    if (auto parsed = ParseJson(t.body); parsed.ok()) json_body = std::move(parsed).value();
+  }
+  if (json_body) {
+    output["body"] = std::move(*json_body);
   } else {
     output["body"] = ToValidUtf8(std::move(t.body));
   }

@@ -40,8 +40,9 @@ engine::ToolResult RunToolProgram(const std::string& program, const Json& reques
     if (!r.err.empty()) message += ": " + Tail(r.err, 400);
     return {Json(message), true};
   }
-  Json response = Json::parse(r.out, nullptr, false);
-  if (response.is_discarded() || !response.is_object() || !response.contains("output")) {
+  auto parsed = ParseJson(r.out);
+  Json response = parsed.ok() ? std::move(parsed).value() : Json();
+  if (!response.is_object() || !response.contains("output")) {
     std::string shown = r.out.empty() ? "nothing" : "\"" + Tail(r.out, 200) + "\"";
     return {Json(who + " printed " + shown +
                  " instead of a JSON response such as {\"output\": ..., \"isError\": false}"),

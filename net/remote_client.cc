@@ -1,5 +1,8 @@
 #include "net/remote_client.h"
 
+#include "engine/event_shape.h"
+#include "engine/json_reader.h"
+
 #include <chrono>
 #include <mutex>
 
@@ -41,8 +44,8 @@ class JsonTransfer : public Transfer {
       r.error = result.error;
     } else {
       r.status = status_;
-      r.body = Json::parse(body_, nullptr, false);
-      if (r.body.is_discarded()) r.body = nullptr;
+      auto parsed = ParseJson(body_);
+      r.body = parsed.ok() ? std::move(parsed).value() : Json();
       if (status_ >= 400) r.error = RemoteErrorMessage(r);
     }
     executor_->Post([done = std::move(done_), r = std::move(r)] { done(r); });
@@ -191,8 +194,9 @@ bool StreamTransfer::OnData(std::string_view data) {
   std::vector<engine::EventPtr> events;
   for (const auto& sse : parsed_) {
     auto e = engine::Event::Parse(sse.data);
-    if (!e.ok()) {
-      bad_event_ = "the server sent an event that does not parse: " + e.status().message();
+    Status shape = e.ok() ? engine::CheckEventShape(*e) : e.status();
+    if (!shape.ok()) {
+      bad_event_ = "the server sent an event that cannot be used: " + shape.message();
       return false;  // ends this connection; the stream reconnects after the last good event
     }
     events.push_back(std::make_shared<const engine::Event>(std::move(*e)));
@@ -212,7 +216,8 @@ void StreamTransfer::OnDone(const TransferResult& result) {
   } else if (status_ != 200) {
     RemoteResponse r;
     r.status = status_;
-    r.body = Json::parse(error_body_, nullptr, false);
+    auto parsed = ParseJson(error_body_);
+    r.body = parsed.ok() ? std::move(parsed).value() : Json();
     why = RemoteErrorMessage(r);
   } else {
     why = "the server closed the stream";
@@ -242,7 +247,8 @@ class StreamHandle : public RemoteEventStream {
 std::string RemoteErrorMessage(const RemoteResponse& r) {
   if (r.status == 0) return r.error.empty() ? "no response" : r.error;
   if (r.body.is_object() && r.body.contains("error") && r.body["error"].is_object()) {
-    return r.body["error"].value("message", "HTTP " + std::to_string(r.status));
+    JsonReader error(r.body["error"]);
+    if (auto message = error.OptString("message")) return *message;
   }
   return "HTTP " + std::to_string(r.status);
 }

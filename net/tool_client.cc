@@ -12,6 +12,9 @@
 #include <mutex>
 #include <thread>
 
+#include "engine/json_reader.h"
+#include "net/api.h"
+
 namespace scaffold::net {
 namespace {
 
@@ -97,7 +100,7 @@ struct ToolClient::Impl {
   }
 
   void Connect();
-  void OnRegistered(const Json& names);
+  void OnRegistered(const std::vector<std::string>& names);
   void OnClosed(bool registered, const std::string& why, bool fatal);
   void Dispatch(const std::weak_ptr<Connection>& connection, const Json& request);
   void ReapWorkers(bool all);
@@ -188,18 +191,31 @@ class ToolClient::Impl::Connection : public std::enable_shared_from_this<Connect
     });
   }
 
+  // Frames from the server are read typed: one that cannot be used is logged and skipped.
   void Handle(const std::string& text) {
-    Json msg = Json::parse(text, nullptr, false);
-    if (!msg.is_object()) return;
-    std::string type = msg.value("type", "");
+    auto parsed = ParseJson(text);
+    if (!parsed.ok() || !parsed->is_object()) {
+      return impl_->Log("the server sent a frame that is not a JSON object; skipped");
+    }
+    const Json& msg = *parsed;
+    JsonReader in(msg);
+    std::string type = in.OptString("type").value_or("");
     if (type == "tools:registered") {
       registered_ = true;
-      impl_->OnRegistered(msg.value("tools", Json::array()));
+      std::vector<std::string> names;
+      JsonReader tools = in.List("tools");
+      for (size_t i = 0; i < tools.json().size(); ++i) {
+        if (tools.json()[i].is_string()) names.push_back(tools.json()[i].get<std::string>());
+      }
+      impl_->OnRegistered(names);
     } else if (type == "tool:request") {
       impl_->Dispatch(weak_from_this(), msg);
     } else if (type == "error") {
-      impl_->Log("server error: " + msg.value("code", "") + ": " + msg.value("message", ""));
+      std::string code = in.OptString("code").value_or("");
+      std::string message = in.OptString("message").value_or("");
+      impl_->Log("server error: " + code + ": " + message);
     }
+    if (!in.ok()) impl_->Log("the server sent a malformed frame: " + in.status().ToString());
   }
 
   void Write() {
@@ -236,11 +252,11 @@ void ToolClient::Impl::Connect() {
   connection->Start();
 }
 
-void ToolClient::Impl::OnRegistered(const Json& names) {
+void ToolClient::Impl::OnRegistered(const std::vector<std::string>& names) {
   failures = 0;
   backoff_ms = kFirstBackoffMs;
   std::string list;
-  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n.get<std::string>();
+  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
   Log("connected to " + o.url + "; serving " + list);
 }
 
@@ -266,9 +282,12 @@ void ToolClient::Impl::OnClosed(bool registered, const std::string& why, bool fa
 }
 
 void ToolClient::Impl::Dispatch(const std::weak_ptr<Connection>& weak, const Json& request) {
-  std::string call_id = request.value("callId", "");
-  std::string name = request.value("toolName", "");
-  std::string session = request.value("sessionId", "");
+  JsonReader in(request);
+  std::string call_id = in.String("callId");
+  std::string name = in.String("toolName");
+  std::string session = in.OptString("sessionId").value_or("");
+  int64_t timeout_ms = in.OptInt("timeoutMs", 1, 24 * 3600 * 1000).value_or(o.timeout_ms);
+  if (!in.ok()) return Log("the server sent a malformed tool:request: " + in.status().ToString());
   auto respond = [weak, call_id](const engine::ToolResult& r) {
     if (auto c = weak.lock()) {
       c->Send(DumpJson({{"type", "tool:response"},
@@ -282,8 +301,7 @@ void ToolClient::Impl::Dispatch(const std::weak_ptr<Connection>& weak, const Jso
     respond({Json("this client has no tool \"" + name + "\""), true});
     return;
   }
-  Log("tool:request " + name + " for session " + session.substr(0, 8));
-  int64_t timeout_ms = request.value("timeoutMs", o.timeout_ms);
+  Log("tool:request " + EscapeForLog(name) + " for session " + EscapeForLog(session.substr(0, 8)));
   ReapWorkers(false);
   auto done = std::make_shared<std::atomic<bool>>(false);
   std::lock_guard lock(workers_mu);

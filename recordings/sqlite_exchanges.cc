@@ -15,8 +15,10 @@ Exchange ReadExchange(Statement& q) {
   x.key = q.Text(2);
   x.occurrence = q.Int(3);
   x.agent = q.Text(4);
-  x.request = Json::parse(q.TextView(5), nullptr, false);
-  x.response = Json::parse(q.TextView(6), nullptr, false);
+  auto request = ParseJson(q.TextView(5));
+  auto response = ParseJson(q.TextView(6));
+  x.request = request.ok() ? std::move(request).value() : Json();
+  x.response = response.ok() ? std::move(response).value() : Json();
   return x;
 }
 

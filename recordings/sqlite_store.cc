@@ -61,7 +61,8 @@ SessionInfo ReadSession(Statement& s) {
   info.workflow_name = s.Text(2);
   info.workflow_source = s.Text(3);
   info.workflow_sha256 = s.Text(4);
-  info.input = Json::parse(s.TextView(5), nullptr, false);
+  auto input = ParseJson(s.TextView(5));
+  info.input = input.ok() ? std::move(input).value() : Json();
   info.status = engine::ParseSessionStatus(s.TextView(6)).value_or(engine::SessionStatus::kRunning);
   info.parent_id = s.IsNull(7) ? "" : s.Text(7);
   info.fork_position = s.Int(8);
@@ -69,7 +70,8 @@ SessionInfo ReadSession(Statement& s) {
   info.updated_at = s.Int(10);
   info.event_count = s.Int(11);
   info.last_event_at = s.Int(12);
-  Json redact = Json::parse(s.TextView(13), nullptr, false);
+  auto parsed_redact = ParseJson(s.TextView(13));
+  const Json redact = parsed_redact.ok() ? std::move(parsed_redact).value() : Json();
   if (redact.is_array()) {
     for (const auto& p : redact) {
       if (p.is_string()) info.redact.push_back(p.get<std::string>());
