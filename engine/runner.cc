@@ -493,6 +493,16 @@ bool Runner::ApplyUpdates(const std::vector<Update>& updates, const Json& contex
       Fail({"expression_error", value.status().message(), p + value.status().path()});
       return false;
     }
+    // An update that puts the state inside itself, visit after visit, would nest it without
+    // end (and every reader of the state recurses): the state is kept within kMaxStateDepth.
+    int at = static_cast<int>(std::count(u.pointer.begin(), u.pointer.end(), '/'));
+    if (at + JsonDepth(*value, kMaxStateDepth) > kMaxStateDepth) {
+      Fail({"update_failed",
+            "this update would make the state nest deeper than " +
+                std::to_string(kMaxStateDepth) + " levels",
+            p});
+      return false;
+    }
     assignments.push_back({u.pointer, std::move(*value)});
   }
   auto patch = ApplyAssignments(scratch, assignments);

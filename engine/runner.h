@@ -20,6 +20,10 @@
 
 namespace scaffold::engine {
 
+// How deep a session's state may nest (updates past it fail the session). Twice the limit on
+// parsed input, so any parsed value fits under any reasonable pointer.
+inline constexpr int kMaxStateDepth = 2 * kMaxJsonDepth;
+
 class Runner : public std::enable_shared_from_this<Runner> {
  public:
   // `resume` is null for a new session.

@@ -210,8 +210,9 @@ class Loader {
 
   void LoadPrices(const J& value, Workflow* wf) {
     if (!IsObject(value, "/prices")) return;
-    for (const auto& [model, body] : value.items()) {
-      std::string path = AppendPointer("/prices", model);
+    for (const auto& item : value.items()) {
+      const J& body = item.value();
+      std::string path = AppendPointer("/prices", item.key());
       if (!IsObject(body, path)) continue;
       CheckKeys(body, path, {"input", "output", "cache_read", "cache_write"});
       ModelPrice price;
@@ -230,7 +231,7 @@ class Loader {
       read("output", &price.output, true);
       read("cache_read", &price.cache_read, false);
       read("cache_write", &price.cache_write, false);
-      wf->prices[model] = price;
+      wf->prices[item.key()] = price;
     }
   }
 

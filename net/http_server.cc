@@ -10,7 +10,7 @@
 #include <boost/beast/websocket.hpp>
 #include <deque>
 
-#include "net/http_dispatch.h"
+#include "net/beast_request.h"
 #include "net/server_context.h"
 #include "net/ws_session.h"
 
@@ -324,18 +324,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     version_ = req.version();
     keep_alive_ = req.keep_alive();
     method_ = std::string(req.method_string());
-    IncomingRequest in;
-    in.method = method_;
-    in.target = std::string(req.target());
-    for (const auto& field : req) {
-      std::string name(field.name_string());
-      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      in.headers[name] = std::string(field.value());
-    }
-    in.body = std::move(req.body());
-    in.upgrade = beast::websocket::is_upgrade(req);
-    in.remote = remote_;
-    Dispatch d = DispatchRequest(ctx_, std::move(in));
+    Dispatch d = DispatchRequest(ctx_, FromBeast(req, remote_));
     path_ = d.request.path.empty() ? std::string(req.target().substr(0, req.target().find('?')))
                                    : d.request.path;
     user_ = d.request.user;
