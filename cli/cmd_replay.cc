@@ -44,7 +44,7 @@ int RunReplay(const ReplayOptions& o) {
     }
     recording = std::move(read).value();
   } else {
-    store = OpenStoreOrReport(o.db);
+    store = OpenStoreOrReport(o.db, recordings::SqliteStore::Access::kReadOnly);
     if (!store) return kExitUsage;
     auto resolved = ResolveSessionId(store.get(), o.target);
     if (!resolved.ok()) {

@@ -33,7 +33,7 @@ static Json SessionJson(const engine::SessionInfo& s) {
 }
 
 int RunList(const SessionsOptions& o) {
-  auto store = OpenStoreOrReport(o.db);
+  auto store = OpenStoreOrReport(o.db, recordings::SqliteStore::Access::kReadOnly);
   if (!store) return kExitUsage;
   engine::SessionFilter filter;
   filter.limit = o.limit;
@@ -66,7 +66,7 @@ int RunList(const SessionsOptions& o) {
 }
 
 int RunShow(const SessionsOptions& o) {
-  auto store = OpenStoreOrReport(o.db);
+  auto store = OpenStoreOrReport(o.db, recordings::SqliteStore::Access::kReadOnly);
   if (!store) return kExitUsage;
   auto id = ResolveSessionId(store.get(), o.id);
   if (!id.ok()) {
@@ -183,7 +183,7 @@ int RunRemove(const SessionsOptions& o) {
 namespace scaffold::cli {
 
 int RunExport(const SessionsOptions& o) {
-  auto store = OpenStoreOrReport(o.db);
+  auto store = OpenStoreOrReport(o.db, recordings::SqliteStore::Access::kReadOnly);
   if (!store) return kExitUsage;
   auto id = ResolveSessionId(store.get(), o.id);
   if (!id.ok()) {

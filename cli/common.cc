@@ -14,9 +14,10 @@ std::string ResolveDbPath(const std::string& flag) {
   return ".scaffold/scaffold.db";
 }
 
-std::unique_ptr<recordings::SqliteStore> OpenStoreOrReport(const std::string& db_flag) {
+std::unique_ptr<recordings::SqliteStore> OpenStoreOrReport(
+    const std::string& db_flag, recordings::SqliteStore::Access access) {
   std::string path = ResolveDbPath(db_flag);
-  if (path != ":memory:") {
+  if (path != ":memory:" && access == recordings::SqliteStore::Access::kReadWrite) {
     std::filesystem::path parent = std::filesystem::path(path).parent_path();
     bool is_default = db_flag.empty() && !std::getenv("SCAFFOLD_DB");
     std::error_code ec;
@@ -33,7 +34,12 @@ std::unique_ptr<recordings::SqliteStore> OpenStoreOrReport(const std::string& db
       }
     }
   }
-  auto store = recordings::SqliteStore::Open(path);
+  std::error_code ec;
+  if (access == recordings::SqliteStore::Access::kReadOnly && path != ":memory:" &&
+      !std::filesystem::exists(path, ec)) {
+    path = ":memory:";  // no database yet: nothing to read, and nothing is created
+  }
+  auto store = recordings::SqliteStore::Open(path, access);
   if (!store.ok()) {
     PrintError(store.status().message());
     return nullptr;

@@ -20,7 +20,11 @@ std::string ResolveDbPath(const std::string& flag);
 
 // Opens the database, creating the default .scaffold/ directory when needed. On failure prints
 // the error and returns null.
-std::unique_ptr<recordings::SqliteStore> OpenStoreOrReport(const std::string& db_flag);
+// Opens the database of --db / SCAFFOLD_DB / the default, or prints why not. Commands that only
+// read open it kReadOnly: they work on a read-only file or mount, and never create one.
+std::unique_ptr<recordings::SqliteStore> OpenStoreOrReport(
+    const std::string& db_flag,
+    recordings::SqliteStore::Access access = recordings::SqliteStore::Access::kReadWrite);
 
 // Reads a whole file, refusing files over `cap` bytes. `what` names the file in errors.
 Result<std::string> ReadFileCapped(const std::string& path, size_t cap, const std::string& what);

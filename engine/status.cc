@@ -18,6 +18,8 @@ const char* ErrorCodeName(ErrorCode code) {
       return "resource_exhausted";
     case ErrorCode::kUnavailable:
       return "unavailable";
+    case ErrorCode::kStorageFull:
+      return "storage_full";
     case ErrorCode::kDeadlineExceeded:
       return "deadline_exceeded";
     case ErrorCode::kCancelled:

@@ -21,6 +21,7 @@ enum class ErrorCode {
   kFailedPrecondition,  // wrong state: session finished, nothing pending (HTTP 409)
   kResourceExhausted,   // a size or count limit was hit (HTTP 413/429)
   kUnavailable,         // a dependency is down or busy; retrying may help (HTTP 503)
+  kStorageFull,         // the disk holding the database is full (HTTP 503 storage_full)
   kDeadlineExceeded,    // a timeout elapsed
   kCancelled,           // the operation was cancelled (Ctrl-C, DELETE)
   kAborted,             // the operation ran and failed (a workflow that failed)

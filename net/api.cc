@@ -84,6 +84,8 @@ StatusMapping MappingOf(ErrorCode code) {
       return {413, "payload_too_large"};
     case ErrorCode::kUnavailable:
       return {503, "unavailable"};
+    case ErrorCode::kStorageFull:
+      return {503, "storage_full"};
     default:
       return {500, "internal"};
   }

@@ -1,8 +1,15 @@
 #include "recordings/sqlite.h"
 
+#include <cerrno>
+#include <cstdio>
+
 namespace scaffold::recordings {
 
-Status SqliteStatus(int code, const std::string& message) {
+Status SqliteStatus(int code, const std::string& message, int system_errno) {
+  if (code != SQLITE_OK && code != SQLITE_ROW && code != SQLITE_DONE &&
+      (system_errno == ENOSPC || system_errno == EDQUOT)) {
+    return Status(ErrorCode::kStorageFull, "the disk is full (" + message + ")");
+  }
   switch (code & 0xFF) {
     case SQLITE_OK:
     case SQLITE_ROW:
@@ -17,7 +24,7 @@ Status SqliteStatus(int code, const std::string& message) {
     case SQLITE_CORRUPT:
       return Status(ErrorCode::kDataLoss, message);
     case SQLITE_FULL:
-      return Status(ErrorCode::kResourceExhausted, message + " (the disk is full)");
+      return Status(ErrorCode::kStorageFull, "the disk is full (" + message + ")");
     case SQLITE_CANTOPEN:
     case SQLITE_READONLY:
     case SQLITE_PERM:
@@ -71,7 +78,7 @@ bool Statement::Step() {
   if (!error_.ok()) return false;  // a bind failed
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
-  if (rc != SQLITE_DONE) error_ = SqliteStatus(rc, sqlite3_errmsg(db_));
+  if (rc != SQLITE_DONE) error_ = SqliteStatus(rc, sqlite3_errmsg(db_), sqlite3_system_errno(db_));
   return false;
 }
 
@@ -99,10 +106,38 @@ std::string_view Statement::TextView(int column) const {
   return std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
 }
 
-Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, bool create) {
+Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, Mode mode) {
   sqlite3* db = nullptr;
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
-  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  int flags = SQLITE_OPEN_NOMUTEX;
+  std::string name = path;
+  switch (mode) {
+    case Mode::kCreate:
+      flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+      break;
+    case Mode::kReadWrite:
+      flags |= SQLITE_OPEN_READWRITE;
+      break;
+    case Mode::kReadOnly:
+      flags |= SQLITE_OPEN_READONLY;
+      break;
+    case Mode::kImmutable: {
+      // A URI, so the file name is percent-encoded where it could be read as URI syntax.
+      flags |= SQLITE_OPEN_READONLY | SQLITE_OPEN_URI;
+      name = "file:";
+      for (unsigned char c : path) {
+        if (c == '%' || c == '?' || c == '#' || c < 0x20) {
+          char hex[4];
+          std::snprintf(hex, sizeof hex, "%%%02X", c);
+          name += hex;
+        } else {
+          name += static_cast<char>(c);
+        }
+      }
+      name += "?immutable=1";
+      break;
+    }
+  }
+  int rc = sqlite3_open_v2(name.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = db ? sqlite3_errmsg(db) : "out of memory";
     if (db) sqlite3_close(db);
@@ -129,7 +164,7 @@ Status Connection::Exec(const std::string& sql) {
   int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
   std::string message = err ? err : "";
   sqlite3_free(err);
-  return SqliteStatus(rc, message);
+  return SqliteStatus(rc, message, sqlite3_system_errno(db_));
 }
 
 Result<int64_t> Connection::QueryInt(const std::string& sql) {
@@ -142,7 +177,8 @@ Result<int64_t> Connection::QueryInt(const std::string& sql) {
 }
 
 Status Connection::LastError(const std::string& what) const {
-  return SqliteStatus(sqlite3_errcode(db_), what + ": " + sqlite3_errmsg(db_));
+  return SqliteStatus(sqlite3_errcode(db_), what + ": " + sqlite3_errmsg(db_),
+                      sqlite3_system_errno(db_));
 }
 
 }  // namespace scaffold::recordings

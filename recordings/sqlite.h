@@ -49,8 +49,14 @@ class Statement {
 
 class Connection {
  public:
-  // Opens a file (or ":memory:") read-write, creating it when `create`.
-  static Result<std::unique_ptr<Connection>> Open(const std::string& path, bool create);
+  enum class Mode {
+    kCreate,     // read-write, creating the file when missing
+    kReadWrite,  // read-write, the file must exist
+    kReadOnly,   // read only
+    kImmutable,  // read only, from a medium nothing writes to (a read-only mount)
+  };
+  // Opens a file (or ":memory:").
+  static Result<std::unique_ptr<Connection>> Open(const std::string& path, Mode mode);
   ~Connection();
 
   Result<Statement> Prepare(std::string_view sql);
@@ -68,7 +74,8 @@ class Connection {
 };
 
 // Maps an SQLite result code to a Status: busy/locked are kUnavailable, constraint violations
-// kFailedPrecondition, "not a database" and corruption kDataLoss.
-Status SqliteStatus(int code, const std::string& message);
+// kFailedPrecondition, "not a database" and corruption kDataLoss, a full disk kStorageFull.
+// `system_errno` (sqlite3_system_errno) tells a full disk behind an I/O error apart.
+Status SqliteStatus(int code, const std::string& message, int system_errno = 0);
 
 }  // namespace scaffold::recordings

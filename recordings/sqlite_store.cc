@@ -1,5 +1,9 @@
 #include "recordings/sqlite_store.h"
 
+#include <unistd.h>
+
+#include <filesystem>
+
 #include <chrono>
 #include <fstream>
 #include <thread>
@@ -102,40 +106,110 @@ SqliteStore::~SqliteStore() {
   db_.reset();
 }
 
-Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) {
+namespace {
+
+struct Identity {
+  int64_t tables = 0, app_id = 0, version = 0;
+};
+
+// The three facts that identify a scaffold database, read in one transaction: one snapshot,
+// even while another process is creating or migrating the same file.
+Result<Identity> ReadIdentity(Connection& db) {
+  SCAFFOLD_RETURN_IF_ERROR(db.Exec("BEGIN"));
+  auto tables = db.QueryInt("SELECT count(*) FROM sqlite_master");
+  auto app_id = tables.ok() ? db.QueryInt("PRAGMA application_id") : tables.status();
+  auto version = app_id.ok() ? db.QueryInt("PRAGMA user_version") : app_id.status();
+  db.Exec("COMMIT");
+  if (!version.ok()) return version.status();
+  return Identity{*tables, *app_id, *version};
+}
+
+Status ReadOnlyRefusal(const std::string& path) {
+  return Status(ErrorCode::kUnavailable,
+                path + " cannot be written (no write permission on it or its directory, or a "
+                       "read-only mount); this command writes to the database. scaffold "
+                       "sessions list/show/export, events, state and replay can read it");
+}
+
+bool Writable(const std::string& path) {
+  std::filesystem::path p(path);
+  std::string dir = p.has_parent_path() ? p.parent_path().string() : ".";
+  return ::access(dir.c_str(), W_OK) == 0 &&
+         (::access(path.c_str(), F_OK) != 0 || ::access(path.c_str(), W_OK) == 0);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path, Access access) {
   bool memory = path == ":memory:";
+  bool read_only = access == Access::kReadOnly && !memory;
+  if (read_only && ::access(path.c_str(), F_OK) != 0)
+    return Status(ErrorCode::kNotFound, "no database at " + path);
   if (!memory) SCAFFOLD_RETURN_IF_ERROR(CheckFileHeader(path));
-  auto conn = Connection::Open(path, true);
+  if (!read_only && !memory && !Writable(path)) return ReadOnlyRefusal(path);
+  auto conn = Connection::Open(path, read_only ? Connection::Mode::kReadOnly
+                                               : Connection::Mode::kCreate);
   if (!conn.ok()) return conn.status();
-  Connection& db = **conn;
-  sqlite3_busy_timeout(db.handle(), 10000);
+  sqlite3_busy_timeout((*conn)->handle(), 10000);
+  if (!read_only && sqlite3_db_readonly((*conn)->handle(), "main") == 1)
+    return ReadOnlyRefusal(path);
 
   // Identify the database with read-only queries before changing anything.
-  auto tables = db.QueryInt("SELECT count(*) FROM sqlite_master");
-  if (!tables.ok()) {
-    return Status(ErrorCode::kDataLoss, path + " is not a scaffold database: " +
-                                            tables.status().message() + "; it was left untouched");
+  auto identity = ReadIdentity(**conn);
+  if (!identity.ok() && read_only &&
+      (identity.status().code() == ErrorCode::kUnavailable)) {
+    // A WAL database on a read-only mount: SQLite cannot make its shared-memory file there.
+    // Nothing can write to it, so it is read as immutable.
+    conn = Connection::Open(path, Connection::Mode::kImmutable);
+    if (!conn.ok()) return conn.status();
+    identity = ReadIdentity(**conn);
   }
-  auto app_id = db.QueryInt("PRAGMA application_id");
-  auto version = db.QueryInt("PRAGMA user_version");
-  if (!app_id.ok()) return app_id.status();
-  if (!version.ok()) return version.status();
-  bool fresh = *tables == 0 && *app_id == 0 && *version == 0;
-  if (!fresh && *app_id != kApplicationId) {
+  // A file another process is creating at this very moment reads as empty or as scaffold's,
+  // never as foreign; a foreign-looking one is looked at twice more before it is refused.
+  for (int retry = 0; retry < 2 && identity.ok() && identity->tables > 0 &&
+                      identity->app_id != kApplicationId;
+       ++retry) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    identity = ReadIdentity(**conn);
+  }
+  if (!identity.ok()) {
+    if (identity.status().code() == ErrorCode::kDataLoss) {
+      return Status(ErrorCode::kDataLoss, path + " is not a scaffold database: " +
+                                              identity.status().message() +
+                                              "; it was left untouched");
+    }
+    return identity.status().WithContext("cannot read " + path);
+  }
+  Connection& db = **conn;
+  auto tables = identity->tables;
+  auto app_id = identity->app_id;
+  auto version = identity->version;
+  bool fresh = tables == 0 && app_id == 0 && version == 0;
+  if (!fresh && app_id != kApplicationId) {
     return Status(ErrorCode::kDataLoss,
                   path + " is an SQLite database but not a scaffold one; it was left untouched");
   }
-  if (*version > kSchemaVersion) {
+  if (version > kSchemaVersion) {
     return Status(ErrorCode::kFailedPrecondition,
                   path + " was written by a newer scaffold (schema version " +
-                      std::to_string(*version) + "; this build reads up to " +
+                      std::to_string(version) + "; this build reads up to " +
                       std::to_string(kSchemaVersion) +
                       "); it was left untouched. Upgrade scaffold to use it");
   }
-  if (!memory) SCAFFOLD_RETURN_IF_ERROR(EnableWal(db, path));
-  SCAFFOLD_RETURN_IF_ERROR(db.Exec("PRAGMA synchronous=NORMAL"));
-  if (*version < kSchemaVersion)
-    SCAFFOLD_RETURN_IF_ERROR(MigrateSchema(db, static_cast<int>(*version), path));
+  if (read_only) {
+    if (version < kSchemaVersion) {
+      return Status(ErrorCode::kFailedPrecondition,
+                    path + " has schema version " + std::to_string(version) +
+                        ", older than this build's " + std::to_string(kSchemaVersion) +
+                        "; a command that writes (run, resume) upgrades it, after which it "
+                        "can be read");
+    }
+  } else {
+    if (!memory) SCAFFOLD_RETURN_IF_ERROR(EnableWal(db, path));
+    SCAFFOLD_RETURN_IF_ERROR(db.Exec("PRAGMA synchronous=NORMAL"));
+    if (version < kSchemaVersion)
+      SCAFFOLD_RETURN_IF_ERROR(MigrateSchema(db, static_cast<int>(version), path));
+  }
   std::unique_ptr<SqliteStore> store(new SqliteStore(path, std::move(*conn)));
   SCAFFOLD_RETURN_IF_ERROR(store->Prepare());
   return store;

@@ -10,7 +10,10 @@
 // share one file, one writer at a time. Every Append is one transaction (group commit).
 //
 // Open() refuses, without writing anything, a file that is not SQLite, an SQLite database that
-// is not scaffold's, and a scaffold database of a newer schema version.
+// is not scaffold's, and a scaffold database of a newer schema version. A database that cannot
+// be written (permissions, a read-only mount) is refused for writing with that reason, and can
+// still be opened for reading (Access::kReadOnly), from a read-only mount too. Two processes
+// creating the same new file at once both succeed: identification reads one snapshot.
 //
 // Thread-safe: one connection behind a mutex.
 #pragma once
@@ -29,9 +32,12 @@ namespace scaffold::recordings {
 
 class SqliteStore : public engine::EventStore {
  public:
+  enum class Access { kReadWrite, kReadOnly };
   // Opens or creates the database at `path` (":memory:" for a private in-memory one). The
-  // parent directory must exist.
-  static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path);
+  // parent directory must exist. kReadOnly never creates, migrates or writes; kNotFound when
+  // there is no file.
+  static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path,
+                                                   Access access = Access::kReadWrite);
   ~SqliteStore() override;
 
   Status CreateSession(const engine::SessionInfo& info) override;
