@@ -224,6 +224,17 @@ class Driver : public engine::EventSink {
         }
         return kExitOk;
       case engine::SessionOutcome::kFailed:
+        if (end_->error.code() != ErrorCode::kAborted && end_->failure_code.empty()) {
+          // The log could not be written (a full disk, a lost database): the workflow did not
+          // fail, and everything committed is kept, so the session continues from there.
+          std::fprintf(out, "%s after %s · session %s\n",
+                       Paint(style_, Tint::kRed, "✗ stopped: the session could not be recorded")
+                           .c_str(),
+                       FormatDuration(duration).c_str(), id.c_str());
+          PrintError(end_->error.message());
+          hint("continue it once that is fixed:", session_->ResumeCommand());
+          return kExitFailed;
+        }
         std::fprintf(out, "%s after %s · session %s\n",
                      Paint(style_, Tint::kRed, "✗ failed").c_str(),
                      FormatDuration(duration).c_str(), id.c_str());

@@ -42,12 +42,17 @@ Result<Json> ObjectBody(const ApiRequest& r, bool empty_ok) {
 }
 
 Json SessionSummary(const SessionView& s) {
-  return Json{{"sessionId", s.info.id},
+  Json out = {{"sessionId", s.info.id},
               {"workflow", s.info.workflow_name},
               {"running", s.running},
               {"status", engine::SessionStatusName(s.info.status)},
               {"eventCount", s.info.event_count},
               {"lastEventAt", s.info.last_event_at ? Json(s.info.last_event_at) : Json(nullptr)}};
+  // Stopped by the server because its log could not be written: paused, with the reason.
+  if (!s.stopped.ok()) {
+    out["error"] = {{"code", ApiResponse::CodeOf(s.stopped)}, {"message", s.stopped.message()}};
+  }
+  return out;
 }
 
 }  // namespace

@@ -38,17 +38,23 @@ std::vector<FrameBatch> FrameInbox::Take() {
   return std::exchange(batches_, {});
 }
 
-EventFramePtr MakeEventFrame(const std::string& session_id, engine::EventPtr event) {
+EventFramePtr MakeEventFrame(const std::string& session_id, const engine::Event& event,
+                             FrameForms forms) {
   auto frame = std::make_shared<EventFrame>();
-  const std::string& wire = event->wire;
-  frame->sse.reserve(wire.size() + event->name.size() + 40);
-  frame->sse += "id: ";
-  frame->sse += std::to_string(event->position);
-  frame->sse += "\nevent: ";
-  frame->sse += event->name;
-  frame->sse += "\ndata: ";
-  frame->sse += wire;  // compact JSON: never contains a newline
-  frame->sse += "\n\n";
+  frame->position = event.position;
+  frame->final = engine::IsFinalEvent(event.name);
+  const std::string& wire = event.wire;
+  if (forms != FrameForms::kWs) {
+    frame->sse.reserve(wire.size() + event.name.size() + 40);
+    frame->sse += "id: ";
+    frame->sse += std::to_string(event.position);
+    frame->sse += "\nevent: ";
+    frame->sse += event.name;
+    frame->sse += "\ndata: ";
+    frame->sse += wire;  // compact JSON: never contains a newline
+    frame->sse += "\n\n";
+  }
+  if (forms == FrameForms::kSse) return frame;
 
   static constexpr std::string_view kHead = "{\"type\":\"event\",\"sessionId\":\"";
   static constexpr std::string_view kMiddle = "\",\"event\":";
@@ -60,7 +66,6 @@ EventFramePtr MakeEventFrame(const std::string& session_id, engine::EventPtr eve
   frame->ws += kMiddle;
   frame->ws += wire;
   frame->ws += '}';
-  frame->event = std::move(event);
   return frame;
 }
 

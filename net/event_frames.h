@@ -13,11 +13,17 @@
 namespace scaffold::net {
 
 struct EventFrame {
-  engine::EventPtr event;
-  std::string sse;  // "id: 17\nevent: text:delta\ndata: {...}\n\n"
+  int64_t position = 0;
+  bool final = false;  // the session's last event (IsFinalEvent)
+  std::string sse;     // "id: 17\nevent: text:delta\ndata: {...}\n\n"
   // A whole WebSocket text frame, header included (WsTextFrame): the message is
   // {"type":"event","sessionId":"...","event":{...}}.
   std::string ws;
+
+  // What a connection's queue is charged for a frame it holds alone (a history frame): its
+  // bytes and the bookkeeping around them. Live frames are shared by every subscriber.
+  size_t cost() const { return sse.size() + ws.size() + kOverhead; }
+  static constexpr size_t kOverhead = 128;
 };
 using EventFramePtr = std::shared_ptr<const EventFrame>;
 
@@ -40,7 +46,13 @@ class FrameInbox {
   std::vector<FrameBatch> batches_;
 };
 
-EventFramePtr MakeEventFrame(const std::string& session_id, engine::EventPtr event);
+// Which wire forms to build: live frames go to every kind of subscriber; a history frame is
+// read for one connection and built only in its form, so a connection catching up holds the
+// bytes it sends and nothing else (not the parsed event).
+enum class FrameForms { kBoth, kSse, kWs };
+
+EventFramePtr MakeEventFrame(const std::string& session_id, const engine::Event& event,
+                             FrameForms forms = FrameForms::kBoth);
 
 // RFC 6455 §5.2: the header of an unmasked (server to client), unfragmented text frame of
 // `payload_size` bytes: FIN and opcode 1, then a 7-bit, 16-bit or 64-bit length.

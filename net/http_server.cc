@@ -120,7 +120,7 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
     for (;;) {
       auto page = ctx_->hub->store()->ReadEvents(route_.session_id, cursor_, kHistoryPage);
       if (!page.ok()) break;
-      for (const auto& e : *page) Send(MakeEventFrame(route_.session_id, e));
+      for (const auto& e : *page) Send(MakeEventFrame(route_.session_id, *e, FrameForms::kSse), true);
       if (page->size() < kHistoryPage || final_queued_) break;
     }
     Finish();
@@ -131,7 +131,7 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
     while (queued_bytes_ < ctx_->HistoryPumpBytes()) {
       auto page = ctx_->hub->store()->ReadEvents(route_.session_id, cursor_, kHistoryPage);
       if (!page.ok()) return Close();
-      for (const auto& e : *page) Send(MakeEventFrame(route_.session_id, e));
+      for (const auto& e : *page) Send(MakeEventFrame(route_.session_id, *e, FrameForms::kSse), true);
       if (page->size() < kHistoryPage) {
         history_done_ = true;
         if (!final_queued_) FinishIfEnded();
@@ -157,23 +157,26 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
     for (const auto& f : frames) Send(f);
   }
 
-  // Queues an event (skipping positions already sent) and writes.
-  void Send(const EventFramePtr& frame) {
-    if (closed_ || final_queued_ || frame->event->position <= cursor_) return;
-    cursor_ = frame->event->position;
-    Queue(SseBytes(frame));
-    if (engine::IsFinalEvent(frame->event->name)) final_queued_ = true;
+  // Queues an event (skipping positions already sent) and writes. A history frame (`own`) is
+  // this stream's alone: charged with all it holds.
+  void Send(const EventFramePtr& frame, bool own = false) {
+    if (closed_ || final_queued_ || frame->position <= cursor_) return;
+    cursor_ = frame->position;
+    Queue(SseBytes(frame), own ? frame->cost() : frame->sse.size() + EventFrame::kOverhead);
+    if (frame->final) final_queued_ = true;
   }
 
-  void Queue(std::shared_ptr<const std::string> bytes) {
+  // `cost` is what the queue is charged (at least the bytes).
+  void Queue(std::shared_ptr<const std::string> bytes, size_t cost = 0) {
     if (closed_ || last_chunk_) return;
-    if (queued_bytes_ + bytes->size() > ctx_->options.max_send_queue_bytes) {
+    cost = std::max(cost, bytes->size());
+    if (queued_bytes_ + cost > ctx_->options.max_send_queue_bytes) {
       // A slow consumer: it reconnects with Last-Event-ID and resumes where it was.
       ++ctx_->metrics->slow_consumers_dropped;
       return Close();
     }
-    queued_bytes_ += bytes->size();
-    queue_.push_back(std::move(bytes));
+    queued_bytes_ += cost;
+    queue_.push_back({std::move(bytes), cost});
     if (!writing_ && !holding_) Write();
   }
 
@@ -182,18 +185,20 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
     writing_ = true;
     in_flight_.clear();
     buffers_.clear();
-    size_t batch = 0;
-    while (!queue_.empty() && (batch == 0 || batch + queue_.front()->size() <= kWriteBatchBytes)) {
-      batch += queue_.front()->size();
-      buffers_.emplace_back(asio::buffer(*queue_.front()));
-      in_flight_.push_back(std::move(queue_.front()));
+    size_t batch = 0, cost = 0;
+    while (!queue_.empty() &&
+           (batch == 0 || batch + queue_.front().bytes->size() <= kWriteBatchBytes)) {
+      batch += queue_.front().bytes->size();
+      cost += queue_.front().cost;
+      buffers_.emplace_back(asio::buffer(*queue_.front().bytes));
+      in_flight_.push_back(std::move(queue_.front().bytes));
       queue_.pop_front();
     }
     auto self = shared_from_this();
     asio::async_write(stream_, http::make_chunk(buffers_),
-                      [self, batch](beast::error_code ec, size_t) {
+                      [self, batch, cost](beast::error_code ec, size_t) {
                         self->writing_ = false;
-                        self->queued_bytes_ -= batch;
+                        self->queued_bytes_ -= cost;
                         self->bytes_ += batch;
                         self->in_flight_.clear();
                         if (ec) return self->Close();
@@ -264,7 +269,11 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
   int64_t cursor_;  // the last position sent
   bool history_done_ = false;
 
-  std::deque<std::shared_ptr<const std::string>> queue_;
+  struct Queued {
+    std::shared_ptr<const std::string> bytes;
+    size_t cost;  // what queued_bytes_ was charged
+  };
+  std::deque<Queued> queue_;
   std::vector<std::shared_ptr<const std::string>> in_flight_;
   std::vector<asio::const_buffer> buffers_;
   size_t queued_bytes_ = 0;

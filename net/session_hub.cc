@@ -53,7 +53,7 @@ struct SessionHub::Entry : public engine::EventSink, public std::enable_shared_f
     if (subscribers.empty()) return;
     auto frames = std::make_shared<std::vector<EventFramePtr>>();
     frames->reserve(events.size());
-    for (const auto& e : events) frames->push_back(MakeEventFrame(id, e));
+    for (const auto& e : events) frames->push_back(MakeEventFrame(id, *e));
     FrameBatch batch = std::move(frames);
     auto targets = subscribers;  // a subscriber may unsubscribe while being called
     int64_t reached = 0;
@@ -77,6 +77,7 @@ struct SessionHub::Entry : public engine::EventSink, public std::enable_shared_f
   std::vector<std::weak_ptr<Subscriber>> subscribers;
   std::function<void()> after_cancel;  // a Delete waiting for the session to stop
   std::atomic<bool> running{false};
+  Status stopped;  // why the log could not be written (session strand; read under the hub's mu_)
   bool deleted = false;  // session strand only
 };
 
@@ -123,9 +124,9 @@ engine::SessionDeps SessionHub::SessionDepsFor(Entry& entry) {
 Result<SessionView> SessionHub::Find(const std::string& owner, const std::string& id) {
   auto info = deps_.store->GetSession(id);
   if (!info.ok() || info->owner != owner) return Status(ErrorCode::kNotFound, "no session " + id);
-  SessionView view{std::move(*info), false};
+  SessionView view{std::move(*info), false, Status::Ok()};
   std::lock_guard<std::mutex> lock(mu_);
-  if (auto it = entries_.find(id); it != entries_.end()) view.running = it->second->running;
+  if (auto it = entries_.find(id); it != entries_.end()) ApplyStopped(*it->second, &view);
   return view;
 }
 
@@ -138,9 +139,10 @@ Result<std::vector<SessionView>> SessionHub::List(const std::string& owner) {
   std::vector<SessionView> out;
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& s : *sessions) {
-    bool running = false;
-    if (auto it = entries_.find(s.id); it != entries_.end()) running = it->second->running;
-    out.push_back({std::move(s), running});
+    SessionView view{std::move(s), false, Status::Ok()};
+    if (auto it = entries_.find(view.info.id); it != entries_.end())
+      ApplyStopped(*it->second, &view);
+    out.push_back(std::move(view));
   }
   return out;
 }
@@ -152,10 +154,21 @@ void SessionHub::StartOn(const std::shared_ptr<Entry>& entry,
   entry->running = true;
   entry->session->AddSink(entry.get());
   std::weak_ptr<Entry> weak = entry;
-  entry->session->Start([this, weak](const engine::SessionEnd&) {
+  entry->session->Start([this, weak](const engine::SessionEnd& end) {
     auto e = weak.lock();
     if (!e) return;
     e->running = false;
+    if (end.outcome == engine::SessionOutcome::kFailed && end.failure_code.empty() &&
+        !end.error.ok()) {
+      // Nothing could be recorded (the workflow did not fail): say so, and keep the reason
+      // where clients see it until the session is resumed.
+      std::fprintf(stderr,
+                   "scaffold serve: session %s stopped: %s; POST /sessions/%s/resume continues "
+                   "it once that is fixed\n",
+                   e->id.c_str(), end.error.message().c_str(), e->id.c_str());
+      std::lock_guard<std::mutex> lock(mu_);
+      e->stopped = end.error;
+    }
     // Not destroyed inside its own callback: a later task on the strand does it.
     e->exec->Post([this, e] {
       e->session.reset();
@@ -167,6 +180,13 @@ void SessionHub::StartOn(const std::shared_ptr<Entry>& entry,
       DropIfIdle(e->id);
     });
   });
+}
+
+void SessionHub::ApplyStopped(const Entry& e, SessionView* view) {
+  view->running = e.running;
+  if (e.stopped.ok()) return;
+  view->stopped = e.stopped;
+  view->info.status = engine::SessionStatus::kPaused;
 }
 
 Status SessionHub::OpenAndStart(const std::shared_ptr<Entry>& entry) {
@@ -266,6 +286,10 @@ void SessionHub::Resume(const std::string& owner, const std::string& id,
     if (e->session) return done(false);
     Status s = OpenAndStart(e->shared_from_this());
     if (!s.ok()) return done(s);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      e->stopped = Status::Ok();
+    }
     done(true);
   });
 }
@@ -346,7 +370,7 @@ void SessionHub::DropIfIdle(const std::string& id) {
   auto it = entries_.find(id);
   if (it == entries_.end()) return;
   Entry& e = *it->second;
-  if (!e.session && e.subscribers.empty() && !e.after_cancel) entries_.erase(it);
+  if (!e.session && e.subscribers.empty() && !e.after_cancel && e.stopped.ok()) entries_.erase(it);
 }
 
 int SessionHub::RestoreRunning() {

@@ -47,6 +47,9 @@ class Subscriber {
 struct SessionView {
   engine::SessionInfo info;
   bool running = false;  // an engine session is active in this server (running or waiting)
+  // Set when this server stopped the session because its log could not be written (a full
+  // disk): info.status then reads paused, and POST resume continues it once that is fixed.
+  Status stopped;
 };
 
 class SessionHub {
@@ -121,6 +124,8 @@ class SessionHub {
   void StartOn(const std::shared_ptr<Entry>& entry, std::unique_ptr<engine::Session> session);
   Status OpenAndStart(const std::shared_ptr<Entry>& entry);
   void DropIfIdle(const std::string& id);
+  // A view of the entry's live state (running, stopped). Called with mu_ held.
+  static void ApplyStopped(const Entry& e, SessionView* view);
 
   const Deps deps_;
   const std::map<std::string, ServedWorkflow> workflows_;

@@ -28,6 +28,9 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
 
+// How long a slow consumer has to take its close frame before the connection is dropped.
+constexpr std::chrono::seconds kSlowConsumerGrace{10};
+
 class WsSession;
 
 // The layer under Beast's WebSocket stream: reads go straight to the TCP stream; writes join
@@ -273,7 +276,8 @@ class WsSession : public std::enable_shared_from_this<WsSession>, private WsClie
           break;
         }
         for (const auto& e : *page) {
-          if (!Deliver(sub, MakeEventFrame(id, e))) return;  // closed: `sub` and `id` are gone
+          // closed: `sub` and `id` are gone
+          if (!Deliver(sub, MakeEventFrame(id, *e, FrameForms::kWs), true)) return;
         }
         if (page->size() < kHistoryPage) sub.history_done = true;
       }
@@ -282,10 +286,12 @@ class WsSession : public std::enable_shared_from_this<WsSession>, private WsClie
 
   // Queues the frame unless its position was sent already. False when that closed the
   // connection (a full send queue): the subscriptions are gone then.
-  bool Deliver(Subscription& sub, const EventFramePtr& frame) {
-    if (frame->event->position <= sub.cursor) return true;
-    sub.cursor = frame->event->position;
-    Queue(std::shared_ptr<const std::string>(frame, &frame->ws));
+  bool Deliver(Subscription& sub, const EventFramePtr& frame, bool own = false) {
+    if (frame->position <= sub.cursor) return true;
+    sub.cursor = frame->position;
+    // A history frame is this connection's alone: charged with all it holds.
+    Queue(std::shared_ptr<const std::string>(frame, &frame->ws),
+          own ? frame->cost() : frame->ws.size() + EventFrame::kOverhead);
     return !closed_;
   }
 
@@ -295,15 +301,17 @@ class WsSession : public std::enable_shared_from_this<WsSession>, private WsClie
 
   // Queues whole frames of a message. A connection whose queue would pass the limit is a slow
   // consumer: it is closed, and reconnects and resumes by position.
-  void Queue(std::shared_ptr<const std::string> frames) {
+  // `cost` is what the queue is charged (at least the bytes).
+  void Queue(std::shared_ptr<const std::string> frames, size_t cost = 0) {
     if (closed_) return;
-    if (queued_bytes_ + frames->size() > ctx_->options.max_send_queue_bytes) {
+    cost = std::max(cost, frames->size());
+    if (queued_bytes_ + cost > ctx_->options.max_send_queue_bytes) {
       ++ctx_->metrics->slow_consumers_dropped;
       return CloseWith(websocket::close_code::try_again_later,
                        "send queue full: reconnect and resume by position");
     }
-    queued_bytes_ += frames->size();
-    queue_.push_back({std::move(frames), {}});
+    queued_bytes_ += cost;
+    queue_.push_back({std::move(frames), {}, cost});
     Write();
   }
 
@@ -312,8 +320,9 @@ class WsSession : public std::enable_shared_from_this<WsSession>, private WsClie
   // frame is one of them; `done` runs when the bytes reached the socket or the write failed.
   void QueueRaw(std::shared_ptr<const std::string> bytes,
                 std::function<void(beast::error_code)> done) {
-    queued_bytes_ += bytes->size();
-    queue_.push_back({std::move(bytes), std::move(done)});
+    size_t cost = bytes->size();
+    queued_bytes_ += cost;
+    queue_.push_back({std::move(bytes), std::move(done), cost});
     Write();
   }
 
@@ -323,19 +332,20 @@ class WsSession : public std::enable_shared_from_this<WsSession>, private WsClie
     if (writing_ || holding_ || queue_.empty()) return;
     writing_ = true;
     buffers_.clear();
-    size_t batch = 0;
+    size_t batch = 0, cost = 0;
     while (!queue_.empty() &&
            (batch == 0 || batch + queue_.front().bytes->size() <= kWriteBatchBytes)) {
       batch += queue_.front().bytes->size();
+      cost += queue_.front().cost;
       buffers_.emplace_back(asio::buffer(*queue_.front().bytes));
       in_flight_.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
     auto self = shared_from_this();
     asio::async_write(ws_.next_layer().next_layer().socket(), buffers_,
-                      [self, batch](beast::error_code ec, size_t n) {
+                      [self, cost](beast::error_code ec, size_t n) {
                         self->writing_ = false;
-                        self->queued_bytes_ -= batch;
+                        self->queued_bytes_ -= cost;
                         self->bytes_ += n;
                         std::vector<Outgoing> written = std::move(self->in_flight_);
                         self->in_flight_.clear();
@@ -361,8 +371,11 @@ class WsSession : public std::enable_shared_from_this<WsSession>, private WsClie
     Cleanup();
     auto self = shared_from_this();
     ws_.async_close(websocket::close_reason(code, reason), [self](beast::error_code) {});
-    // A peer that reads nothing cannot take the close frame either: drop it after a grace time.
-    auto grace = std::make_shared<asio::steady_timer>(ws_.get_executor(), std::chrono::seconds(2));
+    // The close frame follows what is already on its way to the socket, so a peer that reads
+    // again soon gets the frames in flight, then the close frame and its reason. One that does
+    // not read within the grace time cannot take it: the connection is dropped.
+    auto grace =
+        std::make_shared<asio::steady_timer>(ws_.get_executor(), kSlowConsumerGrace);
     grace->async_wait([self, grace](beast::error_code) {
       beast::error_code ignored;
       beast::get_lowest_layer(self->ws_).socket().close(ignored);
@@ -375,7 +388,7 @@ class WsSession : public std::enable_shared_from_this<WsSession>, private WsClie
     // Messages not yet written are dropped; Beast's frames (a close among them) still go.
     std::erase_if(queue_, [this](const Outgoing& o) {
       if (o.done) return false;
-      queued_bytes_ -= o.bytes->size();
+      queued_bytes_ -= o.cost;
       return true;
     });
     for (auto& [id, sub] : subs_) ctx_->hub->Unsubscribe(id, sub.subscriber.get());
@@ -396,6 +409,7 @@ class WsSession : public std::enable_shared_from_this<WsSession>, private WsClie
   struct Outgoing {
     std::shared_ptr<const std::string> bytes;     // whole frames
     std::function<void(beast::error_code)> done;  // set for Beast's writes
+    size_t cost = 0;                              // what queued_bytes_ was charged
   };
   std::deque<Outgoing> queue_;
   std::vector<Outgoing> in_flight_;
