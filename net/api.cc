@@ -343,7 +343,7 @@ void Api::Session(const ApiRequest& r, const std::vector<std::string>& parts,
   }
   if (action == "fork") {
     JsonReader in(*body);
-    std::optional<int64_t> position = in.OptInt("position");
+    std::optional<int64_t> position = in.OptInt("position", 0);
     if (!in.ok()) return reply(ApiResponse::FromStatus(in.status()));
     auto fork = hub_->Fork(r.user, id, position);
     if (!fork.ok()) return reply(ApiResponse::FromStatus(fork.status()));

@@ -12,6 +12,7 @@
 #include "tests/support/cutting_proxy.h"
 #include "tests/support/http_client.h"
 #include "tests/support/process.h"
+#include "tests/support/serve_process.h"
 #include "tests/support/temp_dir.h"
 
 using scaffold::Json;
@@ -19,51 +20,17 @@ using namespace scaffold::testing;
 
 namespace {
 
-std::string DataFile(const std::string& name) {
-  return std::string(SCAFFOLD_SOURCE_DIR) + "/tests/cli/data/" + name;
-}
-std::string Example(const std::string& name) {
-  return std::string(SCAFFOLD_SOURCE_DIR) + "/examples/" + name;
-}
+std::string DataFile(const std::string& name) { return TestDataFile(name); }
+std::string Example(const std::string& name) { return ExampleFile(name); }
 
 const std::string kTicket =
     "Hi, I was charged twice for my Pro subscription this month (invoices #4471 and #4472). Can "
     "you refund one of "
     "them?";
 
-// `scaffold serve` on 127.0.0.1 with a port the kernel picked.
-class Server {
+class Server : public ServeProcess {
  public:
-  explicit Server(std::vector<std::string> args) : process_(WithListen(std::move(args))) {
-    std::regex listening("listening on http://127\\.0\\.0\\.1:([0-9]+)");
-    for (int i = 0; i < 1000 && port_ == 0; ++i) {
-      std::smatch m;
-      std::string err = process_.Stderr();
-      if (std::regex_search(err, m, listening)) {
-        port_ = static_cast<uint16_t>(std::stoi(m[1]));
-      } else {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      }
-    }
-    INFO(process_.Stderr());
-    REQUIRE(port_ != 0);
-  }
-  ~Server() {
-    process_.Signal(SIGKILL);
-    process_.Wait();
-  }
-  uint16_t port() const { return port_; }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  BackgroundProcess& process() { return process_; }
-
- private:
-  static std::vector<std::string> WithListen(std::vector<std::string> args) {
-    args.insert(args.begin(), "serve");
-    args.insert(args.end(), {"--listen", "127.0.0.1:0", "--no-access-log"});
-    return args;
-  }
-  BackgroundProcess process_;
-  uint16_t port_ = 0;
+  explicit Server(std::vector<std::string> args) : ServeProcess(std::move(args)) {}
 };
 
 std::string FirstLineId(const std::string& out) {
