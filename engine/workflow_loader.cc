@@ -788,8 +788,14 @@ LoadedWorkflow LoadWorkflow(std::string_view text) {
   try {
     root = J::parse(text, std::ref(finder));
   } catch (const std::exception& e) {  // a syntax error, or a number out of range (1e999)
-    out.diagnostics.clear();
-    out.diagnostics.push_back(SyntaxDiagnostic(e.what()));
+    // Nesting past the limit comes before the syntax error in the text: it is the one told.
+    std::vector<Diagnostic> deep;
+    for (auto& d : out.diagnostics) {
+      if (finder.too_deep() && d.message.find("nested deeper") != std::string::npos)
+        deep.push_back(std::move(d));
+    }
+    out.diagnostics = std::move(deep);
+    if (out.diagnostics.empty()) out.diagnostics.push_back(SyntaxDiagnostic(e.what()));
     return out;
   }
   if (finder.too_deep()) return out;  // its deepest parts are gone: the rest would mislead
