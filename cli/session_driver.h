@@ -63,9 +63,8 @@ class DrivenSession {
 // A session of this process, run on `loop`.
 class LocalSession : public DrivenSession {
  public:
-  // Both borrowed; `session` was created or opened with `loop` as its executor.
-  LocalSession(engine::Session* session, engine::EventLoop* loop)
-      : session_(session), loop_(loop) {}
+  // Borrowed; the session runs on the loop the driver is given.
+  explicit LocalSession(engine::Session* session) : session_(session) {}
   const std::string& id() const override { return session_->id(); }
   void Start(engine::EventSink* sink, std::function<void(const Json&)> on_ask,
              std::function<void(const engine::SessionEnd&)> done) override;
@@ -88,7 +87,6 @@ class LocalSession : public DrivenSession {
 
  private:
   engine::Session* session_;
-  engine::EventLoop* loop_;
 };
 
 // Drives `session` on `loop` until it ends or needs an answer nobody can give here, and returns

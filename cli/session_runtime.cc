@@ -91,7 +91,7 @@ int Drive(SessionRuntime* rt, engine::Session* session, const engine::Workflow& 
     PrintError(options.status().message());
     return kExitUsage;
   }
-  LocalSession local(session, &rt->loop);
+  LocalSession local(session);
   return DriveSession(&local, &rt->loop, *options);
 }
 
