@@ -140,8 +140,9 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, Mo
   int rc = sqlite3_open_v2(name.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = db ? sqlite3_errmsg(db) : "out of memory";
+    int system_errno = db ? sqlite3_system_errno(db) : 0;
     if (db) sqlite3_close(db);
-    return SqliteStatus(rc, "cannot open " + path + ": " + message);
+    return SqliteStatus(rc, "cannot open " + path + ": " + message, system_errno);
   }
   sqlite3_extended_result_codes(db, 1);
   return std::unique_ptr<Connection>(new Connection(db));

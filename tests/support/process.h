@@ -37,6 +37,7 @@ class BackgroundProcess {
   // Reads one line of stdout; false at end of output or after `timeout_ms`.
   bool ReadLine(std::string* line, int timeout_ms = 30000);
   void Signal(int sig);
+  int pid() const { return pid_; }
   // Waits for exit; returns the exit code (128+N when killed by signal N).
   int Wait(int timeout_ms = 60000);
   // stderr so far (read after Wait).

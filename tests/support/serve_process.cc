@@ -22,6 +22,15 @@ std::vector<std::string> ServeArgs(std::vector<std::string> args, bool access_lo
 ServeProcess::ServeProcess(std::vector<std::string> args, bool access_log,
                            const ProcessOptions& options)
     : process_(ServeArgs(std::move(args), access_log), options) {
+  WaitListening();
+}
+
+ServeProcess::ServeProcess(RawArgs args, bool, const ProcessOptions& options)
+    : process_(std::move(args.argv), options) {
+  WaitListening();
+}
+
+void ServeProcess::WaitListening() {
   std::regex listening("listening on http://127\\.0\\.0\\.1:([0-9]+)");
   for (int i = 0; i < 3000 && port_ == 0; ++i) {
     std::smatch m;

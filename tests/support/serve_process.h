@@ -12,10 +12,18 @@ namespace scaffold::testing {
 
 class ServeProcess {
  public:
+  // Arguments passed as they are (to options.program, which ends up running serve with
+  // --listen 127.0.0.1:0 itself).
+  struct RawArgs {
+    std::vector<std::string> argv;
+  };
+  static RawArgs Raw(std::vector<std::string> argv) { return {std::move(argv)}; }
+
   // `args` follow `serve`; --listen 127.0.0.1:0 is added, and --no-access-log unless
   // `access_log`. Waits (REQUIRE) until the server says where it listens.
   explicit ServeProcess(std::vector<std::string> args, bool access_log = false,
                         const ProcessOptions& options = {});
+  ServeProcess(RawArgs args, bool, const ProcessOptions& options);
   ~ServeProcess();  // kill -9
 
   uint16_t port() const { return port_; }
@@ -23,6 +31,8 @@ class ServeProcess {
   BackgroundProcess& process() { return process_; }
 
  private:
+  void WaitListening();
+
   BackgroundProcess process_;
   uint16_t port_ = 0;
 };
