@@ -20,8 +20,9 @@ struct EventFrame {
   // {"type":"event","sessionId":"...","event":{...}}.
   std::string ws;
 
-  // What a connection's queue is charged for a frame it holds alone (a history frame): its
-  // bytes and the bookkeeping around them. Live frames are shared by every subscriber.
+  // What a connection's queue is charged for holding this frame: all of it and the bookkeeping
+  // around it, even when other subscribers share it (so a connection never holds more than
+  // its limit, however many others follow the same session).
   size_t cost() const { return sse.size() + ws.size() + kOverhead; }
   static constexpr size_t kOverhead = 128;
 };

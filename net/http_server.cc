@@ -120,7 +120,7 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
     for (;;) {
       auto page = ctx_->hub->store()->ReadEvents(route_.session_id, cursor_, kHistoryPage);
       if (!page.ok()) break;
-      for (const auto& e : *page) Send(MakeEventFrame(route_.session_id, *e, FrameForms::kSse), true);
+      for (const auto& e : *page) Send(MakeEventFrame(route_.session_id, *e, FrameForms::kSse));
       if (page->size() < kHistoryPage || final_queued_) break;
     }
     Finish();
@@ -131,7 +131,7 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
     while (queued_bytes_ < ctx_->HistoryPumpBytes()) {
       auto page = ctx_->hub->store()->ReadEvents(route_.session_id, cursor_, kHistoryPage);
       if (!page.ok()) return Close();
-      for (const auto& e : *page) Send(MakeEventFrame(route_.session_id, *e, FrameForms::kSse), true);
+      for (const auto& e : *page) Send(MakeEventFrame(route_.session_id, *e, FrameForms::kSse));
       if (page->size() < kHistoryPage) {
         history_done_ = true;
         if (!final_queued_) FinishIfEnded();
@@ -157,12 +157,11 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
     for (const auto& f : frames) Send(f);
   }
 
-  // Queues an event (skipping positions already sent) and writes. A history frame (`own`) is
-  // this stream's alone: charged with all it holds.
-  void Send(const EventFramePtr& frame, bool own = false) {
+  // Queues an event (skipping positions already sent) and writes.
+  void Send(const EventFramePtr& frame) {
     if (closed_ || final_queued_ || frame->position <= cursor_) return;
     cursor_ = frame->position;
-    Queue(SseBytes(frame), own ? frame->cost() : frame->sse.size() + EventFrame::kOverhead);
+    Queue(SseBytes(frame), frame->cost());
     if (frame->final) final_queued_ = true;
   }
 

@@ -277,7 +277,7 @@ class WsSession : public std::enable_shared_from_this<WsSession>, private WsClie
         }
         for (const auto& e : *page) {
           // closed: `sub` and `id` are gone
-          if (!Deliver(sub, MakeEventFrame(id, *e, FrameForms::kWs), true)) return;
+          if (!Deliver(sub, MakeEventFrame(id, *e, FrameForms::kWs))) return;
         }
         if (page->size() < kHistoryPage) sub.history_done = true;
       }
@@ -286,12 +286,10 @@ class WsSession : public std::enable_shared_from_this<WsSession>, private WsClie
 
   // Queues the frame unless its position was sent already. False when that closed the
   // connection (a full send queue): the subscriptions are gone then.
-  bool Deliver(Subscription& sub, const EventFramePtr& frame, bool own = false) {
+  bool Deliver(Subscription& sub, const EventFramePtr& frame) {
     if (frame->position <= sub.cursor) return true;
     sub.cursor = frame->position;
-    // A history frame is this connection's alone: charged with all it holds.
-    Queue(std::shared_ptr<const std::string>(frame, &frame->ws),
-          own ? frame->cost() : frame->ws.size() + EventFrame::kOverhead);
+    Queue(std::shared_ptr<const std::string>(frame, &frame->ws), frame->cost());
     return !closed_;
   }
 

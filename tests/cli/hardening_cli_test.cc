@@ -258,3 +258,60 @@ TEST_CASE("request paths and users are written to the access log escaped", "[cli
   }
   CHECK_THAT(log, Catch::Contains("/sessions/\\n2026-01-01") && Catch::Contains("\\x1b[2J"));
 }
+
+namespace {
+
+int64_t RssKiB(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6));
+  }
+  return -1;
+}
+
+// The server's peak RSS while a 20,000-step counter runs, with `readers` SSE clients that
+// follow it live and never read.
+int64_t PeakRssWithStuckReaders(int readers) {
+  TempDir dir;
+  ServeProcess server({"--workflow", TestDataFile("counter.json"), "--db", dir.path() + "/s.db",
+                       "--max-send-queue-bytes", std::to_string(8 << 20)});
+  // A first session warms the server up (SQLite's cache, the allocator's arenas).
+  auto warm = Http("POST", server.url() + "/sessions", Json{{"input", 2000}}.dump());
+  REQUIRE(warm.status == 201);
+  std::string warm_id = warm.json()["sessionId"];
+  for (int i = 0; i < 1000; ++i) {
+    if (Http("GET", server.url() + "/sessions/" + warm_id).json().value("status", "") == "completed")
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  auto created = Http("POST", server.url() + "/sessions", Json{{"input", 20000}}.dump());
+  REQUIRE(created.status == 201);
+  std::string id = created.json()["sessionId"];
+  std::vector<std::unique_ptr<RawSocket>> stuck;
+  for (int i = 0; i < readers; ++i) {
+    stuck.push_back(std::make_unique<RawSocket>(server.port(), 4096));
+    REQUIRE(stuck.back()->Send("GET /sessions/" + id + "/events?history=true HTTP/1.1\r\nHost: x\r\n\r\n"));
+  }
+  int64_t peak = 0;
+  for (int i = 0; i < 6000; ++i) {
+    peak = std::max(peak, RssKiB(server.process().pid()));
+    if (i % 20 == 0 &&
+        Http("GET", server.url() + "/sessions/" + id).json().value("status", "") == "completed")
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return peak;
+}
+
+}  // namespace
+
+TEST_CASE("clients that never read cost the server about their send queue limit, no more",
+          "[cli][hostile][slow]") {
+  int64_t alone = PeakRssWithStuckReaders(0);
+  int64_t stuck = PeakRssWithStuckReaders(4);
+  INFO("peak RSS without readers " << alone << " KiB, with four stuck readers " << stuck
+                                   << " KiB (limit 8 MiB each)");
+  // Four queues of at most 8 MiB each; the kernel's socket buffers are not in RSS. Before
+  // queues were charged what they hold, this was five to eight times as much.
+  CHECK(stuck - alone < 4 * 8 * 1024 * 3 / 2);
+}

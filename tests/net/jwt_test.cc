@@ -117,6 +117,20 @@ TEST_CASE("attacks on JWT verification are all refused", "[jwt]") {
     CHECK(Why(hs, SignHs256(kSecret, Claims({{"exp", kNow - 10}}))) == "accepted");  // within the leeway
     CHECK(Why(hs, SignHs256(kSecret, Claims({{"nbf", kNow + 120}}))) == "invalid token: the token is not valid yet");
   }
+  SECTION("a header or payload naming a key twice, or nested past the limit") {
+    using scaffold::testing::SignHs256Text;
+    std::string claims = Claims().dump();
+    std::string twice = claims.substr(0, claims.size() - 1) + R"(,"sub":"root"})";
+    CHECK(Why(hs, SignHs256Text(kSecret, R"({"alg":"HS256"})", twice)) ==
+          "invalid token: the payload is not usable: duplicate key \"sub\"");
+    CHECK(Why(hs, SignHs256Text(kSecret, R"({"alg":"none","alg":"HS256"})", claims)) ==
+          "invalid token: the header is not usable: duplicate key \"alg\"");
+    std::string deep = claims.substr(0, claims.size() - 1) + R"(,"x":)" + std::string(40, '[') +
+                       std::string(40, ']') + "}";
+    CHECK_THAT(Why(hs, SignHs256Text(kSecret, R"({"alg":"HS256"})", deep)),
+               Catch::Contains("nested deeper than 32 levels"));
+    CHECK(Why(hs, SignHs256Text(kSecret, R"({"alg":"HS256"})", claims)) == "accepted");
+  }
   SECTION("a tampered payload") {
     std::string token = SignHs256(kSecret, Claims());
     size_t a = token.find('.'), b = token.rfind('.');

@@ -91,6 +91,17 @@ inline std::string JwtSigningInput(const Json& header, const Json& claims) {
   return net::Base64UrlEncode(header.dump()) + "." + net::Base64UrlEncode(claims.dump());
 }
 
+// Signs header and payload given as text (to send what a JSON library would not write).
+inline std::string SignHs256Text(const std::string& secret, const std::string& header,
+                                 const std::string& payload) {
+  std::string input = net::Base64UrlEncode(header) + "." + net::Base64UrlEncode(payload);
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &len);
+  return input + "." + net::Base64UrlEncode(std::string(reinterpret_cast<char*>(mac), len));
+}
+
 inline std::string SignHs256(const std::string& secret, const Json& claims, Json header = {{"alg", "HS256"}}) {
   std::string input = JwtSigningInput(header, claims);
   unsigned char mac[EVP_MAX_MD_SIZE];
