@@ -135,7 +135,9 @@ class AnthropicDecoder : public StreamDecoder {
     } else if (type == "content_block_stop") {
       size_t index = static_cast<size_t>(in.Int("index", 0, kMaxBlocks - 1));
       if (!in.ok()) return Malformed(in);
-      if (index < blocks_.size() && blocks_[index].value("type", Json()) == "tool_use") {
+      // A stop for a block never started is ignored, as the API would never send one.
+      if (index < blocks_.size() && blocks_[index].is_object() &&
+          blocks_[index].value("type", Json()) == "tool_use") {
         const std::string& raw = partial_json_[index];
         auto input = raw.empty() ? Result<Json>(Json::object()) : ParseJson(raw);
         if (!input.ok() || !input->is_object())
