@@ -4,6 +4,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include "cli/commands.h"
@@ -206,8 +207,21 @@ int RunServe(const ServeOptions& o) {
   engine::SystemClock clock;
   net::Metrics metrics;
   boost::asio::io_context io;
+  if (!o.default_workflow.empty() && !workflows.count(o.default_workflow)) {
+    PrintError("--default-workflow " + o.default_workflow + ": no served workflow has that name");
+    return kExitUsage;
+  }
+  std::optional<std::pair<std::string, uint16_t>> metrics_listen;
+  if (!o.metrics_listen.empty()) {
+    auto parsed = ParseListen(o.metrics_listen);
+    if (!parsed.ok()) {
+      PrintError("--metrics-listen: " + parsed.status().message());
+      return kExitUsage;
+    }
+    metrics_listen = *parsed;
+  }
   net::SessionHub hub({&io, store.get(), &recorder, &tools, &clock, &metrics}, workflows,
-                      engine::RunOptions{});
+                      engine::RunOptions{}, o.default_workflow);
   net::Api api(&hub, &metrics);
   net::ServerOptions server_options;
   server_options.host = listen->first;
@@ -221,12 +235,35 @@ int RunServe(const ServeOptions& o) {
   server_options.idle_timeout_ms = o.idle_timeout_ms;
   server_options.heartbeat_ms = o.heartbeat_ms;
   server_options.cors_origins = o.cors_origins;
+  server_options.allowed_hosts = o.allowed_hosts;
+  // Without auth, the server is for this machine only: pages elsewhere must not reach it
+  // under another name (DNS rebinding).
+  server_options.check_host = !verifier && IsLoopbackHost(listen->first);
+  // With users, server-wide figures are not every token holder's business.
+  server_options.serve_metrics = !verifier;
   server_options.access_log = !o.no_access_log;
   net::HttpServer server(&io, server_options, &api, &hub, &metrics, verifier.get(), &client_tools);
 
   if (Status s = server.Listen(); !s.ok()) {
     PrintError(s.message());
     return kExitUsage;
+  }
+  std::unique_ptr<net::HttpServer> metrics_server;
+  if (metrics_listen) {
+    net::ServerOptions m;
+    m.host = metrics_listen->first;
+    m.port = metrics_listen->second;
+    m.metrics_only = true;
+    m.max_connections = 64;
+    m.access_log = false;
+    metrics_server =
+        std::make_unique<net::HttpServer>(&io, m, &api, &hub, &metrics, nullptr, nullptr);
+    if (Status s = metrics_server->Listen(); !s.ok()) {
+      PrintError("--metrics-listen: " + s.message());
+      return kExitUsage;
+    }
+    std::fprintf(stderr, "scaffold serve: metrics on http://%s:%u/metrics\n",
+                 metrics_listen->first.c_str(), metrics_server->port());
   }
   std::string host =
       listen->first.find(':') != std::string::npos ? "[" + listen->first + "]" : listen->first;
@@ -243,6 +280,7 @@ int RunServe(const ServeOptions& o) {
   OnInterrupt([&] {
     std::fprintf(stderr, "scaffold serve: stopping\n");
     server.Stop();
+    if (metrics_server) metrics_server->Stop();
     hub.Shutdown();
     guard.reset();
     io.stop();

@@ -130,7 +130,14 @@ void SetupServe(CLI::App& app, int* exit_code) {
   cmd->add_option("--jwt-audience", o->jwt_audience, "Require this aud claim");
   cmd->add_flag("--insecure-no-auth", o->insecure_no_auth,
                 "Allow --auth none on a non-loopback address");
-  cmd->add_option("--cors-origin", o->cors_origins, "Allow browsers on this origin (repeatable)");
+  cmd->add_option("--cors-origin", o->cors_origins,
+                  "Let pages of this origin call the server, scheme://host[:port] (repeatable)");
+  cmd->add_option("--allowed-host", o->allowed_hosts,
+                  "Accept this Host name too, on loopback without auth (repeatable)");
+  cmd->add_option("--default-workflow", o->default_workflow,
+                  "The workflow a POST /sessions that names none starts");
+  cmd->add_option("--metrics-listen", o->metrics_listen,
+                  "Serve GET /metrics on this HOST:PORT instead (with --auth jwt, the only place)");
   cmd->add_option("--threads", o->threads,
                   "Threads serving connections and sessions (default: one per core)");
   cmd->add_option("--max-body-bytes", o->max_body_bytes, "Largest request body (413 above)")

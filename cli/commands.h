@@ -93,6 +93,9 @@ struct ServeOptions {
   std::string jwt_secret_file, jwt_public_key, jwks_file, jwt_issuer, jwt_audience;
   bool insecure_no_auth = false;
   std::vector<std::string> cors_origins;
+  std::vector<std::string> allowed_hosts;  // --allowed-host, beside the loopback names
+  std::string default_workflow;            // --default-workflow
+  std::string metrics_listen;              // --metrics-listen HOST:PORT
   int threads = 0;
   size_t max_body_bytes = 1 << 20;
   size_t max_ws_message_bytes = 1 << 20;

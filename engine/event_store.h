@@ -62,6 +62,11 @@ class EventStore {
   virtual Result<std::vector<EventPtr>> ReadEvents(const std::string& session_id, int64_t after,
                                                    int64_t limit) = 0;
 
+  // The position of the event whose id is `event_id` in the session, if it has one (a client
+  // resuming with Last-Event-ID: <event id>).
+  virtual Result<std::optional<int64_t>> FindEvent(const std::string& session_id,
+                                                   const std::string& event_id) = 0;
+
   // The latest state:checkpoint event at or before `position`, if any.
   virtual Result<std::optional<EventPtr>> LatestCheckpoint(const std::string& session_id,
                                                            int64_t position) = 0;

@@ -48,6 +48,16 @@ Result<std::vector<EventPtr>> MemoryEventStore::ReadEvents(const std::string& se
   return std::vector<EventPtr>(events.begin() + begin, events.begin() + end);
 }
 
+Result<std::optional<int64_t>> MemoryEventStore::FindEvent(const std::string& session_id,
+                                                            const std::string& event_id) {
+  auto s = Find(session_id);
+  if (!s.ok()) return s.status();
+  for (const auto& e : (*s)->events) {
+    if (e->id == event_id) return std::optional<int64_t>(e->position);
+  }
+  return std::optional<int64_t>();
+}
+
 Result<std::optional<EventPtr>> MemoryEventStore::LatestCheckpoint(const std::string& session_id,
                                                                    int64_t position) {
   auto s = Find(session_id);

@@ -15,6 +15,8 @@ class MemoryEventStore : public EventStore {
   Status Append(const std::string& session_id, std::span<const EventPtr> events) override;
   Result<std::vector<EventPtr>> ReadEvents(const std::string& session_id, int64_t after,
                                            int64_t limit) override;
+  Result<std::optional<int64_t>> FindEvent(const std::string& session_id,
+                                           const std::string& event_id) override;
   Result<std::optional<EventPtr>> LatestCheckpoint(const std::string& session_id,
                                                    int64_t position) override;
   Result<SessionInfo> GetSession(const std::string& id) override;

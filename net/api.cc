@@ -6,6 +6,7 @@
 
 #include "engine/json_reader.h"
 #include "engine/state.h"
+#include "engine/workflow.h"
 
 namespace scaffold::net {
 namespace {
@@ -198,25 +199,102 @@ Result<std::pair<std::string, std::map<std::string, std::string>>> SplitTarget(
 
 Api::Api(SessionHub* hub, Metrics* metrics) : hub_(hub), metrics_(metrics) {}
 
+Result<engine::InputAnswer> Api::ReadAnswer(const std::string& session_id, const Json& body) const {
+  engine::InputAnswer answer;
+  JsonReader in(body);
+  if (body.contains("event")) {
+    // An answer as an event, as Open Scaffold clients send it: {id, name, payload, timestamp,
+    // causedBy?}. The payload is {id?, value, approved?} or {response: text}; causedBy, the
+    // id of the input:requested event, names the ask when the payload does not.
+    JsonReader event = in.Child("event", true);
+    std::string name = event.OptString("name").value_or(engine::events::kInputReceived);
+    JsonReader payload = event.Child("payload", true);
+    std::optional<std::string> caused_by = event.OptString("causedBy");
+    answer.id = payload.OptString("id").value_or("");
+    answer.value = payload.Has("value") ? payload.Value("value") : payload.Value("response");
+    answer.approved = payload.OptBool("approved");
+    if (!in.ok()) return in.status();
+    if (name != engine::events::kInputReceived && name != "input:response") {
+      return InvalidArgument("only an answer (an input:received event) can be sent here, not " +
+                                 name.substr(0, 64),
+                             "/event/name");
+    }
+    if (answer.id.empty() && caused_by) {
+      auto position = hub_->store()->FindEvent(session_id, *caused_by);
+      if (!position.ok()) return position.status();
+      std::optional<engine::EventPtr> request;
+      if (*position) {
+        auto read = hub_->store()->ReadEvents(session_id, **position - 1, 1);
+        if (!read.ok()) return read.status();
+        if (!read->empty() && (*read)[0]->name == engine::events::kInputRequested)
+          request = (*read)[0];
+      }
+      if (!request) {
+        return InvalidArgument("no input:requested event of this session has id " +
+                                   caused_by->substr(0, 64),
+                               "/event/causedBy");
+      }
+      answer.id = (*request)->payload.value("id", Json("")).get<std::string>();
+    }
+    return answer;
+  }
+  if (body.contains("value") || body.contains("id")) {
+    answer.id = in.OptString("id").value_or("");
+    answer.value = in.Value("value");
+  } else if (body.contains("input")) {
+    answer.value = in.Value("input");
+  } else {
+    return InvalidArgument(
+        "send {\"input\": ...}, {\"id\", \"value\", \"approved\"?} or {\"event\": ...}");
+  }
+  answer.approved = in.OptBool("approved");
+  if (!in.ok()) return in.status();
+  return answer;
+}
+
+Result<Json> Api::InitialState(const engine::SessionInfo& info) const {
+  // workflow:started records it; a session without events has the stored workflow's.
+  if (info.event_count > 0) {
+    auto first = hub_->store()->ReadEvents(info.id, 0, 1);
+    if (!first.ok()) return first.status();
+    if (!first->empty() && (*first)[0]->name == engine::events::kWorkflowStarted &&
+        (*first)[0]->payload.contains("state")) {
+      return (*first)[0]->payload["state"];
+    }
+  }
+  auto loaded = engine::LoadWorkflow(info.workflow_source);
+  if (!loaded.workflow) return Status(ErrorCode::kDataLoss, "the session's workflow does not load");
+  return loaded.workflow->initial_state;
+}
+
 std::optional<Result<EventStreamRoute>> Api::MatchEventStream(const ApiRequest& r) const {
   auto parts = PathParts(r.path);
   if (r.method != "GET" || parts.size() != 3 || parts[0] != "sessions" || parts[2] != "events")
     return std::nullopt;
   EventStreamRoute route;
   route.session_id = parts[1];
+  auto flag = [&](const char* name) {
+    auto it = r.query.find(name);
+    return it != r.query.end() && (it->second == "true" || it->second == "1");
+  };
+  route.close_at_end = flag("closeAtEnd");
   if (auto it = r.headers.find("last-event-id"); it != r.headers.end() && !it->second.empty()) {
-    auto p = ParsePosition(it->second);
-    if (!p)
-      return Result<EventStreamRoute>(InvalidArgument("Last-Event-ID must be an event position"));
-    route.from_position = *p + 1;
+    if (auto p = ParsePosition(it->second)) {
+      route.from_position = *p + 1;
+    } else {
+      // An event id, as servers that put event ids in `id:` lines have clients send. One this
+      // session does not have (another server's) replays the session from its start.
+      auto found = hub_->store()->FindEvent(route.session_id, it->second);
+      route.from_position = found.ok() && *found ? **found + 1 : 1;
+    }
   } else if (auto it = r.query.find("fromPosition"); it != r.query.end()) {
     auto p = ParsePosition(it->second);
-    if (!p || *p < 1)
+    if (!p) {
       return Result<EventStreamRoute>(
-          InvalidArgument("fromPosition must be a position (1 or more)"));
-    route.from_position = *p;
-  } else if (auto it = r.query.find("history");
-             it != r.query.end() && (it->second == "true" || it->second == "1")) {
+          InvalidArgument("fromPosition must be a position (0 or more; 0 and 1 are the start)"));
+    }
+    route.from_position = std::max<int64_t>(*p, 1);
+  } else if (flag("history")) {
     route.from_position = 1;
   }
   return Result<EventStreamRoute>(route);
@@ -300,36 +378,33 @@ void Api::Session(const ApiRequest& r, const std::vector<std::string>& parts,
     std::optional<int64_t> position;
     if (auto it = r.query.find("position"); it != r.query.end()) {
       position = ParsePosition(it->second);
-      if (!position)
-        return reply(ApiResponse::Error(400, "bad_request", "position must be an event position"));
+      if (!position) {
+        return reply(ApiResponse::Error(400, "bad_request",
+                                        "position must be an event position (0 or more)"));
+      }
+      // Past the end reads the latest state; 0 is the state before the first event.
+      position = std::min(*position, s->info.event_count);
     }
-    if (!position && s->info.event_count == 0) {
-      return reply(ApiResponse::WithJson(200, {{"state", nullptr}, {"position", 0}}));
+    Json body;
+    if (s->info.event_count == 0 || (position && *position == 0)) {
+      auto initial = InitialState(s->info);
+      if (!initial.ok()) return reply(ApiResponse::FromStatus(initial.status()));
+      body = {{"state", *initial}, {"position", 0}};
+    } else {
+      auto state = engine::StateAt(hub_->store(), id, position);
+      if (!state.ok()) return reply(ApiResponse::FromStatus(state.status()));
+      body = {{"state", state->state}, {"position", state->position}};
     }
-    auto state = engine::StateAt(hub_->store(), id, position);
-    if (!state.ok()) return reply(ApiResponse::FromStatus(state.status()));
-    Json body = {{"state", state->state}, {"position", state->position}};
-    if (position) body["eventsReplayed"] = state->events_replayed;
+    if (position) body["eventsReplayed"] = *position;  // the events up to the position
     return reply(ApiResponse::WithJson(200, body));
   }
   if (r.method != "POST") return wrong_method("POST");
   auto body = ObjectBody(r, action == "pause" || action == "resume" || action == "fork");
   if (!body.ok()) return reply(ApiResponse::FromStatus(body.status()));
   if (action == "input") {
-    engine::InputAnswer answer;
-    JsonReader in(*body);
-    if (body->contains("value") || body->contains("id")) {
-      answer.id = in.OptString("id").value_or("");
-      answer.value = in.Value("value");
-    } else if (body->contains("input")) {
-      answer.value = in.Value("input");
-    } else {
-      return reply(ApiResponse::Error(
-          400, "bad_request", "send {\"input\": ...} or {\"id\", \"value\", \"approved\"?}"));
-    }
-    answer.approved = in.OptBool("approved");
-    if (!in.ok()) return reply(ApiResponse::FromStatus(in.status()));
-    return hub_->SubmitInput(r.user, id, std::move(answer),
+    auto answer = ReadAnswer(id, *body);
+    if (!answer.ok()) return reply(ApiResponse::FromStatus(answer.status()));
+    return hub_->SubmitInput(r.user, id, std::move(answer).value(),
                              [reply](const Status& s) { reply(ApiResponse::FromStatus(s)); });
   }
   if (action == "pause" || action == "resume") {

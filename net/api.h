@@ -48,9 +48,13 @@ struct ApiResponse {
 // GET /sessions/:id/events, parsed.
 struct EventStreamRoute {
   std::string session_id;
-  // First position to send from the log: ?history=true is 1, ?fromPosition=N is N,
-  // Last-Event-ID: N is N+1; 0 follows live events only.
+  // First position to send from the log: ?history=true is 1, ?fromPosition=N is N (0 is 1),
+  // Last-Event-ID: N is N+1, Last-Event-ID: <event id> the position after that event; 0
+  // follows live events only.
   int64_t from_position = 0;
+  // ?closeAtEnd=true: end the stream after a finished session's last event. Without it the
+  // stream stays open (heartbeats only), as clients that reopen closed streams at once expect.
+  bool close_at_end = false;
 };
 
 // `text` for one line of a log: control characters, backslashes, quotes and invalid UTF-8
@@ -77,6 +81,10 @@ class Api {
  private:
   void Route(const ApiRequest& request, std::function<void(ApiResponse)> reply);
   ApiResponse Sessions(const ApiRequest& request);
+  // The answer a POST /sessions/:id/input body gives.
+  Result<engine::InputAnswer> ReadAnswer(const std::string& session_id, const Json& body) const;
+  // The state before a session's first event.
+  Result<Json> InitialState(const engine::SessionInfo& info) const;
   void Session(const ApiRequest& request, const std::vector<std::string>& parts,
                std::function<void(ApiResponse)> reply);
 

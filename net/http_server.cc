@@ -33,13 +33,23 @@ std::shared_ptr<const std::string> SseBytes(const EventFramePtr& frame) {
   return std::shared_ptr<const std::string>(frame, &frame->sse);
 }
 
+// Continues a kept-alive connection as a plain HTTP connection once an event stream on it has
+// ended, with the bytes the client already sent (its next request, perhaps) in `inbound`.
+void ContinueHttp(ServerContext* ctx, ConnectionSlot slot, beast::tcp_stream stream,
+                  beast::flat_buffer inbound, std::string remote);
+
 // An SSE event stream for one session: the log from a position, then live events, with no gap
 // and no duplicate (subscribe first, read history, skip positions already sent).
+//
+// A stream stays open after a finished session's last event (heartbeats only), unless the
+// client asked with ?closeAtEnd=true; that response says Connection: close. A stream that ends
+// otherwise (its session deleted) leaves a kept-alive connection to serve the next request.
 class SseStream : public Subscriber, public std::enable_shared_from_this<SseStream> {
  public:
   SseStream(ServerContext* ctx, ConnectionSlot slot, beast::tcp_stream stream,
             EventStreamRoute route, std::string user, std::string remote, std::string path,
-            unsigned version, std::vector<std::pair<std::string, std::string>> cors)
+            unsigned version, bool keep_alive,
+            std::vector<std::pair<std::string, std::string>> cors)
       : ctx_(ctx),
         slot_(std::move(slot)),
         stream_(std::move(stream)),
@@ -48,6 +58,7 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
         remote_(std::move(remote)),
         path_(std::move(path)),
         version_(version),
+        keep_alive_(keep_alive && !route_.close_at_end),
         cors_(std::move(cors)),
         heartbeat_(stream_.get_executor()),
         cursor_(route_.from_position > 0 ? route_.from_position - 1 : 0),
@@ -94,6 +105,7 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
     response_.set(http::field::cache_control, "no-cache");
     response_.set("X-Accel-Buffering", "no");
     for (const auto& [k, v] : cors_) response_.set(k, v);
+    response_.keep_alive(keep_alive_);
     response_.chunked(true);
     serializer_.emplace(response_);
     stream_.expires_never();
@@ -108,10 +120,12 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
     });
   }
 
-  // A finished session appends nothing more: whatever of the log is not sent yet (a few events
-  // committed while this stream caught up or subscribed, ending with the final one) is sent
-  // now, and the stream ends. Live deliveries still on their way are skipped by position.
+  // With ?closeAtEnd: a finished session appends nothing more, so whatever of the log is not
+  // sent yet (a few events committed while this stream caught up or subscribed, ending with
+  // the final one) is sent now, and the stream ends. Live deliveries still on their way are
+  // skipped by position.
   void FinishIfEnded() {
+    if (!route_.close_at_end) return;
     auto info = ctx_->hub->store()->GetSession(route_.session_id);
     if (!info.ok() || (info->status != engine::SessionStatus::kCompleted &&
                        info->status != engine::SessionStatus::kFailed)) {
@@ -184,15 +198,12 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
     writing_ = true;
     in_flight_.clear();
     buffers_.clear();
-    size_t batch = 0, cost = 0;
-    while (!queue_.empty() &&
-           (batch == 0 || batch + queue_.front().bytes->size() <= kWriteBatchBytes)) {
-      batch += queue_.front().bytes->size();
-      cost += queue_.front().cost;
-      buffers_.emplace_back(asio::buffer(*queue_.front().bytes));
-      in_flight_.push_back(std::move(queue_.front().bytes));
-      queue_.pop_front();
-    }
+    size_t batch = 0;
+    size_t cost = TakeWriteBatch(queue_, [&](Queued q) {
+      batch += q.bytes->size();
+      buffers_.emplace_back(asio::buffer(*q.bytes));
+      in_flight_.push_back(std::move(q.bytes));
+    });
     auto self = shared_from_this();
     asio::async_write(stream_, http::make_chunk(buffers_),
                       [self, batch, cost](beast::error_code ec, size_t) {
@@ -202,7 +213,9 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
                         self->in_flight_.clear();
                         if (ec) return self->Close();
                         if (!self->queue_.empty()) return self->Write();
-                        if (self->final_queued_ || self->finishing_) return self->WriteLastChunk();
+                        if ((self->final_queued_ && self->route_.close_at_end) ||
+                            self->finishing_)
+                          return self->WriteLastChunk();
                         if (!self->history_done_) self->PumpHistory();
                       });
   }
@@ -218,8 +231,14 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
     if (closed_ || last_chunk_) return;
     last_chunk_ = true;
     auto self = shared_from_this();
-    asio::async_write(stream_, http::make_chunk_last(),
-                      [self](beast::error_code, size_t) { self->Close(); });
+    asio::async_write(stream_, http::make_chunk_last(), [self](beast::error_code ec, size_t) {
+      if (ec || !self->keep_alive_) return self->Close();
+      // The response is complete: the connection serves the client's next request, once the
+      // read watching it has stopped.
+      self->handing_over_ = true;
+      beast::error_code ignored;
+      self->stream_.socket().cancel(ignored);
+    });
   }
 
   void ScheduleHeartbeat() {
@@ -233,26 +252,45 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
     });
   }
 
-  // SSE clients never send; a read completes when the client goes away.
+  // SSE clients send nothing while a stream is open, so a read completes when the client goes
+  // away; what a kept-alive client sends after the stream ended is its next request, kept for
+  // the connection that serves it.
   void WatchForClose() {
     auto self = shared_from_this();
-    stream_.socket().async_read_some(asio::buffer(probe_), [self](beast::error_code ec, size_t) {
-      if (ec) return self->Close();
-      self->WatchForClose();
-    });
+    stream_.socket().async_read_some(
+        inbound_.prepare(4096), [self](beast::error_code ec, size_t n) {
+          self->inbound_.commit(n);
+          if (self->handing_over_ && (!ec || ec == asio::error::operation_aborted))
+            return self->HandOver();
+          if (ec || self->inbound_.size() > kMaxInboundWhileStreaming) return self->Close();
+          self->WatchForClose();
+        });
+  }
+
+  void HandOver() {
+    if (closed_) return;
+    Release();
+    ContinueHttp(ctx_, std::move(slot_), std::move(stream_), std::move(inbound_), remote_);
   }
 
   void Close() {
     if (closed_) return;
-    closed_ = true;
-    ctx_->hub->Unsubscribe(route_.session_id, this);
-    heartbeat_.cancel();
+    Release();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream_.socket().close(ec);
+  }
+
+  // The stream is over: no more events, heartbeats or accounting.
+  void Release() {
+    closed_ = true;
+    ctx_->hub->Unsubscribe(route_.session_id, this);
+    heartbeat_.cancel();
     if (counted_) --ctx_->metrics->sse_open;
     ctx_->AccessLog(remote_, "GET", path_, status_, bytes_, SteadyMillis() - started_ms_, user_);
   }
+
+  static constexpr size_t kMaxInboundWhileStreaming = 64 * 1024;
 
   ServerContext* ctx_;
   ConnectionSlot slot_;
@@ -260,6 +298,7 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
   EventStreamRoute route_;
   std::string user_, remote_, path_;
   unsigned version_;
+  bool keep_alive_;
   std::vector<std::pair<std::string, std::string>> cors_;
   asio::steady_timer heartbeat_;
   http::response<http::empty_body> response_;
@@ -288,7 +327,8 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
   int status_ = 200;
   size_t bytes_ = 0;
   int64_t started_ms_;
-  char probe_[64];
+  beast::flat_buffer inbound_;  // what the client sent while streaming
+  bool handing_over_ = false;
 };
 
 // One HTTP connection: reads requests, answers them, or hands the connection over to an event
@@ -300,6 +340,15 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         slot_(std::move(slot)),
         stream_(std::move(socket)),
         remote_(Remote(stream_.socket())) {}
+  // A kept-alive connection after an event stream ended on it.
+  HttpSession(ServerContext* ctx, ConnectionSlot slot, beast::tcp_stream stream,
+              beast::flat_buffer inbound, std::string remote)
+      : ctx_(ctx),
+        slot_(std::move(slot)),
+        stream_(std::move(stream)),
+        buffer_(std::move(inbound)),
+        remote_(std::move(remote)),
+        requests_(1) {}
 
   void Run() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
@@ -348,7 +397,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       case Dispatch::Kind::kEventStream: {
         auto sse = std::make_shared<SseStream>(ctx_, std::move(slot_), std::move(stream_),
                                                std::move(d.route), user_, remote_, path_,
-                                               version_, cors_);
+                                               version_, keep_alive_, cors_);
         sse->Start();
         return;
       }
@@ -400,6 +449,13 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   int requests_ = 0;
   int64_t started_ms_ = 0;
 };
+
+void ContinueHttp(ServerContext* ctx, ConnectionSlot slot, beast::tcp_stream stream,
+                  beast::flat_buffer inbound, std::string remote) {
+  std::make_shared<HttpSession>(ctx, std::move(slot), std::move(stream), std::move(inbound),
+                                std::move(remote))
+      ->Run();
+}
 
 class Listener : public std::enable_shared_from_this<Listener> {
  public:

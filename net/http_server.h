@@ -34,8 +34,15 @@ struct ServerOptions {
   int64_t idle_timeout_ms = 60000;  // between requests on a kept-alive connection; a WebSocket
                                     // is pinged at half of it and closed when silent for all of it
   int64_t heartbeat_ms = 15000;     // SSE comment heartbeat
-  std::vector<std::string> cors_origins;  // origins allowed by CORS (none by default)
-  bool access_log = true;                 // one line per request on stderr
+  // Origins whose pages may call the server (CORS, and the Origin check on the WebSocket
+  // upgrade and every state-changing route); the server's own origin is always allowed.
+  std::vector<std::string> cors_origins;
+  // Host names accepted on top of localhost, 127.0.0.1 and [::1] when `check_host` is on.
+  std::vector<std::string> allowed_hosts;
+  bool check_host = false;  // refuse other Host names (a loopback server without auth)
+  bool serve_metrics = true;  // GET /metrics on this listener (off with auth: see metrics_only)
+  bool metrics_only = false;  // a --metrics-listen listener: /metrics and /healthz, no auth
+  bool access_log = true;     // one line per request on stderr
 };
 
 class HttpServer {

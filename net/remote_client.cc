@@ -95,10 +95,13 @@ class Follower : public std::enable_shared_from_this<Follower> {
   void Connect() {
     if (stopped_) return;
     HttpRequest r = base_;
+    // The stream ends after a finished session's last event, so attach and run --server end
+    // with the session.
+    r.url += "?closeAtEnd=true";
     if (last_ > 0) {
       r.headers.push_back("Last-Event-ID: " + std::to_string(last_));
     } else {
-      r.url += "?history=true";
+      r.url += "&history=true";
     }
     ++generation_;
     transfer_id_ = curl_->Start(

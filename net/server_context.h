@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -18,6 +19,22 @@ namespace scaffold::net {
 // How SSE streams and WebSocket connections read the log and write what they queued.
 inline constexpr size_t kHistoryPage = 64;              // events per read of the log
 inline constexpr size_t kWriteBatchBytes = 256 * 1024;  // at most this much per gathered write
+
+// Takes whole items from the front of a connection's send queue while they fit in one
+// gathered write of kWriteBatchBytes (always at least one), handing each to `take`; returns
+// what they were charged. `Item` has `bytes` (a shared string) and `cost`.
+template <typename Item, typename Take>
+size_t TakeWriteBatch(std::deque<Item>& queue, Take take) {
+  size_t batch = 0, cost = 0;
+  while (!queue.empty() &&
+         (batch == 0 || batch + queue.front().bytes->size() <= kWriteBatchBytes)) {
+    batch += queue.front().bytes->size();
+    cost += queue.front().cost;
+    take(std::move(queue.front()));
+    queue.pop_front();
+  }
+  return cost;
+}
 
 struct ServerContext {
   ServerOptions options;

@@ -82,8 +82,11 @@ struct SessionHub::Entry : public engine::EventSink, public std::enable_shared_f
 };
 
 SessionHub::SessionHub(Deps deps, std::map<std::string, ServedWorkflow> workflows,
-                       engine::RunOptions options)
-    : deps_(deps), workflows_(std::move(workflows)), options_(std::move(options)) {}
+                       engine::RunOptions options, std::string default_workflow)
+    : deps_(deps),
+      workflows_(std::move(workflows)),
+      options_(std::move(options)),
+      default_workflow_(std::move(default_workflow)) {}
 
 SessionHub::~SessionHub() = default;
 
@@ -206,16 +209,19 @@ Status SessionHub::OpenAndStart(const std::shared_ptr<Entry>& entry) {
 Result<std::string> SessionHub::Create(const std::string& owner, const std::string& workflow,
                                        Json input) {
   const ServedWorkflow* served = nullptr;
-  if (workflow.empty()) {
+  const std::string& name = workflow.empty() ? default_workflow_ : workflow;
+  if (name.empty()) {
     if (workflows_.size() != 1) {
       return InvalidArgument("name the workflow: this server serves " +
-                             std::to_string(workflows_.size()));
+                             std::to_string(workflows_.size()) +
+                             " (scaffold serve --default-workflow NAME picks one for clients "
+                             "that name none)");
     }
     served = &workflows_.begin()->second;
-  } else if (auto it = workflows_.find(workflow); it != workflows_.end()) {
+  } else if (auto it = workflows_.find(name); it != workflows_.end()) {
     served = &it->second;
   } else {
-    return InvalidArgument("no workflow named \"" + workflow + "\" is served here");
+    return InvalidArgument("no workflow named \"" + name + "\" is served here");
   }
   SCAFFOLD_RETURN_IF_ERROR(engine::ValidateInput(*served->workflow, input));
   std::string id = engine::NewUuid();
@@ -268,12 +274,7 @@ void SessionHub::Pause(const std::string& owner, const std::string& id,
       e->session->Pause("paused by a client");
       return done(true);
     }
-    auto info = deps_.store->GetSession(e->id);
-    if (info.ok() && (info->status == engine::SessionStatus::kCompleted ||
-                      info->status == engine::SessionStatus::kFailed)) {
-      return done(FailedPrecondition("the session has finished"));
-    }
-    done(false);
+    done(false);  // paused already, or finished
   });
 }
 
@@ -284,6 +285,11 @@ void SessionHub::Resume(const std::string& owner, const std::string& id,
   OnStrand(*entry, [this, id, done = std::move(done)](Entry* e) {
     if (!e) return done(Status(ErrorCode::kNotFound, "no session " + id));
     if (e->session) return done(false);
+    auto info = deps_.store->GetSession(e->id);
+    if (info.ok() && (info->status == engine::SessionStatus::kCompleted ||
+                      info->status == engine::SessionStatus::kFailed)) {
+      return done(false);  // finished: nothing to resume
+    }
     Status s = OpenAndStart(e->shared_from_this());
     if (!s.ok()) return done(s);
     {

@@ -63,9 +63,10 @@ class SessionHub {
     Metrics* metrics = nullptr;
   };
 
-  // Everything in `deps` is borrowed and must outlive the hub.
+  // Everything in `deps` is borrowed and must outlive the hub. `default_workflow` (one of
+  // `workflows`, or empty) is started for a client that names none.
   SessionHub(Deps deps, std::map<std::string, ServedWorkflow> workflows,
-             engine::RunOptions options);
+             engine::RunOptions options, std::string default_workflow = "");
   ~SessionHub();
 
   const std::map<std::string, ServedWorkflow>& workflows() const { return workflows_; }
@@ -75,8 +76,9 @@ class SessionHub {
   Result<SessionView> Find(const std::string& owner, const std::string& id);
   Result<std::vector<SessionView>> List(const std::string& owner);
 
-  // Starts a session of a served workflow (`workflow` may be empty when exactly one is served).
-  // kInvalidArgument for an unknown workflow or an input its schema refuses.
+  // Starts a session of a served workflow (`workflow` may be empty when exactly one is served
+  // or a default is set). kInvalidArgument for an unknown workflow or an input its schema
+  // refuses.
   Result<std::string> Create(const std::string& owner, const std::string& workflow, Json input);
 
   void SubmitInput(const std::string& owner, const std::string& id, engine::InputAnswer answer,
@@ -85,7 +87,8 @@ class SessionHub {
   // in the session's log. kFailedPrecondition unless the session is running or waiting here.
   void CallTool(const std::string& owner, const std::string& id, const std::string& name,
                 Json input, std::function<void(Result<engine::ToolCallOutcome>)> done);
-  // done(wasPaused) / done(wasResumed); kFailedPrecondition when the session has finished.
+  // done(wasPaused) / done(wasResumed): false when there was nothing to do (already paused or
+  // running, or finished).
 
   void Pause(const std::string& owner, const std::string& id,
              std::function<void(Result<bool>)> done);
@@ -130,6 +133,7 @@ class SessionHub {
   const Deps deps_;
   const std::map<std::string, ServedWorkflow> workflows_;
   const engine::RunOptions options_;
+  const std::string default_workflow_;
 
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Entry>> entries_;  // protected by mu_

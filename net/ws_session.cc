@@ -330,15 +330,10 @@ class WsSession : public std::enable_shared_from_this<WsSession>, private WsClie
     if (writing_ || holding_ || queue_.empty()) return;
     writing_ = true;
     buffers_.clear();
-    size_t batch = 0, cost = 0;
-    while (!queue_.empty() &&
-           (batch == 0 || batch + queue_.front().bytes->size() <= kWriteBatchBytes)) {
-      batch += queue_.front().bytes->size();
-      cost += queue_.front().cost;
-      buffers_.emplace_back(asio::buffer(*queue_.front().bytes));
-      in_flight_.push_back(std::move(queue_.front()));
-      queue_.pop_front();
-    }
+    size_t cost = TakeWriteBatch(queue_, [&](Outgoing o) {
+      buffers_.emplace_back(asio::buffer(*o.bytes));
+      in_flight_.push_back(std::move(o));
+    });
     auto self = shared_from_this();
     asio::async_write(ws_.next_layer().next_layer().socket(), buffers_,
                       [self, cost](beast::error_code ec, size_t n) {

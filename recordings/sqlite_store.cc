@@ -392,6 +392,23 @@ Result<std::vector<EventPtr>> SqliteStore::ReadEvents(const std::string& session
   return out;
 }
 
+Result<std::optional<int64_t>> SqliteStore::FindEvent(const std::string& session_id,
+                                                       const std::string& event_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto seq = SessionSeq(session_id);
+  if (!seq.ok()) return seq.status();
+  // Rare (a reconnect naming an event by id): a scan of the session's rows inside SQLite.
+  auto q = db_->Prepare(
+      "SELECT position FROM events WHERE session = ? AND json_extract(data, '$.id') = ? "
+      "LIMIT 1");
+  if (!q.ok()) return q.status();
+  q->Bind(1, *seq).Bind(2, event_id);
+  std::optional<int64_t> position;
+  if (q->Step()) position = q->Int(0);
+  if (!q->error().ok()) return q->error();
+  return position;
+}
+
 Result<std::optional<EventPtr>> SqliteStore::LatestCheckpoint(const std::string& session_id,
                                                               int64_t position) {
   std::lock_guard<std::mutex> lock(mu_);

@@ -44,6 +44,8 @@ class SqliteStore : public engine::EventStore {
   Status Append(const std::string& session_id, std::span<const engine::EventPtr> events) override;
   Result<std::vector<engine::EventPtr>> ReadEvents(const std::string& session_id, int64_t after,
                                                    int64_t limit) override;
+  Result<std::optional<int64_t>> FindEvent(const std::string& session_id,
+                                           const std::string& event_id) override;
   Result<std::optional<engine::EventPtr>> LatestCheckpoint(const std::string& session_id,
                                                            int64_t position) override;
   Result<engine::SessionInfo> GetSession(const std::string& id) override;
