@@ -94,6 +94,21 @@ const char* const kCounterWorkflow = R"({
   }
 })";
 
+const char* const kApproveWorkflow = R"({
+  "scaffold": 1,
+  "name": "approve",
+  "input": {"type": "string"},
+  "state": {"subject": "", "approved": false, "note": ""},
+  "start": {"/subject": {"var": "input"}},
+  "phases": {
+    "review": {"ask": {"prompt": "Ship {{state.subject}}?", "type": "approval"},
+               "update": {"/approved": {"var": "output.approved"}}, "next": "note"},
+    "note": {"ask": {"prompt": "Any note?", "type": "text"},
+             "update": {"/note": {"var": "output"}}, "next": "done"},
+    "done": {"terminal": true, "result": {"var": "state"}}
+  }
+})";
+
 std::string TestServer::data_dir() const {
   size_t slash = db_path_.rfind('/');
   return slash == std::string::npos ? "." : db_path_.substr(0, slash);
@@ -124,7 +139,7 @@ TestServer::TestServer(Config config) {
   engine::Provider* provider = config.provider ? config.provider : &provider_;
   hub_ = std::make_unique<net::SessionHub>(
       net::SessionHub::Deps{&io_, store_.get(), provider, tools_.get(), &clock_, &metrics_},
-      workflows, engine::RunOptions{});
+      workflows, engine::RunOptions{}, config.default_workflow);
   api_ = std::make_unique<net::Api>(hub_.get(), &metrics_);
   net::ServerOptions options = config.options;
   options.host = "127.0.0.1";

@@ -40,6 +40,8 @@ class StreamingProvider : public engine::Provider {
 extern const char* const kChatWorkflow;
 // "counter": counts to its input without any model call (many events fast).
 extern const char* const kCounterWorkflow;
+// "approve": no model; an approval ask, then a text ask, then done with both answers.
+extern const char* const kApproveWorkflow;
 
 class TestServer {
  public:
@@ -52,6 +54,7 @@ class TestServer {
     bool access_log = false;               // the server's access log on stderr
     engine::Provider* provider = nullptr;  // borrowed; the StreamingProvider when null
     bool allow_commands = false;           // --allow-commands
+    std::string default_workflow;          // --default-workflow
   };
 
   explicit TestServer(Config config);
