@@ -270,3 +270,41 @@ TEST_CASE("after kill -9 the server resumes running sessions and leaves paused o
   }
   CHECK(resumed == 1);
 }
+
+TEST_CASE("serve: --default-workflow, --allowed-host, and /metrics only on --metrics-listen with auth",
+          "[cli][server][origin]") {
+  TempDir dir;
+  std::string db = dir.path() + "/s.db";
+  auto unknown = RunScaffold({"serve", "--workflow", DataFile("counter.json"), "--workflow",
+                              Example("release-checklist.json"), "--default-workflow", "nope",
+                              "--db", db, "--listen", "127.0.0.1:0"});
+  CHECK(unknown.exit_code == 2);
+  CHECK_THAT(unknown.err, Catch::Contains("--default-workflow nope"));
+
+  {
+    Server server({"--workflow", DataFile("counter.json"), "--workflow",
+                   Example("release-checklist.json"), "--default-workflow", "counter", "--db", db,
+                   "--allowed-host", "scaffold.internal"});
+    auto created = Http("POST", server.url() + "/sessions", Json{{"input", 2}}.dump());
+    CHECK(created.status == 201);  // two workflows served, none named: the default
+    CHECK(Http("GET", server.url() + "/metrics").status == 200);  // no auth: served here
+    auto foreign = Http("GET", server.url() + "/sessions", "", {"Host: evil.example"});
+    CHECK(foreign.status == 403);
+    CHECK(Http("GET", server.url() + "/sessions", "", {"Host: scaffold.internal"}).status == 200);
+  }
+
+  std::string secret_file = dir.path() + "/secret";
+  std::ofstream(secret_file) << "a-secret-of-at-least-thirty-two-bytes-long";
+  Server server({"--workflow", DataFile("counter.json"), "--db", db, "--auth", "jwt",
+                 "--jwt-secret-file", secret_file, "--metrics-listen", "127.0.0.1:0"});
+  std::smatch m;
+  std::string err = server.process().Stderr();
+  REQUIRE(std::regex_search(err, m, std::regex("metrics on http://127\\.0\\.0\\.1:([0-9]+)/metrics")));
+  std::string metrics_url = "http://127.0.0.1:" + std::string(m[1]);
+  auto hidden = Http("GET", server.url() + "/metrics?token=anything");
+  CHECK(hidden.status == 404);
+  auto served = Http("GET", metrics_url + "/metrics");
+  CHECK(served.status == 200);
+  CHECK_THAT(served.body, Catch::Contains("scaffold_"));
+  CHECK(Http("GET", metrics_url + "/sessions").status == 404);
+}
