@@ -264,11 +264,10 @@ void SessionHub::CallTool(const std::string& owner, const std::string& id, const
 }
 
 void SessionHub::Pause(const std::string& owner, const std::string& id,
-
                        std::function<void(Result<bool>)> done) {
   auto entry = Authorized(owner, id);
   if (!entry.ok()) return done(entry.status());
-  OnStrand(*entry, [this, id, done = std::move(done)](Entry* e) {
+  OnStrand(*entry, [id, done = std::move(done)](Entry* e) {
     if (!e) return done(Status(ErrorCode::kNotFound, "no session " + id));
     if (e->session) {
       e->session->Pause("paused by a client");
