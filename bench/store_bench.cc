@@ -16,7 +16,7 @@
 #include "engine/event.h"
 #include "engine/state.h"
 #include "engine/uuid.h"
-#include "recordings/sqlite_store.h"
+#include "recordings/sqlite/sqlite_store.h"
 
 using scaffold::Json;
 namespace engine = scaffold::engine;

@@ -25,7 +25,7 @@ static void PrintEvent(const engine::Event& e, bool json, const TerminalStyle& s
 }
 
 int RunEvents(const EventsOptions& o) {
-  auto store = OpenStoreOrReport(o.db, recordings::SqliteStore::Access::kReadOnly);
+  auto store = OpenStoreOrReport(o.db, recordings::Store::Access::kReadOnly);
   if (!store) return kExitUsage;
   auto id = ResolveSessionId(store.get(), o.id);
   if (!id.ok()) {

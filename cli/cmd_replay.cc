@@ -32,7 +32,7 @@ class RenderSink : public engine::EventSink {
 int RunReplay(const ReplayOptions& o) {
   // A recording file is replayed as read; a session id is looked up in the database.
   std::optional<recordings::Recording> recording;
-  std::unique_ptr<recordings::SqliteStore> store;
+  std::unique_ptr<recordings::Store> store;
   std::string id;
   std::error_code ec;
   if (std::filesystem::is_regular_file(o.target, ec)) {
@@ -44,7 +44,7 @@ int RunReplay(const ReplayOptions& o) {
     }
     recording = std::move(read).value();
   } else {
-    store = OpenStoreOrReport(o.db, recordings::SqliteStore::Access::kReadOnly);
+    store = OpenStoreOrReport(o.db, recordings::Store::Access::kReadOnly);
     if (!store) return kExitUsage;
     auto resolved = ResolveSessionId(store.get(), o.target);
     if (!resolved.ok()) {

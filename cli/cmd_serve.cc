@@ -200,7 +200,7 @@ int RunServe(const ServeOptions& o) {
   recordings::RecordingProvider recorder(store.get(), live.get(), {*mode, false});
   net::ClientToolBroker client_tools;
   net::ToolRouterOptions tool_options;
-  tool_options.data_dir = std::filesystem::path(ResolveDbPath(o.db)).parent_path().string();
+  tool_options.data_dir = DataDirFor(o.db);
   tool_options.allow_commands = o.allow_commands;
   tool_options.client_tools = &client_tools;
   net::ToolRouter tools(tool_options);

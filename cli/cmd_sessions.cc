@@ -33,7 +33,7 @@ static Json SessionJson(const engine::SessionInfo& s) {
 }
 
 int RunList(const SessionsOptions& o) {
-  auto store = OpenStoreOrReport(o.db, recordings::SqliteStore::Access::kReadOnly);
+  auto store = OpenStoreOrReport(o.db, recordings::Store::Access::kReadOnly);
   if (!store) return kExitUsage;
   engine::SessionFilter filter;
   filter.limit = o.limit;
@@ -47,7 +47,7 @@ int RunList(const SessionsOptions& o) {
     return kExitOk;
   }
   if (sessions->empty()) {
-    std::printf("no sessions in %s\n", store->path().c_str());
+    std::printf("no sessions in %s\n", store->Describe().c_str());
     return kExitOk;
   }
   TerminalStyle style = DetectTerminal(false);
@@ -66,7 +66,7 @@ int RunList(const SessionsOptions& o) {
 }
 
 int RunShow(const SessionsOptions& o) {
-  auto store = OpenStoreOrReport(o.db, recordings::SqliteStore::Access::kReadOnly);
+  auto store = OpenStoreOrReport(o.db, recordings::Store::Access::kReadOnly);
   if (!store) return kExitUsage;
   auto id = ResolveSessionId(store.get(), o.id);
   if (!id.ok()) {
@@ -183,7 +183,7 @@ int RunRemove(const SessionsOptions& o) {
 namespace scaffold::cli {
 
 int RunExport(const SessionsOptions& o) {
-  auto store = OpenStoreOrReport(o.db, recordings::SqliteStore::Access::kReadOnly);
+  auto store = OpenStoreOrReport(o.db, recordings::Store::Access::kReadOnly);
   if (!store) return kExitUsage;
   auto id = ResolveSessionId(store.get(), o.id);
   if (!id.ok()) {

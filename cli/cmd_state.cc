@@ -6,7 +6,7 @@
 
 namespace scaffold::cli {
 int RunState(const StateOptions& o) {
-  auto store = OpenStoreOrReport(o.db, recordings::SqliteStore::Access::kReadOnly);
+  auto store = OpenStoreOrReport(o.db, recordings::Store::Access::kReadOnly);
   if (!store) return kExitUsage;
   auto id = ResolveSessionId(store.get(), o.id);
   if (!id.ok()) {

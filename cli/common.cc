@@ -14,10 +14,29 @@ std::string ResolveDbPath(const std::string& flag) {
   return ".scaffold/scaffold.db";
 }
 
-std::unique_ptr<recordings::SqliteStore> OpenStoreOrReport(
-    const std::string& db_flag, recordings::SqliteStore::Access access) {
+std::string DataDirFor(const std::string& db_flag) {
+  std::string db = ResolveDbPath(db_flag);
+  if (db == ":memory:" || recordings::IsPostgresUrl(db)) return ".scaffold";
+  std::string dir = std::filesystem::path(db).parent_path().string();
+  return dir.empty() ? "." : dir;
+}
+
+std::unique_ptr<recordings::Store> OpenStoreOrReport(
+    const std::string& db_flag, recordings::Store::Access access) {
   std::string path = ResolveDbPath(db_flag);
-  if (path != ":memory:" && access == recordings::SqliteStore::Access::kReadWrite) {
+  if (recordings::IsPostgresUrl(path)) {
+    auto store = recordings::OpenStore(path, access);
+    if (!store.ok() && store.status().code() == ErrorCode::kNotFound &&
+        access == recordings::Store::Access::kReadOnly) {
+      store = recordings::OpenStore(":memory:", access);  // nothing there yet: nothing to read
+    }
+    if (!store.ok()) {
+      PrintError(store.status().message());
+      return nullptr;
+    }
+    return std::move(*store);
+  }
+  if (path != ":memory:" && access == recordings::Store::Access::kReadWrite) {
     std::filesystem::path parent = std::filesystem::path(path).parent_path();
     bool is_default = db_flag.empty() && !std::getenv("SCAFFOLD_DB");
     std::error_code ec;
@@ -35,11 +54,11 @@ std::unique_ptr<recordings::SqliteStore> OpenStoreOrReport(
     }
   }
   std::error_code ec;
-  if (access == recordings::SqliteStore::Access::kReadOnly && path != ":memory:" &&
+  if (access == recordings::Store::Access::kReadOnly && path != ":memory:" &&
       !std::filesystem::exists(path, ec)) {
     path = ":memory:";  // no database yet: nothing to read, and nothing is created
   }
-  auto store = recordings::SqliteStore::Open(path, access);
+  auto store = recordings::OpenStore(path, access);
   if (!store.ok()) {
     PrintError(store.status().message());
     return nullptr;

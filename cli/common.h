@@ -8,7 +8,7 @@
 #include "cli/exit_codes.h"
 #include "engine/status.h"
 #include "engine/workflow.h"
-#include "recordings/sqlite_store.h"
+#include "recordings/store.h"
 
 namespace scaffold::cli {
 
@@ -18,13 +18,18 @@ inline constexpr size_t kMaxInputBytes = 16 * 1024 * 1024;
 // --db, else $SCAFFOLD_DB, else .scaffold/scaffold.db under the current directory.
 std::string ResolveDbPath(const std::string& flag);
 
+// Where sessions' workspaces (files tools) live: beside an SQLite database; under .scaffold in
+// the current directory for ":memory:" and PostgreSQL (each node has its own then: a files
+// tool's workspace does not follow a session to another node).
+std::string DataDirFor(const std::string& db_flag);
+
 // Opens the database, creating the default .scaffold/ directory when needed. On failure prints
 // the error and returns null.
 // Opens the database of --db / SCAFFOLD_DB / the default, or prints why not. Commands that only
 // read open it kReadOnly: they work on a read-only file or mount, and never create one.
-std::unique_ptr<recordings::SqliteStore> OpenStoreOrReport(
+std::unique_ptr<recordings::Store> OpenStoreOrReport(
     const std::string& db_flag,
-    recordings::SqliteStore::Access access = recordings::SqliteStore::Access::kReadWrite);
+    recordings::Store::Access access = recordings::Store::Access::kReadWrite);
 
 // Reads a whole file, refusing files over `cap` bytes. `what` names the file in errors.
 Result<std::string> ReadFileCapped(const std::string& path, size_t cap, const std::string& what);

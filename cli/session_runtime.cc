@@ -46,9 +46,7 @@ bool PrepareTools(SessionRuntime* rt, const engine::Workflow& workflow, const Se
     programs[tool->name] = tool->program;
   }
   net::ToolRouterOptions options;
-  std::string db = ResolveDbPath(flags.db);
-  options.data_dir =
-      db == ":memory:" ? ".scaffold" : std::filesystem::path(db).parent_path().string();
+  options.data_dir = DataDirFor(flags.db);
   options.allow_commands = flags.allow_commands;
   if (!programs.empty()) {
     rt->client_tools = std::make_unique<net::ProgramTools>(std::move(programs));

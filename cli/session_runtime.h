@@ -8,7 +8,7 @@
 #include "engine/event_loop.h"
 #include "engine/session.h"
 #include "recordings/recording_provider.h"
-#include "recordings/sqlite_store.h"
+#include "recordings/store.h"
 
 namespace scaffold::cli {
 
@@ -17,7 +17,7 @@ namespace scaffold::cli {
 struct SessionRuntime {
   engine::EventLoop loop;
   engine::SystemClock clock;
-  std::unique_ptr<recordings::SqliteStore> store;
+  std::unique_ptr<recordings::Store> store;
   std::unique_ptr<engine::Provider> live;  // null in playback mode
   std::unique_ptr<recordings::RecordingProvider> recorder;
   std::unique_ptr<engine::ToolHost> client_tools;  // --tool programs

@@ -1,6 +1,8 @@
 // Compiling a JSON Schema (draft-07) into nodes: keyword checks, local `$ref` resolution, RE2
 // patterns, and the refusal of reference cycles that never reach into the value.
 
+#include <cmath>
+#include <cstdint>
 #include <map>
 
 #include "engine/regex.h"
@@ -151,9 +153,10 @@ class Compiler {
     auto it = s.find(key);
     if (it == s.end()) return Status::Ok();
     double d = it->is_number() ? it->get<double>() : -1;
-    if (!it->is_number() || d < 0 || d != static_cast<double>(static_cast<uint64_t>(d)))
+    if (!it->is_number() || d < 0 || std::floor(d) != d)
       return InvalidArgument("must be a non-negative integer", AppendPointer(path, key));
-    *out = static_cast<uint64_t>(d);
+    // A count beyond any value's size is no limit at all (and past 2^64 would not convert).
+    *out = d >= 1.8e19 ? UINT64_MAX : static_cast<uint64_t>(d);
     return Status::Ok();
   }
 

@@ -238,7 +238,7 @@ class RecordingReader {
 
 }  // namespace
 
-Status ExportRecording(SqliteStore* store, const std::string& session_id, std::ostream& out) {
+Status ExportRecording(Store* store, const std::string& session_id, std::ostream& out) {
   auto info = store->GetSession(session_id);
   if (!info.ok()) return info.status();
   auto exchanges = store->ListExchanges(session_id);
@@ -325,11 +325,11 @@ Result<Recording> ReadRecording(std::istream& in) {
   return std::move(rec);
 }
 
-Status ImportRecording(SqliteStore* store, const Recording& recording) {
+Status ImportRecording(Store* store, const Recording& recording) {
   auto existing = store->GetSession(recording.info.id);
   if (existing.ok()) {
     return Status(ErrorCode::kAlreadyExists,
-                  "session " + recording.info.id + " is already in " + store->path());
+                  "session " + recording.info.id + " is already in " + store->Describe());
   }
   return store->ImportSession(recording.info, recording.events, recording.exchanges);
 }

@@ -16,13 +16,13 @@
 #include <vector>
 
 #include "recordings/exchange.h"
-#include "recordings/sqlite_store.h"
+#include "recordings/store.h"
 
 namespace scaffold::recordings {
 
 inline constexpr int kRecordingFormat = 1;
 
-Status ExportRecording(SqliteStore* store, const std::string& session_id, std::ostream& out);
+Status ExportRecording(Store* store, const std::string& session_id, std::ostream& out);
 
 struct Recording {
   engine::SessionInfo info;
@@ -35,6 +35,6 @@ struct Recording {
 Result<Recording> ReadRecording(std::istream& in);
 
 // Stores a recording's session, events and exchanges, all or nothing.
-Status ImportRecording(SqliteStore* store, const Recording& recording);
+Status ImportRecording(Store* store, const Recording& recording);
 
 }  // namespace scaffold::recordings

@@ -198,7 +198,7 @@ Json MissingExchange::ToJson() const {
               {"diff", changes}};
 }
 
-RecordingProvider::RecordingProvider(SqliteStore* store, engine::Provider* inner, Options options)
+RecordingProvider::RecordingProvider(Store* store, engine::Provider* inner, Options options)
     : store_(store), inner_(inner), options_(options) {}
 
 const engine::Redactor& RecordingProvider::RedactorFor(const std::string& session_id) {

@@ -26,7 +26,7 @@
 #include "engine/json_diff.h"
 #include "engine/provider.h"
 #include "engine/redactor.h"
-#include "recordings/sqlite_store.h"
+#include "recordings/store.h"
 
 namespace scaffold::recordings {
 
@@ -60,7 +60,7 @@ class RecordingProvider : public engine::Provider {
 
   // `store` holds the recordings (and the sessions' redaction patterns); `inner` is the real
   // provider, null in playback mode. Both borrowed.
-  RecordingProvider(SqliteStore* store, engine::Provider* inner, Options options);
+  RecordingProvider(Store* store, engine::Provider* inner, Options options);
 
   std::unique_ptr<engine::ModelCall> Start(const engine::ModelRequest& request,
                                            engine::Executor* executor,
@@ -84,7 +84,7 @@ class RecordingProvider : public engine::Provider {
   MissingExchange Explain(const engine::ModelRequest& request, const Prepared& prepared,
                           int64_t occurrence);
 
-  SqliteStore* const store_;
+  Store* const store_;
   engine::Provider* const inner_;
   const Options options_;
 

@@ -4,6 +4,7 @@
 #include "engine/session.h"
 #include "engine/virtual_executor.h"
 #include "recordings/recorded_tools.h"
+#include "recordings/sqlite/sqlite_store.h"
 
 namespace scaffold::recordings {
 namespace {
@@ -63,7 +64,7 @@ namespace {
 
 // Re-runs the session `info` describes and compares its events with `recorded`; the provider
 // plays the exchanges `source` holds for that session.
-Result<ReplayReport> Replay(SqliteStore* source, const engine::SessionInfo& info,
+Result<ReplayReport> Replay(Store* source, const engine::SessionInfo& info,
                             const std::vector<engine::EventPtr>& recorded,
                             const ReplayOptions& options) {
   std::shared_ptr<const engine::Workflow> workflow = options.workflow;
@@ -148,7 +149,7 @@ Result<ReplayReport> Replay(SqliteStore* source, const engine::SessionInfo& info
 
 }  // namespace
 
-Result<ReplayReport> ReplaySession(SqliteStore* source, const std::string& session_id,
+Result<ReplayReport> ReplaySession(Store* source, const std::string& session_id,
                                    const ReplayOptions& options) {
   auto info = source->GetSession(session_id);
   if (!info.ok()) return info.status();

@@ -16,7 +16,7 @@
 #include "recordings/event_compare.h"
 #include "recordings/recording_file.h"
 #include "recordings/recording_provider.h"
-#include "recordings/sqlite_store.h"
+#include "recordings/store.h"
 
 namespace scaffold::recordings {
 
@@ -40,7 +40,7 @@ struct ReplayOptions {
 };
 
 // Replays session `session_id` stored in `source` (which also holds its exchanges).
-Result<ReplayReport> ReplaySession(SqliteStore* source, const std::string& session_id,
+Result<ReplayReport> ReplaySession(Store* source, const std::string& session_id,
                                    const ReplayOptions& options);
 
 // Replays a recording file's session as read (ReadRecording), without storing its events.

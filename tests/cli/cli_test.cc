@@ -7,7 +7,7 @@
 #include <fstream>
 #include <thread>
 
-#include "recordings/sqlite_store.h"
+#include "recordings/sqlite/sqlite_store.h"
 #include "tests/support/conformance.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"

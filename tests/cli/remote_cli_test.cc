@@ -8,7 +8,7 @@
 #include <regex>
 #include <thread>
 
-#include "recordings/sqlite_store.h"
+#include "recordings/sqlite/sqlite_store.h"
 #include "tests/support/cutting_proxy.h"
 #include "tests/support/http_client.h"
 #include "tests/support/process.h"

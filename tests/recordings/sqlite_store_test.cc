@@ -1,4 +1,4 @@
-#include "recordings/sqlite_store.h"
+#include "recordings/sqlite/sqlite_store.h"
 
 #include <sqlite3.h>
 #include <unistd.h>

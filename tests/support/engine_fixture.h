@@ -9,7 +9,7 @@
 
 #include "engine/session.h"
 #include "engine/workflow.h"
-#include "recordings/sqlite_store.h"
+#include "recordings/sqlite/sqlite_store.h"
 #include "tests/support/fake_provider.h"
 #include "tests/support/fake_tools.h"
 #include "tests/support/manual_executor.h"

@@ -14,7 +14,7 @@
 #include "engine/tool_host.h"
 #include "net/http_server.h"
 #include "net/tool_router.h"
-#include "recordings/sqlite_store.h"
+#include "recordings/sqlite/sqlite_store.h"
 #include "tests/support/http_client.h"
 #include "tests/support/temp_dir.h"
 

@@ -1,4 +1,4 @@
-#include "recordings/sqlite.h"
+#include "recordings/sqlite/connection.h"
 
 #include <cerrno>
 #include <cstdio>

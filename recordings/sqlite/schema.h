@@ -7,7 +7,7 @@
 #pragma once
 
 #include "engine/status.h"
-#include "recordings/sqlite.h"
+#include "recordings/sqlite/connection.h"
 
 namespace scaffold::recordings {
 

@@ -1,4 +1,4 @@
-#include "recordings/sqlite_schema.h"
+#include "recordings/sqlite/schema.h"
 
 namespace scaffold::recordings {
 namespace {

@@ -1,7 +1,7 @@
 // SqliteStore: recorded provider exchanges and whole-session imports.
 
 #include "recordings/sha256.h"
-#include "recordings/sqlite_store.h"
+#include "recordings/sqlite/sqlite_store.h"
 
 namespace scaffold::recordings {
 namespace {

@@ -1,4 +1,4 @@
-#include "recordings/sqlite_store.h"
+#include "recordings/sqlite/sqlite_store.h"
 
 #include <unistd.h>
 
@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "recordings/sha256.h"
-#include "recordings/sqlite_schema.h"
+#include "recordings/sqlite/schema.h"
 
 namespace scaffold::recordings {
 

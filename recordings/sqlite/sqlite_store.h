@@ -23,16 +23,14 @@
 #include <mutex>
 #include <string>
 
-#include "engine/event_store.h"
-#include "recordings/exchange.h"
-#include "recordings/sqlite.h"
-#include "recordings/sqlite_schema.h"
+#include "recordings/sqlite/connection.h"
+#include "recordings/sqlite/schema.h"
+#include "recordings/store.h"
 
 namespace scaffold::recordings {
 
-class SqliteStore : public engine::EventStore {
+class SqliteStore : public Store {
  public:
-  enum class Access { kReadWrite, kReadOnly };
   // Opens or creates the database at `path` (":memory:" for a private in-memory one). The
   // parent directory must exist. kReadOnly never creates, migrates or writes; kNotFound when
   // there is no file.
@@ -55,27 +53,20 @@ class SqliteStore : public engine::EventStore {
       const engine::SessionFilter& filter) override;
   Status DeleteSession(const std::string& id) override;
 
-  // ---- Recorded provider exchanges (sqlite_exchanges.cc) ----
-
-  // Appends an exchange to its session (seq is assigned).
-  Status AppendExchange(const Exchange& exchange);
-  // How many exchanges with `key` the session has recorded.
-  Result<int64_t> CountExchanges(const std::string& session_id, const std::string& key);
-  // The exchange recorded for (key, occurrence): in `session_id` when given, else the most
-  // recent one in any session.
-  Result<std::optional<Exchange>> FindExchange(const std::string& key, int64_t occurrence,
-                                               const std::optional<std::string>& session_id);
-  // A session's exchanges in recording order.
-  Result<std::vector<Exchange>> ListExchanges(const std::string& session_id);
-  // Recorded requests of `agent` (in `session_id` when given), newest first, at most `limit`.
+  // Recorded provider exchanges (exchanges.cc).
+  Status AppendExchange(const Exchange& exchange) override;
+  Result<int64_t> CountExchanges(const std::string& session_id, const std::string& key) override;
+  Result<std::optional<Exchange>> FindExchange(
+      const std::string& key, int64_t occurrence,
+      const std::optional<std::string>& session_id) override;
+  Result<std::vector<Exchange>> ListExchanges(const std::string& session_id) override;
   Result<std::vector<Exchange>> ExchangesForAgent(const std::string& agent,
                                                   const std::optional<std::string>& session_id,
-                                                  int64_t limit);
-
-  // Stores a whole session at once — its row, events and exchanges — or nothing. For imports.
+                                                  int64_t limit) override;
   Status ImportSession(const engine::SessionInfo& info, std::span<const engine::EventPtr> events,
-                       const std::vector<Exchange>& exchanges);
+                       const std::vector<Exchange>& exchanges) override;
 
+  std::string Describe() const override { return path_; }
   const std::string& path() const { return path_; }
 
  private:

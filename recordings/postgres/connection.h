@@ -1,0 +1,67 @@
+// A thin RAII layer over libpq: a connection, results, and statements run with text parameters,
+// whose errors come back as Status values that say what failed (never a password).
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/status.h"
+
+namespace scaffold::recordings::pg {
+
+// One query's result rows (text format).
+class Rows {
+ public:
+  explicit Rows(PGresult* result) : result_(result, PQclear) {}
+  int size() const { return PQntuples(result_.get()); }
+  bool empty() const { return size() == 0; }
+  bool IsNull(int row, int column) const { return PQgetisnull(result_.get(), row, column); }
+  std::string Text(int row, int column) const;
+  std::string_view TextView(int row, int column) const;
+  int64_t Int(int row, int column) const;
+
+ private:
+  std::shared_ptr<PGresult> result_;
+};
+
+// A parameter: text, or SQL NULL.
+using Param = std::optional<std::string>;
+
+// Where a connection URL points, for messages: "postgresql://user@host:port/db".
+std::string DescribeUrl(const std::string& url);
+
+class Connection {
+ public:
+  // Connects (connect timeout 10 s unless the URL sets one). The error names host and database.
+  static Result<std::unique_ptr<Connection>> Open(const std::string& url);
+  ~Connection();
+
+  // Runs one statement with $1.. parameters. A lost connection is re-established once.
+  Result<Rows> Exec(const std::string& sql, const std::vector<Param>& params = {});
+  // Runs several statements, without parameters (schema scripts).
+  Status ExecScript(const std::string& sql);
+  // Runs `body` between BEGIN and COMMIT, rolling back when it fails.
+  Status Transaction(const std::function<Status()>& body);
+
+  PGconn* handle() const { return conn_; }
+  const std::string& url() const { return url_; }
+
+ private:
+  Connection(std::string url, PGconn* conn) : url_(std::move(url)), conn_(conn) {}
+  Result<Rows> ExecOnce(const std::string& sql, const std::vector<Param>& params);
+
+  const std::string url_;
+  PGconn* conn_;
+  bool in_transaction_ = false;
+};
+
+// A Status for a failed result or connection: unique and foreign-key violations are
+// kFailedPrecondition, a disk full kStorageFull, a lost or refused connection kUnavailable.
+Status PgStatus(PGconn* conn, const PGresult* result, const std::string& what);
+
+}  // namespace scaffold::recordings::pg

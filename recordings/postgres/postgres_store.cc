@@ -1,0 +1,517 @@
+#include "recordings/postgres/postgres_store.h"
+
+#include <random>
+#include <set>
+
+#include "engine/uuid.h"
+#include "recordings/postgres/schema.h"
+#include "recordings/sha256.h"
+
+namespace scaffold::recordings {
+
+using engine::EventPtr;
+using engine::SessionInfo;
+
+namespace {
+
+// The database's clock, in Unix ms: leases are compared on one clock, whatever the nodes' are.
+constexpr const char* kNow = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
+
+constexpr const char* kSessionColumns =
+    "id, owner, workflow_name, workflow_source, workflow_sha256, input, status, parent_id, "
+    "fork_position, created_at, updated_at, event_count, last_event_at, redact";
+
+constexpr int kEventsPerInsert = 1000;
+
+SessionInfo ReadSession(const pg::Rows& r, int row) {
+  SessionInfo info;
+  info.id = r.Text(row, 0);
+  info.owner = r.Text(row, 1);
+  info.workflow_name = r.Text(row, 2);
+  info.workflow_source = r.Text(row, 3);
+  info.workflow_sha256 = r.Text(row, 4);
+  auto input = ParseJson(r.TextView(row, 5));
+  info.input = input.ok() ? std::move(input).value() : Json();
+  info.status =
+      engine::ParseSessionStatus(r.TextView(row, 6)).value_or(engine::SessionStatus::kRunning);
+  info.parent_id = r.IsNull(row, 7) ? "" : r.Text(row, 7);
+  info.fork_position = r.Int(row, 8);
+  info.created_at = r.Int(row, 9);
+  info.updated_at = r.Int(row, 10);
+  info.event_count = r.Int(row, 11);
+  info.last_event_at = r.Int(row, 12);
+  auto redact = ParseJson(r.TextView(row, 13));
+  if (redact.ok() && redact->is_array()) {
+    for (const auto& p : *redact) {
+      if (p.is_string()) info.redact.push_back(p.get<std::string>());
+    }
+  }
+  return info;
+}
+
+Result<EventPtr> ParseStored(std::string_view data) {
+  auto event = engine::Event::Parse(data);
+  if (!event.ok()) return event.status().WithContext("a stored event is corrupt");
+  return std::make_shared<const engine::Event>(std::move(*event));
+}
+
+bool Runs(engine::SessionStatus s) {
+  return s == engine::SessionStatus::kRunning || s == engine::SessionStatus::kWaiting;
+}
+
+// A text[] literal: {"a","b"} with quotes and backslashes escaped.
+std::string ArrayLiteral(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    out += '"';
+    for (char c : items[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+std::string RandomNodeId() {
+  return "node-" + engine::NewUuid().substr(0, 8);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::string& url, Access access,
+                                                           Options options) {
+  auto db = pg::Connection::Open(url);
+  if (!db.ok()) return db.status();
+  SCAFFOLD_RETURN_IF_ERROR(pg::PrepareSchema(**db, access == Access::kReadOnly));
+  std::unique_ptr<pg::Connection> lease_db;
+  if (access == Access::kReadWrite) {
+    auto second = pg::Connection::Open(url);
+    if (!second.ok()) return second.status();
+    lease_db = std::move(*second);
+  }
+  if (options.node_id.empty()) options.node_id = RandomNodeId();
+  if (options.lease_ms < 300) options.lease_ms = 300;
+  return std::unique_ptr<PostgresStore>(
+      new PostgresStore(url, std::move(options), std::move(*db), std::move(lease_db)));
+}
+
+PostgresStore::PostgresStore(std::string url, Options options, std::unique_ptr<pg::Connection> db,
+                             std::unique_ptr<pg::Connection> lease_db)
+    : url_(std::move(url)),
+      options_(std::move(options)),
+      db_(std::move(db)),
+      lease_db_(std::move(lease_db)) {
+  if (lease_db_) renewer_ = std::thread([this] { RenewLoop(); });
+}
+
+PostgresStore::~PostgresStore() {
+  {
+    std::lock_guard lock(leases_mu_);
+    stopping_ = true;
+  }
+  renew_cv_.notify_all();
+  if (renewer_.joinable()) renewer_.join();
+}
+
+std::string PostgresStore::Describe() const {
+  return pg::DescribeUrl(url_);
+}
+
+Result<int64_t> PostgresStore::SessionSeq(const std::string& id) {
+  auto r = db_->Exec("SELECT seq FROM sessions WHERE id = $1", {id});
+  if (!r.ok()) return r.status();
+  if (r->empty()) return Status(ErrorCode::kNotFound, "no session " + id);
+  return r->Int(0, 0);
+}
+
+Status PostgresStore::InsertSession(const SessionInfo& info, bool leased) {
+  std::string sha =
+      info.workflow_sha256.empty() ? Sha256Hex(info.workflow_source) : info.workflow_sha256;
+  auto r = db_->Exec(
+      std::string("INSERT INTO sessions (id, owner, workflow_name, workflow_source, "
+                  "workflow_sha256, input, status, parent_id, fork_position, created_at, "
+                  "updated_at, redact, lease_owner, lease_until, lease_epoch) VALUES ($1, $2, $3, "
+                  "$4, $5, $6, $7, $8, $9, $10, $11, $12, $13, CASE WHEN $13 IS NULL THEN 0 ELSE ") +
+          kNow + " + $14 END, CASE WHEN $13 IS NULL THEN 0 ELSE 1 END)",
+      {info.id, info.owner, info.workflow_name, info.workflow_source, sha, DumpJson(info.input),
+       engine::SessionStatusName(info.status),
+       info.parent_id.empty() ? pg::Param() : pg::Param(info.parent_id),
+       std::to_string(info.fork_position), std::to_string(info.created_at),
+       std::to_string(info.updated_at), DumpJson(Json(info.redact)),
+       leased ? pg::Param(options_.node_id) : pg::Param(), std::to_string(options_.lease_ms)});
+  if (r.status().code() == ErrorCode::kFailedPrecondition)
+    return Status(ErrorCode::kAlreadyExists, "a session with id " + info.id + " already exists");
+  return r.status();
+}
+
+Status PostgresStore::CreateSession(const SessionInfo& info) {
+  // The creator of a session that runs drives it, so it holds its lease from the start.
+  bool leased = Runs(info.status) && lease_db_;
+  {
+    std::lock_guard lock(mu_);
+    SCAFFOLD_RETURN_IF_ERROR(InsertSession(info, leased));
+  }
+  if (leased) {
+    std::lock_guard lock(leases_mu_);
+    leases_[info.id] = 1;
+  }
+  return Status::Ok();
+}
+
+Status PostgresStore::Append(const std::string& session_id, std::span<const EventPtr> events) {
+  if (events.empty()) return Status::Ok();
+  std::lock_guard lock(mu_);
+  return db_->Transaction([&] { return AppendLocked(session_id, events, true); });
+}
+
+Status PostgresStore::AppendLocked(const std::string& session_id, std::span<const EventPtr> events,
+                                   bool fenced) {
+  auto row = db_->Exec(std::string("SELECT seq, event_count, status, lease_owner, lease_epoch, "
+                                   "lease_until < ") +
+                           kNow + " FROM sessions WHERE id = $1 FOR UPDATE",
+                       {session_id});
+  if (!row.ok()) return row.status();
+  if (row->empty()) return Status(ErrorCode::kNotFound, "no session " + session_id);
+  int64_t seq = row->Int(0, 0);
+  int64_t count = row->Int(0, 1);
+  auto status =
+      engine::ParseSessionStatus(row->TextView(0, 2)).value_or(engine::SessionStatus::kRunning);
+  std::string holder = row->IsNull(0, 3) ? "" : row->Text(0, 3);
+  int64_t epoch = row->Int(0, 4);
+  bool expired = row->Text(0, 5) == "t";
+
+  if (fenced) {
+    std::optional<int64_t> mine;
+    {
+      std::lock_guard lock(leases_mu_);
+      if (auto it = leases_.find(session_id); it != leases_.end()) mine = it->second;
+    }
+    if (mine) {
+      // Fencing: the lease must still be this process's, with the epoch it claimed.
+      if (holder != options_.node_id || epoch != *mine) {
+        {
+          std::lock_guard lock(leases_mu_);
+          leases_.erase(session_id);
+        }
+        return Status(ErrorCode::kFailedPrecondition,
+                      "session " + session_id + " is now driven by " +
+                          (holder.empty() ? std::string("no node") : "node " + holder) +
+                          ": this process lost its lease and may not write to it");
+      }
+    } else if (!holder.empty() && holder != options_.node_id && !expired) {
+      return Status(ErrorCode::kFailedPrecondition,
+                    "session " + session_id + " is driven by node " + holder +
+                        " (it holds the session's lease)");
+    } else if (lease_db_) {
+      auto claimed = db_->Exec(std::string("UPDATE sessions SET lease_owner = $1, lease_until = ") +
+                                   kNow + " + $2, lease_epoch = lease_epoch + 1 WHERE seq = $3 "
+                                          "RETURNING lease_epoch",
+                               {options_.node_id, std::to_string(options_.lease_ms),
+                                std::to_string(seq)});
+      if (!claimed.ok()) return claimed.status();
+      std::lock_guard lock(leases_mu_);
+      leases_[session_id] = claimed->Int(0, 0);
+    }
+  }
+
+  int64_t expected = count + 1;
+  std::vector<int64_t> checkpoints;
+  for (const auto& e : events) {
+    if (e->position != expected) {
+      return Status(ErrorCode::kFailedPrecondition,
+                    "session " + session_id + " has another writer: expected event position " +
+                        std::to_string(expected) + ", got " + std::to_string(e->position));
+    }
+    ++expected;
+    if (e->name == engine::events::kStateCheckpoint) checkpoints.push_back(e->position);
+    status = engine::StatusAfter(status, *e);
+  }
+  for (size_t start = 0; start < events.size(); start += kEventsPerInsert) {
+    size_t end = std::min(events.size(), start + kEventsPerInsert);
+    std::string sql = "INSERT INTO events (session, position, name, data) VALUES ";
+    std::vector<pg::Param> params = {std::to_string(seq)};
+    for (size_t i = start; i < end; ++i) {
+      size_t n = params.size();
+      sql += (i == start ? "" : ",") + std::string("($1,$") + std::to_string(n + 1) + ",$" +
+             std::to_string(n + 2) + ",$" + std::to_string(n + 3) + ")";
+      params.push_back(std::to_string(events[i]->position));
+      params.push_back(events[i]->name);
+      params.push_back(events[i]->wire);
+    }
+    auto inserted = db_->Exec(sql, params);
+    if (!inserted.ok()) return inserted.status();
+  }
+  for (int64_t position : checkpoints) {
+    auto snap = db_->Exec("INSERT INTO snapshots (session, position) VALUES ($1, $2)",
+                          {std::to_string(seq), std::to_string(position)});
+    if (!snap.ok()) return snap.status();
+  }
+  const auto& last = *events.back();
+  bool keeps_running = Runs(status);
+  auto updated = db_->Exec(
+      "UPDATE sessions SET event_count = $1, status = $2, last_event_at = $3, updated_at = $3, "
+      "lease_owner = CASE WHEN $4 THEN lease_owner ELSE NULL END WHERE seq = $5",
+      {std::to_string(last.position), engine::SessionStatusName(status),
+       std::to_string(last.timestamp), keeps_running ? "true" : "false", std::to_string(seq)});
+  if (!updated.ok()) return updated.status();
+  auto notified = db_->Exec("SELECT pg_notify('scaffold_events', $1)",
+                            {session_id + ":" + std::to_string(last.position)});
+  if (!notified.ok()) return notified.status();
+  if (!keeps_running) {
+    std::lock_guard lock(leases_mu_);
+    leases_.erase(session_id);
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<EventPtr>> PostgresStore::ReadEvents(const std::string& session_id,
+                                                        int64_t after, int64_t limit) {
+  pg::Rows rows(nullptr);
+  {
+    std::lock_guard lock(mu_);
+    auto seq = SessionSeq(session_id);
+    if (!seq.ok()) return seq.status();
+    auto r = db_->Exec(
+        "SELECT data FROM events WHERE session = $1 AND position > $2 ORDER BY position LIMIT $3",
+        {std::to_string(*seq), std::to_string(after), std::to_string(limit)});
+    if (!r.ok()) return r.status();
+    rows = std::move(*r);
+  }
+  std::vector<std::string_view> texts;
+  texts.reserve(static_cast<size_t>(rows.size()));
+  for (int i = 0; i < rows.size(); ++i) texts.push_back(rows.TextView(i, 0));
+  std::vector<EventPtr> out;
+  size_t bad = 0;
+  Status s = engine::ParseEvents(texts, &out, &bad);
+  if (!s.ok()) return s.WithContext("a stored event is corrupt");
+  return out;
+}
+
+Result<std::optional<int64_t>> PostgresStore::FindEvent(const std::string& session_id,
+                                                        const std::string& event_id) {
+  std::lock_guard lock(mu_);
+  auto seq = SessionSeq(session_id);
+  if (!seq.ok()) return seq.status();
+  // Rare (a reconnect naming an event by id): a scan of the session's rows in the database.
+  auto r = db_->Exec(
+      "SELECT position FROM events WHERE session = $1 AND (data::json ->> 'id') = $2 LIMIT 1",
+      {std::to_string(*seq), event_id});
+  if (!r.ok()) return r.status();
+  if (r->empty()) return std::optional<int64_t>();
+  return std::optional<int64_t>(r->Int(0, 0));
+}
+
+Result<std::optional<EventPtr>> PostgresStore::LatestCheckpoint(const std::string& session_id,
+                                                                int64_t position) {
+  std::lock_guard lock(mu_);
+  auto seq = SessionSeq(session_id);
+  if (!seq.ok()) return seq.status();
+  auto r = db_->Exec(
+      "SELECT e.data FROM snapshots s JOIN events e ON e.session = s.session AND "
+      "e.position = s.position WHERE s.session = $1 AND s.position <= $2 "
+      "ORDER BY s.position DESC LIMIT 1",
+      {std::to_string(*seq), std::to_string(position)});
+  if (!r.ok()) return r.status();
+  if (r->empty()) return std::optional<EventPtr>();
+  auto e = ParseStored(r->TextView(0, 0));
+  if (!e.ok()) return e.status();
+  return std::optional<EventPtr>(std::move(*e));
+}
+
+Result<SessionInfo> PostgresStore::GetSession(const std::string& id) {
+  std::lock_guard lock(mu_);
+  auto r = db_->Exec(std::string("SELECT ") + kSessionColumns + " FROM sessions WHERE id = $1",
+                     {id});
+  if (!r.ok()) return r.status();
+  if (r->empty()) return Status(ErrorCode::kNotFound, "no session " + id);
+  return ReadSession(*r, 0);
+}
+
+Result<std::vector<SessionInfo>> PostgresStore::ListSessions(const engine::SessionFilter& filter) {
+  std::lock_guard lock(mu_);
+  std::string sql = std::string("SELECT ") + kSessionColumns + " FROM sessions";
+  std::vector<pg::Param> params;
+  if (filter.owner) {
+    sql += " WHERE owner = $1";
+    params.push_back(*filter.owner);
+  }
+  sql += " ORDER BY created_at DESC, seq DESC LIMIT $" + std::to_string(params.size() + 1);
+  params.push_back(std::to_string(filter.limit));
+  auto r = db_->Exec(sql, params);
+  if (!r.ok()) return r.status();
+  std::vector<SessionInfo> out;
+  for (int i = 0; i < r->size(); ++i) out.push_back(ReadSession(*r, i));
+  return out;
+}
+
+Result<std::map<engine::SessionStatus, int64_t>> PostgresStore::CountSessions(
+    const engine::SessionFilter& filter) {
+  std::lock_guard lock(mu_);
+  std::vector<pg::Param> params;
+  std::string sql = "SELECT status, count(*) FROM sessions";
+  if (filter.owner) {
+    sql += " WHERE owner = $1";
+    params.push_back(*filter.owner);
+  }
+  auto r = db_->Exec(sql + " GROUP BY status", params);
+  if (!r.ok()) return r.status();
+  std::map<engine::SessionStatus, int64_t> out;
+  for (int i = 0; i < r->size(); ++i) {
+    if (auto s = engine::ParseSessionStatus(r->TextView(i, 0))) out[*s] = r->Int(i, 1);
+  }
+  return out;
+}
+
+Status PostgresStore::DeleteSession(const std::string& id) {
+  {
+    std::lock_guard lock(mu_);
+    auto r = db_->Exec("DELETE FROM sessions WHERE id = $1 RETURNING seq", {id});
+    if (!r.ok()) return r.status();
+    if (r->empty()) return Status(ErrorCode::kNotFound, "no session " + id);
+  }
+  std::lock_guard lock(leases_mu_);
+  leases_.erase(id);
+  return Status::Ok();
+}
+
+// ---- Leases ----
+
+Result<bool> PostgresStore::ClaimLease(const std::string& session_id) {
+  if (!lease_db_) return Status(ErrorCode::kFailedPrecondition, "the store is read-only");
+  pg::Rows rows(nullptr);
+  {
+    std::lock_guard lock(mu_);
+    auto r = db_->Exec(std::string("UPDATE sessions SET lease_owner = $1, lease_until = ") + kNow +
+                           " + $2, lease_epoch = lease_epoch + 1 WHERE id = $3 AND (lease_owner "
+                           "IS NULL OR lease_owner = $1 OR lease_until < " +
+                           kNow + ") RETURNING lease_epoch",
+                       {options_.node_id, std::to_string(options_.lease_ms), session_id});
+    if (!r.ok()) return r.status();
+    rows = std::move(*r);
+  }
+  if (rows.empty()) return false;
+  std::lock_guard lock(leases_mu_);
+  leases_[session_id] = rows.Int(0, 0);
+  return true;
+}
+
+Result<std::vector<std::string>> PostgresStore::ClaimOrphans(int max) {
+  if (!lease_db_) return Status(ErrorCode::kFailedPrecondition, "the store is read-only");
+  if (max <= 0) return std::vector<std::string>();
+  pg::Rows rows(nullptr);
+  {
+    std::lock_guard lock(mu_);
+    auto r = db_->Exec(std::string("UPDATE sessions SET lease_owner = $1, lease_until = ") + kNow +
+                           " + $2, lease_epoch = lease_epoch + 1 WHERE seq IN (SELECT seq FROM "
+                           "sessions WHERE status IN ('running', 'waiting') AND (lease_owner IS "
+                           "NULL OR lease_until < " +
+                           kNow +
+                           ") ORDER BY updated_at LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING id, "
+                           "lease_epoch",
+                       {options_.node_id, std::to_string(options_.lease_ms), std::to_string(max)});
+    if (!r.ok()) return r.status();
+    rows = std::move(*r);
+  }
+  std::vector<std::string> out;
+  std::lock_guard lock(leases_mu_);
+  for (int i = 0; i < rows.size(); ++i) {
+    leases_[rows.Text(i, 0)] = rows.Int(i, 1);
+    out.push_back(rows.Text(i, 0));
+  }
+  return out;
+}
+
+Status PostgresStore::ReleaseLease(const std::string& session_id) {
+  int64_t epoch = 0;
+  {
+    std::lock_guard lock(leases_mu_);
+    auto it = leases_.find(session_id);
+    if (it == leases_.end()) return Status::Ok();
+    epoch = it->second;
+    leases_.erase(it);
+  }
+  std::lock_guard lock(mu_);
+  auto r = db_->Exec(
+      "UPDATE sessions SET lease_owner = NULL, lease_until = 0 WHERE id = $1 AND lease_owner = $2 "
+      "AND lease_epoch = $3",
+      {session_id, options_.node_id, std::to_string(epoch)});
+  if (!r.ok()) return r.status();
+  auto notified = db_->Exec("SELECT pg_notify('scaffold_leases', $1)", {session_id});
+  return notified.status();
+}
+
+Status PostgresStore::ReleaseAll() {
+  for (const auto& id : HeldLeases()) SCAFFOLD_RETURN_IF_ERROR(ReleaseLease(id));
+  return Status::Ok();
+}
+
+std::vector<std::string> PostgresStore::HeldLeases() const {
+  std::lock_guard lock(leases_mu_);
+  std::vector<std::string> out;
+  for (const auto& [id, epoch] : leases_) out.push_back(id);
+  return out;
+}
+
+Result<std::string> PostgresStore::LeaseHolder(const std::string& session_id) {
+  std::lock_guard lock(mu_);
+  auto r = db_->Exec(std::string("SELECT CASE WHEN lease_until >= ") + kNow +
+                         " THEN lease_owner END FROM sessions WHERE id = $1",
+                     {session_id});
+  if (!r.ok()) return r.status();
+  if (r->empty()) return Status(ErrorCode::kNotFound, "no session " + session_id);
+  return r->IsNull(0, 0) ? std::string() : r->Text(0, 0);
+}
+
+void PostgresStore::OnLeaseLost(std::function<void(const std::string&)> callback) {
+  std::lock_guard lock(leases_mu_);
+  on_lease_lost_ = std::move(callback);
+}
+
+void PostgresStore::StopRenewingForTest() {
+  renewing_ = false;
+}
+
+void PostgresStore::RenewLoop() {
+  std::unique_lock lock(leases_mu_);
+  while (!stopping_) {
+    renew_cv_.wait_for(lock, std::chrono::milliseconds(options_.lease_ms / 3));
+    if (stopping_) break;
+    if (leases_.empty() || !renewing_) continue;
+    std::vector<std::string> ids;
+    std::vector<std::string> epochs;
+    for (const auto& [id, epoch] : leases_) {
+      ids.push_back(id);
+      epochs.push_back(std::to_string(epoch));
+    }
+    lock.unlock();
+    auto r = lease_db_->Exec(
+        std::string("UPDATE sessions s SET lease_until = ") + kNow +
+            " + $2 FROM unnest($3::text[], $4::bigint[]) AS l(id, epoch) WHERE s.id = l.id AND "
+            "s.lease_owner = $1 AND s.lease_epoch = l.epoch RETURNING s.id",
+        {options_.node_id, std::to_string(options_.lease_ms), ArrayLiteral(ids),
+         ArrayLiteral(epochs)});
+    lock.lock();
+    if (!r.ok()) continue;  // the database is away: the leases expire, and appends are fenced
+    std::set<std::string> renewed;
+    for (int i = 0; i < r->size(); ++i) renewed.insert(r->Text(i, 0));
+    std::vector<std::string> lost;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      auto it = leases_.find(ids[i]);
+      // Renewed, or released or re-claimed meanwhile: nothing was lost.
+      if (renewed.count(ids[i]) || it == leases_.end() || std::to_string(it->second) != epochs[i])
+        continue;
+      leases_.erase(it);
+      lost.push_back(ids[i]);
+    }
+    auto callback = on_lease_lost_;
+    lock.unlock();
+    if (callback) {
+      for (const auto& id : lost) callback(id);
+    }
+    lock.lock();
+  }
+}
+
+}  // namespace scaffold::recordings
