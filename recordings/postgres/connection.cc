@@ -58,6 +58,8 @@ Status PgStatus(PGconn* conn, const PGresult* result, const std::string& what) {
     return Status(ErrorCode::kUnavailable, what + ": the database connection is lost (" + message + ")");
   if (code == "23505" || code == "23503" || code == "40001")  // unique, foreign key, serialization
     return Status(ErrorCode::kFailedPrecondition, what + ": " + message);
+  if (code == "25006")
+    return Status(ErrorCode::kFailedPrecondition, what + ": the store was opened read-only");
   if (code == "53100") return Status(ErrorCode::kStorageFull, what + ": the disk is full (" + message + ")");
   if (code.rfind("08", 0) == 0 || code.rfind("57", 0) == 0 || code == "53300")
     return Status(ErrorCode::kUnavailable, what + ": " + message);

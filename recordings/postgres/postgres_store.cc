@@ -85,6 +85,11 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::string& ur
   auto db = pg::Connection::Open(url);
   if (!db.ok()) return db.status();
   SCAFFOLD_RETURN_IF_ERROR(pg::PrepareSchema(**db, access == Access::kReadOnly));
+  if (access == Access::kReadOnly) {
+    // The database itself refuses every write on this connection.
+    auto ro = (*db)->Exec("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY");
+    if (!ro.ok()) return ro.status();
+  }
   std::unique_ptr<pg::Connection> lease_db;
   if (access == Access::kReadWrite) {
     auto second = pg::Connection::Open(url);
@@ -133,8 +138,9 @@ Status PostgresStore::InsertSession(const SessionInfo& info, bool leased) {
       std::string("INSERT INTO sessions (id, owner, workflow_name, workflow_source, "
                   "workflow_sha256, input, status, parent_id, fork_position, created_at, "
                   "updated_at, redact, lease_owner, lease_until, lease_epoch) VALUES ($1, $2, $3, "
-                  "$4, $5, $6, $7, $8, $9, $10, $11, $12, $13, CASE WHEN $13 IS NULL THEN 0 ELSE ") +
-          kNow + " + $14 END, CASE WHEN $13 IS NULL THEN 0 ELSE 1 END)",
+                  "$4, $5, $6, $7, $8, $9, $10, $11, $12, $13::text, CASE WHEN $13::text IS NULL THEN 0 "
+                  "ELSE ") +
+          kNow + " + $14::bigint END, CASE WHEN $13::text IS NULL THEN 0 ELSE 1 END)",
       {info.id, info.owner, info.workflow_name, info.workflow_source, sha, DumpJson(info.input),
        engine::SessionStatusName(info.status),
        info.parent_id.empty() ? pg::Param() : pg::Param(info.parent_id),
