@@ -14,6 +14,10 @@ static int Continue(SessionRuntime* rt, const std::string& id, const SessionFlag
     PrintError(info.status().message());
     return ExitCodeFor(info.status());
   }
+  if (Status claimed = ClaimToDrive(rt->store.get(), id); !claimed.ok()) {
+    PrintError(claimed.message());
+    return ExitCodeFor(claimed);
+  }
   auto workflow = LoadStoredWorkflowOrReport(*info);
   if (!workflow) return kExitFailed;
   // Without --provider the session keeps the provider it was started with.

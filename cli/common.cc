@@ -5,6 +5,9 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
+
+#include "recordings/postgres/postgres_store.h"
 
 namespace scaffold::cli {
 
@@ -25,16 +28,29 @@ std::unique_ptr<recordings::Store> OpenStoreOrReport(
     const std::string& db_flag, recordings::Store::Access access) {
   std::string path = ResolveDbPath(db_flag);
   if (recordings::IsPostgresUrl(path)) {
-    auto store = recordings::OpenStore(path, access);
-    if (!store.ok() && store.status().code() == ErrorCode::kNotFound &&
-        access == recordings::Store::Access::kReadOnly) {
-      store = recordings::OpenStore(":memory:", access);  // nothing there yet: nothing to read
+    recordings::PostgresStore::Options options;
+    if (const char* env = std::getenv("SCAFFOLD_LEASE_MS"); env && *env) {
+      char* end = nullptr;
+      long long ms = std::strtoll(env, &end, 10);
+      if (*end != '\0' || ms < 300 || ms > 3600000) {
+        PrintError("SCAFFOLD_LEASE_MS=" + std::string(env) +
+                   ": expected milliseconds from 300 to 3600000");
+        return nullptr;
+      }
+      options.lease_ms = ms;
     }
-    if (!store.ok()) {
-      PrintError(store.status().message());
+    auto pg = recordings::PostgresStore::Open(path, access, options);
+    if (!pg.ok() && pg.status().code() == ErrorCode::kNotFound &&
+        access == recordings::Store::Access::kReadOnly) {
+      // Nothing there yet: nothing to read.
+      auto empty = recordings::OpenStore(":memory:", access);
+      return empty.ok() ? std::move(*empty) : nullptr;
+    }
+    if (!pg.ok()) {
+      PrintError(pg.status().message());
       return nullptr;
     }
-    return std::move(*store);
+    return std::move(*pg);
   }
   if (path != ":memory:" && access == recordings::Store::Access::kReadWrite) {
     std::filesystem::path parent = std::filesystem::path(path).parent_path();
@@ -64,6 +80,35 @@ std::unique_ptr<recordings::Store> OpenStoreOrReport(
     return nullptr;
   }
   return std::move(*store);
+}
+
+Status ClaimToDrive(recordings::Store* store, const std::string& id) {
+  auto* pg = dynamic_cast<recordings::PostgresStore*>(store);
+  if (!pg) return Status::Ok();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(pg->lease_ms() + 1000);
+  bool told = false;
+  std::string holder;
+  while (true) {
+    auto claimed = pg->ClaimLease(id);
+    if (!claimed.ok()) return claimed.status();
+    if (*claimed) return Status::Ok();
+    auto who = pg->LeaseHolder(id);
+    if (!who.ok()) return who.status();
+    holder = *who;
+    if (std::chrono::steady_clock::now() > deadline) break;
+    if (!told && !holder.empty()) {
+      std::fprintf(stderr,
+                   "session %s is driven by node %s; waiting for its lease to expire (at most "
+                   "%lld s)\n",
+                   id.c_str(), holder.c_str(), static_cast<long long>(pg->lease_ms() / 1000 + 1));
+      told = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return Status(ErrorCode::kFailedPrecondition,
+                "session " + id + " is driven by node " + holder +
+                    ", which is alive (it keeps renewing its lease): pause it through that "
+                    "node's server, or stop that node");
 }
 
 Result<std::string> ReadFileCapped(const std::string& path, size_t cap, const std::string& what) {

@@ -42,6 +42,12 @@ std::shared_ptr<const engine::Workflow> LoadWorkflowFileOrReport(const std::stri
 std::shared_ptr<const engine::Workflow> LoadStoredWorkflowOrReport(const engine::SessionInfo& info);
 
 // Resolves a full session id or a unique prefix of one.
+// Makes this process the driver of a stored session before it continues it. On PostgreSQL a
+// running session is driven by the holder of its lease: a dead process's lease is waited out (at
+// most the lease time, saying so on stderr); one a live node keeps renewing is refused. Nothing
+// to do on SQLite.
+Status ClaimToDrive(recordings::Store* store, const std::string& id);
+
 Result<std::string> ResolveSessionId(engine::EventStore* store, const std::string& text);
 
 // "scaffold: error: message" on stderr.
