@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 
 #include <boost/asio/io_context.hpp>
+#include <cctype>
 #include <filesystem>
 #include <optional>
 #include <thread>
@@ -10,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/interrupts.h"
+#include "cli/postgres_cluster.h"
 #include "net/http_server.h"
 #include "net/llm_provider.h"
 #include "net/tool_router.h"
@@ -145,6 +147,32 @@ int FitConnectionsToDescriptors(int wanted) {
 
 }  // namespace
 
+// The PostgreSQL store with this node's lease settings, and the cluster over it.
+static std::optional<std::pair<std::unique_ptr<recordings::Store>, std::unique_ptr<PostgresCluster>>>
+OpenCluster(const ServeOptions& o) {
+  bool fits = o.node_id.size() <= 48;
+  for (char c : o.node_id) fits = fits && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-');
+  if (!fits) {
+    PrintError("--node-id " + o.node_id + ": use 1 to 48 of A-Z a-z 0-9 _ -");
+    return std::nullopt;
+  }
+  std::string url = ResolveDbPath(o.db);
+  recordings::PostgresStore::Options options;
+  options.node_id = o.node_id;
+  options.lease_ms = o.lease_ms;
+  auto pg = recordings::PostgresStore::Open(url, recordings::Store::Access::kReadWrite, options);
+  if (!pg.ok()) {
+    PrintError(pg.status().message());
+    return std::nullopt;
+  }
+  auto cluster = PostgresCluster::Open(pg->get(), url);
+  if (!cluster.ok()) {
+    PrintError(cluster.status().message());
+    return std::nullopt;
+  }
+  return std::make_pair(std::unique_ptr<recordings::Store>(std::move(*pg)), std::move(*cluster));
+}
+
 int RunServe(const ServeOptions& o) {
   InitInterrupts();
   auto listen = ParseListen(o.listen);
@@ -192,7 +220,21 @@ int RunServe(const ServeOptions& o) {
     return kExitUsage;
   }
 
-  auto store = OpenStoreOrReport(o.db);
+  std::unique_ptr<recordings::Store> store;
+  std::unique_ptr<PostgresCluster> cluster;
+  if (recordings::IsPostgresUrl(ResolveDbPath(o.db))) {
+    auto opened = OpenCluster(o);
+    if (!opened) return kExitUsage;
+    store = std::move(opened->first);
+    cluster = std::move(opened->second);
+  } else {
+    if (!o.node_id.empty() || o.max_running > 0) {
+      PrintError("--node-id and --max-running are for several nodes on PostgreSQL "
+                 "(--db postgresql://...)");
+      return kExitUsage;
+    }
+    store = OpenStoreOrReport(o.db);
+  }
   if (!store) return kExitUsage;
   std::unique_ptr<engine::Provider> live;
   if (*mode != recordings::RecordMode::kPlayback)
@@ -220,8 +262,9 @@ int RunServe(const ServeOptions& o) {
     }
     metrics_listen = *parsed;
   }
-  net::SessionHub hub({&io, store.get(), &recorder, &tools, &clock, &metrics}, workflows,
-                      engine::RunOptions{}, o.default_workflow);
+  net::SessionHub hub(
+      {&io, store.get(), &recorder, &tools, &clock, &metrics, cluster.get(), o.max_running},
+      workflows, engine::RunOptions{}, o.default_workflow);
   net::Api api(&hub, &metrics);
   net::ServerOptions server_options;
   server_options.host = listen->first;
@@ -271,10 +314,22 @@ int RunServe(const ServeOptions& o) {
                "scaffold serve: listening on http://%s:%u (%zu workflow%s, auth %s, mode %s)\n",
                host.c_str(), server.port(), workflows.size(), workflows.size() == 1 ? "" : "s",
                o.auth.c_str(), recordings::RecordModeName(*mode));
-  int resumed = hub.RestoreRunning();
-  if (resumed > 0)
-    std::fprintf(stderr, "scaffold serve: resumed %d session%s\n", resumed,
-                 resumed == 1 ? "" : "s");
+  if (cluster) {
+    // Sessions no node drives (this node's before a restart, a dead node's) are claimed by
+    // the cluster's first round, here or on another node.
+    if (Status s = hub.StartCluster(); !s.ok()) {
+      PrintError(s.message());
+      return kExitUsage;
+    }
+    std::fprintf(stderr, "scaffold serve: node %s on %s (lease %lld ms)\n",
+                 cluster->node_id().c_str(), store->Describe().c_str(),
+                 static_cast<long long>(cluster->lease_ms()));
+  } else {
+    int resumed = hub.RestoreRunning();
+    if (resumed > 0)
+      std::fprintf(stderr, "scaffold serve: resumed %d session%s\n", resumed,
+                   resumed == 1 ? "" : "s");
+  }
 
   auto guard = boost::asio::make_work_guard(io);
   OnInterrupt([&] {
@@ -291,6 +346,13 @@ int RunServe(const ServeOptions& o) {
   for (int i = 1; i < threads; ++i) pool.emplace_back([&] { RunGuarded(io); });
   RunGuarded(io);
   for (auto& t : pool) t.join();
+  if (cluster) {
+    // Hands this node's sessions over at once: the other nodes hear of it and claim them.
+    cluster->Stop();
+    if (Status s = cluster->ReleaseAll(); !s.ok())
+      std::fprintf(stderr, "scaffold serve: %s; the sessions are taken over when the leases "
+                   "expire\n", s.message().c_str());
+  }
   return kExitOk;
 }
 

@@ -116,9 +116,24 @@ void SetupServe(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--workflows", o->workflows_dir, "Serve every *.json workflow in this directory");
   cmd->add_option("--workflow", o->workflow_files, "Serve this workflow file (repeatable)");
-  cmd->add_option("--db", o->db, "Database file (default: $SCAFFOLD_DB or .scaffold/scaffold.db)");
+  cmd->add_option("--db", o->db,
+                  "Database file, or a postgresql:// URL shared by several nodes (default: "
+                  "$SCAFFOLD_DB or .scaffold/scaffold.db)");
   cmd->add_option("--mode", o->mode, "live, playback or auto (see scaffold(1))")
       ->check(CLI::IsMember({"live", "playback", "auto"}));
+  cmd->add_option("--node-id", o->node_id,
+                  "This node's name among several on PostgreSQL ([A-Za-z0-9_-], at most 48; "
+                  "default: a random one)");
+  cmd->add_option("--lease-ms", o->lease_ms,
+                  "PostgreSQL: how long a node may go unheard before another takes its sessions "
+                  "over")
+      ->check(CLI::Range(int64_t{300}, int64_t{3600000}))
+      ->capture_default_str();
+  cmd->add_option("--max-running", o->max_running,
+                  "PostgreSQL: sessions this node drives at once; more wait for a node with room "
+                  "(0: no limit)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->add_option("--auth", o->auth, "none (loopback only) or jwt")
       ->check(CLI::IsMember({"none", "jwt"}));
   cmd->add_option("--jwt-secret-file", o->jwt_secret_file,

@@ -106,6 +106,10 @@ struct ServeOptions {
   int64_t heartbeat_ms = 15000;
   bool no_access_log = false;
   bool allow_commands = false;  // --allow-commands
+  // Several nodes on one PostgreSQL (--db postgresql://...).
+  std::string node_id;     // --node-id; a random one when empty
+  int64_t lease_ms = 15000;
+  int max_running = 0;     // 0: no limit
 };
 
 int RunRun(const RunCommandOptions& o);

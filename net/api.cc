@@ -461,6 +461,15 @@ void Api::Route(const ApiRequest& r, std::function<void(ApiResponse)> reply) {
   if (parts.empty()) return reply(ApiResponse::Error(404, "not_found", "no route /"));
   if (parts[0] == "healthz" && parts.size() == 1)
     return reply(ApiResponse::WithJson(200, {{"ok", true}}));
+  if (parts[0] == "readyz" && parts.size() == 1) {
+    // Ready to serve: the database answers and its schema is in place (it was migrated when
+    // the server opened it). A load balancer sends no traffic here while this fails.
+    Status ready = hub_->Ready();
+    if (!ready.ok())
+      return reply(ApiResponse::Error(503, "not_ready", "the database does not answer: " +
+                                                            ready.message()));
+    return reply(ApiResponse::WithJson(200, {{"ready", true}}));
+  }
   if (parts[0] == "metrics" && parts.size() == 1) {
     std::map<std::string, int64_t> counts;
     if (auto c = hub_->store()->CountSessions({}); c.ok()) {

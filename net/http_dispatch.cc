@@ -86,7 +86,7 @@ Dispatch Decide(ServerContext* ctx, IncomingRequest& in) {
   api.headers = std::move(in.headers);
   api.body = std::move(in.body);
   if (o.metrics_only) {
-    if (api.path != "/metrics" && api.path != "/healthz")
+    if (api.path != "/metrics" && api.path != "/healthz" && api.path != "/readyz")
       return Reply(ApiResponse::Error(404, "not_found", "this address serves /metrics only"));
     d.kind = Dispatch::Kind::kApi;
     return d;
@@ -117,7 +117,7 @@ Dispatch Decide(ServerContext* ctx, IncomingRequest& in) {
     preflight.status = 204;
     return Reply(std::move(preflight));
   }
-  if (api.path != "/healthz") {
+  if (api.path != "/healthz" && api.path != "/readyz") {
     auto user = ctx->Authenticate(api.headers, api.query);
     if (!user.ok()) return Reply(ApiResponse::Error(401, "unauthorized", user.status().message()));
     api.user = *user;

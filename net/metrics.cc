@@ -40,6 +40,21 @@ std::string Metrics::Render(const std::map<std::string, int64_t>& sessions) cons
           input_tokens);
   Counter(&out, "scaffold_output_tokens_total", "counter", "Output tokens reported by providers.",
           output_tokens);
+  Counter(&out, "scaffold_leases_held", "gauge",
+          "Sessions this node drives, by lease (several nodes on PostgreSQL).", leases_held);
+  Counter(&out, "scaffold_takeovers_total", "counter",
+          "Sessions this node took over after their node died or gave them up.", takeovers);
+  Counter(&out, "scaffold_leases_lost_total", "counter",
+          "Sessions whose lease this node lost to another node.", leases_lost);
+  Counter(&out, "scaffold_peer_requests_total", "counter",
+          "Operations sent on to the node driving the session.", peer_requests);
+  Counter(&out, "scaffold_commit_notifications_total", "counter",
+          "Commit notifications heard from other nodes.", notify_count);
+  Counter(&out, "scaffold_commit_notification_lag_ms_sum", "counter",
+          "Sum of the delays between an event's timestamp and its notification here (ms).",
+          notify_lag_ms_sum);
+  Counter(&out, "scaffold_commit_notification_lag_ms_max", "gauge",
+          "The longest such delay seen (ms).", notify_lag_ms_max);
   return out;
 }
 

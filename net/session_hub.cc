@@ -3,84 +3,12 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "engine/json_reader.h"
 #include "engine/uuid.h"
+#include "net/session_hub_entry.h"
 #include "net/strand_executor.h"
 
 namespace scaffold::net {
-namespace {
-
-// Counts model calls for /metrics.
-class CountingProvider : public engine::Provider {
- public:
-  CountingProvider(engine::Provider* inner, Metrics* metrics) : inner_(inner), metrics_(metrics) {}
-  std::unique_ptr<engine::ModelCall> Start(const engine::ModelRequest& request,
-                                           engine::Executor* executor,
-                                           engine::ModelStreamHandler* handler) override {
-    ++metrics_->provider_requests;
-    return inner_->Start(request, executor, handler);
-  }
-
- private:
-  engine::Provider* inner_;
-  Metrics* metrics_;
-};
-
-}  // namespace
-
-struct SessionHub::Entry : public engine::EventSink, public std::enable_shared_from_this<Entry> {
-  Entry(std::string id, std::string owner, boost::asio::io_context* io, Metrics* metrics,
-        engine::Provider* provider)
-      : id(std::move(id)),
-        owner(std::move(owner)),
-        exec(std::make_unique<StrandExecutor>(io)),
-        metrics(metrics),
-        counting(provider, metrics) {}
-
-  // Session strand: fans committed events out to the subscribers.
-  void OnEvents(std::span<const engine::EventPtr> events) override {
-    metrics->events_appended += static_cast<int64_t>(events.size());
-    for (const auto& e : events) {
-      if (e->name == engine::events::kAgentRetry) ++metrics->provider_retries;
-      if (e->name == engine::events::kAgentCompleted && e->payload.contains("usage")) {
-        metrics->input_tokens += e->payload["usage"].value("inputTokens", int64_t{0});
-        metrics->output_tokens += e->payload["usage"].value("outputTokens", int64_t{0});
-      }
-    }
-    subscribers.erase(
-        std::remove_if(subscribers.begin(), subscribers.end(),
-                       [](const std::weak_ptr<Subscriber>& w) { return w.expired(); }),
-        subscribers.end());
-    if (subscribers.empty()) return;
-    auto frames = std::make_shared<std::vector<EventFramePtr>>();
-    frames->reserve(events.size());
-    for (const auto& e : events) frames->push_back(MakeEventFrame(id, *e));
-    FrameBatch batch = std::move(frames);
-    auto targets = subscribers;  // a subscriber may unsubscribe while being called
-    int64_t reached = 0;
-    for (const auto& weak : targets) {
-      if (auto s = weak.lock()) {
-        s->OnEvents(batch);
-        ++reached;
-      }
-    }
-    metrics->deliveries += reached * static_cast<int64_t>(batch->size());
-  }
-
-  const std::string id;
-  const std::string owner;
-  const std::unique_ptr<StrandExecutor> exec;
-  Metrics* const metrics;
-  CountingProvider counting;
-
-  // Session strand only.
-  std::unique_ptr<engine::Session> session;
-  std::vector<std::weak_ptr<Subscriber>> subscribers;
-  std::function<void()> after_cancel;  // a Delete waiting for the session to stop
-  std::atomic<bool> running{false};
-  Status stopped;  // why the log could not be written (session strand; read under the hub's mu_)
-  bool deleted = false;  // session strand only
-};
-
 SessionHub::SessionHub(Deps deps, std::map<std::string, ServedWorkflow> workflows,
                        engine::RunOptions options, std::string default_workflow)
     : deps_(deps),
@@ -161,7 +89,20 @@ void SessionHub::StartOn(const std::shared_ptr<Entry>& entry,
     auto e = weak.lock();
     if (!e) return;
     e->running = false;
-    if (end.outcome == engine::SessionOutcome::kFailed && end.failure_code.empty() &&
+    bool moved = e->lease_lost;
+    if (!moved && deps_.cluster && !end.error.ok() && end.failure_code.empty()) {
+      auto holder = deps_.cluster->Holder(e->id);
+      moved = holder.ok() && *holder != deps_.cluster->node_id();
+    }
+    if (moved) {
+      // Another node drives it now (this one stalled or lost the database): its subscribers
+      // here follow it through the database.
+      e->lease_lost = false;
+      e->following = true;
+      ++deps_.metrics->leases_lost;
+      std::fprintf(stderr, "scaffold serve: session %s is now driven by another node\n",
+                   e->id.c_str());
+    } else if (end.outcome == engine::SessionOutcome::kFailed && end.failure_code.empty() &&
         !end.error.ok()) {
       // Nothing could be recorded (the workflow did not fail): say so, and keep the reason
       // where clients see it until the session is resumed.
@@ -233,28 +174,67 @@ Result<std::string> SessionHub::Create(const std::string& owner, const std::stri
     entries_.erase(id);
     return session.status();
   }
+  if (deps_.cluster && deps_.max_running > 0 && RunningHere() >= deps_.max_running) {
+    // This node is full: the session waits, stored and free, for a node with room
+    // (TakeOverOrphans, here or elsewhere).
+    (void)deps_.cluster->Release(id);
+    entry->exec->Post([this, entry, holder = std::shared_ptr<engine::Session>(std::move(*session))]() mutable {
+      holder.reset();
+      DropIfIdle(entry->id);
+    });
+    return id;
+  }
   auto holder = std::make_shared<std::unique_ptr<engine::Session>>(std::move(*session));
   entry->exec->Post([this, entry, holder] { StartOn(entry, std::move(*holder)); });
   return id;
 }
 
 void SessionHub::SubmitInput(const std::string& owner, const std::string& id,
-                             engine::InputAnswer answer, std::function<void(const Status&)> done) {
+                             engine::InputAnswer answer, std::function<void(const Status&)> done,
+                             bool from_peer) {
   auto entry = Authorized(owner, id);
   if (!entry.ok()) return done(entry.status());
-  OnStrand(*entry, [id, answer = std::move(answer), done = std::move(done)](Entry* e) mutable {
+  OnStrand(*entry, [this, owner, id, answer = std::move(answer), done = std::move(done),
+                    from_peer](Entry* e) mutable {
     if (!e) return done(Status(ErrorCode::kNotFound, "no session " + id));
+    if (!e->session && !from_peer) {
+      if (auto node = DriverElsewhere(id); !node.empty()) {
+        Json request = {{"op", "input"}, {"owner", owner}, {"id", id},
+                        {"answer", {{"id", answer.id}, {"value", answer.value}}}};
+        if (answer.approved) request["answer"]["approved"] = *answer.approved;
+        return Forward(node, std::move(request),
+                       [done](const Status& s, const Json&) { done(s); });
+      }
+    }
     if (!e->session) return done(FailedPrecondition("the session is not running"));
     e->session->SubmitInput(std::move(answer), std::move(done));
   });
 }
 
 void SessionHub::CallTool(const std::string& owner, const std::string& id, const std::string& name,
-                          Json input, std::function<void(Result<engine::ToolCallOutcome>)> done) {
+                          Json input, std::function<void(Result<engine::ToolCallOutcome>)> done,
+                          bool from_peer) {
   auto entry = Authorized(owner, id);
   if (!entry.ok()) return done(entry.status());
-  OnStrand(*entry, [id, name, input = std::move(input), done = std::move(done)](Entry* e) mutable {
+  OnStrand(*entry, [this, owner, id, name, input = std::move(input), done = std::move(done),
+                    from_peer](Entry* e) mutable {
     if (!e) return done(Status(ErrorCode::kNotFound, "no session " + id));
+    if (!e->session && !from_peer) {
+      if (auto node = DriverElsewhere(id); !node.empty()) {
+        Json request = {{"op", "tool"}, {"owner", owner}, {"id", id}, {"name", name},
+                        {"input", std::move(input)}};
+        return Forward(node, std::move(request), [done](const Status& s, const Json& value) {
+          if (!s.ok()) return done(s);
+          JsonReader in(value);
+          engine::ToolCallOutcome outcome;
+          outcome.call_id = in.String("callId", true);
+          outcome.result.output = in.Value("output");
+          outcome.result.is_error = in.OptBool("isError").value_or(false);
+          if (!in.ok()) return done(in.status().WithContext("the driving node's answer"));
+          done(std::move(outcome));
+        });
+      }
+    }
     if (!e->session) {
       return done(FailedPrecondition(
           "the session is not running (tools can be called while it runs or waits for input)"));
@@ -263,12 +243,25 @@ void SessionHub::CallTool(const std::string& owner, const std::string& id, const
   });
 }
 
+// A forwarded pause or resume: its boolean answer.
+static void BoolReply(const std::function<void(Result<bool>)>& done, const Status& s,
+                      const Json& value) {
+  if (!s.ok()) return done(s);
+  done(value.is_boolean() && value.get<bool>());
+}
+
 void SessionHub::Pause(const std::string& owner, const std::string& id,
-                       std::function<void(Result<bool>)> done) {
+                       std::function<void(Result<bool>)> done, bool from_peer) {
   auto entry = Authorized(owner, id);
   if (!entry.ok()) return done(entry.status());
-  OnStrand(*entry, [id, done = std::move(done)](Entry* e) {
+  OnStrand(*entry, [this, owner, id, done = std::move(done), from_peer](Entry* e) {
     if (!e) return done(Status(ErrorCode::kNotFound, "no session " + id));
+    if (!e->session && !from_peer) {
+      if (auto node = DriverElsewhere(id); !node.empty()) {
+        return Forward(node, {{"op", "pause"}, {"owner", owner}, {"id", id}},
+                       [done](const Status& s, const Json& v) { BoolReply(done, s, v); });
+      }
+    }
     if (e->session) {
       e->session->Pause("paused by a client");
       return done(true);
@@ -278,16 +271,30 @@ void SessionHub::Pause(const std::string& owner, const std::string& id,
 }
 
 void SessionHub::Resume(const std::string& owner, const std::string& id,
-                        std::function<void(Result<bool>)> done) {
+                        std::function<void(Result<bool>)> done, bool from_peer) {
   auto entry = Authorized(owner, id);
   if (!entry.ok()) return done(entry.status());
-  OnStrand(*entry, [this, id, done = std::move(done)](Entry* e) {
+  OnStrand(*entry, [this, owner, id, done = std::move(done), from_peer](Entry* e) {
     if (!e) return done(Status(ErrorCode::kNotFound, "no session " + id));
     if (e->session) return done(false);
+    if (!from_peer) {
+      if (auto node = DriverElsewhere(id); !node.empty()) {
+        return Forward(node, {{"op", "resume"}, {"owner", owner}, {"id", id}},
+                       [done](const Status& s, const Json& v) { BoolReply(done, s, v); });
+      }
+    }
     auto info = deps_.store->GetSession(e->id);
     if (info.ok() && (info->status == engine::SessionStatus::kCompleted ||
                       info->status == engine::SessionStatus::kFailed)) {
       return done(false);  // finished: nothing to resume
+    }
+    if (deps_.cluster) {
+      // This node drives it from now on, unless another node just took it.
+      auto claimed = deps_.cluster->Claim(e->id);
+      if (!claimed.ok()) return done(claimed.status());
+      if (!*claimed) return done(false);
+      CatchUp(e);
+      e->following = false;
     }
     Status s = OpenAndStart(e->shared_from_this());
     if (!s.ok()) return done(s);
@@ -307,12 +314,33 @@ Result<engine::ForkResult> SessionHub::Fork(const std::string& owner, const std:
 }
 
 void SessionHub::Delete(const std::string& owner, const std::string& id,
-                        std::function<void(const Status&)> done) {
+                        std::function<void(const Status&)> done, bool from_peer) {
   auto entry = Authorized(owner, id);
   if (!entry.ok()) return done(entry.status());
-  OnStrand(*entry, [this, id, done = std::move(done)](Entry* raw) mutable {
+  OnStrand(*entry, [this, owner, id, done = std::move(done), from_peer](Entry* raw) mutable {
     if (!raw) return done(Status(ErrorCode::kNotFound, "no session " + id));
     auto e = raw->shared_from_this();
+    if (!e->session && !from_peer) {
+      if (auto node = DriverElsewhere(id); !node.empty()) {
+        // The driving node stops and deletes it; this node's followers hear it is gone.
+        return Forward(node, {{"op", "delete"}, {"owner", owner}, {"id", id}},
+                       [this, e, done = std::move(done)](const Status& s, const Json&) {
+                         if (!s.ok()) return done(s);
+                         OnStrand(e, [this, done](Entry* gone) {
+                           if (gone) {
+                             gone->deleted = true;
+                             for (const auto& weak : gone->subscribers) {
+                               if (auto sub = weak.lock()) sub->OnSessionGone();
+                             }
+                             gone->subscribers.clear();
+                             std::lock_guard<std::mutex> lock(mu_);
+                             entries_.erase(gone->id);
+                           }
+                           done(Status::Ok());
+                         });
+                       });
+      }
+    }
     auto remove = [this, e, done = std::move(done)] {
       e->deleted = true;
       Status s = deps_.store->DeleteSession(e->id);
@@ -343,8 +371,15 @@ void SessionHub::Subscribe(const std::string& owner, const std::string& id,
                            std::function<void(const Status&)> ready) {
   auto entry = Authorized(owner, id);
   if (!entry.ok()) return ready(entry.status());
-  OnStrand(*entry, [id, subscriber = std::move(subscriber), ready = std::move(ready)](Entry* e) {
+  OnStrand(*entry, [this, id, subscriber = std::move(subscriber), ready = std::move(ready)](Entry* e) {
     if (!e) return ready(Status(ErrorCode::kNotFound, "no session " + id));
+    if (deps_.cluster && !e->session && !e->following) {
+      // Driven elsewhere (or by nobody now): followed through the database from here on.
+      auto info = deps_.store->GetSession(id);
+      if (!info.ok()) return ready(info.status());
+      e->delivered = info->event_count;
+      e->following = true;
+    }
     e->subscribers.push_back(subscriber);
     ready(Status::Ok());
   });
@@ -378,6 +413,25 @@ void SessionHub::DropIfIdle(const std::string& id) {
   if (!e.session && e.subscribers.empty() && !e.after_cancel && e.stopped.ok()) entries_.erase(it);
 }
 
+void SessionHub::ContinueOrFail(Entry* e) {
+  // A session that cannot continue (a damaged log, a stored workflow this build refuses, a bug)
+  // is marked failed with the reason, so it is not tried again at every start.
+  Status s;
+  try {
+    s = OpenAndStart(e->shared_from_this());
+  } catch (const std::exception& ex) {
+    s = Internal(std::string("internal error: ") + ex.what());
+  }
+  if (s.ok()) return;
+  std::fprintf(stderr, "scaffold: session %s cannot be resumed (%s); it is marked failed\n",
+               e->id.c_str(), s.message().c_str());
+  Status recorded =
+      engine::RecordSessionFailure(deps_.store, deps_.clock, e->id, "resume_failed", s.message());
+  if (!recorded.ok())
+    std::fprintf(stderr, "scaffold: session %s: %s\n", e->id.c_str(), recorded.message().c_str());
+  DropIfIdle(e->id);
+}
+
 int SessionHub::RestoreRunning() {
   engine::SessionFilter all;
   all.limit = 1000000;
@@ -389,24 +443,7 @@ int SessionHub::RestoreRunning() {
       continue;
     OnStrand(GetEntry(s.id, s.owner), [this](Entry* e) {
       if (!e || e->session) return;
-      // A session that cannot continue (a damaged log, a stored workflow this build refuses,
-      // a bug) is marked failed with the reason, so it is not tried again at every start.
-      Status s;
-      try {
-        s = OpenAndStart(e->shared_from_this());
-      } catch (const std::exception& ex) {
-        s = Internal(std::string("internal error: ") + ex.what());
-      }
-      if (s.ok()) return;
-      std::fprintf(stderr, "scaffold: session %s cannot be resumed (%s); it is marked failed\n",
-                   e->id.c_str(), s.message().c_str());
-      Status recorded = engine::RecordSessionFailure(deps_.store, deps_.clock, e->id,
-                                                     "resume_failed", s.message());
-      if (!recorded.ok()) {
-        std::fprintf(stderr, "scaffold: session %s: %s\n", e->id.c_str(),
-                     recorded.message().c_str());
-      }
-      DropIfIdle(e->id);
+      ContinueOrFail(e);
     });
     ++resumed;
   }

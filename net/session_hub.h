@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "engine/session.h"
+#include "net/cluster.h"
 #include "net/event_frames.h"
 #include "net/metrics.h"
 
@@ -61,6 +62,12 @@ class SessionHub {
     engine::ToolHost* tools = nullptr;
     const engine::Clock* clock = nullptr;
     Metrics* metrics = nullptr;
+    // Several nodes on one PostgreSQL (net/cluster.h): sessions driven elsewhere are followed
+    // through the database, and operations on them are sent to their node. Null on one node.
+    Cluster* cluster = nullptr;
+    // With a cluster: the most sessions this node drives at once (0: no limit). New sessions
+    // over it start on another node with room, or wait until one has room.
+    int max_running = 0;
   };
 
   // Everything in `deps` is borrowed and must outlive the hub. `default_workflow` (one of
@@ -81,25 +88,28 @@ class SessionHub {
   // refuses.
   Result<std::string> Create(const std::string& owner, const std::string& workflow, Json input);
 
+  // The operations below on a session another node drives are sent to that node (with a
+  // cluster); `from_peer` marks one that came that way, so it is not sent on again.
   void SubmitInput(const std::string& owner, const std::string& id, engine::InputAnswer answer,
-                   std::function<void(const Status&)> done);
+                   std::function<void(const Status&)> done, bool from_peer = false);
   // Runs client tool `name` for the session's owner (POST /sessions/:id/tools/:name), recorded
   // in the session's log. kFailedPrecondition unless the session is running or waiting here.
   void CallTool(const std::string& owner, const std::string& id, const std::string& name,
-                Json input, std::function<void(Result<engine::ToolCallOutcome>)> done);
+                Json input, std::function<void(Result<engine::ToolCallOutcome>)> done,
+                bool from_peer = false);
   // done(wasPaused) / done(wasResumed): false when there was nothing to do (already paused or
   // running, or finished).
 
   void Pause(const std::string& owner, const std::string& id,
-             std::function<void(Result<bool>)> done);
+             std::function<void(Result<bool>)> done, bool from_peer = false);
   void Resume(const std::string& owner, const std::string& id,
-              std::function<void(Result<bool>)> done);
+              std::function<void(Result<bool>)> done, bool from_peer = false);
   // The fork is created paused; Resume runs it.
   Result<engine::ForkResult> Fork(const std::string& owner, const std::string& id,
                                   std::optional<int64_t> position);
   // Stops the session (aborting provider calls in flight) and removes it and its events.
   void Delete(const std::string& owner, const std::string& id,
-              std::function<void(const Status&)> done);
+              std::function<void(const Status&)> done, bool from_peer = false);
 
   // Adds a subscriber to the session's live events, then calls `ready` (on the session's
   // strand). Events committed after `ready` reach the subscriber; earlier ones are in the store.
@@ -114,6 +124,13 @@ class SessionHub {
   // Stops every session without recording anything: they continue at the next start.
   void Shutdown();
 
+  // ---- Several nodes (session_hub_cluster.cc) ----
+  // Starts following the cluster: sessions no node drives are taken over (so RestoreRunning is
+  // not used), commits elsewhere reach this node's subscribers, peers' requests are served.
+  Status StartCluster();
+  // The database answers (GET /readyz). Ok without a cluster.
+  Status Ready();
+
  private:
   struct Entry;
   std::shared_ptr<Entry> GetEntry(const std::string& id, const std::string& owner);
@@ -127,6 +144,25 @@ class SessionHub {
   void StartOn(const std::shared_ptr<Entry>& entry, std::unique_ptr<engine::Session> session);
   Status OpenAndStart(const std::shared_ptr<Entry>& entry);
   void DropIfIdle(const std::string& id);
+  // Opens a stored session that should run and starts it; one that cannot continue is marked
+  // failed. Entry strand.
+  void ContinueOrFail(Entry* e);
+
+  // Cluster (session_hub_cluster.cc).
+  // The node driving session `id` when it is another one; "" when this node or none drives it.
+  std::string DriverElsewhere(const std::string& id);
+  // Sends an operation to `node` and maps its reply to a Status and a value.
+  void Forward(const std::string& node, Json request,
+               std::function<void(const Status&, const Json& value)> done);
+  void OnPeerRequest(const Json& request, std::function<void(Json)> reply);
+  void OnPeerCommit(const std::string& id, int64_t last, int64_t lag_ms);
+  void OnLeaseLost(const std::string& id);
+  void TakeOverOrphans();
+  // Feeds the followers of a session driven elsewhere with the events committed since they
+  // last heard. Entry strand.
+  void CatchUp(Entry* e);
+  void CatchUpAll();
+  int RunningHere();
   // A view of the entry's live state (running, stopped). Called with mu_ held.
   static void ApplyStopped(const Entry& e, SessionView* view);
 

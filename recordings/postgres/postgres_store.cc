@@ -263,7 +263,8 @@ Status PostgresStore::AppendLocked(const std::string& session_id, std::span<cons
        std::to_string(last.timestamp), keeps_running ? "true" : "false", std::to_string(seq)});
   if (!updated.ok()) return updated.status();
   auto notified = db_->Exec("SELECT pg_notify('scaffold_events', $1)",
-                            {session_id + ":" + std::to_string(last.position)});
+                            {session_id + ":" + std::to_string(last.position) + ":" +
+                             std::to_string(last.timestamp)});
   if (!notified.ok()) return notified.status();
   if (!keeps_running) {
     std::lock_guard lock(leases_mu_);

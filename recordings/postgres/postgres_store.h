@@ -14,7 +14,7 @@
 // could not be renewed are reported to OnLeaseLost.
 //
 // Commit notifications. Every Append sends NOTIFY scaffold_events '<session id>:<last
-// position>' in its transaction, so every node can follow every session (cluster.h).
+// position>:<last event's timestamp>' in its transaction, so every node can follow every session (cluster.h).
 //
 // Thread-safe: one connection behind a mutex for the store's calls, one for lease renewal.
 #pragma once
