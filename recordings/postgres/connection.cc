@@ -105,7 +105,8 @@ Result<Rows> Connection::Exec(const std::string& sql, const std::vector<Param>& 
   // inside a transaction the transaction is gone with it, and the caller fails.
   if (!r.ok() && PQstatus(conn_) != CONNECTION_OK && !in_transaction_) {
     PQreset(conn_);
-    if (PQstatus(conn_) == CONNECTION_OK) r = ExecOnce(sql, params);
+    if (PQstatus(conn_) == CONNECTION_OK && (setup_.empty() || ExecScript(setup_).ok()))
+      r = ExecOnce(sql, params);
   }
   return r;
 }
@@ -118,6 +119,11 @@ Status Connection::ExecScript(const std::string& sql) {
                  : PgStatus(conn_, r, "PostgreSQL");
   PQclear(r);
   return s;
+}
+
+Status Connection::Setup(const std::string& sql) {
+  setup_ = sql;
+  return ExecScript(sql);
 }
 
 Status Connection::Transaction(const std::function<Status()>& body) {

@@ -45,6 +45,8 @@ class Connection {
   Result<Rows> Exec(const std::string& sql, const std::vector<Param>& params = {});
   // Runs several statements, without parameters (schema scripts).
   Status ExecScript(const std::string& sql);
+  // Runs `sql` (session settings) now and again after every reconnection.
+  Status Setup(const std::string& sql);
   // Runs `body` between BEGIN and COMMIT, rolling back when it fails.
   Status Transaction(const std::function<Status()>& body);
 
@@ -58,6 +60,7 @@ class Connection {
   const std::string url_;
   PGconn* conn_;
   bool in_transaction_ = false;
+  std::string setup_;
 };
 
 // A Status for a failed result or connection: unique and foreign-key violations are

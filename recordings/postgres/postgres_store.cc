@@ -90,14 +90,20 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::string& ur
     auto ro = (*db)->Exec("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY");
     if (!ro.ok()) return ro.status();
   }
+  if (options.lease_ms < 300) options.lease_ms = 300;
   std::unique_ptr<pg::Connection> lease_db;
   if (access == Access::kReadWrite) {
+    // A process stopped in the middle of a transaction (SIGSTOP, a stall, a paused VM) would
+    // keep the session row locked, and no other node could take the session over: the server
+    // ends such a transaction well within the lease time, and fencing refuses the rest.
+    Status limit = (*db)->Setup("SET idle_in_transaction_session_timeout = " +
+                                std::to_string(std::max<int64_t>(options.lease_ms / 2, 150)));
+    if (!limit.ok()) return limit;
     auto second = pg::Connection::Open(url);
     if (!second.ok()) return second.status();
     lease_db = std::move(*second);
   }
   if (options.node_id.empty()) options.node_id = RandomNodeId();
-  if (options.lease_ms < 300) options.lease_ms = 300;
   return std::unique_ptr<PostgresStore>(
       new PostgresStore(url, std::move(options), std::move(*db), std::move(lease_db)));
 }

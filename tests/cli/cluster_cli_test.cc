@@ -1,0 +1,296 @@
+// Several `scaffold serve` nodes on one PostgreSQL, as real processes on loopback: any node
+// serves any session, a killed node's sessions finish elsewhere with every client seeing each
+// position once, and a stalled node cannot write after its lease is gone. The tests' PostgreSQL
+// server is ctest's "postgres" fixture; nginx is Debian's.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <set>
+#include <thread>
+
+#include "engine/json.h"
+#include "tests/support/http_client.h"
+#include "tests/support/postgres.h"
+#include "tests/support/process.h"
+#include "tests/support/serve_process.h"
+#include "tests/support/temp_dir.h"
+
+using scaffold::Json;
+using namespace scaffold::testing;
+
+namespace {
+
+constexpr const char* kJson = "Content-Type: application/json";
+
+// A node of the cluster, with a short lease so takeovers happen within the test's time.
+std::unique_ptr<ServeProcess> StartNode(const TempDatabase& db, const std::string& name,
+                                        std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {"--workflow", TestDataFile("counter.json"),
+                                   "--workflow", ExampleFile("release-checklist.json"),
+                                   "--db",       db.url(),
+                                   "--node-id",  name,
+                                   "--lease-ms", "1000"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return std::make_unique<ServeProcess>(args);
+}
+
+std::string Create(const std::string& base, const std::string& workflow, const Json& input) {
+  auto r = Http("POST", base + "/sessions", Json{{"workflow", workflow}, {"input", input}}.dump(),
+                {kJson});
+  INFO(r.body);
+  REQUIRE(r.status == 201);
+  return r.json()["sessionId"];
+}
+
+Json Session(const std::string& base, const std::string& id) {
+  return Http("GET", base + "/sessions/" + id).json();
+}
+
+// Waits until the session's status is `status` (as `base` reports it).
+bool WaitStatus(const std::string& base, const std::string& id, const std::string& status,
+                int timeout_ms = 60000) {
+  for (int waited = 0; waited < timeout_ms; waited += 50) {
+    if (Session(base, id).value("status", "") == status) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+std::vector<int64_t> Positions(const std::vector<scaffold::net::SseEvent>& events) {
+  std::vector<int64_t> out;
+  for (const auto& e : events) {
+    auto data = Json::parse(e.data, nullptr, false);
+    if (data.is_object() && data.contains("position")) out.push_back(data["position"]);
+  }
+  return out;
+}
+
+// Positions 1..n, each once, in order.
+void CheckExactlyOnce(const std::vector<int64_t>& positions, int64_t n) {
+  REQUIRE(static_cast<int64_t>(positions.size()) == n);
+  for (int64_t i = 0; i < n; ++i) {
+    if (positions[static_cast<size_t>(i)] != i + 1) {
+      FAIL("position " << positions[static_cast<size_t>(i)] << " at index " << i);
+    }
+  }
+}
+
+uint16_t FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// Debian's nginx with examples/cluster/nginx.conf in front of `nodes`.
+class Nginx {
+ public:
+  explicit Nginx(const std::vector<uint16_t>& nodes) {
+    REQUIRE(std::filesystem::exists("/usr/sbin/nginx"));  // apt-get install nginx
+    std::filesystem::permissions(dir_.path(), std::filesystem::perms::all);
+    std::string conf = ReadAll(std::string(SCAFFOLD_SOURCE_DIR) + "/examples/cluster/nginx.conf");
+    std::string servers;
+    for (uint16_t p : nodes) servers += "    server 127.0.0.1:" + std::to_string(p) + ";\n";
+    port_ = FreePort();
+    Replace(&conf, "@NODES@\n", servers);
+    Replace(&conf, "@LISTEN@", "127.0.0.1:" + std::to_string(port_));
+    Replace(&conf, "@PREFIX@", dir_.path());
+    std::ofstream(dir_.path() + "/nginx.conf") << conf;
+    ProcessOptions o;
+    o.program = "/usr/sbin/nginx";
+    process_ = std::make_unique<BackgroundProcess>(
+        std::vector<std::string>{"-p", dir_.path(), "-c", dir_.path() + "/nginx.conf", "-g",
+                                 "daemon off;"},
+        o);
+    for (int i = 0; i < 200; ++i) {
+      if (Http("GET", url() + "/healthz", "", {}, 1000).status == 200) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    FAIL("nginx did not start: " << ReadAll(dir_.path() + "/error.log"));
+  }
+  ~Nginx() { process_->Signal(SIGKILL); }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  static std::string ReadAll(const std::string& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  static void Replace(std::string* s, const std::string& from, const std::string& to) {
+    for (size_t at = s->find(from); at != std::string::npos; at = s->find(from, at + to.size()))
+      s->replace(at, from.size(), to);
+  }
+  TempDir dir_;
+  uint16_t port_ = 0;
+  std::unique_ptr<BackgroundProcess> process_;
+};
+
+}  // namespace
+
+TEST_CASE("three nodes behind nginx: any node serves any session, its input, pause, resume and fork",
+          "[postgres][cluster]") {
+  TempDatabase db;
+  auto a = StartNode(db, "a"), b = StartNode(db, "b"), c = StartNode(db, "c");
+  Nginx lb({a->port(), b->port(), c->port()});
+  CHECK(Http("GET", lb.url() + "/readyz").status == 200);
+
+  // Sessions created through the balancer land on all three nodes.
+  std::vector<std::string> ids;
+  for (int i = 0; i < 6; ++i)
+    ids.push_back(Create(lb.url(), "release-checklist", "2.1.0"));
+  // Each waits for its sign-off, driven by the node that created it.
+  for (const auto& id : ids) REQUIRE(WaitStatus(lb.url(), id, "waiting"));
+  std::set<std::string> listed;
+  Json all = Http("GET", c->url() + "/sessions").json();
+  for (const auto& s : all["sessions"]) listed.insert(s.value("sessionId", ""));
+  for (const auto& id : ids) CHECK(listed.count(id) == 1);
+
+  // A client on every node follows a session; the answer comes through yet another node.
+  const std::string& id = ids[0];
+  std::vector<std::unique_ptr<SseClient>> followers;
+  for (auto* node : {a.get(), b.get(), c.get()})
+    followers.push_back(
+        std::make_unique<SseClient>(node->url() + "/sessions/" + id + "/events?history=true"));
+  auto answered = Http("POST", b->url() + "/sessions/" + id + "/input",
+                       Json{{"id", "signoff"}, {"value", "yes"}}.dump(), {kJson});
+  INFO(answered.body);
+  REQUIRE(answered.status == 200);
+  REQUIRE(WaitStatus(c->url(), id, "completed"));
+  int64_t n = Session(a->url(), id)["eventCount"];
+  for (auto& f : followers) {
+    REQUIRE(f->WaitFor([&](const auto& events) {
+      return static_cast<int64_t>(Positions(events).size()) >= n;
+    }));
+    CheckExactlyOnce(Positions(f->events()), n);
+  }
+  // An answer to a finished session gets what one node answers.
+  auto late = Http("POST", a->url() + "/sessions/" + id + "/input",
+                   Json{{"id", "signoff"}, {"value", "yes"}}.dump(), {kJson});
+  CHECK(late.status == 409);
+
+  // Pause and resume through nodes that do not drive the session.
+  std::string counter = Create(a->url(), "counter", 200000);
+  REQUIRE(WaitStatus(a->url(), counter, "running"));
+  auto paused = Http("POST", b->url() + "/sessions/" + counter + "/pause");
+  CHECK(paused.json()["wasPaused"] == true);
+  REQUIRE(WaitStatus(c->url(), counter, "paused"));
+  auto resumed = Http("POST", c->url() + "/sessions/" + counter + "/resume");
+  CHECK(resumed.json()["wasResumed"] == true);
+  REQUIRE(WaitStatus(b->url(), counter, "running"));
+  CHECK(Http("POST", a->url() + "/sessions/" + counter + "/resume").json()["wasResumed"] == false);
+
+  // Fork anywhere, run it elsewhere; delete through a node that does not drive it.
+  auto fork = Http("POST", c->url() + "/sessions/" + counter + "/fork",
+                   Json{{"position", 5}}.dump(), {kJson});
+  REQUIRE(fork.status == 201);
+  std::string forked = fork.json()["sessionId"];
+  CHECK(Http("POST", a->url() + "/sessions/" + forked + "/resume").json()["wasResumed"] == true);
+  CHECK(Http("DELETE", b->url() + "/sessions/" + counter).status == 200);
+  CHECK(Http("GET", a->url() + "/sessions/" + counter).status == 404);
+  CHECK(Http("DELETE", c->url() + "/sessions/" + forked).status == 200);
+  CHECK(Http("GET", b->url() + "/sessions/" + forked).status == 404);
+}
+
+TEST_CASE("kill -9 of the driving node: every session finishes elsewhere, every client sees each position once",
+          "[postgres][cluster]") {
+  TempDatabase db;
+  auto a = StartNode(db, "a"), b = StartNode(db, "b"), c = StartNode(db, "c");
+  constexpr int kSessions = 4;
+  constexpr int kTarget = 6000;
+  std::vector<std::string> ids;
+  for (int i = 0; i < kSessions; ++i) ids.push_back(Create(a->url(), "counter", kTarget));
+  // Followers on the two other nodes, from the start.
+  std::vector<std::unique_ptr<SseClient>> followers;
+  for (const auto& id : ids) {
+    for (auto* node : {b.get(), c.get()})
+      followers.push_back(
+          std::make_unique<SseClient>(node->url() + "/sessions/" + id + "/events?history=true"));
+  }
+  for (auto& f : followers) {
+    REQUIRE(f->WaitFor([](const auto& events) { return events.size() > 200; }, 30000));
+  }
+  a->process().Signal(SIGKILL);
+  a->process().Wait();
+  auto killed_at = std::chrono::steady_clock::now();
+
+  for (const auto& id : ids) REQUIRE(WaitStatus(b->url(), id, "completed", 120000));
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - killed_at);
+  INFO("all sessions completed " << took.count() << " ms after the kill");
+  int64_t takeovers = 0;
+  for (auto* node : {b.get(), c.get()}) {
+    std::string metrics = Http("GET", node->url() + "/metrics").body;
+    auto at = metrics.find("\nscaffold_takeovers_total ");
+    REQUIRE(at != std::string::npos);
+    takeovers += std::stoll(metrics.substr(at + 26));
+  }
+  CHECK(takeovers == kSessions);
+
+  for (size_t i = 0; i < followers.size(); ++i) {
+    const std::string& id = ids[i / 2];
+    int64_t n = Session(c->url(), id)["eventCount"];
+    REQUIRE(followers[i]->WaitFor(
+        [&](const auto& events) { return static_cast<int64_t>(Positions(events).size()) >= n; },
+        30000));
+    CheckExactlyOnce(Positions(followers[i]->events()), n);
+    // A client that reconnects by position after the takeover misses nothing either.
+    SseClient again(b->url() + "/sessions/" + id + "/events?closeAtEnd=true",
+                    {"Last-Event-ID: 100"});
+    REQUIRE(again.WaitForEnd(30000));
+    auto rest = Positions(again.events());
+    REQUIRE(static_cast<int64_t>(rest.size()) == n - 100);
+    CHECK(rest.front() == 101);
+    CHECK(rest.back() == n);
+  }
+  // The final states are those of an uninterrupted run.
+  for (const auto& id : ids) {
+    auto state = Http("GET", c->url() + "/sessions/" + id + "/state").json()["state"];
+    CHECK(state == Json{{"count", kTarget}, {"target", kTarget}});
+  }
+}
+
+TEST_CASE("a stalled node whose lease was taken over cannot append", "[postgres][cluster]") {
+  TempDatabase db;
+  auto a = StartNode(db, "a"), b = StartNode(db, "b");
+  std::string id = Create(a->url(), "counter", 40000);
+  REQUIRE(WaitStatus(a->url(), id, "running"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  a->process().Signal(SIGSTOP);
+  // Past the lease: b takes the session over and drives it on.
+  bool taken = false;
+  for (int i = 0; i < 200 && !taken; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    taken = Session(b->url(), id).value("running", false);
+  }
+  REQUIRE(taken);
+  a->process().Signal(SIGCONT);
+  REQUIRE(WaitStatus(b->url(), id, "completed", 120000));
+  // a noticed, wrote nothing more, and says so.
+  bool noticed = false;
+  for (int i = 0; i < 100 && !noticed; ++i) {
+    std::string metrics = Http("GET", a->url() + "/metrics").body;
+    noticed = metrics.find("\nscaffold_leases_lost_total 1\n") != std::string::npos;
+    if (!noticed) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(noticed);
+  CHECK_THAT(a->process().Stderr(), Catch::Contains("is now driven by another node"));
+  auto state = Http("GET", b->url() + "/sessions/" + id + "/state").json()["state"];
+  CHECK(state == Json{{"count", 40000}, {"target", 40000}});
+  SseClient all(a->url() + "/sessions/" + id + "/events?history=true&closeAtEnd=true");
+  REQUIRE(all.WaitForEnd(30000));
+  CheckExactlyOnce(Positions(all.events()), Session(a->url(), id)["eventCount"]);
+}
