@@ -91,6 +91,7 @@ void PostgresCluster::Stop() {
 void PostgresCluster::Loop() {
   int64_t last_drain = 0;
   int64_t last_claim = 0;
+  int64_t last_tick = 0;
   while (!stopping_) {
     int sock;
     {
@@ -118,6 +119,7 @@ void PostgresCluster::Loop() {
     std::vector<Pending> expired;
     bool claim = false;
     bool drain = false;
+    bool tick = false;
     int64_t now = NowMs();
     {
       std::lock_guard lock(mu_);
@@ -163,6 +165,10 @@ void PostgresCluster::Loop() {
         expired.push_back(std::move(it->second));
         it = pending_.erase(it);
       }
+      if (now - last_tick >= 1000) {
+        tick = true;
+        last_tick = now;
+      }
       // Periodically, and when a node gave leases up: look for sessions no node drives.
       if (claim || now - last_claim >= std::max<int64_t>(store_->lease_ms() / 2, 250)) {
         claim = true;
@@ -196,6 +202,7 @@ void PostgresCluster::Loop() {
                     "node " + p.node + " drives the session and did not answer in time"));
     }
     if (claim && handlers_.claim_orphans) handlers_.claim_orphans();
+    if (tick && handlers_.tick) handlers_.tick();
   }
 }
 

@@ -31,8 +31,10 @@ class Cluster {
         commit;
     // This node's lease on a session could not be renewed: another node may drive it now.
     std::function<void(const std::string& session_id)> lease_lost;
-    // Sessions may be waiting for a driver (a node gave its leases up, or the periodic check).
+    // Sessions may be waiting for a driver (a node gave its leases up, or every half lease).
     std::function<void()> claim_orphans;
+    // Every second: the polling behind the commit notifications.
+    std::function<void()> tick;
     // A request from another node; `reply` may be called from any thread, once.
     std::function<void(const Json& request, std::function<void(Json reply)> reply)> request;
   };

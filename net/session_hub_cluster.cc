@@ -25,10 +25,8 @@ Status SessionHub::StartCluster() {
     OnPeerCommit(id, last, lag_ms);
   };
   h.lease_lost = [this](const std::string& id) { OnLeaseLost(id); };
-  h.claim_orphans = [this] {
-    TakeOverOrphans();
-    CatchUpAll();  // the polling behind the notifications
-  };
+  h.claim_orphans = [this] { TakeOverOrphans(); };
+  h.tick = [this] { CatchUpAll(); };  // the polling behind the notifications
   h.request = [this](const Json& request, std::function<void(Json)> reply) {
     OnPeerRequest(request, std::move(reply));
   };
