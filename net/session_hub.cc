@@ -327,31 +327,15 @@ void SessionHub::Delete(const std::string& owner, const std::string& id,
                        [this, e, done = std::move(done)](const Status& s, const Json&) {
                          if (!s.ok()) return done(s);
                          OnStrand(e, [this, done](Entry* gone) {
-                           if (gone) {
-                             gone->deleted = true;
-                             for (const auto& weak : gone->subscribers) {
-                               if (auto sub = weak.lock()) sub->OnSessionGone();
-                             }
-                             gone->subscribers.clear();
-                             std::lock_guard<std::mutex> lock(mu_);
-                             entries_.erase(gone->id);
-                           }
+                           if (gone) Forget(gone);
                            done(Status::Ok());
                          });
                        });
       }
     }
     auto remove = [this, e, done = std::move(done)] {
-      e->deleted = true;
       Status s = deps_.store->DeleteSession(e->id);
-      for (const auto& weak : e->subscribers) {
-        if (auto sub = weak.lock()) sub->OnSessionGone();
-      }
-      e->subscribers.clear();
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        entries_.erase(e->id);
-      }
+      Forget(e.get());
       done(s);
     };
     if (e->after_cancel)
@@ -402,6 +386,16 @@ void SessionHub::Unsubscribe(const std::string& id, const Subscriber* subscriber
                          e->subscribers.end());
     DropIfIdle(e->id);
   });
+}
+
+void SessionHub::Forget(Entry* e) {
+  e->deleted = true;
+  for (const auto& weak : e->subscribers) {
+    if (auto sub = weak.lock()) sub->OnSessionGone();
+  }
+  e->subscribers.clear();
+  std::lock_guard<std::mutex> lock(mu_);
+  entries_.erase(e->id);
 }
 
 void SessionHub::DropIfIdle(const std::string& id) {

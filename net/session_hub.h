@@ -144,6 +144,9 @@ class SessionHub {
   void StartOn(const std::shared_ptr<Entry>& entry, std::unique_ptr<engine::Session> session);
   Status OpenAndStart(const std::shared_ptr<Entry>& entry);
   void DropIfIdle(const std::string& id);
+  // The session is gone (deleted here or elsewhere): its subscribers hear it and the entry is
+  // dropped. Entry strand.
+  void Forget(Entry* e);
   // Opens a stored session that should run and starts it; one that cannot continue is marked
   // failed. Entry strand.
   void ContinueOrFail(Entry* e);

@@ -130,14 +130,7 @@ void SessionHub::CatchUp(Entry* e) {
     auto page = deps_.store->ReadEvents(e->id, e->delivered, kPage);
     if (!page.ok()) {
       if (page.status().code() == ErrorCode::kNotFound) {
-        // Deleted through another node.
-        e->deleted = true;
-        for (const auto& weak : e->subscribers) {
-          if (auto sub = weak.lock()) sub->OnSessionGone();
-        }
-        e->subscribers.clear();
-        std::lock_guard<std::mutex> lock(mu_);
-        entries_.erase(e->id);
+        Forget(e);  // deleted through another node
       }
       return;
     }

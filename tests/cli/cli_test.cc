@@ -9,6 +9,7 @@
 
 #include "recordings/sqlite/sqlite_store.h"
 #include "tests/support/conformance.h"
+#include "tests/support/json_lines.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
@@ -28,16 +29,7 @@ std::string Example(const std::string& name) {
 }
 
 std::vector<Json> ParseLines(const std::string& text) {
-  std::vector<Json> out;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t nl = text.find('\n', start);
-    std::string line = text.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
-    if (!line.empty()) out.push_back(Json::parse(line));
-    if (nl == std::string::npos) break;
-    start = nl + 1;
-  }
-  return out;
+  return scaffold::testing::ParseJsonLines(text);
 }
 
 std::vector<scaffold::engine::EventPtr> StoredEvents(const std::string& db, const std::string& id) {

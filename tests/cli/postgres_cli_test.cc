@@ -11,33 +11,15 @@
 #include "engine/json.h"
 #include "tests/support/conformance.h"
 #include "tests/support/postgres.h"
+#include "tests/support/json_lines.h"
 #include "tests/support/process.h"
+#include "tests/support/serve_process.h"
 #include "tests/support/temp_dir.h"
 
 using scaffold::Json;
 using namespace scaffold::testing;
 
 namespace {
-
-std::string DataFile(const std::string& name) {
-  return std::string(SCAFFOLD_SOURCE_DIR) + "/tests/cli/data/" + name;
-}
-std::string Example(const std::string& name) {
-  return std::string(SCAFFOLD_SOURCE_DIR) + "/examples/" + name;
-}
-
-std::vector<Json> Lines(const std::string& text) {
-  std::vector<Json> out;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t nl = text.find('\n', start);
-    std::string line = text.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
-    if (!line.empty()) out.push_back(Json::parse(line));
-    if (nl == std::string::npos) break;
-    start = nl + 1;
-  }
-  return out;
-}
 
 ProcessResult Scaffold(const std::vector<std::string>& args) {
   auto r = RunScaffold(args);
@@ -51,24 +33,24 @@ ProcessResult Scaffold(const std::vector<std::string>& args) {
 TEST_CASE("run, events, state, sessions, fork and replay work on a PostgreSQL URL",
           "[cli][postgres]") {
   TempDatabase db;
-  auto run = Scaffold({"run", DataFile("counter.json"), "--input", "3", "--json", "--db", db.url()});
+  auto run = Scaffold({"run", TestDataFile("counter.json"), "--input", "3", "--json", "--db", db.url()});
   REQUIRE(run.exit_code == 0);
-  auto lines = Lines(run.out);
+  auto lines = ParseJsonLines(run.out);
   std::string id = lines.front()["payload"]["sessionId"];
 
-  auto events = Lines(Scaffold({"events", id, "--json", "--db", db.url()}).out);
+  auto events = ParseJsonLines(Scaffold({"events", id, "--json", "--db", db.url()}).out);
   REQUIRE(events.size() == lines.size());
   CHECK(events.back() == lines.back());
   CHECK(Json::parse(Scaffold({"state", id, "--db", db.url()}).out) ==
         Json::parse(R"({"count": 3, "target": 3})"));
   CHECK_THAT(Scaffold({"sessions", "show", id, "--db", db.url()}).out,
              Catch::Contains("status    completed"));
-  CHECK(Lines(Scaffold({"sessions", "list", "--json", "--db", db.url()}).out).size() == 1);
+  CHECK(ParseJsonLines(Scaffold({"sessions", "list", "--json", "--db", db.url()}).out).size() == 1);
 
-  auto checklist = Scaffold({"run", Example("release-checklist.json"), "--input", "1.2.0",
+  auto checklist = Scaffold({"run", ExampleFile("release-checklist.json"), "--input", "1.2.0",
                              "--answer", "signoff=no", "--json", "--db", db.url()});
   REQUIRE(checklist.exit_code == 0);
-  auto asked_lines = Lines(checklist.out);
+  auto asked_lines = ParseJsonLines(checklist.out);
   std::string checklist_id = asked_lines.front()["payload"]["sessionId"];
   int64_t asked = 0;
   for (const auto& l : asked_lines) {
@@ -77,7 +59,7 @@ TEST_CASE("run, events, state, sessions, fork and replay work on a PostgreSQL UR
   auto fork = Scaffold({"fork", checklist_id, "--at", std::to_string(asked), "--answer",
                         "signoff=yes", "--json", "--db", db.url()});
   REQUIRE(fork.exit_code == 0);
-  CHECK(Lines(fork.out).back()["payload"]["result"] == "Go: minor release 1.2.0 with 4 steps.");
+  CHECK(ParseJsonLines(fork.out).back()["payload"]["result"] == "Go: minor release 1.2.0 with 4 steps.");
 
   auto replay = Scaffold({"replay", id, "--db", db.url()});
   CHECK(replay.exit_code == 0);
@@ -92,7 +74,7 @@ TEST_CASE("sessions move between SQLite and PostgreSQL unchanged, and replay fro
   TempDir dir;
   std::string sqlite = dir.path() + "/s.db";
   // A shipped recording (with its provider exchanges) into PostgreSQL, out again, into SQLite.
-  std::string recording = Example("recordings/ticket-triage.jsonl");
+  std::string recording = ExampleFile("recordings/ticket-triage.jsonl");
   auto imported = Scaffold({"sessions", "import", recording, "--db", db.url()});
   REQUIRE(imported.exit_code == 0);
   std::string id = imported.out.substr(17, 36);
@@ -118,7 +100,7 @@ TEST_CASE("resume on PostgreSQL waits out a killed run's lease and finishes the 
   ProcessOptions fast;
   fast.env = {{"SCAFFOLD_LEASE_MS", "1500"}};
   BackgroundProcess writer(
-      {"run", DataFile("counter.json"), "--input", "5000", "--json", "--db", db.url()}, fast);
+      {"run", TestDataFile("counter.json"), "--input", "5000", "--json", "--db", db.url()}, fast);
   std::string line;
   std::string id;
   for (int i = 0; i < 200 && writer.ReadLine(&line); ++i) {
@@ -134,7 +116,7 @@ TEST_CASE("resume on PostgreSQL waits out a killed run's lease and finishes the 
   CHECK(resumed.exit_code == 0);
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(30));
   CHECK(Json::parse(RunScaffold({"state", id, "--db", db.url()}).out)["count"] == 5000);
-  auto events = Lines(RunScaffold({"events", id, "--json", "--db", db.url()}).out);
+  auto events = ParseJsonLines(RunScaffold({"events", id, "--json", "--db", db.url()}).out);
   for (size_t i = 0; i < events.size(); ++i)
     CHECK(events[i]["position"] == static_cast<int64_t>(i + 1));
 }
@@ -143,9 +125,9 @@ TEST_CASE("a PostgreSQL URL that does not connect names host and database, never
           "[cli][postgres]") {
   std::string url = "postgresql://ada:s3cret-pw@127.0.0.1:1/scaffold_prod?connect_timeout=3";
   for (const auto& cmd : std::vector<std::vector<std::string>>{
-           {"run", DataFile("counter.json"), "--input", "1", "--db", url},
+           {"run", TestDataFile("counter.json"), "--input", "1", "--db", url},
            {"sessions", "list", "--db", url},
-           {"serve", "--workflow", DataFile("counter.json"), "--listen", "127.0.0.1:0", "--db", url}}) {
+           {"serve", "--workflow", TestDataFile("counter.json"), "--listen", "127.0.0.1:0", "--db", url}}) {
     auto r = RunScaffold(cmd);
     INFO(cmd[0] << ": " << r.err);
     CHECK(r.exit_code == 2);
@@ -155,7 +137,7 @@ TEST_CASE("a PostgreSQL URL that does not connect names host and database, never
   // A database of another application is refused, and nothing is written to it.
   TempDatabase other;
   other.Sql("CREATE TABLE invoices (id int)");
-  auto r = RunScaffold({"run", DataFile("counter.json"), "--input", "1", "--db", other.url()});
+  auto r = RunScaffold({"run", TestDataFile("counter.json"), "--input", "1", "--db", other.url()});
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Catch::Contains("is not a scaffold database"));
   CHECK(other.Sql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == "1");
