@@ -12,6 +12,7 @@
 #include "cli/common.h"
 #include "cli/interrupts.h"
 #include "cli/postgres_cluster.h"
+#include "net/cluster_tools.h"
 #include "net/http_server.h"
 #include "net/llm_provider.h"
 #include "net/tool_router.h"
@@ -241,14 +242,18 @@ int RunServe(const ServeOptions& o) {
     live = std::make_unique<net::LlmProvider>(std::move(endpoints));
   recordings::RecordingProvider recorder(store.get(), live.get(), {*mode, false});
   net::ClientToolBroker client_tools;
+  boost::asio::io_context io;
+  // With several nodes, a session's client tools may be served by a client on another node.
+  std::unique_ptr<net::ClusterToolHost> cluster_tools;
+  if (cluster) cluster_tools = std::make_unique<net::ClusterToolHost>(&client_tools, cluster.get(), &io);
   net::ToolRouterOptions tool_options;
   tool_options.data_dir = DataDirFor(o.db);
   tool_options.allow_commands = o.allow_commands;
-  tool_options.client_tools = &client_tools;
+  tool_options.client_tools = cluster_tools ? static_cast<engine::ToolHost*>(cluster_tools.get())
+                                            : &client_tools;
   net::ToolRouter tools(tool_options);
   engine::SystemClock clock;
   net::Metrics metrics;
-  boost::asio::io_context io;
   if (!o.default_workflow.empty() && !workflows.count(o.default_workflow)) {
     PrintError("--default-workflow " + o.default_workflow + ": no served workflow has that name");
     return kExitUsage;
@@ -263,7 +268,8 @@ int RunServe(const ServeOptions& o) {
     metrics_listen = *parsed;
   }
   net::SessionHub hub(
-      {&io, store.get(), &recorder, &tools, &clock, &metrics, cluster.get(), o.max_running},
+      {&io, store.get(), &recorder, &tools, &clock, &metrics, cluster.get(), o.max_running,
+       cluster_tools.get()},
       workflows, engine::RunOptions{}, o.default_workflow);
   net::Api api(&hub, &metrics);
   net::ServerOptions server_options;
@@ -349,6 +355,7 @@ int RunServe(const ServeOptions& o) {
   if (cluster) {
     // Hands this node's sessions over at once: the other nodes hear of it and claim them.
     cluster->Stop();
+    cluster_tools->Withdraw();
     if (Status s = cluster->ReleaseAll(); !s.ok())
       std::fprintf(stderr, "scaffold serve: %s; the sessions are taken over when the leases "
                    "expire\n", s.message().c_str());

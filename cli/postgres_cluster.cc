@@ -65,6 +65,9 @@ Status PostgresCluster::Start(Handlers handlers) {
     // Messages left for a node of this name before it (re)started are stale.
     auto stale = db_->Exec("DELETE FROM node_messages WHERE to_node = $1", {store_->node_id()});
     if (!stale.ok()) return stale.status();
+    auto tools = db_->Exec("DELETE FROM tool_clients WHERE node = $1", {store_->node_id()});
+    if (!tools.ok()) return tools.status();
+    Heartbeat();
   }
   auto on_lost = handlers_.lease_lost;
   store_->OnLeaseLost([on_lost](const std::string& id) {
@@ -168,6 +171,7 @@ void PostgresCluster::Loop() {
       if (now - last_tick >= 1000) {
         tick = true;
         last_tick = now;
+        Heartbeat();
       }
       // Periodically, and when a node gave leases up: look for sessions no node drives.
       if (claim || now - last_claim >= std::max<int64_t>(store_->lease_ms() / 2, 250)) {
@@ -255,6 +259,46 @@ Result<std::string> PostgresCluster::Holder(const std::string& session_id) {
 
 int64_t PostgresCluster::LeasesHeld() const {
   return static_cast<int64_t>(store_->HeldLeases().size());
+}
+
+// The database's clock in Unix ms, as the store's leases use it.
+constexpr const char* kDbNow = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
+
+void PostgresCluster::Heartbeat() {
+  (void)db_->Exec(std::string("INSERT INTO nodes (id, started_at, seen_at) VALUES ($1, ") + kDbNow +
+                      ", " + kDbNow + ") ON CONFLICT (id) DO UPDATE SET seen_at = " + kDbNow,
+                  {store_->node_id()});
+}
+
+Status PostgresCluster::PublishTools(const Json& offers) {
+  std::lock_guard lock(mu_);
+  return db_->Transaction([&]() -> Status {
+    auto cleared = db_->Exec("DELETE FROM tool_clients WHERE node = $1", {store_->node_id()});
+    if (!cleared.ok()) return cleared.status();
+    int n = 0;
+    for (const auto& offer : offers) {
+      auto r = db_->Exec(
+          "INSERT INTO tool_clients (node, connection, owner, seq, tools) VALUES ($1, $2, $3, "
+          "$4, $5)",
+          {store_->node_id(), std::to_string(++n), offer.value("owner", ""),
+           std::to_string(offer.value("registeredMs", int64_t{0})),
+           DumpJson(offer.value("tools", Json::array()))});
+      if (!r.ok()) return r.status();
+    }
+    return Status::Ok();
+  });
+}
+
+Result<std::string> PostgresCluster::ToolNode(const std::string& owner, const std::string& tool) {
+  std::lock_guard lock(mu_);
+  // Nodes not heard of for a lease are dead: their clients went with them.
+  auto r = db_->Exec(std::string("SELECT t.node FROM tool_clients t JOIN nodes n ON n.id = t.node "
+                                 "WHERE t.owner = $1 AND t.node <> $2 AND n.seen_at > ") +
+                         kDbNow +
+                         " - $3 AND (t.tools::jsonb ? $4) ORDER BY t.seq DESC LIMIT 1",
+                     {owner, store_->node_id(), std::to_string(store_->lease_ms()), tool});
+  if (!r.ok()) return r.status();
+  return r->empty() ? std::string() : r->Text(0, 0);
 }
 
 Status PostgresCluster::Ready() {

@@ -36,6 +36,8 @@ class PostgresCluster : public net::Cluster {
   int64_t LeasesHeld() const override;
   void Send(const std::string& node, Json request, int64_t timeout_ms,
             std::function<void(Result<Json>)> done) override;
+  Status PublishTools(const Json& offers) override;
+  Result<std::string> ToolNode(const std::string& owner, const std::string& tool) override;
   Status Ready() override;
 
  private:
@@ -50,7 +52,8 @@ class PostgresCluster : public net::Cluster {
   // Takes this node's messages out of the table and handles them. Called with mu_ held.
   void DrainMessages();
   Status Post(const std::string& to, const std::string& kind, const Json& body);
-  void ExpirePending();
+  // Says this node is alive (nodes.seen_at), for ToolNode. Called with mu_ held.
+  void Heartbeat();
 
   recordings::PostgresStore* const store_;
   const std::string channel_;  // this node's NOTIFY channel

@@ -1,6 +1,7 @@
 #include "net/client_tools.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "engine/schema.h"
 #include "engine/uuid.h"
@@ -11,6 +12,7 @@ namespace scaffold::net {
 struct ClientToolBroker::Client {
   std::string owner;
   uint64_t seq = 0;
+  int64_t registered_ms = 0;
   const ToolClientConnection* key = nullptr;
   std::weak_ptr<ToolClientConnection> connection;
   std::map<std::string, RegisteredTool> tools;
@@ -86,7 +88,7 @@ ClientToolBroker::~ClientToolBroker() = default;
 void ClientToolBroker::Register(const std::string& owner,
                                 std::shared_ptr<ToolClientConnection> connection,
                                 std::vector<RegisteredTool> tools) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   const ToolClientConnection* key = connection.get();
   clients_.erase(std::remove_if(clients_.begin(), clients_.end(),
                                 [key](const Client& c) { return c.key == key; }),
@@ -94,10 +96,15 @@ void ClientToolBroker::Register(const std::string& owner,
   Client c;
   c.owner = owner;
   c.seq = ++next_seq_;
+  c.registered_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
   c.key = key;
   c.connection = connection;
   for (auto& t : tools) c.tools[t.name] = std::move(t);
   clients_.push_back(std::move(c));
+  lock.unlock();
+  if (on_change_) on_change_();
 }
 
 void ClientToolBroker::Unregister(const ToolClientConnection* connection) {
@@ -114,6 +121,7 @@ void ClientToolBroker::Unregister(const ToolClientConnection* connection) {
   for (const auto& [id, tool] : orphaned) {
     Complete(id, Error("the client disconnected before answering tool \"" + tool + "\""));
   }
+  if (on_change_) on_change_();
 }
 
 std::string ClientToolBroker::Respond(const ToolClientConnection* connection, const Json& frame) {
@@ -239,6 +247,26 @@ std::unique_ptr<engine::ToolCall> ClientToolBroker::Call(
 size_t ClientToolBroker::clients() const {
   std::lock_guard lock(mu_);
   return clients_.size();
+}
+
+std::vector<ClientToolBroker::Offer> ClientToolBroker::Offers() const {
+  std::lock_guard lock(mu_);
+  std::vector<Offer> out;
+  for (const auto& c : clients_) {
+    if (c.connection.expired()) continue;
+    Offer offer{c.owner, c.registered_ms, {}};
+    for (const auto& [name, tool] : c.tools) offer.tools.push_back(name);
+    out.push_back(std::move(offer));
+  }
+  return out;
+}
+
+bool ClientToolBroker::Offers(const std::string& owner, const std::string& tool) const {
+  std::lock_guard lock(mu_);
+  for (const auto& c : clients_) {
+    if (c.owner == owner && !c.connection.expired() && c.tools.count(tool)) return true;
+  }
+  return false;
 }
 
 size_t ClientToolBroker::pending() const {

@@ -13,6 +13,7 @@
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -64,12 +65,27 @@ class ClientToolBroker : public engine::ToolHost {
   size_t clients() const;
   size_t pending() const;
 
+  // What the connected clients offer, for other nodes to find (net/cluster_tools.h): per
+  // client, its owner, when it registered (Unix ms) and its tools' names.
+  struct Offer {
+    std::string owner;
+    int64_t registered_ms = 0;
+    std::vector<std::string> tools;
+  };
+  std::vector<Offer> Offers() const;
+  // Whether a connected client of `owner` offers `tool`.
+  bool Offers(const std::string& owner, const std::string& tool) const;
+  // Called (on the registering or closing connection's thread) after every Register and
+  // Unregister. Set once, before any client connects.
+  void OnChange(std::function<void()> callback) { on_change_ = std::move(callback); }
+
  private:
   struct Client;
   struct Pending;
   // Ends the call `call_id` (if still pending) with `result`.
   void Complete(const std::string& call_id, engine::ToolResult result);
 
+  std::function<void()> on_change_;
   mutable std::mutex mu_;
   uint64_t next_seq_ = 0;                                    // guarded by mu_
   std::vector<Client> clients_;                              // guarded by mu_

@@ -65,6 +65,12 @@ class Cluster {
   virtual void Send(const std::string& node, Json request, int64_t timeout_ms,
                     std::function<void(Result<Json>)> done) = 0;
 
+  // Client tools: replaces what this node's connected desktop clients offer (a JSON array of
+  // {owner, registeredMs, tools: [names]}), and finds the live node other than this one whose
+  // client of `owner` offering `tool` registered last ("" when none).
+  virtual Status PublishTools(const Json& offers) = 0;
+  virtual Result<std::string> ToolNode(const std::string& owner, const std::string& tool) = 0;
+
   // The database answers (for /readyz).
   virtual Status Ready() = 0;
 };

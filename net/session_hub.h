@@ -28,6 +28,8 @@ class io_context;
 
 namespace scaffold::net {
 
+class ClusterToolHost;
+
 struct ServedWorkflow {
   std::string name;
   std::string path;
@@ -68,6 +70,8 @@ class SessionHub {
     // With a cluster: the most sessions this node drives at once (0: no limit). New sessions
     // over it start on another node with room, or wait until one has room.
     int max_running = 0;
+    // With a cluster: serves the client-tool calls other nodes send here.
+    ClusterToolHost* cluster_tools = nullptr;
   };
 
   // Everything in `deps` is borrowed and must outlive the hub. `default_workflow` (one of

@@ -1,6 +1,7 @@
 // SessionHub with several nodes on one PostgreSQL (net/cluster.h): taking sessions over,
 // following sessions driven elsewhere, and serving the operations other nodes send.
 #include "engine/json_reader.h"
+#include "net/cluster_tools.h"
 #include "net/session_hub.h"
 #include "net/session_hub_entry.h"
 
@@ -64,6 +65,10 @@ void SessionHub::Forward(const std::string& node, Json request,
 }
 
 void SessionHub::OnPeerRequest(const Json& request, std::function<void(Json)> reply) {
+  if (request.is_object() && request.value("op", Json()) == "client_tool") {
+    if (!deps_.cluster_tools) return reply(StatusJson(InvalidArgument("no client tools here")));
+    return deps_.cluster_tools->Serve(request, std::move(reply));
+  }
   JsonReader in(request);
   std::string op = in.String("op");
   std::string owner = in.String("owner", true);
