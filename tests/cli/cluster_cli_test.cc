@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "engine/json.h"
+#include "tests/support/fake_upstream.h"
 #include "tests/support/http_client.h"
 #include "tests/support/jwt_signer.h"
 #include "tests/support/postgres.h"
@@ -34,14 +35,15 @@ constexpr const char* kJson = "Content-Type: application/json";
 
 // A node of the cluster, with a short lease so takeovers happen within the test's time.
 std::unique_ptr<ServeProcess> StartNode(const TempDatabase& db, const std::string& name,
-                                        std::vector<std::string> extra = {}) {
+                                        std::vector<std::string> extra = {},
+                                        const ProcessOptions& options = {}) {
   std::vector<std::string> args = {"--workflow", TestDataFile("counter.json"),
                                    "--workflow", ExampleFile("release-checklist.json"),
                                    "--db",       db.url(),
                                    "--node-id",  name,
-                                   "--lease-ms", "1000"};
+                                   "--lease-ms", "2000"};
   args.insert(args.end(), extra.begin(), extra.end());
-  return std::make_unique<ServeProcess>(args);
+  return std::make_unique<ServeProcess>(args, false, options);
 }
 
 std::string Create(const std::string& base, const std::string& workflow, const Json& input) {
@@ -242,7 +244,10 @@ TEST_CASE("kill -9 of the driving node: every session finishes elsewhere, every 
   a->process().Wait();
   auto killed_at = std::chrono::steady_clock::now();
 
-  for (const auto& id : ids) REQUIRE(WaitStatus(b->url(), id, "completed", 120000));
+  for (const auto& id : ids) {
+    INFO("b: " << b->process().Stderr() << "\nc: " << c->process().Stderr());
+    REQUIRE(WaitStatus(b->url(), id, "completed", 120000));
+  }
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - killed_at);
   INFO("all sessions completed " << took.count() << " ms after the kill");
@@ -253,7 +258,8 @@ TEST_CASE("kill -9 of the driving node: every session finishes elsewhere, every 
     REQUIRE(at != std::string::npos);
     takeovers += std::stoll(metrics.substr(at + 26));
   }
-  CHECK(takeovers == kSessions);
+  // Each at least once (under heavy load a lease may expire again and move a session twice).
+  CHECK(takeovers >= kSessions);
 
   for (size_t i = 0; i < followers.size(); ++i) {
     const std::string& id = ids[i / 2];
@@ -384,4 +390,62 @@ TEST_CASE("a desktop client on one node serves its user's sessions driven on ano
                    Json{{"input", Json::object()}}.dump(), {kJson, auth_ada}, 30000);
   CHECK(none.json()["isError"] == true);
   CHECK_THAT(none.body, Catch::Contains("no client is connected"));
+}
+
+TEST_CASE("kill -9 mid-stream: agent sessions finish on another node, no completed model call paid twice",
+          "[postgres][cluster]") {
+  FakeUpstream upstream;
+  upstream.SetDefault([](const FakeUpstream::Request&) {
+    auto r = FakeUpstream::AnthropicText({"Once ", "upon ", "a ", "time ", "a ", "node ", "fell. "});
+    for (auto& w : r.writes) w.delay_ms = 25;
+    return r;
+  });
+  TempDatabase db;
+  ProcessOptions env;
+  env.env = {{"ANTHROPIC_BASE_URL", upstream.url()}, {"ANTHROPIC_API_KEY", "test-key"}};
+  std::vector<std::string> chapters = {"--workflow", TestDataFile("chapters.json")};
+  auto a = StartNode(db, "a", chapters, env), b = StartNode(db, "b", chapters, env);
+  constexpr int kSessions = 3;
+  constexpr int kCalls = 5;  // per session
+  std::vector<std::string> ids;
+  for (int i = 0; i < kSessions; ++i)
+    ids.push_back(Create(a->url(), "chapters", "topic " + std::to_string(i)));
+  std::vector<std::unique_ptr<SseClient>> followers;
+  for (const auto& id : ids)
+    followers.push_back(
+        std::make_unique<SseClient>(b->url() + "/sessions/" + id + "/events?history=true"));
+  // Killed mid-stream: after a couple of chapters, with text deltas flowing.
+  for (auto& f : followers) {
+    REQUIRE(f->WaitFor(
+        [](const auto& events) {
+          int done = 0;
+          for (const auto& e : events) done += e.type == "agent:completed";
+          return done >= 2;
+        },
+        30000));
+  }
+  a->process().Signal(SIGKILL);
+  a->process().Wait();
+
+  for (const auto& id : ids) {
+    INFO("b: " << b->process().Stderr());
+    REQUIRE(WaitStatus(b->url(), id, "completed", 120000));
+  }
+  for (size_t i = 0; i < ids.size(); ++i) {
+    int64_t n = Session(b->url(), ids[i])["eventCount"];
+    REQUIRE(followers[i]->WaitFor(
+        [&](const auto& events) { return static_cast<int64_t>(Positions(events).size()) >= n; },
+        30000));
+    CheckExactlyOnce(Positions(followers[i]->events()), n);
+    auto state = Http("GET", b->url() + "/sessions/" + ids[i] + "/state").json()["state"];
+    CHECK(state["n"] == kCalls);
+  }
+  // Every completed call was recorded once and reused after the takeover: only a call cut off
+  // by the kill (at most one per session) was made again.
+  CHECK(db.Sql("SELECT count(*) FROM exchanges") == std::to_string(kSessions * kCalls));
+  auto requests = upstream.requests();
+  std::set<std::string> distinct;
+  for (const auto& r : requests) distinct.insert(r.body);
+  CHECK(distinct.size() == static_cast<size_t>(kSessions * kCalls));
+  CHECK(requests.size() <= static_cast<size_t>(kSessions * kCalls + kSessions));
 }
