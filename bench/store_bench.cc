@@ -1,8 +1,9 @@
-// store_bench: raw append throughput of the SQLite event store, group commit (the engine's
-// way: everything one step emits in one transaction, here batches of 64) against one
-// transaction per event, and the latency of reading the state at a position of a long session.
+// store_bench: raw append throughput of an event store, group commit (the engine's way:
+// everything one step emits in one transaction, here batches of 64) against one transaction per
+// event, and the latency of reading the state at a position of a long session.
 //
-//   store_bench [--events N] [--dir DIR]
+//   store_bench [--events N] [--dir DIR]     SQLite, a file in DIR
+//   store_bench [--events N] --db URL        PostgreSQL (an empty database)
 //
 // Prints one JSON object.
 
@@ -16,7 +17,7 @@
 #include "engine/event.h"
 #include "engine/state.h"
 #include "engine/uuid.h"
-#include "recordings/sqlite/sqlite_store.h"
+#include "recordings/store.h"
 
 using scaffold::Json;
 namespace engine = scaffold::engine;
@@ -71,14 +72,19 @@ std::vector<engine::EventPtr> Events(int64_t n) {
 int main(int argc, char** argv) {
   int64_t n = 100000;
   std::string dir = std::filesystem::temp_directory_path() / "scaffold-store-bench";
+  std::string db;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--events") n = std::atoll(argv[i + 1]);
     if (flag == "--dir") dir = argv[i + 1];
+    if (flag == "--db") db = argv[i + 1];
   }
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  auto store = scaffold::recordings::SqliteStore::Open(dir + "/bench.db");
+  if (db.empty()) {
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    db = dir + "/bench.db";
+  }
+  auto store = scaffold::recordings::OpenStore(db);
   if (!store.ok()) {
     std::fprintf(stderr, "%s\n", store.status().message().c_str());
     return 1;
@@ -123,6 +129,6 @@ int main(int argc, char** argv) {
       "%.2f}\n",
       static_cast<long long>(n), n / grouped_s, single_n / single_s,
       (n / grouped_s) / (single_n / single_s), state_ms[state_ms.size() / 2], state_ms.back());
-  std::filesystem::remove_all(dir);
+  if (!scaffold::recordings::IsPostgresUrl(db)) std::filesystem::remove_all(dir);
   return 0;
 }

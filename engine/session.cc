@@ -55,6 +55,16 @@ Result<std::unique_ptr<Session>> Session::Open(const SessionDeps& deps,
                                                const std::string& id, const RunOptions& options) {
   auto info = deps.store->GetSession(id);
   if (!info.ok()) return info.status();
+  if (auto redactor = Redactor::Compile(info->redact); !redactor.ok())
+    return Status(ErrorCode::kDataLoss, "the session's stored --redact patterns do not compile: " +
+                                            redactor.status().message());
+  if (info->event_count == 0) {
+    // Stored but never started (a process stopped right after creating it, or a session
+    // queued for a node with room): it starts from the beginning, with its stored input.
+    RunOptions fresh = options;
+    fresh.redact = info->redact;
+    return Make(deps, std::move(*info), std::move(workflow), std::move(fresh), std::nullopt);
+  }
   auto rp = ReadResumePoint(deps.store, id);
   if (!rp.ok()) return rp.status();
   if (rp->where == ResumePoint::Where::kFinished) {
@@ -68,9 +78,6 @@ Result<std::unique_ptr<Session>> Session::Open(const SessionDeps& deps,
   if (effective.provider_override.empty())
     effective.provider_override = rp->overrides.value("provider", "");
   if (effective.model_override.empty()) effective.model_override = rp->overrides.value("model", "");
-  if (auto redactor = Redactor::Compile(info->redact); !redactor.ok())
-    return Status(ErrorCode::kDataLoss, "the session's stored --redact patterns do not compile: " +
-                                            redactor.status().message());
   return Make(deps, std::move(*info), std::move(workflow), std::move(effective), std::move(*rp));
 }
 

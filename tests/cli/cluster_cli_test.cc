@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -40,8 +41,9 @@ std::unique_ptr<ServeProcess> StartNode(const TempDatabase& db, const std::strin
   std::vector<std::string> args = {"--workflow", TestDataFile("counter.json"),
                                    "--workflow", ExampleFile("release-checklist.json"),
                                    "--db",       db.url(),
-                                   "--node-id",  name,
-                                   "--lease-ms", "2000"};
+                                   "--node-id",  name};
+  if (std::find(extra.begin(), extra.end(), "--lease-ms") == extra.end())
+    args.insert(args.end(), {"--lease-ms", "2000"});
   args.insert(args.end(), extra.begin(), extra.end());
   return std::make_unique<ServeProcess>(args, false, options);
 }
@@ -383,6 +385,25 @@ TEST_CASE("a desktop client on one node serves its user's sessions driven on ano
   CHECK(routed.status == 200);
   CHECK(routed.json()["output"] == "second");
 
+  // The same route through node b, which does not drive the session: carried out by a.
+  std::thread answer_b([&] {
+    auto again = ada_desk->ReceiveUntil(
+        [](const Json& m) { return m["type"] == "tool:request"; }, 20000);
+    if (again) {
+      ada_desk->Send(Json{{"type", "tool:response"}, {"callId", (*again)["callId"]},
+                          {"output", "third"}});
+    }
+  });
+  auto through_b = Http("POST", b->url() + "/sessions/" + id + "/tools/screenshot",
+                        Json{{"input", Json::object()}}.dump(), {kJson, auth_ada}, 30000);
+  answer_b.join();
+  INFO(through_b.body);
+  CHECK(through_b.status == 200);
+  CHECK(through_b.json()["output"] == "third");
+  CHECK(Http("POST", b->url() + "/sessions/" + id + "/tools/screenshot",
+             Json{{"input", Json::object()}}.dump(), {kJson, "Authorization: Bearer " + bob})
+            .status == 404);
+
   // The client leaves: a's next call finds no client anywhere and says so.
   ada_desk.reset();
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -448,4 +469,37 @@ TEST_CASE("kill -9 mid-stream: agent sessions finish on another node, no complet
   for (const auto& r : requests) distinct.insert(r.body);
   CHECK(distinct.size() == static_cast<size_t>(kSessions * kCalls));
   CHECK(requests.size() <= static_cast<size_t>(kSessions * kCalls + kSessions));
+}
+
+TEST_CASE("SIGTERM hands a node's sessions over at once, long before its lease would expire",
+          "[postgres][cluster]") {
+  TempDatabase db;
+  // A minute's lease: a takeover within the test's time can only be the hand-over.
+  auto a = StartNode(db, "a", {"--lease-ms", "60000"}), b = StartNode(db, "b", {"--lease-ms", "60000"});
+  std::string id = Create(a->url(), "counter", 15000);
+  REQUIRE(WaitStatus(a->url(), id, "running"));
+  a->process().Signal(SIGTERM);
+  CHECK(a->process().Wait() == 0);
+  bool driven = false;
+  for (int i = 0; i < 400 && !driven; ++i) {
+    driven = Session(b->url(), id).value("running", false);
+    if (!driven) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  REQUIRE(driven);
+  REQUIRE(WaitStatus(b->url(), id, "completed", 120000));
+  CHECK(Http("GET", b->url() + "/sessions/" + id + "/state").json()["state"]["count"] == 15000);
+}
+
+TEST_CASE("with --max-running, sessions over a node's capacity wait for a node with room",
+          "[postgres][cluster]") {
+  TempDatabase db;
+  auto a = StartNode(db, "a", {"--max-running", "1"});
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) ids.push_back(Create(a->url(), "counter", 3000));
+  // One runs on a; the others wait, stored, until a has room again or another node comes.
+  auto b = StartNode(db, "b", {"--max-running", "1"});
+  for (const auto& id : ids) REQUIRE(WaitStatus(b->url(), id, "completed", 120000));
+  for (const auto& id : ids) {
+    CHECK(Http("GET", a->url() + "/sessions/" + id + "/state").json()["state"]["count"] == 3000);
+  }
 }

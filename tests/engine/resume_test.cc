@@ -176,6 +176,30 @@ TEST_CASE("a finished session cannot be opened again", "[resume]") {
   CHECK_THAT(opened.status().message(), Catch::Contains("scaffold fork"));
 }
 
+TEST_CASE("a session stored but never started starts from its beginning when opened", "[resume]") {
+  EngineFixture f;
+  auto wf = f.Load(R"json({
+    "scaffold": 1, "name": "count", "input": {"type": "integer"},
+    "state": {"n": 0, "target": 0}, "start": {"/target": {"var": "input"}},
+    "phases": {"inc": {"set": {"/n": {"+": [{"var": "state.n"}, 1]}},
+                       "next": {"if": [{"<": [{"var": "state.n"}, {"var": "state.target"}]}, "inc", "done"]}},
+               "done": {"terminal": true, "result": {"var": "state.n"}}}})json");
+  std::string id;
+  {
+    // Created, then the process stopped before it ran (or it was queued for another node).
+    auto created = engine::Session::Create(f.Deps(), wf, 4, f.options);
+    REQUIRE(created.ok());
+    id = (*created)->id();
+  }
+  CHECK(f.Stored(id).empty());
+  auto run = f.Resume(wf, id);
+  REQUIRE(run->end);
+  CHECK(run->end->outcome == SessionOutcome::kCompleted);
+  auto events = f.Stored(id);
+  CHECK(events.front()->name == "workflow:started");
+  CHECK(events.back()->payload["result"] == 4);
+}
+
 TEST_CASE("forking copies events up to a position and runs on from there", "[resume]") {
   EngineFixture f;
   auto wf = f.Load(kPipeline);
