@@ -5,6 +5,8 @@
 #include <chrono>
 #include <vector>
 
+#include "recordings/postgres/schema.h"
+
 namespace scaffold::cli {
 namespace {
 
@@ -261,12 +263,9 @@ int64_t PostgresCluster::LeasesHeld() const {
   return static_cast<int64_t>(store_->HeldLeases().size());
 }
 
-// The database's clock in Unix ms, as the store's leases use it.
-constexpr const char* kDbNow = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
-
 void PostgresCluster::Heartbeat() {
-  (void)db_->Exec(std::string("INSERT INTO nodes (id, started_at, seen_at) VALUES ($1, ") + kDbNow +
-                      ", " + kDbNow + ") ON CONFLICT (id) DO UPDATE SET seen_at = " + kDbNow,
+  (void)db_->Exec(std::string("INSERT INTO nodes (id, started_at, seen_at) VALUES ($1, ") + recordings::pg::kDbNow +
+                      ", " + recordings::pg::kDbNow + ") ON CONFLICT (id) DO UPDATE SET seen_at = " + recordings::pg::kDbNow,
                   {store_->node_id()});
 }
 
@@ -294,7 +293,7 @@ Result<std::string> PostgresCluster::ToolNode(const std::string& owner, const st
   // Nodes not heard of for a lease are dead: their clients went with them.
   auto r = db_->Exec(std::string("SELECT t.node FROM tool_clients t JOIN nodes n ON n.id = t.node "
                                  "WHERE t.owner = $1 AND t.node <> $2 AND n.seen_at > ") +
-                         kDbNow +
+                         recordings::pg::kDbNow +
                          " - $3 AND (t.tools::jsonb ? $4) ORDER BY t.seq DESC LIMIT 1",
                      {owner, store_->node_id(), std::to_string(store_->lease_ms()), tool});
   if (!r.ok()) return r.status();

@@ -7,6 +7,10 @@ namespace scaffold::recordings::pg {
 
 inline constexpr int kSchemaVersion = 1;
 
+// The database's clock in Unix ms, as SQL: leases and node heartbeats are compared on one clock,
+// whatever the nodes' clocks say.
+inline constexpr const char* kDbNow = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
+
 // Checks that the database is scaffold's (or empty) and of a version this build reads, and
 // creates or migrates the tables unless `read_only`. Several nodes starting at once serialize
 // on an advisory lock, so the tables are created once. A database with tables of its own and

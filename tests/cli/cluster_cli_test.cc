@@ -1,6 +1,7 @@
 // Several `scaffold serve` nodes on one PostgreSQL, as real processes on loopback: any node
 // serves any session, a killed node's sessions finish elsewhere with every client seeing each
-// position once, and a stalled node cannot write after its lease is gone. The tests' PostgreSQL
+// position once, a stalled node cannot write after its lease is gone, SIGTERM hands sessions
+// over, full nodes queue. Client tools across nodes: cluster_tools_test.cc. The tests' PostgreSQL
 // server is ctest's "postgres" fixture; nginx is Debian's.
 
 #include <arpa/inet.h>
@@ -10,7 +11,6 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
-#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -19,9 +19,9 @@
 #include <thread>
 
 #include "engine/json.h"
+#include "tests/support/cluster_nodes.h"
 #include "tests/support/fake_upstream.h"
 #include "tests/support/http_client.h"
-#include "tests/support/jwt_signer.h"
 #include "tests/support/postgres.h"
 #include "tests/support/process.h"
 #include "tests/support/serve_process.h"
@@ -31,63 +31,6 @@ using scaffold::Json;
 using namespace scaffold::testing;
 
 namespace {
-
-constexpr const char* kJson = "Content-Type: application/json";
-
-// A node of the cluster, with a short lease so takeovers happen within the test's time.
-std::unique_ptr<ServeProcess> StartNode(const TempDatabase& db, const std::string& name,
-                                        std::vector<std::string> extra = {},
-                                        const ProcessOptions& options = {}) {
-  std::vector<std::string> args = {"--workflow", TestDataFile("counter.json"),
-                                   "--workflow", ExampleFile("release-checklist.json"),
-                                   "--db",       db.url(),
-                                   "--node-id",  name};
-  if (std::find(extra.begin(), extra.end(), "--lease-ms") == extra.end())
-    args.insert(args.end(), {"--lease-ms", "2000"});
-  args.insert(args.end(), extra.begin(), extra.end());
-  return std::make_unique<ServeProcess>(args, false, options);
-}
-
-std::string Create(const std::string& base, const std::string& workflow, const Json& input) {
-  auto r = Http("POST", base + "/sessions", Json{{"workflow", workflow}, {"input", input}}.dump(),
-                {kJson});
-  INFO(r.body);
-  REQUIRE(r.status == 201);
-  return r.json()["sessionId"];
-}
-
-Json Session(const std::string& base, const std::string& id) {
-  return Http("GET", base + "/sessions/" + id).json();
-}
-
-// Waits until the session's status is `status` (as `base` reports it).
-bool WaitStatus(const std::string& base, const std::string& id, const std::string& status,
-                int timeout_ms = 60000) {
-  for (int waited = 0; waited < timeout_ms; waited += 50) {
-    if (Session(base, id).value("status", "") == status) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
-}
-
-std::vector<int64_t> Positions(const std::vector<scaffold::net::SseEvent>& events) {
-  std::vector<int64_t> out;
-  for (const auto& e : events) {
-    auto data = Json::parse(e.data, nullptr, false);
-    if (data.is_object() && data.contains("position")) out.push_back(data["position"]);
-  }
-  return out;
-}
-
-// Positions 1..n, each once, in order.
-void CheckExactlyOnce(const std::vector<int64_t>& positions, int64_t n) {
-  REQUIRE(static_cast<int64_t>(positions.size()) == n);
-  for (int64_t i = 0; i < n; ++i) {
-    if (positions[static_cast<size_t>(i)] != i + 1) {
-      FAIL("position " << positions[static_cast<size_t>(i)] << " at index " << i);
-    }
-  }
-}
 
 uint16_t FreePort() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -144,20 +87,6 @@ class Nginx {
   std::unique_ptr<BackgroundProcess> process_;
 };
 
-// A desktop client of `token`'s user on `port`, offering the screenshot tool.
-std::unique_ptr<WsClient> ToolClient(uint16_t port, const std::string& token) {
-  auto ws = std::make_unique<WsClient>(port, "/ws?client=osclient",
-                                       std::vector<std::pair<std::string, std::string>>{
-                                           {"Authorization", "Bearer " + token}});
-  REQUIRE(ws->connected());
-  ws->Send(Json{{"type", "tools:register"},
-                {"tools", {{{"name", "screenshot"}, {"input_schema", {{"type", "object"}}}}}}});
-  auto ack = ws->ReceiveUntil([](const Json& m) { return m["type"] != "pong"; });
-  REQUIRE(ack);
-  REQUIRE((*ack)["type"] == "tools:registered");
-  return ws;
-}
-
 }  // namespace
 
 TEST_CASE("three nodes behind nginx: any node serves any session, its input, pause, resume and fork",
@@ -170,7 +99,7 @@ TEST_CASE("three nodes behind nginx: any node serves any session, its input, pau
   // Sessions created through the balancer land on all three nodes.
   std::vector<std::string> ids;
   for (int i = 0; i < 6; ++i)
-    ids.push_back(Create(lb.url(), "release-checklist", "2.1.0"));
+    ids.push_back(CreateSession(lb.url(), "release-checklist", "2.1.0"));
   // Each waits for its sign-off, driven by the node that created it.
   for (const auto& id : ids) REQUIRE(WaitStatus(lb.url(), id, "waiting"));
   std::set<std::string> listed;
@@ -185,11 +114,11 @@ TEST_CASE("three nodes behind nginx: any node serves any session, its input, pau
     followers.push_back(
         std::make_unique<SseClient>(node->url() + "/sessions/" + id + "/events?history=true"));
   auto answered = Http("POST", b->url() + "/sessions/" + id + "/input",
-                       Json{{"id", "signoff"}, {"value", "yes"}}.dump(), {kJson});
+                       Json{{"id", "signoff"}, {"value", "yes"}}.dump(), {kJsonContent});
   INFO(answered.body);
   REQUIRE(answered.status == 200);
   REQUIRE(WaitStatus(c->url(), id, "completed"));
-  int64_t n = Session(a->url(), id)["eventCount"];
+  int64_t n = SessionSummary(a->url(), id)["eventCount"];
   for (auto& f : followers) {
     REQUIRE(f->WaitFor([&](const auto& events) {
       return static_cast<int64_t>(Positions(events).size()) >= n;
@@ -198,11 +127,11 @@ TEST_CASE("three nodes behind nginx: any node serves any session, its input, pau
   }
   // An answer to a finished session gets what one node answers.
   auto late = Http("POST", a->url() + "/sessions/" + id + "/input",
-                   Json{{"id", "signoff"}, {"value", "yes"}}.dump(), {kJson});
+                   Json{{"id", "signoff"}, {"value", "yes"}}.dump(), {kJsonContent});
   CHECK(late.status == 409);
 
   // Pause and resume through nodes that do not drive the session.
-  std::string counter = Create(a->url(), "counter", 200000);
+  std::string counter = CreateSession(a->url(), "counter", 200000);
   REQUIRE(WaitStatus(a->url(), counter, "running"));
   auto paused = Http("POST", b->url() + "/sessions/" + counter + "/pause");
   CHECK(paused.json()["wasPaused"] == true);
@@ -214,7 +143,7 @@ TEST_CASE("three nodes behind nginx: any node serves any session, its input, pau
 
   // Fork anywhere, run it elsewhere; delete through a node that does not drive it.
   auto fork = Http("POST", c->url() + "/sessions/" + counter + "/fork",
-                   Json{{"position", 5}}.dump(), {kJson});
+                   Json{{"position", 5}}.dump(), {kJsonContent});
   REQUIRE(fork.status == 201);
   std::string forked = fork.json()["sessionId"];
   CHECK(Http("POST", a->url() + "/sessions/" + forked + "/resume").json()["wasResumed"] == true);
@@ -231,7 +160,7 @@ TEST_CASE("kill -9 of the driving node: every session finishes elsewhere, every 
   constexpr int kSessions = 4;
   constexpr int kTarget = 6000;
   std::vector<std::string> ids;
-  for (int i = 0; i < kSessions; ++i) ids.push_back(Create(a->url(), "counter", kTarget));
+  for (int i = 0; i < kSessions; ++i) ids.push_back(CreateSession(a->url(), "counter", kTarget));
   // Followers on the two other nodes, from the start.
   std::vector<std::unique_ptr<SseClient>> followers;
   for (const auto& id : ids) {
@@ -265,7 +194,7 @@ TEST_CASE("kill -9 of the driving node: every session finishes elsewhere, every 
 
   for (size_t i = 0; i < followers.size(); ++i) {
     const std::string& id = ids[i / 2];
-    int64_t n = Session(c->url(), id)["eventCount"];
+    int64_t n = SessionSummary(c->url(), id)["eventCount"];
     REQUIRE(followers[i]->WaitFor(
         [&](const auto& events) { return static_cast<int64_t>(Positions(events).size()) >= n; },
         30000));
@@ -289,7 +218,7 @@ TEST_CASE("kill -9 of the driving node: every session finishes elsewhere, every 
 TEST_CASE("a stalled node whose lease was taken over cannot append", "[postgres][cluster]") {
   TempDatabase db;
   auto a = StartNode(db, "a"), b = StartNode(db, "b");
-  std::string id = Create(a->url(), "counter", 40000);
+  std::string id = CreateSession(a->url(), "counter", 40000);
   REQUIRE(WaitStatus(a->url(), id, "running"));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   a->process().Signal(SIGSTOP);
@@ -297,7 +226,7 @@ TEST_CASE("a stalled node whose lease was taken over cannot append", "[postgres]
   bool taken = false;
   for (int i = 0; i < 200 && !taken; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    taken = Session(b->url(), id).value("running", false);
+    taken = SessionSummary(b->url(), id).value("running", false);
   }
   REQUIRE(taken);
   a->process().Signal(SIGCONT);
@@ -315,102 +244,7 @@ TEST_CASE("a stalled node whose lease was taken over cannot append", "[postgres]
   CHECK(state == Json{{"count", 40000}, {"target", 40000}});
   SseClient all(a->url() + "/sessions/" + id + "/events?history=true&closeAtEnd=true");
   REQUIRE(all.WaitForEnd(30000));
-  CheckExactlyOnce(Positions(all.events()), Session(a->url(), id)["eventCount"]);
-}
-
-TEST_CASE("a desktop client on one node serves its user's sessions driven on another, and no one else's",
-          "[postgres][cluster]") {
-  TempDatabase db;
-  TempDir dir;
-  std::string secret_file = dir.path() + "/secret";
-  std::ofstream(secret_file) << "a-secret-shared-by-the-nodes-0123456789";
-  std::vector<std::string> auth = {"--workflow", TestDataFile("desk.json"), "--auth", "jwt",
-                                   "--jwt-secret-file", secret_file, "--metrics-listen",
-                                   "127.0.0.1:0"};
-  auto a = StartNode(db, "a", auth), b = StartNode(db, "b", auth);
-  std::string secret = "a-secret-shared-by-the-nodes-0123456789";
-  std::string ada = SignHs256(secret, {{"sub", "ada"}, {"exp", 4102444800}});
-  std::string bob = SignHs256(secret, {{"sub", "bob"}, {"exp", 4102444800}});
-
-  // Bob's desktop client is on node b, offering the same tool: it must never be asked.
-  auto bob_desk = ToolClient(b->port(), bob);
-  // Ada's desktop client is on node b; her session is driven by node a.
-  auto ada_desk = ToolClient(b->port(), ada);
-  auto created = Http("POST", a->url() + "/sessions",
-                      Json{{"workflow", "desk"}, {"input", nullptr}}.dump(),
-                      {kJson, "Authorization: Bearer " + ada});
-  INFO(created.body);
-  REQUIRE(created.status == 201);
-  std::string id = created.json()["sessionId"];
-
-  auto request = ada_desk->ReceiveUntil([](const Json& m) { return m["type"] == "tool:request"; },
-                                        20000);
-  REQUIRE(request);
-  CHECK((*request)["sessionId"] == id);
-  CHECK((*request)["input"] == Json{{"region", "top"}});
-  ada_desk->Send(Json{{"type", "tool:response"},
-                      {"callId", (*request)["callId"]},
-                      {"output", {{"png", "iVBORw0KGgo"}}}});
-  std::string auth_ada = "Authorization: Bearer " + ada;
-  bool waiting = false;
-  for (int i = 0; i < 400 && !waiting; ++i) {
-    waiting = Http("GET", a->url() + "/sessions/" + id, "", {auth_ada}).json().value("status", "") ==
-              "waiting";
-    if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  REQUIRE(waiting);
-  auto state = Http("GET", b->url() + "/sessions/" + id + "/state", "", {auth_ada}).json();
-  CHECK(state["state"]["shot"] == Json{{"png", "iVBORw0KGgo"}});
-  CHECK_FALSE(bob_desk->ReceiveUntil([](const Json& m) { return m["type"] == "tool:request"; },
-                                     500));
-  // Bob cannot see it from any node.
-  for (auto* node : {a.get(), b.get()}) {
-    CHECK(Http("GET", node->url() + "/sessions/" + id, "", {"Authorization: Bearer " + bob})
-              .status == 404);
-  }
-
-  // The tool route on node a, driven there, served by ada's client on b as well.
-  std::thread answer([&] {
-    auto again = ada_desk->ReceiveUntil(
-        [](const Json& m) { return m["type"] == "tool:request"; }, 20000);
-    if (again) {
-      ada_desk->Send(Json{{"type", "tool:response"}, {"callId", (*again)["callId"]},
-                          {"output", "second"}});
-    }
-  });
-  auto routed = Http("POST", a->url() + "/sessions/" + id + "/tools/screenshot",
-                     Json{{"input", Json::object()}}.dump(), {kJson, auth_ada}, 30000);
-  answer.join();
-  INFO(routed.body);
-  CHECK(routed.status == 200);
-  CHECK(routed.json()["output"] == "second");
-
-  // The same route through node b, which does not drive the session: carried out by a.
-  std::thread answer_b([&] {
-    auto again = ada_desk->ReceiveUntil(
-        [](const Json& m) { return m["type"] == "tool:request"; }, 20000);
-    if (again) {
-      ada_desk->Send(Json{{"type", "tool:response"}, {"callId", (*again)["callId"]},
-                          {"output", "third"}});
-    }
-  });
-  auto through_b = Http("POST", b->url() + "/sessions/" + id + "/tools/screenshot",
-                        Json{{"input", Json::object()}}.dump(), {kJson, auth_ada}, 30000);
-  answer_b.join();
-  INFO(through_b.body);
-  CHECK(through_b.status == 200);
-  CHECK(through_b.json()["output"] == "third");
-  CHECK(Http("POST", b->url() + "/sessions/" + id + "/tools/screenshot",
-             Json{{"input", Json::object()}}.dump(), {kJson, "Authorization: Bearer " + bob})
-            .status == 404);
-
-  // The client leaves: a's next call finds no client anywhere and says so.
-  ada_desk.reset();
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  auto none = Http("POST", a->url() + "/sessions/" + id + "/tools/screenshot",
-                   Json{{"input", Json::object()}}.dump(), {kJson, auth_ada}, 30000);
-  CHECK(none.json()["isError"] == true);
-  CHECK_THAT(none.body, Catch::Contains("no client is connected"));
+  CheckExactlyOnce(Positions(all.events()), SessionSummary(a->url(), id)["eventCount"]);
 }
 
 TEST_CASE("kill -9 mid-stream: agent sessions finish on another node, no completed model call paid twice",
@@ -430,7 +264,7 @@ TEST_CASE("kill -9 mid-stream: agent sessions finish on another node, no complet
   constexpr int kCalls = 5;  // per session
   std::vector<std::string> ids;
   for (int i = 0; i < kSessions; ++i)
-    ids.push_back(Create(a->url(), "chapters", "topic " + std::to_string(i)));
+    ids.push_back(CreateSession(a->url(), "chapters", "topic " + std::to_string(i)));
   std::vector<std::unique_ptr<SseClient>> followers;
   for (const auto& id : ids)
     followers.push_back(
@@ -453,7 +287,7 @@ TEST_CASE("kill -9 mid-stream: agent sessions finish on another node, no complet
     REQUIRE(WaitStatus(b->url(), id, "completed", 120000));
   }
   for (size_t i = 0; i < ids.size(); ++i) {
-    int64_t n = Session(b->url(), ids[i])["eventCount"];
+    int64_t n = SessionSummary(b->url(), ids[i])["eventCount"];
     REQUIRE(followers[i]->WaitFor(
         [&](const auto& events) { return static_cast<int64_t>(Positions(events).size()) >= n; },
         30000));
@@ -476,13 +310,13 @@ TEST_CASE("SIGTERM hands a node's sessions over at once, long before its lease w
   TempDatabase db;
   // A minute's lease: a takeover within the test's time can only be the hand-over.
   auto a = StartNode(db, "a", {"--lease-ms", "60000"}), b = StartNode(db, "b", {"--lease-ms", "60000"});
-  std::string id = Create(a->url(), "counter", 15000);
+  std::string id = CreateSession(a->url(), "counter", 15000);
   REQUIRE(WaitStatus(a->url(), id, "running"));
   a->process().Signal(SIGTERM);
   CHECK(a->process().Wait() == 0);
   bool driven = false;
   for (int i = 0; i < 400 && !driven; ++i) {
-    driven = Session(b->url(), id).value("running", false);
+    driven = SessionSummary(b->url(), id).value("running", false);
     if (!driven) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   REQUIRE(driven);
@@ -495,7 +329,7 @@ TEST_CASE("with --max-running, sessions over a node's capacity wait for a node w
   TempDatabase db;
   auto a = StartNode(db, "a", {"--max-running", "1"});
   std::vector<std::string> ids;
-  for (int i = 0; i < 3; ++i) ids.push_back(Create(a->url(), "counter", 3000));
+  for (int i = 0; i < 3; ++i) ids.push_back(CreateSession(a->url(), "counter", 3000));
   // One runs on a; the others wait, stored, until a has room again or another node comes.
   auto b = StartNode(db, "b", {"--max-running", "1"});
   for (const auto& id : ids) REQUIRE(WaitStatus(b->url(), id, "completed", 120000));
