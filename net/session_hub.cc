@@ -31,6 +31,9 @@ std::shared_ptr<SessionHub::Entry> SessionHub::GetEntry(const std::string& id,
 Result<std::shared_ptr<SessionHub::Entry>> SessionHub::Authorized(const std::string& owner,
                                                                   const std::string& id) {
   auto info = deps_.store->GetSession(id);
+  // A store that cannot answer says so (503); only a missing session, or another user's, is
+  // "no session".
+  if (!info.ok() && info.status().code() != ErrorCode::kNotFound) return info.status();
   if (!info.ok() || info->owner != owner) return Status(ErrorCode::kNotFound, "no session " + id);
   return GetEntry(id, info->owner);
 }
@@ -54,6 +57,9 @@ engine::SessionDeps SessionHub::SessionDepsFor(Entry& entry) {
 
 Result<SessionView> SessionHub::Find(const std::string& owner, const std::string& id) {
   auto info = deps_.store->GetSession(id);
+  // A store that cannot answer says so (503); only a missing session, or another user's, is
+  // "no session".
+  if (!info.ok() && info.status().code() != ErrorCode::kNotFound) return info.status();
   if (!info.ok() || info->owner != owner) return Status(ErrorCode::kNotFound, "no session " + id);
   SessionView view{std::move(*info), false, Status::Ok()};
   std::lock_guard<std::mutex> lock(mu_);

@@ -337,3 +337,20 @@ TEST_CASE("with --max-running, sessions over a node's capacity wait for a node w
     CHECK(Http("GET", a->url() + "/sessions/" + id + "/state").json()["state"]["count"] == 3000);
   }
 }
+
+TEST_CASE("/readyz answers 503 while the database is gone, and the node stays up",
+          "[postgres][cluster]") {
+  TempDatabase db;
+  auto a = StartNode(db, "a");
+  std::string id = CreateSession(a->url(), "counter", 1000000);
+  CHECK(Http("GET", a->url() + "/readyz").status == 200);
+  db.Drop();
+  auto ready = Http("GET", a->url() + "/readyz");
+  CHECK(ready.status == 503);
+  CHECK(ready.json()["error"]["code"] == "not_ready");
+  // Everything that needs the database fails cleanly; the process lives on.
+  CHECK(Http("GET", a->url() + "/sessions/" + id).status >= 500);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  CHECK(Http("GET", a->url() + "/healthz").status == 200);
+  CHECK(Http("GET", a->url() + "/readyz").status == 503);
+}

@@ -67,6 +67,10 @@ TempDatabase::~TempDatabase() {
   PQfinish(conn);
 }
 
+void TempDatabase::Drop() {
+  RunSql(server_, "DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+}
+
 std::string TempDatabase::Sql(const std::string& sql) const {
   return RunSql(url_, sql);
 }

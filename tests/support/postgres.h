@@ -24,6 +24,8 @@ class TempDatabase {
   // Runs SQL on it (as the superuser), failing the test on an error; returns the first column of
   // the first row, or "" when there is none.
   std::string Sql(const std::string& sql) const;
+  // Drops it now, cutting every connection to it (as a lost database would).
+  void Drop();
 
  private:
   std::string server_;
