@@ -85,37 +85,28 @@ TEST_CASE("a desktop client on one node serves its user's sessions driven on ano
               .status == 404);
   }
 
-  // The tool route on node a, driven there, served by ada's client on b as well.
-  std::thread answer([&] {
-    auto again = ada_desk->ReceiveUntil(
-        [](const Json& m) { return m["type"] == "tool:request"; }, 20000);
-    if (again) {
-      ada_desk->Send(Json{{"type", "tool:response"}, {"callId", (*again)["callId"]},
-                          {"output", "second"}});
-    }
-  });
-  auto routed = Http("POST", a->url() + "/sessions/" + id + "/tools/screenshot",
-                     Json{{"input", Json::object()}}.dump(), {kJsonContent, auth_ada}, 30000);
-  answer.join();
-  INFO(routed.body);
-  CHECK(routed.status == 200);
-  CHECK(routed.json()["output"] == "second");
-
-  // The same route through node b, which does not drive the session: carried out by a.
-  std::thread answer_b([&] {
-    auto again = ada_desk->ReceiveUntil(
-        [](const Json& m) { return m["type"] == "tool:request"; }, 20000);
-    if (again) {
-      ada_desk->Send(Json{{"type", "tool:response"}, {"callId", (*again)["callId"]},
-                          {"output", "third"}});
-    }
-  });
-  auto through_b = Http("POST", b->url() + "/sessions/" + id + "/tools/screenshot",
-                        Json{{"input", Json::object()}}.dump(), {kJsonContent, auth_ada}, 30000);
-  answer_b.join();
-  INFO(through_b.body);
-  CHECK(through_b.status == 200);
-  CHECK(through_b.json()["output"] == "third");
+  // The tool route on node a, which drives the session, and through node b, which sends it to
+  // a: both served by ada's client on b.
+  auto route = [&](ServeProcess& node, const std::string& output) {
+    std::thread answer([&] {
+      auto again = ada_desk->ReceiveUntil(
+          [](const Json& m) { return m["type"] == "tool:request"; }, 20000);
+      if (again) {
+        ada_desk->Send(Json{{"type", "tool:response"}, {"callId", (*again)["callId"]},
+                            {"output", output}});
+      }
+    });
+    auto r = Http("POST", node.url() + "/sessions/" + id + "/tools/screenshot",
+                  Json{{"input", Json::object()}}.dump(), {kJsonContent, auth_ada}, 30000);
+    answer.join();
+    return r;
+  };
+  for (auto [node, output] : {std::pair{a.get(), "second"}, std::pair{b.get(), "third"}}) {
+    auto routed = route(*node, output);
+    INFO(routed.body);
+    CHECK(routed.status == 200);
+    CHECK(routed.json()["output"] == output);
+  }
   CHECK(Http("POST", b->url() + "/sessions/" + id + "/tools/screenshot",
              Json{{"input", Json::object()}}.dump(), {kJsonContent, "Authorization: Bearer " + bob})
             .status == 404);
