@@ -612,23 +612,29 @@ class DuplicateKeyFinder {
 
   bool too_deep() const { return too_deep_; }
 
-  bool operator()(int /*depth*/, J::parse_event_t event, J& parsed) {
+  // `depth` counts the containers open around the event, dropped ones included. A dropped
+  // container (past the limit) reports nothing from inside it and no end, so the frames are cut
+  // back to `depth` at every event, and events deeper than the frames are ignored.
+  bool operator()(int depth, J::parse_event_t event, J& parsed) {
+    size_t d = static_cast<size_t>(std::max(depth, 0));
     switch (event) {
       case J::parse_event_t::object_start:
       case J::parse_event_t::array_start:
-        frames_.push_back({event == J::parse_event_t::array_start, 0, {}, ""});
-        if (frames_.size() > static_cast<size_t>(kMaxJsonDepth)) {
+        if (d > frames_.size()) return false;  // inside a dropped container
+        frames_.resize(d);
+        if (d >= static_cast<size_t>(kMaxJsonDepth)) {
           if (!too_deep_) {
             too_deep_ = true;
-            frames_.pop_back();
             diags_->push_back({Pointer(), "nested deeper than " + std::to_string(kMaxJsonDepth) +
                                               " levels: workflow files may not nest deeper"});
-            frames_.push_back({event == J::parse_event_t::array_start, 0, {}, ""});
           }
           return false;
         }
+        frames_.push_back({event == J::parse_event_t::array_start, 0, {}, ""});
         break;
       case J::parse_event_t::key: {
+        if (d == 0 || d > frames_.size()) break;
+        frames_.resize(d);
         Frame& f = frames_.back();
         f.key = parsed.get<std::string>();
         if (!f.keys.insert(f.key).second) {
@@ -639,10 +645,13 @@ class DuplicateKeyFinder {
       }
       case J::parse_event_t::object_end:
       case J::parse_event_t::array_end:
-        frames_.pop_back();
+        if (d + 1 > frames_.size()) break;
+        frames_.resize(d);
         ElementDone();
         break;
       case J::parse_event_t::value:
+        if (d > frames_.size()) break;
+        frames_.resize(d);
         ElementDone();
         break;
     }
@@ -661,6 +670,7 @@ class DuplicateKeyFinder {
     if (!frames_.empty() && frames_.back().array) ++frames_.back().index;
   }
 
+  // At most kMaxJsonDepth frames: cheap.
   std::string Pointer() const {
     std::string p;
     for (const auto& f : frames_) p = f.array ? AppendPointer(p, f.index) : AppendPointer(p, f.key);

@@ -100,6 +100,22 @@ TEST_CASE("validation: non-UTF-8 text is a syntax error with its location", "[wo
   CHECK_THAT(diags[0].message, Catch::Contains("UTF-8"));
 }
 
+TEST_CASE("validation: nesting past the limit is dropped, and keys after it are placed right",
+          "[workflow]") {
+  // A dropped region holding duplicate keys, then a duplicate key back at the top: the first is
+  // not looked into, the second is reported where it is.
+  std::string deep = std::string(scaffold::kMaxJsonDepth + 2000, '[') + "{\"k\": 1, \"k\": 2}" +
+                     std::string(scaffold::kMaxJsonDepth + 2000, ']');
+  auto diags = LoadWorkflow("{\"scaffold\": 1, \"name\": \"x\", \"state\": {\"n\": " + deep +
+                            ", \"m\": 1, \"m\": 2}, \"phases\": {\"done\": {\"terminal\": true}}}")
+                   .diagnostics;
+  REQUIRE(diags.size() == 2);
+  CHECK_THAT(diags[0].message, Catch::Contains("nested deeper than 128 levels"));
+  CHECK(diags[0].path.size() == std::string("/state/n").size() + 2 * (scaffold::kMaxJsonDepth - 2));
+  CHECK(diags[1].path == "/state/m");
+  CHECK_THAT(diags[1].message, Catch::Contains("duplicate key \"m\""));
+}
+
 TEST_CASE("validation: files over the size cap are refused", "[workflow]") {
   std::string big(kMaxWorkflowBytes + 1, ' ');
   auto diags = LoadWorkflow(big).diagnostics;
