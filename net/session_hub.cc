@@ -369,6 +369,8 @@ void SessionHub::Subscribe(const std::string& owner, const std::string& id,
       if (!info.ok()) return ready(info.status());
       e->delivered = info->event_count;
       e->following = true;
+      e->ended = info->status == engine::SessionStatus::kCompleted ||
+                 info->status == engine::SessionStatus::kFailed;
     }
     e->subscribers.push_back(subscriber);
     ready(Status::Ok());

@@ -152,7 +152,7 @@ void SessionHub::CatchUpAll() {
   }
   for (auto& e : followed) {
     OnStrand(e, [this](Entry* entry) {
-      if (entry && entry->following) CatchUp(entry);
+      if (entry && entry->following && !entry->ended) CatchUp(entry);
     });
   }
 }

@@ -51,6 +51,8 @@ struct SessionHub::Entry : public engine::EventSink, public std::enable_shared_f
   void Fanout(std::span<const engine::EventPtr> events) {
     if (events.empty()) return;
     delivered = events.back()->position;
+    const std::string& last = events.back()->name;
+    ended = last == engine::events::kWorkflowCompleted || last == engine::events::kWorkflowError;
     subscribers.erase(
         std::remove_if(subscribers.begin(), subscribers.end(),
                        [](const std::weak_ptr<Subscriber>& w) { return w.expired(); }),
@@ -89,6 +91,7 @@ struct SessionHub::Entry : public engine::EventSink, public std::enable_shared_f
   int64_t delivered = 0;
   bool following = false;
   bool lease_lost = false;
+  bool ended = false;  // the last event fanned out ends the session: nothing to poll for
 };
 
 
