@@ -303,7 +303,10 @@ void SessionHub::Resume(const std::string& owner, const std::string& id,
       e->following = false;
     }
     Status s = OpenAndStart(e->shared_from_this());
-    if (!s.ok()) return done(s);
+    if (!s.ok()) {
+      if (deps_.cluster) (void)deps_.cluster->Release(e->id);  // not driven here after all
+      return done(s);
+    }
     {
       std::lock_guard<std::mutex> lock(mu_);
       e->stopped = Status::Ok();
