@@ -158,7 +158,7 @@ TEST_CASE("kill -9 of the driving node: every session finishes elsewhere, every 
   TempDatabase db;
   auto a = StartNode(db, "a"), b = StartNode(db, "b"), c = StartNode(db, "c");
   constexpr int kSessions = 4;
-  constexpr int kTarget = 6000;
+  constexpr int kTarget = 4000;
   std::vector<std::string> ids;
   for (int i = 0; i < kSessions; ++i) ids.push_back(CreateSession(a->url(), "counter", kTarget));
   // Followers on the two other nodes, from the start.
@@ -177,7 +177,7 @@ TEST_CASE("kill -9 of the driving node: every session finishes elsewhere, every 
 
   for (const auto& id : ids) {
     INFO("b: " << b->process().Stderr() << "\nc: " << c->process().Stderr());
-    REQUIRE(WaitStatus(b->url(), id, "completed", 120000));
+    REQUIRE(WaitStatus(b->url(), id, "completed", 240000));
   }
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - killed_at);
@@ -218,7 +218,7 @@ TEST_CASE("kill -9 of the driving node: every session finishes elsewhere, every 
 TEST_CASE("a stalled node whose lease was taken over cannot append", "[postgres][cluster]") {
   TempDatabase db;
   auto a = StartNode(db, "a"), b = StartNode(db, "b");
-  std::string id = CreateSession(a->url(), "counter", 40000);
+  std::string id = CreateSession(a->url(), "counter", 10000);
   REQUIRE(WaitStatus(a->url(), id, "running"));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   a->process().Signal(SIGSTOP);
@@ -230,7 +230,7 @@ TEST_CASE("a stalled node whose lease was taken over cannot append", "[postgres]
   }
   REQUIRE(taken);
   a->process().Signal(SIGCONT);
-  REQUIRE(WaitStatus(b->url(), id, "completed", 120000));
+  REQUIRE(WaitStatus(b->url(), id, "completed", 240000));
   // a noticed, wrote nothing more, and says so.
   bool noticed = false;
   for (int i = 0; i < 100 && !noticed; ++i) {
@@ -241,7 +241,7 @@ TEST_CASE("a stalled node whose lease was taken over cannot append", "[postgres]
   CHECK(noticed);
   CHECK_THAT(a->process().Stderr(), Catch::Contains("is now driven by another node"));
   auto state = Http("GET", b->url() + "/sessions/" + id + "/state").json()["state"];
-  CHECK(state == Json{{"count", 40000}, {"target", 40000}});
+  CHECK(state == Json{{"count", 10000}, {"target", 10000}});
   SseClient all(a->url() + "/sessions/" + id + "/events?history=true&closeAtEnd=true");
   REQUIRE(all.WaitForEnd(30000));
   CheckExactlyOnce(Positions(all.events()), SessionSummary(a->url(), id)["eventCount"]);
@@ -284,7 +284,7 @@ TEST_CASE("kill -9 mid-stream: agent sessions finish on another node, no complet
 
   for (const auto& id : ids) {
     INFO("b: " << b->process().Stderr());
-    REQUIRE(WaitStatus(b->url(), id, "completed", 120000));
+    REQUIRE(WaitStatus(b->url(), id, "completed", 240000));
   }
   for (size_t i = 0; i < ids.size(); ++i) {
     int64_t n = SessionSummary(b->url(), ids[i])["eventCount"];
@@ -310,7 +310,7 @@ TEST_CASE("SIGTERM hands a node's sessions over at once, long before its lease w
   TempDatabase db;
   // A minute's lease: a takeover within the test's time can only be the hand-over.
   auto a = StartNode(db, "a", {"--lease-ms", "60000"}), b = StartNode(db, "b", {"--lease-ms", "60000"});
-  std::string id = CreateSession(a->url(), "counter", 15000);
+  std::string id = CreateSession(a->url(), "counter", 5000);
   REQUIRE(WaitStatus(a->url(), id, "running"));
   a->process().Signal(SIGTERM);
   CHECK(a->process().Wait() == 0);
@@ -320,8 +320,8 @@ TEST_CASE("SIGTERM hands a node's sessions over at once, long before its lease w
     if (!driven) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   REQUIRE(driven);
-  REQUIRE(WaitStatus(b->url(), id, "completed", 120000));
-  CHECK(Http("GET", b->url() + "/sessions/" + id + "/state").json()["state"]["count"] == 15000);
+  REQUIRE(WaitStatus(b->url(), id, "completed", 240000));
+  CHECK(Http("GET", b->url() + "/sessions/" + id + "/state").json()["state"]["count"] == 5000);
 }
 
 TEST_CASE("with --max-running, sessions over a node's capacity wait for a node with room",
@@ -332,7 +332,7 @@ TEST_CASE("with --max-running, sessions over a node's capacity wait for a node w
   for (int i = 0; i < 3; ++i) ids.push_back(CreateSession(a->url(), "counter", 3000));
   // One runs on a; the others wait, stored, until a has room again or another node comes.
   auto b = StartNode(db, "b", {"--max-running", "1"});
-  for (const auto& id : ids) REQUIRE(WaitStatus(b->url(), id, "completed", 120000));
+  for (const auto& id : ids) REQUIRE(WaitStatus(b->url(), id, "completed", 240000));
   for (const auto& id : ids) {
     CHECK(Http("GET", a->url() + "/sessions/" + id + "/state").json()["state"]["count"] == 3000);
   }
