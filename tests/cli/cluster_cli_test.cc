@@ -70,7 +70,11 @@ class Nginx {
     }
     FAIL("nginx did not start: " << ReadAll(dir_.path() + "/error.log"));
   }
-  ~Nginx() { process_->Signal(SIGKILL); }
+  ~Nginx() {
+    // A fast shutdown (SIGTERM) takes the workers with the master; SIGKILL would leave them.
+    process_->Signal(SIGTERM);
+    process_->Wait(10000);
+  }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
  private:
