@@ -29,6 +29,16 @@ class Rows {
   std::shared_ptr<PGresult> result_;
 };
 
+// One row of a result, read by column like an SQLite statement's current row.
+struct RowOf {
+  const Rows& rows;
+  int row;
+  std::string Text(int column) const { return rows.Text(row, column); }
+  std::string_view TextView(int column) const { return rows.TextView(row, column); }
+  bool IsNull(int column) const { return rows.IsNull(row, column); }
+  int64_t Int(int column) const { return rows.Int(row, column); }
+};
+
 // A parameter: text, or SQL NULL.
 using Param = std::optional<std::string>;
 

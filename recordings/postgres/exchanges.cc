@@ -1,28 +1,14 @@
 // PostgresStore: recorded provider exchanges.
 
 #include "recordings/postgres/postgres_store.h"
+#include "recordings/stored_rows.h"
 
 namespace scaffold::recordings {
 namespace {
 
-constexpr const char* kExchangeColumns =
-    "s.id, x.seq, x.key, x.occurrence, x.agent, x.request, x.response";
-
 std::vector<Exchange> ReadExchanges(const pg::Rows& r) {
   std::vector<Exchange> out;
-  for (int i = 0; i < r.size(); ++i) {
-    Exchange x;
-    x.session_id = r.Text(i, 0);
-    x.seq = r.Int(i, 1);
-    x.key = r.Text(i, 2);
-    x.occurrence = r.Int(i, 3);
-    x.agent = r.Text(i, 4);
-    auto request = ParseJson(r.TextView(i, 5));
-    auto response = ParseJson(r.TextView(i, 6));
-    x.request = request.ok() ? std::move(request).value() : Json();
-    x.response = response.ok() ? std::move(response).value() : Json();
-    out.push_back(std::move(x));
-  }
+  for (int i = 0; i < r.size(); ++i) out.push_back(ExchangeFromRow(pg::RowOf{r, i}));
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include "engine/uuid.h"
 #include "recordings/postgres/schema.h"
 #include "recordings/sha256.h"
+#include "recordings/stored_rows.h"
 
 namespace scaffold::recordings {
 
@@ -15,43 +16,7 @@ namespace {
 
 using pg::kDbNow;
 
-constexpr const char* kSessionColumns =
-    "id, owner, workflow_name, workflow_source, workflow_sha256, input, status, parent_id, "
-    "fork_position, created_at, updated_at, event_count, last_event_at, redact";
-
 constexpr int kEventsPerInsert = 1000;
-
-SessionInfo ReadSession(const pg::Rows& r, int row) {
-  SessionInfo info;
-  info.id = r.Text(row, 0);
-  info.owner = r.Text(row, 1);
-  info.workflow_name = r.Text(row, 2);
-  info.workflow_source = r.Text(row, 3);
-  info.workflow_sha256 = r.Text(row, 4);
-  auto input = ParseJson(r.TextView(row, 5));
-  info.input = input.ok() ? std::move(input).value() : Json();
-  info.status =
-      engine::ParseSessionStatus(r.TextView(row, 6)).value_or(engine::SessionStatus::kRunning);
-  info.parent_id = r.IsNull(row, 7) ? "" : r.Text(row, 7);
-  info.fork_position = r.Int(row, 8);
-  info.created_at = r.Int(row, 9);
-  info.updated_at = r.Int(row, 10);
-  info.event_count = r.Int(row, 11);
-  info.last_event_at = r.Int(row, 12);
-  auto redact = ParseJson(r.TextView(row, 13));
-  if (redact.ok() && redact->is_array()) {
-    for (const auto& p : *redact) {
-      if (p.is_string()) info.redact.push_back(p.get<std::string>());
-    }
-  }
-  return info;
-}
-
-Result<EventPtr> ParseStored(std::string_view data) {
-  auto event = engine::Event::Parse(data);
-  if (!event.ok()) return event.status().WithContext("a stored event is corrupt");
-  return std::make_shared<const engine::Event>(std::move(*event));
-}
 
 bool Runs(engine::SessionStatus s) {
   return s == engine::SessionStatus::kRunning || s == engine::SessionStatus::kWaiting;
@@ -311,7 +276,7 @@ Result<std::optional<EventPtr>> PostgresStore::LatestCheckpoint(const std::strin
       {std::to_string(*seq), std::to_string(position)});
   if (!r.ok()) return r.status();
   if (r->empty()) return std::optional<EventPtr>();
-  auto e = ParseStored(r->TextView(0, 0));
+  auto e = ParseStoredEvent(r->TextView(0, 0));
   if (!e.ok()) return e.status();
   return std::optional<EventPtr>(std::move(*e));
 }
@@ -322,7 +287,7 @@ Result<SessionInfo> PostgresStore::GetSession(const std::string& id) {
                      {id});
   if (!r.ok()) return r.status();
   if (r->empty()) return Status(ErrorCode::kNotFound, "no session " + id);
-  return ReadSession(*r, 0);
+  return SessionFromRow(pg::RowOf{*r, 0});
 }
 
 Result<std::vector<SessionInfo>> PostgresStore::ListSessions(const engine::SessionFilter& filter) {
@@ -338,7 +303,7 @@ Result<std::vector<SessionInfo>> PostgresStore::ListSessions(const engine::Sessi
   auto r = db_->Exec(sql, params);
   if (!r.ok()) return r.status();
   std::vector<SessionInfo> out;
-  for (int i = 0; i < r->size(); ++i) out.push_back(ReadSession(*r, i));
+  for (int i = 0; i < r->size(); ++i) out.push_back(SessionFromRow(pg::RowOf{*r, i}));
   return out;
 }
 

@@ -2,25 +2,10 @@
 
 #include "recordings/sha256.h"
 #include "recordings/sqlite/sqlite_store.h"
+#include "recordings/stored_rows.h"
 
 namespace scaffold::recordings {
 namespace {
-
-const char* kExchangeColumns = "s.id, x.seq, x.key, x.occurrence, x.agent, x.request, x.response";
-
-Exchange ReadExchange(Statement& q) {
-  Exchange x;
-  x.session_id = q.Text(0);
-  x.seq = q.Int(1);
-  x.key = q.Text(2);
-  x.occurrence = q.Int(3);
-  x.agent = q.Text(4);
-  auto request = ParseJson(q.TextView(5));
-  auto response = ParseJson(q.TextView(6));
-  x.request = request.ok() ? std::move(request).value() : Json();
-  x.response = response.ok() ? std::move(response).value() : Json();
-  return x;
-}
 
 // Runs a query returning exchanges; binds are applied by `bind`.
 template <typename Bind>
@@ -29,7 +14,7 @@ Result<std::vector<Exchange>> Query(Connection& db, const std::string& sql, Bind
   if (!q.ok()) return q.status();
   bind(*q);
   std::vector<Exchange> out;
-  while (q->Step()) out.push_back(ReadExchange(*q));
+  while (q->Step()) out.push_back(ExchangeFromRow(*q));
   if (!q->error().ok()) return q->error();
   return out;
 }

@@ -10,6 +10,7 @@
 
 #include "recordings/sha256.h"
 #include "recordings/sqlite/schema.h"
+#include "recordings/stored_rows.h"
 
 namespace scaffold::recordings {
 
@@ -17,10 +18,6 @@ using engine::EventPtr;
 using engine::SessionInfo;
 
 namespace {
-
-const char* kSessionColumns =
-    "id, owner, workflow_name, workflow_source, workflow_sha256, input, status, parent_id, "
-    "fork_position, created_at, updated_at, event_count, last_event_at, redact";
 
 // The first bytes of every SQLite 3 database file.
 constexpr char kSqliteHeader[] = "SQLite format 3";
@@ -56,38 +53,6 @@ Status EnableWal(Connection& db, const std::string& path) {
     std::this_thread::sleep_for(std::chrono::milliseconds(std::min(5 * (attempt + 1), 100)));
   }
   return last.WithContext("cannot switch " + path + " to WAL mode");
-}
-
-SessionInfo ReadSession(Statement& s) {
-  SessionInfo info;
-  info.id = s.Text(0);
-  info.owner = s.Text(1);
-  info.workflow_name = s.Text(2);
-  info.workflow_source = s.Text(3);
-  info.workflow_sha256 = s.Text(4);
-  auto input = ParseJson(s.TextView(5));
-  info.input = input.ok() ? std::move(input).value() : Json();
-  info.status = engine::ParseSessionStatus(s.TextView(6)).value_or(engine::SessionStatus::kRunning);
-  info.parent_id = s.IsNull(7) ? "" : s.Text(7);
-  info.fork_position = s.Int(8);
-  info.created_at = s.Int(9);
-  info.updated_at = s.Int(10);
-  info.event_count = s.Int(11);
-  info.last_event_at = s.Int(12);
-  auto parsed_redact = ParseJson(s.TextView(13));
-  const Json redact = parsed_redact.ok() ? std::move(parsed_redact).value() : Json();
-  if (redact.is_array()) {
-    for (const auto& p : redact) {
-      if (p.is_string()) info.redact.push_back(p.get<std::string>());
-    }
-  }
-  return info;
-}
-
-Result<EventPtr> ParseStored(std::string_view data) {
-  auto event = engine::Event::Parse(data);
-  if (!event.ok()) return event.status().WithContext("a stored event is corrupt");
-  return std::make_shared<const engine::Event>(std::move(*event));
 }
 
 }  // namespace
@@ -379,7 +344,7 @@ Result<std::vector<EventPtr>> SqliteStore::ReadEvents(const std::string& session
     return out;
   }
   while (q.Step()) {
-    auto e = ParseStored(q.TextView(0));
+    auto e = ParseStoredEvent(q.TextView(0));
     if (!e.ok()) {
       q.Reset();
       return e.status();
@@ -418,7 +383,7 @@ Result<std::optional<EventPtr>> SqliteStore::LatestCheckpoint(const std::string&
   q.Bind(1, *seq).Bind(2, position);
   std::optional<EventPtr> out;
   if (q.Step()) {
-    auto e = ParseStored(q.TextView(0));
+    auto e = ParseStoredEvent(q.TextView(0));
     if (!e.ok()) {
       q.Reset();
       return e.status();
@@ -437,7 +402,7 @@ Result<SessionInfo> SqliteStore::GetSession(const std::string& id) {
   q.Bind(1, id);
   bool found = q.Step();
   SessionInfo info;
-  if (found) info = ReadSession(q);
+  if (found) info = SessionFromRow(q);
   Status err = q.error();
   q.Reset();
   if (!err.ok()) return err;
@@ -454,7 +419,7 @@ Result<std::vector<SessionInfo>> SqliteStore::ListSessions(const engine::Session
     q.Bind(1, filter.limit);
   }
   std::vector<SessionInfo> out;
-  while (q.Step()) out.push_back(ReadSession(q));
+  while (q.Step()) out.push_back(SessionFromRow(q));
   Status err = q.error();
   q.Reset();
   if (!err.ok()) return err;
