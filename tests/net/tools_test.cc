@@ -675,16 +675,19 @@ TEST_CASE("the web app runs a client tool through the tool route, recorded in th
   REQUIRE(desk.server->WaitForStatus(id, "waiting"));
 
   // The desktop client answers the next request from another thread while the route waits.
+  // Catch's assertions are not thread-safe: the request is checked after the join.
+  std::optional<Json> req;
   std::thread answer([&] {
-    auto req = client->ReceiveUntil(IsToolRequest);
-    REQUIRE(req);
-    CHECK((*req)["input"] == Json{{"region", "left"}});
+    req = client->ReceiveUntil(IsToolRequest);
+    if (!req) return;
     client->Send(
         Json{{"type", "tool:response"}, {"callId", (*req)["callId"]}, {"output", {{"png", "L"}}}});
   });
   auto r = Http("POST", desk.server->Url("/sessions/" + id + "/tools/screenshot"),
                 R"({"input": {"region": "left"}})");
   answer.join();
+  REQUIRE(req);
+  CHECK((*req)["input"] == Json{{"region", "left"}});
   INFO(r.body);
   REQUIRE(r.status == 200);
   CHECK(r.json()["output"] == Json{{"png", "L"}});

@@ -383,16 +383,20 @@ TEMPLATE_TEST_CASE("store: two connections append concurrently without losing ev
   REQUIRE_OK(first->CreateSession(a));
   REQUIRE_OK(second->CreateSession(b));
   constexpr int kBatches = 100;
-  auto writer = [&](Store* store, const std::string& id) {
-    for (int i = 0; i < kBatches; ++i) {
+  // Catch's assertions are not thread-safe: the writers keep their first error for the checks.
+  auto writer = [&](Store* store, const std::string& id, scaffold::Status* error) {
+    for (int i = 0; i < kBatches && error->ok(); ++i) {
       std::vector<engine::EventPtr> batch = {MakeEvent(2 * i + 1, "x"), MakeEvent(2 * i + 2, "y")};
-      REQUIRE_OK(store->Append(id, batch));
+      *error = store->Append(id, batch);
     }
   };
-  std::thread t1(writer, first.get(), a.id);
-  std::thread t2(writer, second.get(), b.id);
+  scaffold::Status first_error, second_error;
+  std::thread t1(writer, first.get(), a.id, &first_error);
+  std::thread t2(writer, second.get(), b.id, &second_error);
   t1.join();
   t2.join();
+  REQUIRE_OK(first_error);
+  REQUIRE_OK(second_error);
   CHECK(first->ReadEvents(b.id, 0, 100000)->size() == 2 * kBatches);
   CHECK(second->ReadEvents(a.id, 0, 100000)->size() == 2 * kBatches);
 }
