@@ -11,6 +11,7 @@
 #include "cli/terminal.h"
 #include "cli/time_format.h"
 #include "engine/pricing.h"
+#include "engine/usage_tally.h"
 #include "recordings/recording_file.h"
 
 namespace scaffold::cli {
@@ -87,41 +88,24 @@ int RunShow(const SessionsOptions& o) {
   if (auto loaded = engine::LoadWorkflow(info->workflow_source); loaded.workflow) {
     for (const auto& [model, price] : loaded.workflow->prices) prices.Set(model, price);
   }
-  int64_t calls = 0, in = 0, out = 0;
-  double cost = 0;
-  std::set<std::string> unpriced;
-  std::map<std::string, std::string> models;  // agent[index] -> model
-  auto key = [](const Json& p) {
-    return p.value("agent", "") + "#" + std::to_string(p.value("index", -1));
-  };
+  engine::UsageTally tally(prices);
   Json result, error;
   for (const auto& e : *events) {
-    if (e->name == engine::events::kAgentStarted) {
-      models[key(e->payload)] = e->payload.value("model", "");
-    } else if (e->name == engine::events::kAgentCompleted) {
-      ++calls;
-      const Json& u = e->payload["usage"];
-      engine::Usage usage{u.value("inputTokens", int64_t{0}), u.value("outputTokens", int64_t{0}),
-                          u.value("cacheReadTokens", int64_t{0}),
-                          u.value("cacheWriteTokens", int64_t{0})};
-      in += usage.input_tokens + usage.cache_read_tokens + usage.cache_write_tokens;
-      out += usage.output_tokens;
-      const std::string& model = models[key(e->payload)];
-      if (auto price = prices.Find(model)) {
-        cost += price->Cost(usage);
-      } else if (!model.empty()) {
-        unpriced.insert(model);
-      }
-    } else if (e->name == engine::events::kWorkflowCompleted && e->payload.contains("result")) {
+    tally.Add(*e);
+    if (e->name == engine::events::kWorkflowCompleted && e->payload.contains("result")) {
       result = e->payload["result"];
     } else if (e->name == engine::events::kWorkflowError) {
       error = e->payload["error"];
     }
   }
+  const engine::UsageTally::Totals& total = tally.total();
+  int64_t calls = total.calls, out = total.usage.output_tokens;
+  int64_t in =
+      total.usage.input_tokens + total.usage.cache_read_tokens + total.usage.cache_write_tokens;
   if (o.json) {
     Json j = SessionJson(*info);
     j["usage"] = {{"agentCalls", calls}, {"inputTokens", in}, {"outputTokens", out}};
-    if (calls > 0 && unpriced.empty()) j["usage"]["costUsd"] = cost;
+    if (calls > 0 && total.unpriced.empty()) j["usage"]["costUsd"] = total.cost;
     if (!result.is_null()) j["result"] = result;
     if (!error.is_null()) j["error"] = error;
     std::printf("%s\n", DumpJson(j).c_str());
@@ -145,8 +129,8 @@ int RunShow(const SessionsOptions& o) {
         "from " + info->parent_id + " at position " + std::to_string(info->fork_position));
   std::string cost_text;
   if (calls > 0) {
-    cost_text = unpriced.empty() ? " · " + engine::FormatCost(cost)
-                                 : " · no price for " + *unpriced.begin();
+    cost_text = total.unpriced.empty() ? " · " + engine::FormatCost(total.cost)
+                                       : " · no price for " + *total.unpriced.begin();
   }
   row("agents", FormatCount(calls) + " call" + (calls == 1 ? "" : "s") + " · " + FormatCount(in) +
                     " tokens in · " + FormatCount(out) + " out" + cost_text);

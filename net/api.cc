@@ -25,12 +25,6 @@ std::vector<std::string> PathParts(const std::string& path) {
   return parts;
 }
 
-std::optional<int64_t> ParsePosition(const std::string& text) {
-  if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos)
-    return std::nullopt;
-  return std::stoll(text);
-}
-
 // A JSON object body, or the 400 to send.
 Result<Json> ObjectBody(const ApiRequest& r, bool empty_ok) {
   if (r.body.empty() && empty_ok) return Json::object();
@@ -48,6 +42,7 @@ Json SessionSummary(const SessionView& s) {
               {"running", s.running},
               {"status", engine::SessionStatusName(s.info.status)},
               {"eventCount", s.info.event_count},
+              {"createdAt", s.info.created_at},
               {"lastEventAt", s.info.last_event_at ? Json(s.info.last_event_at) : Json(nullptr)}};
   // Stopped by the server because its log could not be written: paused, with the reason.
   if (!s.stopped.ok()) {
@@ -110,7 +105,14 @@ ApiResponse ApiResponse::FromStatus(const Status& s) {
   if (s.ok()) return WithJson(200, {{"ok", true}});
   StatusMapping m = MappingOf(s.code());
   // A bad request says where in the body the problem is.
-  return Error(m.http, m.code, s.code() == ErrorCode::kInvalidArgument ? s.ToString() : s.message());
+  return Error(m.http, m.code,
+               s.code() == ErrorCode::kInvalidArgument ? s.ToString() : s.message());
+}
+
+std::optional<int64_t> ParsePosition(const std::string& text) {
+  if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  return std::stoll(text);
 }
 
 std::string EscapeForLog(std::string_view text) {
@@ -215,9 +217,9 @@ Result<engine::InputAnswer> Api::ReadAnswer(const std::string& session_id, const
     answer.approved = payload.OptBool("approved");
     if (!in.ok()) return in.status();
     if (name != engine::events::kInputReceived && name != "input:response") {
-      return InvalidArgument("only an answer (an input:received event) can be sent here, not " +
-                                 name.substr(0, 64),
-                             "/event/name");
+      return InvalidArgument(
+          "only an answer (an input:received event) can be sent here, not " + name.substr(0, 64),
+          "/event/name");
     }
     if (answer.id.empty() && caused_by) {
       auto position = hub_->store()->FindEvent(session_id, *caused_by);
@@ -230,9 +232,9 @@ Result<engine::InputAnswer> Api::ReadAnswer(const std::string& session_id, const
           request = (*read)[0];
       }
       if (!request) {
-        return InvalidArgument("no input:requested event of this session has id " +
-                                   caused_by->substr(0, 64),
-                               "/event/causedBy");
+        return InvalidArgument(
+            "no input:requested event of this session has id " + caused_by->substr(0, 64),
+            "/event/causedBy");
       }
       answer.id = (*request)->payload.value("id", Json("")).get<std::string>();
     }
@@ -250,21 +252,6 @@ Result<engine::InputAnswer> Api::ReadAnswer(const std::string& session_id, const
   answer.approved = in.OptBool("approved");
   if (!in.ok()) return in.status();
   return answer;
-}
-
-Result<Json> Api::InitialState(const engine::SessionInfo& info) const {
-  // workflow:started records it; a session without events has the stored workflow's.
-  if (info.event_count > 0) {
-    auto first = hub_->store()->ReadEvents(info.id, 0, 1);
-    if (!first.ok()) return first.status();
-    if (!first->empty() && (*first)[0]->name == engine::events::kWorkflowStarted &&
-        (*first)[0]->payload.contains("state")) {
-      return (*first)[0]->payload["state"];
-    }
-  }
-  auto loaded = engine::LoadWorkflow(info.workflow_source);
-  if (!loaded.workflow) return Status(ErrorCode::kDataLoss, "the session's workflow does not load");
-  return loaded.workflow->initial_state;
 }
 
 std::optional<Result<EventStreamRoute>> Api::MatchEventStream(const ApiRequest& r) const {
@@ -350,7 +337,6 @@ void Api::Session(const ApiRequest& r, const std::vector<std::string>& parts,
     auto s = hub_->Find(r.user, id);
     if (!s.ok()) return reply(ApiResponse::FromStatus(s.status()));
     Json body = SessionSummary(*s);
-    body["createdAt"] = s->info.created_at;
     body["updatedAt"] = s->info.updated_at;
     body["input"] = s->info.input;
     body["workflowSha256"] = s->info.workflow_sha256;
@@ -365,38 +351,21 @@ void Api::Session(const ApiRequest& r, const std::vector<std::string>& parts,
     }
     return reply(ApiResponse::WithJson(200, body));
   }
-  static const std::set<std::string> kActions = {"state", "input", "pause", "resume",
-                                                 "fork",  "tools", "events"};
+  static const std::set<std::string> kActions = {"state", "input",  "pause",    "resume", "fork",
+                                                 "tools", "events", "workflow", "usage"};
   if (!kActions.count(action) || (parts.size() > 3) != (action == "tools") || parts.size() > 4) {
     return reply(ApiResponse::Error(404, "not_found", "no route " + r.path));
   }
   if (action == "events") return wrong_method("GET");  // GET is served as an event stream
-  if (action == "state") {
+  if (action == "workflow" || action == "usage") {
     if (r.method != "GET") return wrong_method("GET");
     auto s = hub_->Find(r.user, id);
     if (!s.ok()) return reply(ApiResponse::FromStatus(s.status()));
-    std::optional<int64_t> position;
-    if (auto it = r.query.find("position"); it != r.query.end()) {
-      position = ParsePosition(it->second);
-      if (!position) {
-        return reply(ApiResponse::Error(400, "bad_request",
-                                        "position must be an event position (0 or more)"));
-      }
-      // Past the end reads the latest state; 0 is the state before the first event.
-      position = std::min(*position, s->info.event_count);
-    }
-    Json body;
-    if (s->info.event_count == 0 || (position && *position == 0)) {
-      auto initial = InitialState(s->info);
-      if (!initial.ok()) return reply(ApiResponse::FromStatus(initial.status()));
-      body = {{"state", *initial}, {"position", 0}};
-    } else {
-      auto state = engine::StateAt(hub_->store(), id, position);
-      if (!state.ok()) return reply(ApiResponse::FromStatus(state.status()));
-      body = {{"state", state->state}, {"position", state->position}};
-    }
-    if (position) body["eventsReplayed"] = *position;  // the events up to the position
-    return reply(ApiResponse::WithJson(200, body));
+    return reply(action == "workflow" ? SessionWorkflow(*s) : SessionUsage(*s));
+  }
+  if (action == "state") {
+    if (r.method != "GET") return wrong_method("GET");
+    return reply(SessionState(r, id));
   }
   if (r.method != "POST") return wrong_method("POST");
   auto body = ObjectBody(r, action == "pause" || action == "resume" || action == "fork");
@@ -466,8 +435,8 @@ void Api::Route(const ApiRequest& r, std::function<void(ApiResponse)> reply) {
     // the server opened it). A load balancer sends no traffic here while this fails.
     Status ready = hub_->Ready();
     if (!ready.ok())
-      return reply(ApiResponse::Error(503, "not_ready", "the database does not answer: " +
-                                                            ready.message()));
+      return reply(
+          ApiResponse::Error(503, "not_ready", "the database does not answer: " + ready.message()));
     return reply(ApiResponse::WithJson(200, {{"ready", true}}));
   }
   if (parts[0] == "metrics" && parts.size() == 1) {

@@ -10,6 +10,8 @@
 
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -17,6 +19,7 @@
 
 #include "engine/json.h"
 #include "engine/status.h"
+#include "engine/usage_tally.h"
 #include "net/metrics.h"
 #include "net/session_hub.h"
 
@@ -61,6 +64,9 @@ struct EventStreamRoute {
 // written as \n, \x1b, \\, \" and \xff, so nothing from a request can forge a line.
 std::string EscapeForLog(std::string_view text);
 
+// "17" -> 17; nullopt for anything but a count of at most 18 digits.
+std::optional<int64_t> ParsePosition(const std::string& text);
+
 // Splits "/a/b?x=1&y=%20" into a decoded path and query. Fails on malformed escapes.
 Result<std::pair<std::string, std::map<std::string, std::string>>> SplitTarget(
     const std::string& target);
@@ -88,8 +94,27 @@ class Api {
   void Session(const ApiRequest& request, const std::vector<std::string>& parts,
                std::function<void(ApiResponse)> reply);
 
+  // GET /sessions/:id/state?position=N (api_reads.cc).
+  ApiResponse SessionState(const ApiRequest& request, const std::string& id);
+  // GET /sessions/:id/workflow: the workflow text the session runs, as stored with it.
+  ApiResponse SessionWorkflow(const SessionView& session) const;
+  // GET /sessions/:id/usage: tokens and cost, in total and per agent (api_reads.cc).
+  ApiResponse SessionUsage(const SessionView& session);
+
   SessionHub* hub_;
   Metrics* metrics_;
+
+  // Usage tallies kept per session and fed only the events that follow, so that a console
+  // asking every few seconds costs the new events, not the whole log. Bounded: cleared past
+  // kMaxTallies sessions.
+  struct Tally {
+    std::mutex mu;  // held while the tally is fed
+    int64_t position = 0;
+    std::unique_ptr<engine::UsageTally> tally;
+  };
+  static constexpr size_t kMaxTallies = 4096;
+  std::mutex tallies_mu_;
+  std::map<std::string, std::shared_ptr<Tally>> tallies_;  // guarded by tallies_mu_
 };
 
 }  // namespace scaffold::net

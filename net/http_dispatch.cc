@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "net/console_assets.h"
+
 namespace scaffold::net {
 namespace {
 
@@ -59,6 +61,19 @@ bool IsJson(const std::string& content_type) {
   return type == "application/json";
 }
 
+// A file of the web console, with its security headers; 304 when the browser has it.
+ApiResponse ConsoleFile(const std::string& path, const std::string& if_none_match) {
+  const ConsoleAsset* asset = FindConsoleAsset(path);
+  if (!asset) return ApiResponse::Error(404, "not_found", "no console file " + path);
+  ApiResponse r;
+  r.status = if_none_match == asset->etag ? 304 : 200;
+  r.content_type = std::string(asset->content_type);
+  if (r.status == 200) r.body = std::string(asset->body);
+  for (const auto& [name, value] : kConsoleHeaders) r.headers.emplace_back(name, value);
+  r.headers.emplace_back("ETag", std::string(asset->etag));
+  return r;
+}
+
 Dispatch Decide(ServerContext* ctx, IncomingRequest& in) {
   Dispatch d;
   d.cors = ctx->Cors(Header(in.headers, "origin"));
@@ -91,6 +106,10 @@ Dispatch Decide(ServerContext* ctx, IncomingRequest& in) {
     d.kind = Dispatch::Kind::kApi;
     return d;
   }
+  if (api.method == "GET" && !in.upgrade &&
+      (api.path == "/" || api.path.rfind("/console/", 0) == 0)) {
+    return Reply(ConsoleFile(api.path, Header(api.headers, "if-none-match")));
+  }
   // Browsers are kept out unless invited: a page of another origin may not open the
   // WebSocket or change anything. Requests without an Origin (not from a browser) pass.
   std::string request_origin = Header(api.headers, "origin");
@@ -104,8 +123,9 @@ Dispatch Decide(ServerContext* ctx, IncomingRequest& in) {
   // A JSON body says so: a form or a text/plain "simple request" never reaches a route.
   if (ChangesState(api.method) && !api.body.empty() &&
       !IsJson(Header(api.headers, "content-type"))) {
-    return Reply(ApiResponse::Error(415, "unsupported_media_type",
-                                    "request bodies are JSON: send Content-Type: application/json"));
+    return Reply(
+        ApiResponse::Error(415, "unsupported_media_type",
+                           "request bodies are JSON: send Content-Type: application/json"));
   }
   if (api.path == "/metrics" && !o.serve_metrics) {
     return Reply(ApiResponse::Error(
