@@ -70,7 +70,7 @@ export function drawGraph(box, workflow) {
     const offset = (widest - row.length) * (W + GX) / 2;
     row.forEach((n, i) => pos.set(n, {x: 10 + offset + i * (W + GX), y: 10 + l * (H + GY)}));
   }
-  const width = 20 + widest * (W + GX) - GX;
+  const width = 20 + widest * (W + GX) - GX + 50;  // room for edges that go back, on the right
   const height = 20 + rows.size * (H + GY) - GY;
   const svg = s("svg", {viewBox: `0 0 ${width} ${height}`, width, height, role: "img",
                         "aria-label": `Phases of ${workflow.name || "the workflow"}`, class: "graph"});

@@ -34,7 +34,7 @@ export function renderList(main) {
       h("table", {class: "sessions"},
         h("thead", {}, h("tr", {},
           ["Session", "Workflow", "Status", "Started", "Last event", "Events", "Tokens", "Cost"]
-            .map(t => h("th", {scope: "col"}, t)))),
+            .map((t, i) => h("th", {scope: "col", class: i >= 5 ? "num" : null}, t)))),
         tbody)),
     h("section", {class: "panel"}, h("h2", {text: "Start a session"}), workflowsBox));
 

@@ -138,7 +138,7 @@ export function renderSession(main, id) {
 
   function drawUsage() {
     const total = usage && usage.total;
-    tokens.textContent = total && total.agentCalls ? `${fmtCount(total.agentCalls)} agent calls · ${fmtCount(total.inputTokens)} tokens in · ${fmtCount(total.outputTokens)} out` +
+    tokens.textContent = total && total.agentCalls ? `${fmtCount(total.agentCalls)} agent call${total.agentCalls === 1 ? "" : "s"} · ${fmtCount(total.inputTokens)} tokens in · ${fmtCount(total.outputTokens)} out` +
       (total.costUsd !== undefined ? ` · ${fmtCost(total.costUsd)}` : ` · no price for ${total.unpriced.join(", ")}`) : "";
     if (!usage) return;
     const row = (name, t) => h("tr", {},
@@ -146,7 +146,7 @@ export function renderSession(main, id) {
       h("td", {class: "num"}, fmtCount(t.inputTokens)), h("td", {class: "num"}, fmtCount(t.outputTokens)),
       h("td", {class: "num"}, t.costUsd !== undefined ? fmtCost(t.costUsd) : "no price"));
     clear(usageBox, h("table", {class: "usage"},
-      h("thead", {}, h("tr", {}, ["Agent", "Model", "Calls", "Tokens in", "Tokens out", "Cost"].map(t => h("th", {scope: "col"}, t)))),
+      h("thead", {}, h("tr", {}, ["Agent", "Model", "Calls", "Tokens in", "Tokens out", "Cost"].map((t, i) => h("th", {scope: "col", class: i > 1 ? "num" : null}, t)))),
       h("tbody", {}, Object.entries(usage.agents).map(([name, t]) => row(name, t))),
       h("tfoot", {}, row("Total", usage.total))));
   }

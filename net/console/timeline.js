@@ -23,7 +23,7 @@ export function renderTimeline(box, model) {
   const hidden = model.visits.length - visits.length;
   clear(box,
     h("table", {class: "phase-stats"}, h("thead", {}, h("tr", {},
-      h("th", {scope: "col"}, "Phase"), h("th", {scope: "col"}, "Visits"), h("th", {scope: "col"}, "Time"))),
+      h("th", {scope: "col"}, "Phase"), h("th", {scope: "col", class: "num"}, "Visits"), h("th", {scope: "col", class: "num"}, "Time"))),
       h("tbody", {}, stats)),
     hidden > 0 ? h("p", {class: "muted"}, `${fmtCount(hidden)} earlier visits not shown`) : null,
     h("ol", {class: "visits", id: "visits"}, visits));
