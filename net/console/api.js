@@ -1,6 +1,6 @@
-// The console's only way to the server: the public HTTP API and the WebSocket, with the
-// user's token (from `scaffold serve --auth jwt`) sent as a Bearer header, and as ?token= where
-// browsers cannot set headers. The token lives in sessionStorage: this tab only.
+// The console's only way to the server: the public HTTP API and its SSE event streams, with
+// the user's token (from `scaffold serve --auth jwt`) sent as a Bearer header; fetch() can
+// set headers, so the token never goes in a URL. It lives in sessionStorage: this tab only.
 
 const TOKEN_KEY = "scaffold.token";
 
@@ -51,66 +51,91 @@ export async function api(method, path, body) {
 
 export const sessionPath = (id, rest = "") => `/sessions/${encodeURIComponent(id)}${rest}`;
 
-function withToken(url) {
-  if (!auth.token) return url;
-  return url + (url.includes("?") ? "&" : "?") + "token=" + encodeURIComponent(auth.token);
+const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
+
+// The events of one SSE chunk: complete frames (a blank line ends each; the server writes "\n"
+// line ends) parsed from `text`, and what is left for the next chunk.
+function parseFrames(text, after) {
+  const events = [];
+  let start = 0;
+  for (let end = text.indexOf("\n\n"); end >= 0; end = text.indexOf("\n\n", start)) {
+    const frame = text.slice(start, end);
+    start = end + 2;
+    let data = null;
+    for (const line of frame.split("\n")) {
+      if (!line.startsWith("data:")) continue;  // id:, event:, and ": heartbeat" comments
+      const value = line.slice(line.startsWith("data: ") ? 6 : 5);
+      data = data === null ? value : `${data}\n${value}`;
+    }
+    if (data === null) continue;
+    let event;
+    try { event = JSON.parse(data); } catch { continue; }
+    if (typeof event.position !== "number" || event.position <= after) continue;  // seen already
+    after = event.position;
+    events.push(event);
+  }
+  return {events, rest: text.slice(start), after};
 }
 
-// Follows one session's log over the WebSocket from `fromPosition`, calling onEvents with
-// batches of events in position order, each once: a dropped connection (a restarted server,
-// a slow tab the server let go) is opened again and resumes after the last position seen.
-// onStatus gets "connecting", "live" or "offline". Returns {close()}.
+// Follows one session's log from `fromPosition` over its SSE route, read with fetch so that the
+// token goes in a header and a long history arrives in large chunks rather than one task per
+// event. onEvents gets batches of events in position order, each event once: a dropped stream
+// (a restarted server, a slow tab the server let go) is opened again from the position after
+// the last one seen. onStatus(state, message?) hears "connecting", "live" and "offline", once
+// per change. Returns {close()}.
 export function followSession(sessionId, fromPosition, onEvents, onStatus) {
   let last = Math.max(0, fromPosition - 1);
-  let ws = null;
   let closed = false;
-  let delay = 250;
-  let batch = [];
-  let flushQueued = false;
-  const flush = () => {
-    flushQueued = false;
-    const events = batch;
-    batch = [];
-    if (events.length) onEvents(events);
+  let controller = null;
+  let status = "";
+  const tell = (next, message) => {
+    if (next === status && !message) return;
+    status = next;
+    onStatus(next, message);
   };
-  const open = () => {
-    if (closed) return;
-    onStatus("connecting");
-    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    ws = new WebSocket(withToken(`${scheme}//${location.host}/ws?client=web`));
-    ws.onopen = () => {
-      ws.send(JSON.stringify({type: "subscribe", sessionId, fromPosition: last + 1}));
-    };
-    ws.onmessage = m => {
-      let msg;
-      try { msg = JSON.parse(m.data); } catch { return; }
-      if (msg.type === "event" && msg.sessionId === sessionId && msg.event) {
-        delay = 250;
-        if (msg.event.position <= last) return;  // already seen
-        last = msg.event.position;
-        batch.push(msg.event);
-        if (!flushQueued) { flushQueued = true; setTimeout(flush, 16); }
-        onStatus("live");
-      } else if (msg.type === "subscribed" || msg.type === "pong") {
-        onStatus("live");
-      } else if (msg.type === "error") {
-        onStatus("offline", msg.message || msg.code);
-        if (msg.code === "unauthorized" && auth.onUnauthorized) auth.onUnauthorized(msg.message || "");
+  (async () => {
+    let delay = 250;
+    while (!closed) {
+      tell("connecting");
+      controller = new AbortController();
+      try {
+        const headers = {Accept: "text/event-stream"};
+        if (auth.token) headers.Authorization = `Bearer ${auth.token}`;
+        const res = await fetch(sessionPath(sessionId, `/events?fromPosition=${last + 1}`),
+                                {headers, signal: controller.signal, cache: "no-store"});
+        if (!res.ok) {
+          const body = await res.json().catch(() => null);
+          const message = (body && body.error && body.error.message) || res.statusText;
+          if (res.status === 401 && auth.onUnauthorized) auth.onUnauthorized(message);
+          tell("offline", message);
+          if (res.status === 401 || res.status === 403 || res.status === 404) return;
+        } else {
+          tell("live");
+          const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+          let buffer = "";
+          for (;;) {
+            const {value, done} = await reader.read();
+            if (done || closed) break;
+            const parsed = parseFrames(buffer + value, last);
+            buffer = parsed.rest;
+            last = parsed.after;
+            if (parsed.events.length) onEvents(parsed.events);
+            delay = 250;
+          }
+        }
+      } catch (err) {
+        if (closed) return;
       }
-    };
-    ws.onclose = () => {
-      flush();
       if (closed) return;
-      onStatus("offline");
-      setTimeout(open, delay);
+      tell("offline");
+      await sleep(delay);
       delay = Math.min(delay * 2, 5000);
-    };
-  };
-  open();
+    }
+  })();
   return {
     close() {
       closed = true;
-      if (ws) ws.close();
+      if (controller) controller.abort();
     },
     get position() { return last; },
   };

@@ -2,7 +2,7 @@
 // lightly as 100), filtered by name, with the selected event's JSON and, for a state:intent,
 // each change shown before → after.
 
-import {h, clear, fmtTime, compactJson} from "./dom.js";
+import {h, clear, fmtTime, compactJson, frameScheduler} from "./dom.js";
 import {atPointer} from "./json_tree.js";
 
 const ROW = 24;
@@ -27,6 +27,8 @@ export class EventList {
     this.detail = h("div", {class: "event-detail", id: "event-detail"}, h("p", {class: "muted"}, "Select an event to see it whole."));
     clear(box, h("div", {class: "toolbar"}, this.filterInput, this.count), this.viewport, this.detail);
     this.follow = true;
+    this.grown = false;
+    this.drawSoon = frameScheduler(() => { this.draw(this.grown); this.grown = false; });
   }
 
   matches(e) {
@@ -35,9 +37,10 @@ export class EventList {
 
   append(events) {
     const start = this.events.length;
-    this.events.push(...events);
+    for (const e of events) this.events.push(e);
     for (let i = start; i < this.events.length; ++i) if (this.matches(this.events[i])) this.shown.push(i);
-    this.draw(true);
+    this.grown = true;
+    this.drawSoon();  // once a frame however many chunks arrive
   }
 
   refilter() {

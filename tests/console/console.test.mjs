@@ -88,14 +88,15 @@ async function startUpstream() {
   return url;
 }
 
-async function startServer(upstream, db, extra = []) {
+async function startServer(upstream, db, extra = [], listen = "127.0.0.1:0") {
   const serve = spawn(SCAFFOLD, ["serve", "--workflows", join(dir, "workflows"), "--db", db,
-                                 "--listen", "127.0.0.1:0", "--no-access-log", ...extra],
+                                 "--listen", listen, "--no-access-log", ...extra],
                       {env: {...process.env, ANTHROPIC_BASE_URL: upstream, ANTHROPIC_API_KEY: "test-key"},
                        stdio: ["ignore", "ignore", "pipe"]});
   children.push(serve);
   const m = await waitForLine(serve, "stderr", /listening on (http:\/\/127\.0\.0\.1:\d+)/);
-  return m[1];
+  serve.url = m[1];
+  return serve;
 }
 
 function jwt(sub, secret) {
@@ -131,7 +132,7 @@ const shot = (page, name) => page.screenshot({path: join(ARTIFACTS, `${name}.png
 
 try {
   const upstream = await startUpstream();
-  const server = await startServer(upstream, join(dir, "open.db"));
+  const server = (await startServer(upstream, join(dir, "open.db"))).url;
   const page = await browser.newPage({viewport: {width: 1400, height: 1000}});
   const consoleErrors = [];
   page.on("pageerror", e => consoleErrors.push(e.message));
@@ -245,8 +246,8 @@ try {
 
   // 7. With --auth jwt, a page without a token sees nothing; with one, its user's sessions.
   const secret = "a-secret-of-at-least-thirty-two-bytes!!";
-  const authed = await startServer(upstream, join(dir, "auth.db"),
-                                   ["--auth", "jwt", "--jwt-secret-file", join(dir, "secret")]);
+  const authed = (await startServer(upstream, join(dir, "auth.db"),
+                                    ["--auth", "jwt", "--jwt-secret-file", join(dir, "secret")])).url;
   const token = jwt("ada", secret);
   const created = await (await fetch(`${authed}/sessions`, {method: "POST",
     headers: {"Content-Type": "application/json", Authorization: `Bearer ${token}`},
@@ -265,6 +266,34 @@ try {
   await stranger.waitForSelector("#ask-approve", {timeout: 20000});
   ok((await stranger.textContent("#ask .prompt")).includes(NOTE), "with the token the session shows, live");
   await shot(stranger, "10-auth-token");
+
+  // 8. The server restarts under an open page: it reconnects and resumes after the last
+  // position it saw, and shows every event once.
+  let restartable = await startServer(upstream, join(dir, "restart.db"));
+  const port = new URL(restartable.url).port;
+  const waiting = await (await fetch(`${restartable.url}/sessions`, {method: "POST",
+    headers: {"Content-Type": "application/json"},
+    body: JSON.stringify({workflow: "review", input: {topic: "restarts"}})})).json();
+  const watcher = await browser.newPage({viewport: {width: 1200, height: 800}});
+  await watcher.goto(`${restartable.url}/#/sessions/${waiting.sessionId}`);
+  await watcher.waitForSelector("#ask-approve");
+  const stopped = new Promise(resolve => restartable.on("exit", resolve));
+  restartable.kill("SIGTERM");
+  await stopped;
+  await until("the page to notice", async () => /offline|connecting/.test(await watcher.textContent("#conn")));
+  restartable = await startServer(upstream, join(dir, "restart.db"), [], `127.0.0.1:${port}`);
+  await until("the page to reconnect", async () => (await watcher.textContent("#conn")).includes("live"), 30000);
+  await watcher.waitForSelector("#ask-approve:enabled");
+  await watcher.click("#ask-approve");
+  await watcher.waitForSelector("#result", {timeout: 20000});
+  const full = await events(restartable.url, waiting.sessionId);
+  await watcher.click("#tab-events");
+  await until("every event listed", async () => (await watcher.textContent("#event-count")) === `${full.length} events`)
+    .catch(() => {});
+  const visits = await watcher.textContent("#timeline .phase-stats tbody tr:nth-child(3) td:nth-child(2)");
+  ok((await watcher.textContent("#event-count")) === `${full.length} events` && visits === "1",
+     `after a restart the page shows the ${full.length} events of the log once (${await watcher.textContent("#event-count")})`);
+  await shot(watcher, "11-after-restart");
 } catch (err) {
   ok(false, `the run ends without an error: ${err.stack || err}`);
 } finally {
