@@ -320,6 +320,8 @@ int RunServe(const ServeOptions& o) {
                "scaffold serve: listening on http://%s:%u (%zu workflow%s, auth %s, mode %s)\n",
                host.c_str(), server.port(), workflows.size(), workflows.size() == 1 ? "" : "s",
                o.auth.c_str(), recordings::RecordModeName(*mode));
+  std::fprintf(stderr, "scaffold serve: web console at http://%s:%u/\n", host.c_str(),
+               server.port());
   if (cluster) {
     // Sessions no node drives (this node's before a restart, a dead node's) are claimed by
     // the cluster's first round, here or on another node.

@@ -189,6 +189,10 @@ std::string RemoteSession::ForkCommand(int64_t position) const {
          "'{\"position\": " + std::to_string(position) + "}'";
 }
 
+std::string RemoteSession::ConsoleUrl() const {
+  return client_->base_url() + "/#/sessions/" + id_;
+}
+
 std::string RemoteSession::ReattachCommand() const {
   return "scaffold attach " + client_->base_url() + " " + id_;
 }

@@ -45,6 +45,7 @@ class RemoteSession : public DrivenSession {
   std::string EventsCommand() const override;
   std::string ForkCommand(int64_t position) const override;
   std::string ReattachCommand() const override;
+  std::string ConsoleUrl() const override;
 
  private:
   void OnEvents(std::vector<engine::EventPtr> events);

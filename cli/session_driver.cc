@@ -28,6 +28,11 @@ class Driver : public engine::EventSink {
 
   int Run() {
     OnInterrupt([this] { loop_->Post([this] { Interrupt(); }); });
+    // Guidance, not output: stderr, so that --json on stdout stays clean.
+    if (std::string url = session_->ConsoleUrl(); !url.empty() && !options_.quiet) {
+      std::fprintf(stderr, "%s %s\n", Paint(err_style_, Tint::kDim, "watch it in a browser:").c_str(),
+                   url.c_str());
+    }
     session_->Start(
         this, [this](const Json& request) { HandleAsk(request); },
         [this](const engine::SessionEnd& end) {

@@ -58,6 +58,8 @@ class DrivenSession {
   virtual std::string EventsCommand() const = 0;
   virtual std::string ForkCommand(int64_t position) const = 0;  // "" when not available
   virtual std::string ReattachCommand() const { return ""; }
+  // The web console's page for the session on its server; "" for a session run here.
+  virtual std::string ConsoleUrl() const { return ""; }
 };
 
 // A session of this process, run on `loop`.

@@ -107,6 +107,9 @@ TEST_CASE("run --server renders like a local run, and an ask nobody can answer l
 
   auto answered = RunScaffold({"attach", server.url(), id, "--answer", "review=yes"});
   CHECK(answered.exit_code == 0);
+  // The terminal names the session's page in the server's web console.
+  CHECK_THAT(answered.err,
+             Catch::Contains("watch it in a browser: " + server.url() + "/#/sessions/" + id));
   CHECK_THAT(answered.out, Catch::Contains("✓ review: approved"));
   CHECK_THAT(answered.out, Catch::Contains("✓ completed"));
 
