@@ -73,10 +73,25 @@ const workflow = {
     done: {terminal: true, result: {var: "state.note"}},
   },
 };
+// No model: a choice, then a JSON answer checked against its schema, with a timeout.
+const intake = {
+  scaffold: 1, name: "intake", description: "Pick a size, then give the order as JSON.",
+  state: {size: "", order: null},
+  phases: {
+    size: {ask: {prompt: "Which size?", type: "choice", options: ["small", "medium", "large"]},
+           update: {"/size": {var: "output"}}, next: "order"},
+    order: {ask: {prompt: "The order, as JSON", type: "json", timeout_ms: 600000, default: {count: 1},
+                  schema: {type: "object", properties: {count: {type: "integer", minimum: 1}},
+                           required: ["count"]}},
+            update: {"/order": {var: "output"}}, next: "done"},
+    done: {terminal: true, result: {var: "state"}},
+  },
+};
 const NOTE = "Otters hold hands while they sleep so that the current does not carry them apart, " +
              "and a group of them resting together is called a raft.";
 mkdirSync(join(dir, "workflows"));
 writeFileSync(join(dir, "workflows", "review.json"), JSON.stringify(workflow, null, 2));
+writeFileSync(join(dir, "workflows", "intake.json"), JSON.stringify(intake, null, 2));
 writeFileSync(join(dir, "upstream.json"), JSON.stringify({routes: [
   {match: "Write a note", text: NOTE, delay_ms: 120, usage: [120, 40]}]}));
 writeFileSync(join(dir, "secret"), "a-secret-of-at-least-thirty-two-bytes!!");
@@ -242,6 +257,44 @@ try {
   ok((await page.textContent(`#session-rows tr[data-id="${id}"]`)).includes("160"),
      "the list shows a session's tokens (120 in + 40 out) and its cost");
   await shot(page, "08-list");
+
+  // Choice and JSON asks, the latter checked against its schema and counting down.
+  const order = await (await fetch(`${server}/sessions`, {method: "POST", headers: {"Content-Type": "application/json"},
+    body: JSON.stringify({workflow: "intake"})})).json();
+  await page.goto(`${server}/#/`);
+  await page.fill("#open-id", order.sessionId.slice(0, 8));
+  await page.press("#open-id", "Enter");
+  await page.waitForURL(u => u.toString().endsWith(`#/sessions/${order.sessionId}`));
+  ok(true, "a session opens by the first characters of its id");
+  await page.check("#ask input[value=large]");
+  await page.click("#ask-submit");
+  await page.waitForSelector("#ask input[type=number]");
+  ok(/\d+ s left/.test(await page.textContent("#ask .countdown")), "a JSON ask with a timeout counts down");
+  await page.fill("#ask input[type=number]", "0");
+  await page.click("#ask-submit");
+  const jsonError = await page.locator("#ask .field-error").first().textContent();
+  ok(/at least 1/.test(jsonError), `a JSON ask is a form from its schema, and a value against it is refused next to its field (${jsonError})`);
+  await shot(page, "09-json-ask");
+  await page.fill("#ask input[type=number]", "3");
+  await page.click("#ask-submit");
+  await page.waitForSelector("#result");
+  const intakeLog = await events(server, order.sessionId);
+  const result = intakeLog.at(-1).payload.result || {};
+  ok(result.size === "large" && result.order && result.order.count === 3,
+     `the choice and the JSON answer reach the session (${JSON.stringify(result)})`);
+  await page.click("#tab-usage");
+  await page.emulateMedia({colorScheme: "dark"});
+  await shot(page, "10-dark");
+  await page.emulateMedia({colorScheme: "light"});
+
+  // Delete asks first, then the session is gone from the list.
+  page.once("dialog", d => d.accept());
+  await page.click("#delete");
+  await page.waitForURL(u => u.toString().endsWith("#/"));
+  await page.waitForSelector(`#session-rows tr[data-id="${id}"]`);
+  ok(!(await page.locator(`#session-rows tr[data-id="${order.sessionId}"]`).count()) &&
+     (await fetch(`${server}/sessions/${order.sessionId}`)).status === 404,
+     "delete, once confirmed, removes the session");
   ok(consoleErrors.length === 0, `no errors in the page (${consoleErrors.join(" | ")})`);
 
   // 7. With --auth jwt, a page without a token sees nothing; with one, its user's sessions.
@@ -257,7 +310,7 @@ try {
   await stranger.waitForSelector("#need-token");
   ok(!(await stranger.content()).includes(created.sessionId) && await stranger.isVisible("#token-dialog"),
      "without a token the page shows no session and asks for a token");
-  await shot(stranger, "09-auth-no-token");
+  await shot(stranger, "11-auth-no-token");
   await stranger.goto(`${authed}/#/sessions/${created.sessionId}`);
   await stranger.waitForSelector("#need-token");
   ok(!(await stranger.content()).includes("secrets"), "nor a session opened by its link");
@@ -265,7 +318,7 @@ try {
   await stranger.click("#token-save");
   await stranger.waitForSelector("#ask-approve", {timeout: 20000});
   ok((await stranger.textContent("#ask .prompt")).includes(NOTE), "with the token the session shows, live");
-  await shot(stranger, "10-auth-token");
+  await shot(stranger, "12-auth-token");
 
   // 8. The server restarts under an open page: it reconnects and resumes after the last
   // position it saw, and shows every event once.
@@ -293,7 +346,7 @@ try {
   const visits = await watcher.textContent("#timeline .phase-stats tbody tr:nth-child(3) td:nth-child(2)");
   ok((await watcher.textContent("#event-count")) === `${full.length} events` && visits === "1",
      `after a restart the page shows the ${full.length} events of the log once (${await watcher.textContent("#event-count")})`);
-  await shot(watcher, "11-after-restart");
+  await shot(watcher, "13-after-restart");
 } catch (err) {
   ok(false, `the run ends without an error: ${err.stack || err}`);
 } finally {
