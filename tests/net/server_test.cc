@@ -134,7 +134,7 @@ TEST_CASE("bad requests get the right status and a JSON error", "[server]") {
        "payload_too_large"},
       {"PUT", "/sessions", "", 405, "method_not_allowed"},
       {"GET", "/nope", "", 404, "not_found"},
-      {"GET", "/", "", 404, "not_found"},
+      {"GET", "/console/no-such-file.js", "", 404, "not_found"},
       {"GET", "/sessions/%zz", "", 400, "bad_request"},
       {"GET", "/sessions/0000", "", 404, "not_found"},
       {"GET", "/sessions/0000/state", "", 404, "not_found"},
