@@ -9,7 +9,7 @@
 #include "cli/common.h"
 #include "cli/exit_codes.h"
 #include "cli/interrupts.h"
-#include "net/tool_client.h"
+#include "net/client/tool_client.h"
 
 namespace scaffold::cli {
 

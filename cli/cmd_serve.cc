@@ -12,10 +12,10 @@
 #include "cli/common.h"
 #include "cli/interrupts.h"
 #include "cli/postgres_cluster.h"
-#include "net/cluster_tools.h"
-#include "net/http_server.h"
-#include "net/llm_provider.h"
-#include "net/tool_router.h"
+#include "net/llm/llm_provider.h"
+#include "net/server/http_server.h"
+#include "net/tools/cluster_tools.h"
+#include "net/tools/tool_router.h"
 #include "recordings/recording_provider.h"
 #include "recordings/sha256.h"
 
@@ -120,7 +120,8 @@ void RunGuarded(boost::asio::io_context& io) {
       io.run();
       return;
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "scaffold serve: internal error in a handler (the server carries on): %s\n",
+      std::fprintf(stderr,
+                   "scaffold serve: internal error in a handler (the server carries on): %s\n",
                    e.what());
     }
   }
@@ -149,10 +150,12 @@ int FitConnectionsToDescriptors(int wanted) {
 }  // namespace
 
 // The PostgreSQL store with this node's lease settings, and the cluster over it.
-static std::optional<std::pair<std::unique_ptr<recordings::Store>, std::unique_ptr<PostgresCluster>>>
+static std::optional<
+    std::pair<std::unique_ptr<recordings::Store>, std::unique_ptr<PostgresCluster>>>
 OpenCluster(const ServeOptions& o) {
   bool fits = o.node_id.size() <= 48;
-  for (char c : o.node_id) fits = fits && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-');
+  for (char c : o.node_id)
+    fits = fits && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-');
   if (!fits) {
     PrintError("--node-id " + o.node_id + ": use 1 to 48 of A-Z a-z 0-9 _ -");
     return std::nullopt;
@@ -230,8 +233,9 @@ int RunServe(const ServeOptions& o) {
     cluster = std::move(opened->second);
   } else {
     if (!o.node_id.empty() || o.max_running > 0) {
-      PrintError("--node-id and --max-running are for several nodes on PostgreSQL "
-                 "(--db postgresql://...)");
+      PrintError(
+          "--node-id and --max-running are for several nodes on PostgreSQL "
+          "(--db postgresql://...)");
       return kExitUsage;
     }
     store = OpenStoreOrReport(o.db);
@@ -245,12 +249,13 @@ int RunServe(const ServeOptions& o) {
   boost::asio::io_context io;
   // With several nodes, a session's client tools may be served by a client on another node.
   std::unique_ptr<net::ClusterToolHost> cluster_tools;
-  if (cluster) cluster_tools = std::make_unique<net::ClusterToolHost>(&client_tools, cluster.get(), &io);
+  if (cluster)
+    cluster_tools = std::make_unique<net::ClusterToolHost>(&client_tools, cluster.get(), &io);
   net::ToolRouterOptions tool_options;
   tool_options.data_dir = DataDirFor(o.db);
   tool_options.allow_commands = o.allow_commands;
-  tool_options.client_tools = cluster_tools ? static_cast<engine::ToolHost*>(cluster_tools.get())
-                                            : &client_tools;
+  tool_options.client_tools =
+      cluster_tools ? static_cast<engine::ToolHost*>(cluster_tools.get()) : &client_tools;
   net::ToolRouter tools(tool_options);
   engine::SystemClock clock;
   net::Metrics metrics;
@@ -267,10 +272,9 @@ int RunServe(const ServeOptions& o) {
     }
     metrics_listen = *parsed;
   }
-  net::SessionHub hub(
-      {&io, store.get(), &recorder, &tools, &clock, &metrics, cluster.get(), o.max_running,
-       cluster_tools.get()},
-      workflows, engine::RunOptions{}, o.default_workflow);
+  net::SessionHub hub({&io, store.get(), &recorder, &tools, &clock, &metrics, cluster.get(),
+                       o.max_running, cluster_tools.get()},
+                      workflows, engine::RunOptions{}, o.default_workflow);
   net::Api api(&hub, &metrics);
   net::ServerOptions server_options;
   server_options.host = listen->first;
@@ -359,8 +363,10 @@ int RunServe(const ServeOptions& o) {
     cluster->Stop();
     cluster_tools->Withdraw();
     if (Status s = cluster->ReleaseAll(); !s.ok())
-      std::fprintf(stderr, "scaffold serve: %s; the sessions are taken over when the leases "
-                   "expire\n", s.message().c_str());
+      std::fprintf(stderr,
+                   "scaffold serve: %s; the sessions are taken over when the leases "
+                   "expire\n",
+                   s.message().c_str());
   }
   return kExitOk;
 }

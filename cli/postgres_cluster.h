@@ -11,7 +11,7 @@
 #include <string>
 #include <thread>
 
-#include "net/cluster.h"
+#include "net/server/cluster.h"
 #include "recordings/postgres/connection.h"
 #include "recordings/postgres/postgres_store.h"
 

@@ -16,7 +16,7 @@
 #include "cli/run_flags.h"
 #include "cli/session_driver.h"
 #include "engine/event_loop.h"
-#include "net/remote_client.h"
+#include "net/client/remote_client.h"
 
 namespace scaffold::cli {
 

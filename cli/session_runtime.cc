@@ -4,9 +4,9 @@
 
 #include "cli/common.h"
 #include "cli/session_driver.h"
-#include "net/llm_provider.h"
-#include "net/program_tools.h"
-#include "net/tool_router.h"
+#include "net/llm/llm_provider.h"
+#include "net/tools/program_tools.h"
+#include "net/tools/tool_router.h"
 
 namespace scaffold::cli {
 

@@ -23,13 +23,15 @@ TEST_CASE("usage is tallied per agent with the model of each invocation", "[usag
   // Two `each` invocations of one agent interleave; each completion finds its own model.
   tally.Add(Make("agent:started", {{"agent", "a"}, {"index", 0}, {"model", "cheap"}}));
   tally.Add(Make("agent:started", {{"agent", "a"}, {"index", 1}, {"model", "unknown-model"}}));
-  tally.Add(Make("agent:completed",
-                 {{"agent", "a"}, {"index", 1}, {"usage", {{"inputTokens", 10}, {"outputTokens", 1}}}}));
-  tally.Add(Make("agent:completed", {{"agent", "a"},
-                                     {"index", 0},
-                                     {"usage", {{"inputTokens", 1000000},
-                                                {"outputTokens", 1000000},
-                                                {"cacheReadTokens", 1000000}}}}));
+  tally.Add(
+      Make("agent:completed",
+           {{"agent", "a"}, {"index", 1}, {"usage", {{"inputTokens", 10}, {"outputTokens", 1}}}}));
+  tally.Add(Make(
+      "agent:completed",
+      {{"agent", "a"},
+       {"index", 0},
+       {"usage",
+        {{"inputTokens", 1000000}, {"outputTokens", 1000000}, {"cacheReadTokens", 1000000}}}}));
   tally.Add(Make("agent:started", {{"agent", "b"}, {"model", "cheap"}}));
   tally.Add(Make("agent:completed", {{"agent", "b"}, {"usage", {{"outputTokens", 500000}}}}));
   // Hostile payloads change nothing and throw nothing.

@@ -1,6 +1,7 @@
 // Fuzz target: the Anthropic Messages stream decoder (SSE frames from the model provider).
 
-#include "net/anthropic.h"
+#include "net/llm/anthropic.h"
+
 #include "tests/fuzz/provider_stream.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -10,7 +10,7 @@
 #include "engine/memory_store.h"
 #include "engine/tool_host.h"
 #include "engine/workflow.h"
-#include "net/beast_request.h"
+#include "net/server/beast_request.h"
 #include "tests/fuzz/fuzz_input.h"
 
 namespace {
@@ -31,8 +31,8 @@ class FailingProvider : public engine::Provider {
   std::unique_ptr<engine::ModelCall> Start(const engine::ModelRequest&, engine::Executor* executor,
                                            engine::ModelStreamHandler* handler) override {
     executor->Post([handler] {
-      handler->OnError({engine::ProviderErrorKind::kInvalidRequest, "no model here", 400,
-                        std::nullopt, false});
+      handler->OnError(
+          {engine::ProviderErrorKind::kInvalidRequest, "no model here", 400, std::nullopt, false});
     });
     return std::make_unique<FailingCall>();
   }
@@ -146,7 +146,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (d.kind == net::Dispatch::Kind::kApi) {
     // A reply may come after this input (a tool call waiting on its timeout): it owns its sink.
     auto answered = std::make_shared<size_t>(0);
-    world.api->Handle(d.request, [answered](net::ApiResponse r) { *answered += r.body.size() + 1; });
+    world.api->Handle(d.request,
+                      [answered](net::ApiResponse r) { *answered += r.body.size() + 1; });
     world.Drain();
   }
   return 0;

@@ -4,10 +4,11 @@
 //      the claim checks after the signature (exp, nbf, iss, aud, sub) are reached too;
 //   2: a JWKS document, loaded as --jwks-file is.
 
+#include "net/server/jwt.h"
+
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "net/jwt.h"
 #include "tests/fuzz/fuzz_input.h"
 
 namespace {
@@ -25,8 +26,8 @@ const scaffold::net::JwtVerifier& Verifier() {
 }
 
 std::string Sign(std::string_view header, std::string_view payload) {
-  std::string input = scaffold::net::Base64UrlEncode(header) + "." +
-                      scaffold::net::Base64UrlEncode(payload);
+  std::string input =
+      scaffold::net::Base64UrlEncode(header) + "." + scaffold::net::Base64UrlEncode(payload);
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   HMAC(EVP_sha256(), kSecret.data(), static_cast<int>(kSecret.size()),

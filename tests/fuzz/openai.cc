@@ -1,6 +1,7 @@
 // Fuzz target: the OpenAI Chat Completions stream decoder (SSE frames from the model provider).
 
-#include "net/openai.h"
+#include "net/llm/openai.h"
+
 #include "tests/fuzz/provider_stream.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -5,7 +5,7 @@
 #include <memory>
 #include <vector>
 
-#include "net/llm_api.h"
+#include "net/llm/llm_api.h"
 #include "tests/fuzz/fuzz_input.h"
 
 namespace scaffold::fuzz {

@@ -2,7 +2,7 @@
 // as the server does, with the connection's actions recorded instead of sent. A tool:response
 // reaches the real client tool broker.
 
-#include "net/ws_messages.h"
+#include "net/server/ws_messages.h"
 #include "tests/fuzz/fuzz_input.h"
 
 namespace {

@@ -1,4 +1,4 @@
-#include "net/jwt.h"
+#include "net/server/jwt.h"
 
 #include <catch2/catch.hpp>
 
@@ -24,7 +24,9 @@ Json Claims(Json extra = Json::object()) {
   return c;
 }
 
-JwtVerifier Hs() { return std::move(JwtVerifier::FromSecret(kSecret, {}).value()); }
+JwtVerifier Hs() {
+  return std::move(JwtVerifier::FromSecret(kSecret, {}).value());
+}
 
 std::string Why(const JwtVerifier& v, const std::string& token) {
   auto r = v.Verify(token, kNow);
@@ -33,7 +35,8 @@ std::string Why(const JwtVerifier& v, const std::string& token) {
 
 }  // namespace
 
-TEST_CASE("the RFC 7515 HS256 and RS256 examples verify, the RFC 7519 unsecured one does not", "[jwt][conformance]") {
+TEST_CASE("the RFC 7515 HS256 and RS256 examples verify, the RFC 7519 unsecured one does not",
+          "[jwt][conformance]") {
   Json vectors = scaffold::testing::LoadConformance("jwt/vectors.json");
   const int64_t before_exp = 1300819000;  // the examples expire at 1300819380
 
@@ -47,7 +50,8 @@ TEST_CASE("the RFC 7515 HS256 and RS256 examples verify, the RFC 7519 unsecured 
   REQUIRE(claims.ok());
   CHECK((*claims)["iss"] == "joe");
   CHECK((*claims)["http://example.com/is_root"] == true);
-  CHECK_FALSE(hs_verifier->Verify(hs["token"].get<std::string>(), before_exp + 3600).ok());  // expired by now
+  CHECK_FALSE(hs_verifier->Verify(hs["token"].get<std::string>(), before_exp + 3600)
+                  .ok());  // expired by now
 
   Json rs = vectors["rfc7515_A2_RS256"];
   Json jwk = rs["jwk"];
@@ -65,9 +69,8 @@ TEST_CASE("the RFC 7515 HS256 and RS256 examples verify, the RFC 7519 unsecured 
 }
 
 TEST_CASE("base64url round-trips and refuses padding and foreign characters", "[jwt]") {
-    for (std::string s : std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar",
+  for (std::string s : std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar",
                                                 std::string("\xff\x00\x01", 3)}) {
-
     CHECK(Base64UrlDecode(Base64UrlEncode(s)) == s);
   }
   CHECK_FALSE(Base64UrlDecode("Zg=="));
@@ -85,9 +88,12 @@ TEST_CASE("valid tokens of every algorithm are accepted and return their claims"
   CHECK(Why(*es_pem, SignWith(ec, "ES256", Claims())) == "accepted");
   auto jwks = JwtVerifier::FromJwks({{"keys", {rsa.Jwk("r1"), ec.Jwk("e1")}}}, {});
   REQUIRE(jwks.ok());
-  CHECK(Why(*jwks, SignWith(rsa, "RS256", Claims(), {{"alg", "RS256"}, {"kid", "r1"}})) == "accepted");
-  CHECK(Why(*jwks, SignWith(ec, "ES256", Claims(), {{"alg", "ES256"}, {"kid", "e1"}})) == "accepted");
-  CHECK((*jwks->Verify(SignWith(ec, "ES256", Claims(), {{"alg", "ES256"}, {"kid", "e1"}}), kNow))["sub"] == "ada");
+  CHECK(Why(*jwks, SignWith(rsa, "RS256", Claims(), {{"alg", "RS256"}, {"kid", "r1"}})) ==
+        "accepted");
+  CHECK(Why(*jwks, SignWith(ec, "ES256", Claims(), {{"alg", "ES256"}, {"kid", "e1"}})) ==
+        "accepted");
+  CHECK((*jwks->Verify(SignWith(ec, "ES256", Claims(), {{"alg", "ES256"}, {"kid", "e1"}}),
+                       kNow))["sub"] == "ada");
 }
 
 TEST_CASE("attacks on JWT verification are all refused", "[jwt]") {
@@ -107,15 +113,20 @@ TEST_CASE("attacks on JWT verification are all refused", "[jwt]") {
   }
   SECTION("HS256 signed with the server's RSA public key as the secret") {
     std::string forged = SignHs256(rsa.PublicPem(), Claims());
-    CHECK(Why(rs, forged) == "invalid token: algorithm HS256 is not accepted by this server's keys");
+    CHECK(Why(rs, forged) ==
+          "invalid token: algorithm HS256 is not accepted by this server's keys");
   }
   SECTION("RS256 presented to an HS256 server") {
-    CHECK_THAT(Why(hs, SignWith(rsa, "RS256", Claims())), Catch::Contains("algorithm RS256 is not accepted"));
+    CHECK_THAT(Why(hs, SignWith(rsa, "RS256", Claims())),
+               Catch::Contains("algorithm RS256 is not accepted"));
   }
   SECTION("expired, and not valid yet") {
-    CHECK(Why(hs, SignHs256(kSecret, Claims({{"exp", kNow - 31}}))) == "invalid token: the token has expired");
-    CHECK(Why(hs, SignHs256(kSecret, Claims({{"exp", kNow - 10}}))) == "accepted");  // within the leeway
-    CHECK(Why(hs, SignHs256(kSecret, Claims({{"nbf", kNow + 120}}))) == "invalid token: the token is not valid yet");
+    CHECK(Why(hs, SignHs256(kSecret, Claims({{"exp", kNow - 31}}))) ==
+          "invalid token: the token has expired");
+    CHECK(Why(hs, SignHs256(kSecret, Claims({{"exp", kNow - 10}}))) ==
+          "accepted");  // within the leeway
+    CHECK(Why(hs, SignHs256(kSecret, Claims({{"nbf", kNow + 120}}))) ==
+          "invalid token: the token is not valid yet");
   }
   SECTION("a header or payload naming a key twice, or nested past the limit") {
     using scaffold::testing::SignHs256Text;
@@ -135,7 +146,8 @@ TEST_CASE("attacks on JWT verification are all refused", "[jwt]") {
     std::string token = SignHs256(kSecret, Claims());
     size_t a = token.find('.'), b = token.rfind('.');
     std::string evil = Base64UrlEncode(Claims({{"sub", "root"}}).dump());
-    CHECK(Why(hs, token.substr(0, a + 1) + evil + token.substr(b)) == "invalid token: the signature does not match");
+    CHECK(Why(hs, token.substr(0, a + 1) + evil + token.substr(b)) ==
+          "invalid token: the signature does not match");
     std::string rs_token = SignWith(rsa, "RS256", Claims());
     a = rs_token.find('.');
     b = rs_token.rfind('.');
@@ -144,17 +156,20 @@ TEST_CASE("attacks on JWT verification are all refused", "[jwt]") {
   }
   SECTION("two or four segments") {
     std::string token = SignHs256(kSecret, Claims());
-    CHECK(Why(hs, token.substr(0, token.rfind('.'))) == "invalid token: a JWT has exactly three segments");
+    CHECK(Why(hs, token.substr(0, token.rfind('.'))) ==
+          "invalid token: a JWT has exactly three segments");
     CHECK(Why(hs, token + ".extra") == "invalid token: a JWT has exactly three segments");
   }
   SECTION("an unknown crit header") {
-    std::string token = SignHs256(kSecret, Claims(), {{"alg", "HS256"}, {"crit", {"exp"}}, {"exp", 1}});
+    std::string token =
+        SignHs256(kSecret, Claims(), {{"alg", "HS256"}, {"crit", {"exp"}}, {"exp", 1}});
     CHECK(Why(hs, token) == "invalid token: critical header extensions are not supported");
   }
   SECTION("kid tricks") {
     TestKey other("RSA");
     auto jwks = std::move(JwtVerifier::FromJwks({{"keys", {rsa.Jwk("good")}}}, {}).value());
-    for (const char* kid : {"../../../../etc/passwd", "good' OR '1'='1", "", "http://evil.example/key.json"}) {
+    for (const char* kid :
+         {"../../../../etc/passwd", "good' OR '1'='1", "", "http://evil.example/key.json"}) {
       INFO(kid);
       std::string token = SignWith(other, "RS256", Claims(), {{"alg", "RS256"}, {"kid", kid}});
       CHECK_THAT(Why(jwks, token), Catch::StartsWith("invalid token"));
@@ -168,10 +183,11 @@ TEST_CASE("attacks on JWT verification are all refused", "[jwt]") {
     o.audience = "scaffold";
     auto strict = std::move(JwtVerifier::FromSecret(kSecret, o).value());
     CHECK(Why(strict, SignHs256(kSecret, Claims())) == "invalid token: wrong issuer");
-    CHECK(Why(strict, SignHs256(kSecret, Claims({{"iss", "https://auth.example"}, {"aud", "other"}}))) ==
+    CHECK(Why(strict,
+              SignHs256(kSecret, Claims({{"iss", "https://auth.example"}, {"aud", "other"}}))) ==
           "invalid token: wrong audience");
-    CHECK(Why(strict, SignHs256(kSecret, Claims({{"iss", "https://auth.example"}, {"aud", {"x", "scaffold"}}}))) ==
-          "accepted");
+    CHECK(Why(strict, SignHs256(kSecret, Claims({{"iss", "https://auth.example"},
+                                                 {"aud", {"x", "scaffold"}}}))) == "accepted");
   }
   SECTION("garbage") {
     for (const char* t : {"", ".", "..", "a.b.c", "eyJhbGciOiJIUzI1NiJ9.e30.", "!!!.###.$$$"}) {
@@ -185,5 +201,6 @@ TEST_CASE("weak secrets and unusable keys are refused at configuration", "[jwt]"
   CHECK_FALSE(JwtVerifier::FromSecret("short", {}).ok());
   CHECK_FALSE(JwtVerifier::FromPublicKeyPem("not a key", {}).ok());
   CHECK_FALSE(JwtVerifier::FromJwks(Json::parse(R"({"keys": []})"), {}).ok());
-  CHECK_FALSE(JwtVerifier::FromJwks(Json::parse(R"({"keys": [{"kty": "oct", "k": "abc"}]})"), {}).ok());
+  CHECK_FALSE(
+      JwtVerifier::FromJwks(Json::parse(R"({"keys": [{"kty": "oct", "k": "abc"}]})"), {}).ok());
 }

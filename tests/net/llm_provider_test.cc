@@ -1,12 +1,12 @@
-#include "net/llm_provider.h"
+#include "net/llm/llm_provider.h"
 
 #include <sys/resource.h>
 
 #include <catch2/catch.hpp>
 #include <thread>
 
-#include "net/anthropic.h"
-#include "net/openai.h"
+#include "net/llm/anthropic.h"
+#include "net/llm/openai.h"
 #include "tests/support/fake_upstream.h"
 #include "tests/support/provider_call.h"
 

@@ -6,7 +6,7 @@
 #include <regex>
 #include <set>
 
-#include "net/event_frames.h"
+#include "net/server/event_frames.h"
 #include "tests/support/http_client.h"
 #include "tests/support/jwt_signer.h"
 #include "tests/support/test_server.h"

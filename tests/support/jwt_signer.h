@@ -10,7 +10,7 @@
 #include <string>
 
 #include "engine/json.h"
-#include "net/jwt.h"
+#include "net/server/jwt.h"
 
 namespace scaffold::testing {
 
@@ -57,7 +57,8 @@ class TestKey {
     EVP_MD_CTX* ctx = EVP_MD_CTX_new();
     EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key_);
     size_t len = 0;
-    EVP_DigestSign(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(input.data()), input.size());
+    EVP_DigestSign(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(input.data()),
+                   input.size());
     std::string sig(len, '\0');
     EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &len,
                    reinterpret_cast<const unsigned char*>(input.data()), input.size());
@@ -102,16 +103,18 @@ inline std::string SignHs256Text(const std::string& secret, const std::string& h
   return input + "." + net::Base64UrlEncode(std::string(reinterpret_cast<char*>(mac), len));
 }
 
-inline std::string SignHs256(const std::string& secret, const Json& claims, Json header = {{"alg", "HS256"}}) {
+inline std::string SignHs256(const std::string& secret, const Json& claims,
+                             Json header = {{"alg", "HS256"}}) {
   std::string input = JwtSigningInput(header, claims);
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), reinterpret_cast<const unsigned char*>(input.data()),
-       input.size(), mac, &len);
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &len);
   return input + "." + net::Base64UrlEncode(std::string(reinterpret_cast<char*>(mac), len));
 }
 
-inline std::string SignWith(const TestKey& key, const std::string& alg, const Json& claims, Json header = nullptr) {
+inline std::string SignWith(const TestKey& key, const std::string& alg, const Json& claims,
+                            Json header = nullptr) {
   if (header.is_null()) header = {{"alg", alg}};
   std::string input = JwtSigningInput(header, claims);
   return input + "." + net::Base64UrlEncode(key.Sign(input));

@@ -12,8 +12,8 @@
 
 #include "engine/provider.h"
 #include "engine/tool_host.h"
-#include "net/http_server.h"
-#include "net/tool_router.h"
+#include "net/server/http_server.h"
+#include "net/tools/tool_router.h"
 #include "recordings/sqlite/sqlite_store.h"
 #include "tests/support/http_client.h"
 #include "tests/support/temp_dir.h"

@@ -1,0 +1,585 @@
+// The HTTP side of `scaffold serve` on Boost.Beast: accepting, reading requests, answering
+// them through the Api, and serving SSE event streams. Shaped after Beast's advanced_server
+// example (Boost 1.74): one session object per connection on its own strand, errors as codes.
+
+#include "net/server/http_server.h"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <deque>
+
+#include "net/server/beast_request.h"
+#include "net/server/server_context.h"
+#include "net/server/ws_session.h"
+
+namespace scaffold::net {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+std::string Remote(const tcp::socket& socket) {
+  beast::error_code ec;
+  auto ep = socket.remote_endpoint(ec);
+  return ec ? "-" : ep.address().to_string();
+}
+
+// A frame's bytes, shared with the frame (no copy).
+std::shared_ptr<const std::string> SseBytes(const EventFramePtr& frame) {
+  return std::shared_ptr<const std::string>(frame, &frame->sse);
+}
+
+// Continues a kept-alive connection as a plain HTTP connection once an event stream on it has
+// ended, with the bytes the client already sent (its next request, perhaps) in `inbound`.
+void ContinueHttp(ServerContext* ctx, ConnectionSlot slot, beast::tcp_stream stream,
+                  beast::flat_buffer inbound, std::string remote);
+
+// An SSE event stream for one session: the log from a position, then live events, with no gap
+// and no duplicate (subscribe first, read history, skip positions already sent).
+//
+// A stream stays open after a finished session's last event (heartbeats only), unless the
+// client asked with ?closeAtEnd=true; that response says Connection: close. A stream that ends
+// otherwise (its session deleted) leaves a kept-alive connection to serve the next request.
+class SseStream : public Subscriber, public std::enable_shared_from_this<SseStream> {
+ public:
+  SseStream(ServerContext* ctx, ConnectionSlot slot, beast::tcp_stream stream,
+            EventStreamRoute route, std::string user, std::string remote, std::string path,
+            unsigned version, bool keep_alive,
+            std::vector<std::pair<std::string, std::string>> cors)
+      : ctx_(ctx),
+        slot_(std::move(slot)),
+        stream_(std::move(stream)),
+        route_(std::move(route)),
+        user_(std::move(user)),
+        remote_(std::move(remote)),
+        path_(std::move(path)),
+        version_(version),
+        keep_alive_(keep_alive && !route_.close_at_end),
+        cors_(std::move(cors)),
+        heartbeat_(stream_.get_executor()),
+        cursor_(route_.from_position > 0 ? route_.from_position - 1 : 0),
+        started_ms_(SteadyMillis()) {}
+
+  void Start() {
+    auto self = shared_from_this();
+    ctx_->hub->Subscribe(user_, route_.session_id, self, [self](const Status& s) {
+      // On the session's strand, where events are committed: what the log holds now is
+      // exactly what no live delivery will bring.
+      int64_t committed = 0;
+      if (s.ok()) {
+        auto info = self->ctx_->hub->store()->GetSession(self->route_.session_id);
+        if (info.ok()) committed = info->event_count;
+      }
+      asio::post(self->stream_.get_executor(),
+                 [self, s, committed] { self->OnSubscribed(s, committed); });
+    });
+  }
+
+  // Session strand.
+  void OnEvents(const FrameBatch& frames) override {
+    if (inbox_.Push(frames))
+      asio::post(stream_.get_executor(), [self = shared_from_this()] { self->TakeInbox(); });
+  }
+  void OnSessionGone() override {
+    auto self = shared_from_this();
+    asio::post(stream_.get_executor(), [self] { self->Finish(); });
+  }
+
+ private:
+  void OnSubscribed(const Status& s, int64_t committed) {
+    if (route_.from_position == 0) cursor_ = committed;  // live only
+    if (!s.ok()) {
+      // Deleted between the check and the subscription.
+      status_ = 404;
+      return Close();
+    }
+    ++ctx_->metrics->sse_open;
+    counted_ = true;
+    response_.result(http::status::ok);
+    response_.version(version_);
+    response_.set(http::field::content_type, "text/event-stream");
+    response_.set(http::field::cache_control, "no-cache");
+    response_.set("X-Accel-Buffering", "no");
+    for (const auto& [k, v] : cors_) response_.set(k, v);
+    response_.keep_alive(keep_alive_);
+    response_.chunked(true);
+    serializer_.emplace(response_);
+    stream_.expires_never();
+    auto self = shared_from_this();
+    http::async_write_header(stream_, *serializer_, [self](beast::error_code ec, size_t) {
+      if (ec) return self->Close();
+      self->WatchForClose();
+      self->ScheduleHeartbeat();
+      if (self->route_.from_position > 0) return self->PumpHistory();
+      self->history_done_ = true;
+      self->FinishIfEnded();
+    });
+  }
+
+  // With ?closeAtEnd: a finished session appends nothing more, so whatever of the log is not
+  // sent yet (a few events committed while this stream caught up or subscribed, ending with
+  // the final one) is sent now, and the stream ends. Live deliveries still on their way are
+  // skipped by position.
+  void FinishIfEnded() {
+    if (!route_.close_at_end) return;
+    auto info = ctx_->hub->store()->GetSession(route_.session_id);
+    if (!info.ok() || (info->status != engine::SessionStatus::kCompleted &&
+                       info->status != engine::SessionStatus::kFailed)) {
+      return;
+    }
+    for (;;) {
+      auto page = ctx_->hub->store()->ReadEvents(route_.session_id, cursor_, kHistoryPage);
+      if (!page.ok()) break;
+      for (const auto& e : *page) Send(MakeEventFrame(route_.session_id, *e, FrameForms::kSse));
+      if (page->size() < kHistoryPage || final_queued_) break;
+    }
+    Finish();
+  }
+
+  void PumpHistory() {
+    if (closed_ || history_done_) return;
+    while (queued_bytes_ < ctx_->HistoryPumpBytes()) {
+      auto page = ctx_->hub->store()->ReadEvents(route_.session_id, cursor_, kHistoryPage);
+      if (!page.ok()) return Close();
+      for (const auto& e : *page) Send(MakeEventFrame(route_.session_id, *e, FrameForms::kSse));
+      if (page->size() < kHistoryPage) {
+        history_done_ = true;
+        if (!final_queued_) FinishIfEnded();
+        break;
+      }
+    }
+    // Otherwise the next page is read when the writes catch up.
+  }
+
+  // Queues every batch that arrived, then writes them together.
+  void TakeInbox() {
+    holding_ = true;
+    for (const auto& batch : inbox_.Take()) OnLive(*batch);
+    holding_ = false;
+    if (!writing_) Write();
+  }
+
+  void OnLive(const std::vector<EventFramePtr>& frames) {
+    if (closed_) return;
+    // While catching up, live events are skipped: they are in the log, and the history read
+    // that ends the catch-up runs after their commit.
+    if (!history_done_) return;
+    for (const auto& f : frames) Send(f);
+  }
+
+  // Queues an event (skipping positions already sent) and writes.
+  void Send(const EventFramePtr& frame) {
+    if (closed_ || final_queued_ || frame->position <= cursor_) return;
+    cursor_ = frame->position;
+    Queue(SseBytes(frame), frame->cost());
+    if (frame->final) final_queued_ = true;
+  }
+
+  // `cost` is what the queue is charged (at least the bytes).
+  void Queue(std::shared_ptr<const std::string> bytes, size_t cost = 0) {
+    if (closed_ || last_chunk_) return;
+    cost = std::max(cost, bytes->size());
+    if (queued_bytes_ + cost > ctx_->options.max_send_queue_bytes) {
+      // A slow consumer: it reconnects with Last-Event-ID and resumes where it was.
+      ++ctx_->metrics->slow_consumers_dropped;
+      return Close();
+    }
+    queued_bytes_ += cost;
+    queue_.push_back({std::move(bytes), cost});
+    if (!writing_ && !holding_) Write();
+  }
+
+  void Write() {
+    if (queue_.empty() || closed_) return;
+    writing_ = true;
+    in_flight_.clear();
+    buffers_.clear();
+    size_t batch = 0;
+    size_t cost = TakeWriteBatch(queue_, [&](Queued q) {
+      batch += q.bytes->size();
+      buffers_.emplace_back(asio::buffer(*q.bytes));
+      in_flight_.push_back(std::move(q.bytes));
+    });
+    auto self = shared_from_this();
+    asio::async_write(stream_, http::make_chunk(buffers_),
+                      [self, batch, cost](beast::error_code ec, size_t) {
+                        self->writing_ = false;
+                        self->queued_bytes_ -= cost;
+                        self->bytes_ += batch;
+                        self->in_flight_.clear();
+                        if (ec) return self->Close();
+                        if (!self->queue_.empty()) return self->Write();
+                        if ((self->final_queued_ && self->route_.close_at_end) || self->finishing_)
+                          return self->WriteLastChunk();
+                        if (!self->history_done_) self->PumpHistory();
+                      });
+  }
+
+  // Ends the stream once what is queued is written.
+  void Finish() {
+    if (closed_) return;
+    finishing_ = true;
+    if (!writing_ && queue_.empty()) WriteLastChunk();
+  }
+
+  void WriteLastChunk() {
+    if (closed_ || last_chunk_) return;
+    last_chunk_ = true;
+    auto self = shared_from_this();
+    asio::async_write(stream_, http::make_chunk_last(), [self](beast::error_code ec, size_t) {
+      if (ec || !self->keep_alive_) return self->Close();
+      // The response is complete: the connection serves the client's next request, once the
+      // read watching it has stopped.
+      self->handing_over_ = true;
+      beast::error_code ignored;
+      self->stream_.socket().cancel(ignored);
+    });
+  }
+
+  void ScheduleHeartbeat() {
+    heartbeat_.expires_after(std::chrono::milliseconds(ctx_->options.heartbeat_ms));
+    auto self = shared_from_this();
+    heartbeat_.async_wait([self](beast::error_code ec) {
+      if (ec || self->closed_ || self->finishing_) return;
+      static const auto kBeat = std::make_shared<const std::string>(": heartbeat\n\n");
+      self->Queue(kBeat);
+      self->ScheduleHeartbeat();
+    });
+  }
+
+  // SSE clients send nothing while a stream is open, so a read completes when the client goes
+  // away; what a kept-alive client sends after the stream ended is its next request, kept for
+  // the connection that serves it.
+  void WatchForClose() {
+    auto self = shared_from_this();
+    stream_.socket().async_read_some(
+        inbound_.prepare(4096), [self](beast::error_code ec, size_t n) {
+          self->inbound_.commit(n);
+          if (self->handing_over_ && (!ec || ec == asio::error::operation_aborted))
+            return self->HandOver();
+          if (ec || self->inbound_.size() > kMaxInboundWhileStreaming) return self->Close();
+          self->WatchForClose();
+        });
+  }
+
+  void HandOver() {
+    if (closed_) return;
+    Release();
+    ContinueHttp(ctx_, std::move(slot_), std::move(stream_), std::move(inbound_), remote_);
+  }
+
+  void Close() {
+    if (closed_) return;
+    Release();
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.socket().close(ec);
+  }
+
+  // The stream is over: no more events, heartbeats or accounting.
+  void Release() {
+    closed_ = true;
+    ctx_->hub->Unsubscribe(route_.session_id, this);
+    heartbeat_.cancel();
+    if (counted_) --ctx_->metrics->sse_open;
+    ctx_->AccessLog(remote_, "GET", path_, status_, bytes_, SteadyMillis() - started_ms_, user_);
+  }
+
+  static constexpr size_t kMaxInboundWhileStreaming = 64 * 1024;
+
+  ServerContext* ctx_;
+  ConnectionSlot slot_;
+  beast::tcp_stream stream_;
+  EventStreamRoute route_;
+  std::string user_, remote_, path_;
+  unsigned version_;
+  bool keep_alive_;
+  std::vector<std::pair<std::string, std::string>> cors_;
+  asio::steady_timer heartbeat_;
+  http::response<http::empty_body> response_;
+  std::optional<http::response_serializer<http::empty_body>> serializer_;
+
+  int64_t cursor_;  // the last position sent
+  bool history_done_ = false;
+
+  struct Queued {
+    std::shared_ptr<const std::string> bytes;
+    size_t cost;  // what queued_bytes_ was charged
+  };
+  std::deque<Queued> queue_;
+  std::vector<std::shared_ptr<const std::string>> in_flight_;
+  std::vector<asio::const_buffer> buffers_;
+  size_t queued_bytes_ = 0;
+  bool writing_ = false;
+  bool holding_ = false;  // queueing an inbox: write once it is all queued
+  FrameInbox inbox_;
+  bool final_queued_ = false;
+  bool finishing_ = false;
+  bool last_chunk_ = false;
+
+  bool closed_ = false;
+  bool counted_ = false;
+  int status_ = 200;
+  size_t bytes_ = 0;
+  int64_t started_ms_;
+  beast::flat_buffer inbound_;  // what the client sent while streaming
+  bool handing_over_ = false;
+};
+
+// One HTTP connection: reads requests, answers them, or hands the connection over to an event
+// stream or a WebSocket.
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(ServerContext* ctx, ConnectionSlot slot, tcp::socket socket)
+      : ctx_(ctx),
+        slot_(std::move(slot)),
+        stream_(std::move(socket)),
+        remote_(Remote(stream_.socket())) {}
+  // A kept-alive connection after an event stream ended on it.
+  HttpSession(ServerContext* ctx, ConnectionSlot slot, beast::tcp_stream stream,
+              beast::flat_buffer inbound, std::string remote)
+      : ctx_(ctx),
+        slot_(std::move(slot)),
+        stream_(std::move(stream)),
+        buffer_(std::move(inbound)),
+        remote_(std::move(remote)),
+        requests_(1) {}
+
+  void Run() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
+  }
+
+ private:
+  void Read() {
+    parser_.emplace();
+    parser_->body_limit(ctx_->options.max_body_bytes);
+    parser_->header_limit(16 * 1024);
+    stream_.expires_after(std::chrono::milliseconds(
+        requests_ == 0 ? ctx_->options.header_timeout_ms : ctx_->options.idle_timeout_ms));
+    auto self = shared_from_this();
+    http::async_read(stream_, buffer_, *parser_,
+                     [self](beast::error_code ec, size_t) { self->OnRead(ec); });
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec == http::error::body_limit) {
+      started_ms_ = SteadyMillis();
+      keep_alive_ = false;
+      return Reply(ApiResponse::Error(
+          413, "payload_too_large",
+          "the body is over " + std::to_string(ctx_->options.max_body_bytes) + " bytes"));
+    }
+    if (ec) return Close();
+    ++requests_;
+    started_ms_ = SteadyMillis();
+    auto& req = parser_->get();
+    version_ = req.version();
+    keep_alive_ = req.keep_alive();
+    method_ = std::string(req.method_string());
+    Dispatch d = DispatchRequest(ctx_, FromBeast(req, remote_));
+    path_ = d.request.path.empty() ? std::string(req.target().substr(0, req.target().find('?')))
+                                   : d.request.path;
+    user_ = d.request.user;
+    cors_ = std::move(d.cors);
+    switch (d.kind) {
+      case Dispatch::Kind::kReply:
+        return Reply(d.response);
+      case Dispatch::Kind::kWebSocket:
+        ctx_->AccessLog(remote_, method_, path_, 101, 0, 0, user_);
+        stream_.expires_never();
+        return StartWebSocket(ctx_, std::move(slot_), std::move(stream_), parser_->release(), user_,
+                              d.client, remote_);
+      case Dispatch::Kind::kEventStream: {
+        auto sse = std::make_shared<SseStream>(ctx_, std::move(slot_), std::move(stream_),
+                                               std::move(d.route), user_, remote_, path_, version_,
+                                               keep_alive_, cors_);
+        sse->Start();
+        return;
+      }
+      case Dispatch::Kind::kApi:
+        break;
+    }
+    auto self = shared_from_this();
+    ctx_->api->Handle(d.request, [self](ApiResponse response) {
+      asio::post(self->stream_.get_executor(),
+                 [self, response = std::move(response)] { self->Reply(response); });
+    });
+  }
+
+  void Reply(const ApiResponse& r) {
+    auto res = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(r.status), version_);
+    res->set(http::field::server, "scaffold");
+    if (!r.body.empty()) res->set(http::field::content_type, r.content_type);
+    for (const auto& [k, v] : r.headers) res->set(k, v);
+    for (const auto& [k, v] : cors_) res->set(k, v);
+    res->body() = r.body;
+    res->keep_alive(keep_alive_);
+    res->prepare_payload();
+    auto self = shared_from_this();
+    int status = r.status;
+    size_t bytes = r.body.size();
+    http::async_write(stream_, *res, [self, res, status, bytes](beast::error_code ec, size_t) {
+      self->ctx_->AccessLog(self->remote_, self->method_, self->path_, status, bytes,
+                            SteadyMillis() - self->started_ms_, self->user_);
+      if (ec || !self->keep_alive_) return self->Close();
+      self->Read();
+    });
+  }
+
+  void Close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+
+  ServerContext* ctx_;
+  ConnectionSlot slot_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::string remote_, method_ = "-", path_ = "-", user_;
+  std::vector<std::pair<std::string, std::string>> cors_;
+  unsigned version_ = 11;
+  bool keep_alive_ = false;
+  int requests_ = 0;
+  int64_t started_ms_ = 0;
+};
+
+void ContinueHttp(ServerContext* ctx, ConnectionSlot slot, beast::tcp_stream stream,
+                  beast::flat_buffer inbound, std::string remote) {
+  std::make_shared<HttpSession>(ctx, std::move(slot), std::move(stream), std::move(inbound),
+                                std::move(remote))
+      ->Run();
+}
+
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(asio::io_context* io, std::shared_ptr<ServerContext> ctx)
+      : io_(io), ctx_(std::move(ctx)), acceptor_(asio::make_strand(*io)) {}
+
+  Status Open(const std::string& host, uint16_t port) {
+    beast::error_code ec;
+    auto address = asio::ip::make_address(host, ec);
+    if (ec) return InvalidArgument("--listen: \"" + host + "\" is not an IP address");
+    tcp::endpoint ep(address, port);
+    acceptor_.open(ep.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(ep, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec)
+      return Status(ErrorCode::kUnavailable,
+                    "cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message());
+    return Status::Ok();
+  }
+
+  uint16_t port() const {
+    beast::error_code ec;
+    return acceptor_.local_endpoint(ec).port();
+  }
+
+  void Accept() {
+    acceptor_.async_accept(asio::make_strand(*io_),
+                           [self = shared_from_this()](beast::error_code ec, tcp::socket s) {
+                             self->OnAccept(ec, std::move(s));
+                           });
+  }
+
+  // Any thread.
+  void Stop() {
+    asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
+      beast::error_code ec;
+      self->acceptor_.close(ec);
+      self->backoff_.cancel();
+    });
+  }
+
+ private:
+  void OnAccept(beast::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted) return;
+    if (ec) {
+      // Out of file descriptors, most likely: pause instead of spinning on the error.
+      backoff_.expires_after(std::chrono::milliseconds(50));
+      backoff_.async_wait([self = shared_from_this()](beast::error_code wait_ec) {
+        if (!wait_ec) self->Accept();
+      });
+      return;
+    }
+    {
+      if (++ctx_->connections > ctx_->options.max_connections) {
+        --ctx_->connections;
+        ++ctx_->metrics->connections_refused;
+        Refuse(std::move(socket));
+      } else {
+        std::make_shared<HttpSession>(ctx_.get(), ConnectionSlot(ctx_), std::move(socket))->Run();
+      }
+    }
+    Accept();
+  }
+
+  static void Refuse(tcp::socket socket) {
+    static const std::string kBusy =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: "
+        "close\r\n"
+        "Content-Length: 83\r\n\r\n{\"error\":{\"code\":\"unavailable\",\"message\":\"too many "
+        "connections; try again later\"}}";
+    auto s = std::make_shared<tcp::socket>(std::move(socket));
+    asio::async_write(*s, asio::buffer(kBusy), [s](beast::error_code, size_t) {
+      beast::error_code ignored;
+      s->shutdown(tcp::socket::shutdown_both, ignored);
+    });
+  }
+
+  asio::io_context* io_;
+  std::shared_ptr<ServerContext> ctx_;
+  tcp::acceptor acceptor_;
+  asio::steady_timer backoff_{acceptor_.get_executor()};
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+  asio::io_context* io;
+  std::shared_ptr<ServerContext> ctx = std::make_shared<ServerContext>();
+  std::shared_ptr<Listener> listener;
+};
+
+HttpServer::HttpServer(asio::io_context* io, ServerOptions options, Api* api, SessionHub* hub,
+                       Metrics* metrics, const JwtVerifier* verifier,
+                       ClientToolBroker* client_tools)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->ctx->client_tools = client_tools;
+
+  impl_->io = io;
+  impl_->ctx->options = std::move(options);
+  impl_->ctx->api = api;
+  impl_->ctx->hub = hub;
+  impl_->ctx->metrics = metrics;
+  impl_->ctx->verifier = verifier;
+}
+
+HttpServer::~HttpServer() {
+  Stop();
+}
+
+Status HttpServer::Listen() {
+  impl_->listener = std::make_shared<Listener>(impl_->io, impl_->ctx);
+  SCAFFOLD_RETURN_IF_ERROR(
+      impl_->listener->Open(impl_->ctx->options.host, impl_->ctx->options.port));
+
+  impl_->listener->Accept();
+  return Status::Ok();
+}
+
+uint16_t HttpServer::port() const {
+  return impl_->listener ? impl_->listener->port() : 0;
+}
+
+void HttpServer::Stop() {
+  if (impl_->listener) impl_->listener->Stop();
+}
+
+}  // namespace scaffold::net
