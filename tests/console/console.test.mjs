@@ -330,6 +330,14 @@ try {
   const watcher = await browser.newPage({viewport: {width: 1200, height: 800}});
   await watcher.goto(`${restartable.url}/#/sessions/${waiting.sessionId}`);
   await watcher.waitForSelector("#ask-approve");
+  // Another client pauses and resumes it: the page follows.
+  const post = path => fetch(`${restartable.url}/sessions/${waiting.sessionId}/${path}`, {method: "POST"});
+  await post("pause");
+  await until("paused on the page", async () => (await watcher.textContent("#session-status")) === "paused");
+  await post("resume");
+  await until("waiting again on the page", async () => (await watcher.textContent("#session-status")) === "waiting");
+  ok(await watcher.isEnabled("#pause") && !(await watcher.isEnabled("#resume")),
+     "a pause and a resume by another client show on the page");
   const stopped = new Promise(resolve => restartable.on("exit", resolve));
   restartable.kill("SIGTERM");
   await stopped;

@@ -196,8 +196,12 @@ export function renderSession(main, id) {
 
   function drawHead() {
     if (!info) return;
-    const st = model.status === "running" && asks.size ? "waiting" : model.status;
-    const shown = info.status === "paused" || info.status === "cancelled" ? info.status : (model.lastPosition ? st : info.status);
+    // The log says when it ended; the server says whether it is paused (a fork starts paused
+    // with no event saying so), and is asked again whenever the log records a change.
+    let shown;
+    if (model.status === "completed" || model.status === "failed") shown = model.status;
+    else if (["paused", "cancelled", "completed", "failed"].includes(info.status)) shown = info.status;
+    else shown = model.asks.size ? "waiting" : "running";
     status.textContent = shown;
     status.className = `badge ${shown}`;
     clear(meta, `${info.workflow} · started ${fmtTime(info.createdAt)} · ${fmtCount(model.lastPosition)} events`,
@@ -230,7 +234,7 @@ export function renderSession(main, id) {
       const pending = new Map(model.asks);
       renderAsks(asksBox, id, pending, asks);
     }
-    if (model.take("status")) { drawOutcome(); if (["completed", "failed"].includes(model.status)) loadInfo(); }
+    if (model.take("status")) { drawOutcome(); loadInfo(); }
     if (model.take("usage")) refreshUsage();
     slider.max = String(model.lastPosition);
     if (statePosition === null) setPosition(null, true);
