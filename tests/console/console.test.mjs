@@ -93,7 +93,7 @@ mkdirSync(join(dir, "workflows"));
 writeFileSync(join(dir, "workflows", "review.json"), JSON.stringify(workflow, null, 2));
 writeFileSync(join(dir, "workflows", "intake.json"), JSON.stringify(intake, null, 2));
 writeFileSync(join(dir, "upstream.json"), JSON.stringify({routes: [
-  {match: "Write a note", text: NOTE, delay_ms: 120, usage: [120, 40]}]}));
+  {match: "Write a note", text: NOTE, delay_ms: 200, usage: [120, 40]}]}));
 writeFileSync(join(dir, "secret"), "a-secret-of-at-least-thirty-two-bytes!!");
 
 async function startUpstream() {
