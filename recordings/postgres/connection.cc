@@ -55,12 +55,14 @@ Status PgStatus(PGconn* conn, const PGresult* result, const std::string& what) {
   const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   std::string code = state ? state : "";
   if (!conn || PQstatus(conn) != CONNECTION_OK)
-    return Status(ErrorCode::kUnavailable, what + ": the database connection is lost (" + message + ")");
+    return Status(ErrorCode::kUnavailable,
+                  what + ": the database connection is lost (" + message + ")");
   if (code == "23505" || code == "23503" || code == "40001")  // unique, foreign key, serialization
     return Status(ErrorCode::kFailedPrecondition, what + ": " + message);
   if (code == "25006")
     return Status(ErrorCode::kFailedPrecondition, what + ": the store was opened read-only");
-  if (code == "53100") return Status(ErrorCode::kStorageFull, what + ": the disk is full (" + message + ")");
+  if (code == "53100")
+    return Status(ErrorCode::kStorageFull, what + ": the disk is full (" + message + ")");
   if (code.rfind("08", 0) == 0 || code.rfind("57", 0) == 0 || code == "53300")
     return Status(ErrorCode::kUnavailable, what + ": " + message);
   return Status(ErrorCode::kInternal, what + ": " + message);
@@ -69,16 +71,24 @@ Status PgStatus(PGconn* conn, const PGresult* result, const std::string& what) {
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& url) {
   std::string conninfo = url;
   if (conninfo.find("connect_timeout") == std::string::npos)
-    conninfo += (conninfo.find('?') == std::string::npos ? "?" : "&") + std::string("connect_timeout=10");
+    conninfo +=
+        (conninfo.find('?') == std::string::npos ? "?" : "&") + std::string("connect_timeout=10");
   PGconn* conn = PQconnectdb(conninfo.c_str());
-  if (!conn) return Status(ErrorCode::kUnavailable, "cannot connect to " + DescribeUrl(url) + ": out of memory");
+  if (!conn) {
+    std::string why = LibpqLoadError();
+    return Status(ErrorCode::kUnavailable,
+                  "cannot connect to " + DescribeUrl(url) + ": " +
+                      (why.empty() ? "out of memory" : "libpq cannot be loaded (" + why + ")"));
+  }
   if (PQstatus(conn) != CONNECTION_OK) {
     std::string message = Trimmed(PQerrorMessage(conn));
     PQfinish(conn);
-    return Status(ErrorCode::kUnavailable, "cannot connect to " + DescribeUrl(url) + ": " + message);
+    return Status(ErrorCode::kUnavailable,
+                  "cannot connect to " + DescribeUrl(url) + ": " + message);
   }
   // Notices (CREATE TABLE IF NOT EXISTS, ...) are not the user's business.
-  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
   return std::unique_ptr<Connection>(new Connection(url, conn));
 }
 

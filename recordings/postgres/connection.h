@@ -45,6 +45,9 @@ using Param = std::optional<std::string>;
 // Where a connection URL points, for messages: "postgresql://user@host:port/db".
 std::string DescribeUrl(const std::string& url);
 
+// Why libpq, loaded on first use (pq_shim.cc), could not be opened; "" when it was.
+std::string LibpqLoadError();
+
 class Connection {
  public:
   // Connects (connect timeout 10 s unless the URL sets one). The error names host and database.
