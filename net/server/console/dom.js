@@ -82,10 +82,14 @@ export function frameScheduler(fn) {
   };
 }
 
-export function debounce(fn, ms) {
+// Runs `fn` at most once every `ms`, and once more after the last call: a slider being dragged
+// or a log still growing gets answers while it moves, and the final one.
+export function throttle(fn, ms) {
+  let last = 0;
   let timer = null;
-  return (...args) => {
-    clearTimeout(timer);
-    timer = setTimeout(() => fn(...args), ms);
+  return () => {
+    if (timer) return;
+    const wait = Math.max(0, last + ms - Date.now());
+    timer = setTimeout(() => { timer = null; last = Date.now(); fn(); }, wait);
   };
 }

@@ -3,7 +3,7 @@
 // panels redraw at most once per frame, and only those whose part of the model changed.
 
 import {api, followSession, sessionPath} from "./api.js";
-import {h, clear, fmtTime, fmtCount, fmtCost, short, frameScheduler, debounce} from "./dom.js";
+import {h, clear, fmtTime, fmtCount, fmtCost, short, frameScheduler, throttle} from "./dom.js";
 import {setConnection} from "./app.js";
 import {SessionModel} from "./model.js";
 import {renderTimeline, ActivityView} from "./timeline.js";
@@ -103,7 +103,7 @@ export function renderSession(main, id) {
   }
 
   let stateRequest = 0;
-  const loadState = debounce(async () => {
+  const loadState = throttle(async () => {
     if (tab !== "state" || disposed) return;
     const position = statePosition === null ? model.lastPosition : statePosition;
     const mine = ++stateRequest;
@@ -116,7 +116,7 @@ export function renderSession(main, id) {
     } catch (err) {
       clear(stateView, h("p", {class: "error"}, err.message));
     }
-  }, 120);
+  }, 150);
 
   function setPosition(position, moveSlider) {
     statePosition = position;
@@ -134,7 +134,7 @@ export function renderSession(main, id) {
     if (disposed) return;
     drawUsage();
   }
-  const refreshUsage = debounce(loadUsage, 500);
+  const refreshUsage = throttle(loadUsage, 1000);
 
   function drawUsage() {
     const total = usage && usage.total;
