@@ -44,6 +44,14 @@ void curl_easy_cleanup(CURL* handle) {
   if (real) real(handle);
 }
 
+// curl.h names an enum as the last parameter before the "...", which clang flags for va_start;
+// libcurl's own definitions do the same, and on the ABIs scaffold builds for (SysV x86-64,
+// AArch64) va_start does not depend on that parameter's type.
+#if defined(__clang__)
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wvarargs"
+#endif
+
 // Variadic: the option's number says the type of its argument (curl.h's CURLOPTTYPE_ ranges).
 CURLcode curl_easy_setopt(CURL* handle, CURLoption option, ...) {
   SCAFFOLD_CURL(curl_easy_setopt);
@@ -74,6 +82,10 @@ CURLcode curl_easy_getinfo(CURL* handle, CURLINFO info, ...) {
   va_end(args);
   return result;
 }
+
+#if defined(__clang__)
+#pragma clang diagnostic pop
+#endif
 
 CURLcode curl_easy_perform(CURL* handle) {
   SCAFFOLD_CURL(curl_easy_perform);
