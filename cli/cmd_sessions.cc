@@ -84,11 +84,9 @@ int RunShow(const SessionsOptions& o) {
     PrintError(events.status().message());
     return kExitFailed;
   }
-  engine::PriceTable prices = engine::PriceTable::BuiltIn();
-  if (auto loaded = engine::LoadWorkflow(info->workflow_source); loaded.workflow) {
-    for (const auto& [model, price] : loaded.workflow->prices) prices.Set(model, price);
-  }
-  engine::UsageTally tally(prices);
+  auto loaded = engine::LoadWorkflow(info->workflow_source);
+  engine::UsageTally tally(loaded.workflow ? engine::PriceTable::BuiltIn(loaded.workflow->prices)
+                                           : engine::PriceTable::BuiltIn());
   Json result, error;
   for (const auto& e : *events) {
     tally.Add(*e);

@@ -15,7 +15,7 @@ std::string Compact(const Json& value) {
 
 Renderer::Renderer(std::FILE* out, TerminalStyle style, bool quiet,
                    const engine::PriceTable* prices)
-    : out_(out), style_(style), quiet_(quiet), prices_(prices) {}
+    : out_(out), style_(style), quiet_(quiet), usage_(prices ? *prices : engine::PriceTable()) {}
 
 void Renderer::Print(const std::string& text) {
   std::fwrite(text.data(), 1, text.size(), out_);
@@ -100,24 +100,7 @@ void Renderer::Render(const engine::Event& e) {
     std::fflush(out_);
     return;
   }
-  if (name == ev::kAgentStarted) models_[AgentLabel(p)] = p.value("model", "");
-  if (name == ev::kAgentCompleted) {
-    ++agent_calls_;
-    if (p.contains("usage")) {
-      const Json& u = p["usage"];
-      engine::Usage usage{u.value("inputTokens", int64_t{0}), u.value("outputTokens", int64_t{0}),
-                          u.value("cacheReadTokens", int64_t{0}),
-                          u.value("cacheWriteTokens", int64_t{0})};
-      input_tokens_ += usage.input_tokens + usage.cache_read_tokens + usage.cache_write_tokens;
-      output_tokens_ += usage.output_tokens;
-      const std::string& model = models_[AgentLabel(p)];
-      if (auto price = prices_ ? prices_->Find(model) : std::nullopt) {
-        cost_ += price->Cost(usage);
-      } else if (!model.empty()) {
-        unpriced_.insert(model);
-      }
-    }
-  }
+  usage_.Add(e);
   if (name == ev::kWorkflowError) {
     const Json& err = p.value("error", Json::object());
     std::string where = err.contains("path") ? " (at " + err["path"].get<std::string>() + ")" : "";

@@ -6,19 +6,20 @@
 #pragma once
 
 #include <cstdio>
-#include <map>
 #include <set>
 #include <string>
 
 #include "cli/terminal.h"
 #include "engine/event.h"
 #include "engine/pricing.h"
+#include "engine/usage_tally.h"
 
 namespace scaffold::cli {
 
 class Renderer {
  public:
-  // `out` and `prices` are borrowed. In quiet mode only asks and errors are printed.
+  // `out` is borrowed; `prices` (null: none) is copied. In quiet mode only asks and errors are
+  // printed.
   Renderer(std::FILE* out, TerminalStyle style, bool quiet, const engine::PriceTable* prices);
 
   void Render(const engine::Event& event);
@@ -26,13 +27,16 @@ class Renderer {
   // Redraws the waiting spinner, if one is showing. Call every ~100 ms on a TTY.
   void Tick();
 
-  // Totals over the events rendered so far.
-  int64_t agent_calls() const { return agent_calls_; }
-  int64_t input_tokens() const { return input_tokens_; }
-  int64_t output_tokens() const { return output_tokens_; }
+  // Totals over the events rendered so far; input tokens include cached and cache-written ones.
+  int64_t agent_calls() const { return usage_.total().calls; }
+  int64_t input_tokens() const {
+    const engine::Usage& u = usage_.total().usage;
+    return u.input_tokens + u.cache_read_tokens + u.cache_write_tokens;
+  }
+  int64_t output_tokens() const { return usage_.total().usage.output_tokens; }
   // Cost of the calls whose model has a price; models without one are listed.
-  double cost() const { return cost_; }
-  const std::set<std::string>& unpriced_models() const { return unpriced_; }
+  double cost() const { return usage_.total().cost; }
+  const std::set<std::string>& unpriced_models() const { return usage_.total().unpriced; }
 
   // Ends a streamed line, if one is open, before something else is printed.
   void EndLine();
@@ -55,13 +59,7 @@ class Renderer {
   int spinner_frame_ = 0;
   bool spinner_shown_ = false;
 
-  const engine::PriceTable* prices_;
-  std::map<std::string, std::string> models_;  // agent (and index) -> model of its current call
-  double cost_ = 0;
-  std::set<std::string> unpriced_;
-  int64_t agent_calls_ = 0;
-  int64_t input_tokens_ = 0;
-  int64_t output_tokens_ = 0;
+  engine::UsageTally usage_;
 };
 
 }  // namespace scaffold::cli

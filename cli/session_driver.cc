@@ -30,8 +30,8 @@ class Driver : public engine::EventSink {
     OnInterrupt([this] { loop_->Post([this] { Interrupt(); }); });
     // Guidance, not output: stderr, so that --json on stdout stays clean.
     if (std::string url = session_->ConsoleUrl(); !url.empty() && !options_.quiet) {
-      std::fprintf(stderr, "%s %s\n", Paint(err_style_, Tint::kDim, "watch it in a browser:").c_str(),
-                   url.c_str());
+      std::fprintf(stderr, "%s %s\n",
+                   Paint(err_style_, Tint::kDim, "watch it in a browser:").c_str(), url.c_str());
     }
     session_->Start(
         this, [this](const Json& request) { HandleAsk(request); },
@@ -232,10 +232,10 @@ class Driver : public engine::EventSink {
         if (end_->error.code() != ErrorCode::kAborted && end_->failure_code.empty()) {
           // The log could not be written (a full disk, a lost database): the workflow did not
           // fail, and everything committed is kept, so the session continues from there.
-          std::fprintf(out, "%s after %s · session %s\n",
-                       Paint(style_, Tint::kRed, "✗ stopped: the session could not be recorded")
-                           .c_str(),
-                       FormatDuration(duration).c_str(), id.c_str());
+          std::fprintf(
+              out, "%s after %s · session %s\n",
+              Paint(style_, Tint::kRed, "✗ stopped: the session could not be recorded").c_str(),
+              FormatDuration(duration).c_str(), id.c_str());
           PrintError(end_->error.message());
           hint("continue it once that is fixed:", session_->ResumeCommand());
           return kExitFailed;
@@ -314,8 +314,7 @@ Result<DriveOptions> MakeDriveOptions(
   auto answers = ParseAnswers(flags.answers);
   if (!answers.ok()) return answers.status();
   DriveOptions options;
-  options.prices = engine::PriceTable::BuiltIn();
-  for (const auto& [model, price] : workflow_prices) options.prices.Set(model, price);
+  options.prices = engine::PriceTable::BuiltIn(workflow_prices);
   for (const auto& flag : flags.prices) SCAFFOLD_RETURN_IF_ERROR(options.prices.SetFromFlag(flag));
   options.json = flags.json;
   options.quiet = flags.quiet;

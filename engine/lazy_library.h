@@ -35,6 +35,12 @@ class LazyLibrary {
     return handle_ ? dlsym(handle_, symbol) : nullptr;
   }
 
+  // `symbol` as a pointer to a function of type F (`decltype(&::name)`), or null.
+  template <typename F>
+  F Function(const char* symbol) {
+    return reinterpret_cast<F>(Symbol(symbol));
+  }
+
   // Why the library could not be opened ("" when it was).
   const std::string& error() const { return error_; }
 

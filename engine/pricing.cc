@@ -40,6 +40,12 @@ PriceTable PriceTable::BuiltIn() {
   return t;
 }
 
+PriceTable PriceTable::BuiltIn(const std::map<std::string, ModelPrice>& overrides) {
+  PriceTable t = BuiltIn();
+  for (const auto& [model, price] : overrides) t.Set(model, price);
+  return t;
+}
+
 std::optional<ModelPrice> PriceTable::Find(const std::string& model) const {
   if (auto it = prices_.find(model); it != prices_.end()) return it->second;
   const ModelPrice* best = nullptr;

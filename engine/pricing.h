@@ -27,6 +27,8 @@ class PriceTable {
  public:
   // List prices known to this build (see pricing.cc for the date).
   static PriceTable BuiltIn();
+  // The same with `overrides` (a workflow's `prices`) put over them.
+  static PriceTable BuiltIn(const std::map<std::string, ModelPrice>& overrides);
 
   void Set(const std::string& model, const ModelPrice& price) { prices_[model] = price; }
   std::optional<ModelPrice> Find(const std::string& model) const;

@@ -17,13 +17,7 @@ scaffold::engine::LazyLibrary& Curl() {
   return library;
 }
 
-// The library's `name`, as a pointer to a function of type F (null without the library).
-template <typename F>
-F Real(const char* name) {
-  return reinterpret_cast<F>(Curl().Symbol(name));
-}
-
-#define SCAFFOLD_CURL(name) static const auto real = Real<decltype(&::name)>(#name)
+#define SCAFFOLD_CURL(name) static const auto real = Curl().Function<decltype(&::name)>(#name)
 
 }  // namespace
 

@@ -66,12 +66,11 @@ ApiResponse Api::SessionUsage(const SessionView& s) {
     auto it = tallies_.find(s.info.id);
     if (it == tallies_.end()) {
       if (tallies_.size() >= kMaxTallies) tallies_.clear();
-      engine::PriceTable prices = engine::PriceTable::BuiltIn();
-      if (auto loaded = engine::LoadWorkflow(s.info.workflow_source); loaded.workflow) {
-        for (const auto& [model, price] : loaded.workflow->prices) prices.Set(model, price);
-      }
+      auto loaded = engine::LoadWorkflow(s.info.workflow_source);
       auto made = std::make_shared<Tally>();
-      made->tally = std::make_unique<engine::UsageTally>(std::move(prices));
+      made->tally = std::make_unique<engine::UsageTally>(
+          loaded.workflow ? engine::PriceTable::BuiltIn(loaded.workflow->prices)
+                          : engine::PriceTable::BuiltIn());
       it = tallies_.emplace(s.info.id, std::move(made)).first;
     }
     tally = it->second;

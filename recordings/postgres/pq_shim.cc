@@ -15,12 +15,7 @@ scaffold::engine::LazyLibrary& Pq() {
   return library;
 }
 
-template <typename F>
-F Real(const char* name) {
-  return reinterpret_cast<F>(Pq().Symbol(name));
-}
-
-#define SCAFFOLD_PQ(name) static const auto real = Real<decltype(&::name)>(#name)
+#define SCAFFOLD_PQ(name) static const auto real = Pq().Function<decltype(&::name)>(#name)
 
 }  // namespace
 

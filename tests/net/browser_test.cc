@@ -201,10 +201,7 @@ TEST_CASE("a browser follows a session with EventSource and answers it over WebS
 
   const std::string secret = "browser-test-secret-0123456789abcdef0123";
   auto verifier = std::move(scaffold::net::JwtVerifier::FromSecret(secret, {}).value());
-  int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                    std::chrono::system_clock::now().time_since_epoch())
-                    .count();
-  std::string token = SignHs256(secret, {{"sub", "ada"}, {"exp", now + 600}});
+  std::string token = TokenFor(secret, "ada");
 
   // The page comes from another origin, which the server must allow.
   PageServer page;

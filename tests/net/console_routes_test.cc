@@ -2,7 +2,6 @@
 // and with a content security policy; a session's workflow and its usage; createdAt in lists.
 
 #include <catch2/catch.hpp>
-#include <chrono>
 
 #include "tests/support/http_client.h"
 #include "tests/support/jwt_signer.h"
@@ -16,10 +15,7 @@ namespace {
 const std::string kSecret = "console-test-secret-0123456789abcdef012";
 
 std::string Token(const std::string& sub) {
-  int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                    std::chrono::system_clock::now().time_since_epoch())
-                    .count();
-  return "Authorization: Bearer " + SignHs256(kSecret, {{"sub", sub}, {"exp", now + 600}});
+  return "Authorization: Bearer " + TokenFor(kSecret, sub);
 }
 
 }  // namespace

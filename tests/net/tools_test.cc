@@ -575,12 +575,8 @@ TEST_CASE("client tool failures come back to the agent as tool errors", "[tools]
 TEST_CASE("with no client, or only another user's, the call fails and nobody else sees it",
           "[tools][client][server][auth]") {
   auto verifier = std::move(net::JwtVerifier::FromSecret(kJwtSecret, {}).value());
-  auto token = [](const std::string& sub) {
-    auto now = static_cast<int64_t>(std::time(nullptr));
-    return SignHs256(kJwtSecret, {{"sub", sub}, {"exp", now + 600}});
-  };
   DeskServer desk(5000, &verifier);
-  std::string ada = token("ada"), bob = token("bob");
+  std::string ada = TokenFor(kJwtSecret, "ada"), bob = TokenFor(kJwtSecret, "bob");
 
   SECTION("no client at all") {
     std::string id = desk.server->Create("desk", Json(), {"Authorization: Bearer " + ada});

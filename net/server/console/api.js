@@ -137,6 +137,5 @@ export function followSession(sessionId, fromPosition, onEvents, onStatus) {
       closed = true;
       if (controller) controller.abort();
     },
-    get position() { return last; },
   };
 }

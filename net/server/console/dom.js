@@ -61,6 +61,11 @@ export function fmtCost(usd) {
   return "$" + (usd < 0.01 ? usd.toFixed(4) : usd.toFixed(usd < 1 ? 3 : 2));
 }
 
+// A usage total's cost (GET /sessions/:id/usage), or why there is none.
+export function fmtUsageCost(total) {
+  return total.costUsd !== undefined ? fmtCost(total.costUsd) : "no price";
+}
+
 export function short(id) {
   return (id || "").slice(0, 8);
 }

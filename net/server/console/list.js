@@ -3,11 +3,17 @@
 // served workflows with a button to start each.
 
 import {api, sessionPath} from "./api.js";
-import {h, clear, fmtTime, fmtAgo, fmtCount, fmtCost, short} from "./dom.js";
+import {h, clear, fmtTime, fmtAgo, fmtCount, fmtUsageCost, short} from "./dom.js";
 import {setConnection} from "./app.js";
 
 const STATUSES = ["running", "waiting", "paused", "completed", "failed", "cancelled"];
 const MAX_ROWS = 200;
+
+// A row's tokens and cost cells; empty until the session's usage is known.
+function usageCells(total) {
+  return [h("td", {class: "num"}, total ? fmtCount(total.inputTokens + total.outputTokens) : ""),
+          h("td", {class: "num"}, total ? fmtUsageCost(total) : "")];
+}
 
 export function renderList(main) {
   let timer = null;
@@ -64,8 +70,7 @@ export function renderList(main) {
         h("td", {}, fmtTime(s.createdAt)),
         h("td", {title: fmtTime(s.lastEventAt)}, fmtAgo(s.lastEventAt)),
         h("td", {class: "num"}, fmtCount(s.eventCount)),
-        h("td", {class: "num"}, total ? fmtCount(total.inputTokens + total.outputTokens) : ""),
-        h("td", {class: "num"}, total ? (total.costUsd !== undefined ? fmtCost(total.costUsd) : "no price") : ""));
+        usageCells(total));
     });
     if (!rows.length) {
       rows.push(h("tr", {}, h("td", {colspan: 8, class: "muted"},
@@ -84,8 +89,9 @@ export function renderList(main) {
       usage.set(s.sessionId, {eventCount: s.eventCount, total: u.total});
       const row = tbody.querySelector(`tr[data-id="${CSS.escape(s.sessionId)}"]`);
       if (row && !disposed) {
-        row.children[6].textContent = fmtCount(u.total.inputTokens + u.total.outputTokens);
-        row.children[7].textContent = u.total.costUsd !== undefined ? fmtCost(u.total.costUsd) : "no price";
+        const [tokens, cost] = usageCells(u.total);
+        row.children[6].replaceWith(tokens);
+        row.children[7].replaceWith(cost);
       }
     } catch { /* shown without usage */ }
   }

@@ -4,7 +4,6 @@
 
 export class SessionModel {
   constructor() {
-    this.events = [];         // every event, events[i].position === i + 1 when complete
     this.visits = [];         // {phase, from, enteredAt, exitedAt, reason, next, position, number}
     this.phaseStats = new Map();  // phase -> {visits, totalMs}
     this.current = null;      // the phase entered and not yet exited
@@ -14,8 +13,6 @@ export class SessionModel {
     this.status = "running";
     this.error = null;
     this.result = undefined;
-    this.finalState = undefined;
-    this.tokens = new Map();  // agent -> {calls, inputTokens, outputTokens}
     this.changed = new Set(); // "timeline", "activity", "asks", "status", "usage"
     this.lastPosition = 0;
   }
@@ -23,7 +20,6 @@ export class SessionModel {
   add(events) {
     for (const e of events) {
       if (e.position <= this.lastPosition) continue;  // seen already
-      this.events.push(e);
       this.lastPosition = e.position;
       this.fold(e);
     }
@@ -104,13 +100,6 @@ export class SessionModel {
         b.durationMs = p.durationMs;
         b.usage = p.usage;
         this.open.delete(b.key);
-        const t = this.tokens.get(p.agent) || {calls: 0, inputTokens: 0, outputTokens: 0, models: new Set()};
-        const u = p.usage || {};
-        t.calls += 1;
-        t.inputTokens += (u.inputTokens || 0) + (u.cacheReadTokens || 0) + (u.cacheWriteTokens || 0);
-        t.outputTokens += u.outputTokens || 0;
-        if (b.model) t.models.add(b.model);
-        this.tokens.set(p.agent, t);
         this.changed.add("usage");
         break;
       }
@@ -127,7 +116,6 @@ export class SessionModel {
       case "workflow:completed":
         this.status = "completed";
         this.result = p.result;
-        this.finalState = p.finalState;
         this.asks.clear();
         for (const b of this.open.values()) { b.status = "done"; b.dirty = true; }
         this.changed.add("status").add("asks");

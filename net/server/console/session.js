@@ -3,7 +3,7 @@
 // panels redraw at most once per frame, and only those whose part of the model changed.
 
 import {api, followSession, sessionPath} from "./api.js";
-import {h, clear, fmtTime, fmtCount, fmtCost, short, frameScheduler, throttle} from "./dom.js";
+import {h, clear, fmtTime, fmtCount, fmtCost, fmtUsageCost, short, frameScheduler, throttle} from "./dom.js";
 import {setConnection} from "./app.js";
 import {SessionModel} from "./model.js";
 import {renderTimeline, ActivityView} from "./timeline.js";
@@ -144,7 +144,7 @@ export function renderSession(main, id) {
     const row = (name, t) => h("tr", {},
       h("th", {scope: "row"}, name), h("td", {}, (t.models || []).join(", ")), h("td", {class: "num"}, fmtCount(t.agentCalls)),
       h("td", {class: "num"}, fmtCount(t.inputTokens)), h("td", {class: "num"}, fmtCount(t.outputTokens)),
-      h("td", {class: "num"}, t.costUsd !== undefined ? fmtCost(t.costUsd) : "no price"));
+      h("td", {class: "num"}, fmtUsageCost(t)));
     clear(usageBox, h("table", {class: "usage"},
       h("thead", {}, h("tr", {}, ["Agent", "Model", "Calls", "Tokens in", "Tokens out", "Cost"].map((t, i) => h("th", {scope: "col", class: i > 1 ? "num" : null}, t)))),
       h("tbody", {}, Object.entries(usage.agents).map(([name, t]) => row(name, t))),
@@ -231,8 +231,7 @@ export function renderSession(main, id) {
     }
     if (model.take("activity")) activity.render(model);
     if (model.take("asks")) {
-      const pending = new Map(model.asks);
-      renderAsks(asksBox, id, pending, asks);
+      renderAsks(asksBox, id, model.asks, asks);
     }
     if (model.take("status")) { drawOutcome(); loadInfo(); }
     if (model.take("usage")) refreshUsage();
