@@ -7,18 +7,18 @@
 namespace scaffold::engine {
 
 void Event::Serialize() {
-  // Field order follows DESIGN §4; built by hand so the envelope costs no map.
-  std::string payload_text = DumpJson(payload);
+  // Field order follows DESIGN §4; built by hand so the envelope costs no map, and the payload
+  // is written straight into it.
   wire.clear();
-  wire.reserve(payload_text.size() + id.size() + name.size() + 80);
+  wire.reserve(id.size() + name.size() + 256);
   wire += "{\"id\":\"";
   wire += id;
   wire += "\",\"position\":";
   wire += std::to_string(position);
   wire += ",\"name\":";
-  wire += DumpJson(Json(name));
+  AppendJson(Json(name), &wire);
   wire += ",\"payload\":";
-  wire += payload_text;
+  AppendJson(payload, &wire);
   wire += ",\"timestamp\":";
   wire += std::to_string(timestamp);
   wire += '}';

@@ -1,5 +1,6 @@
 #include "engine/json.h"
 
+#include <charconv>
 #include <cmath>
 #include <limits>
 #include <set>
@@ -119,7 +120,87 @@ int JsonDepth(const Json& value, int limit) {
 }
 
 std::string DumpJson(const Json& value) {
-  return value.dump(-1, ' ', false, Json::error_handler_t::replace);
+  std::string out;
+  AppendJson(value, &out);
+  return out;
+}
+
+namespace {
+
+void AppendWithLibrary(const Json& value, std::string* out) {
+  nlohmann::detail::serializer<Json> serializer(
+      nlohmann::detail::output_adapter<char, std::string>(*out), ' ',
+      Json::error_handler_t::replace);
+  serializer.dump(value, false, false, 0);
+}
+
+// Printable ASCII other than the quote and the backslash: copied as it is.
+bool IsPlainAscii(const std::string& text) {
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x7f || c == '"' || c == '\\') return false;
+  }
+  return true;
+}
+
+void AppendString(const std::string& text, std::string* out) {
+  if (!IsPlainAscii(text)) return AppendWithLibrary(Json(text), out);
+  out->push_back('"');
+  out->append(text);
+  out->push_back('"');
+}
+
+}  // namespace
+
+// The library's serializer writes a character at a time; events are mostly plain ASCII
+// strings and integers, written here in spans. Anything else (escapes, UTF-8, floating point)
+// is left to the library, so the text is byte for byte DumpJson's.
+void AppendJson(const Json& value, std::string* out) {
+  switch (value.type()) {
+    case Json::value_t::object: {
+      out->push_back('{');
+      bool first = true;
+      for (auto it = value.begin(); it != value.end(); ++it) {
+        if (!first) out->push_back(',');
+        first = false;
+        AppendString(it.key(), out);
+        out->push_back(':');
+        AppendJson(it.value(), out);
+      }
+      out->push_back('}');
+      return;
+    }
+    case Json::value_t::array: {
+      out->push_back('[');
+      bool first = true;
+      for (const auto& item : value) {
+        if (!first) out->push_back(',');
+        first = false;
+        AppendJson(item, out);
+      }
+      out->push_back(']');
+      return;
+    }
+    case Json::value_t::string:
+      return AppendString(value.get_ref<const std::string&>(), out);
+    case Json::value_t::number_integer:
+    case Json::value_t::number_unsigned: {
+      char buf[24];
+      auto res = value.is_number_unsigned()
+                     ? std::to_chars(buf, buf + sizeof buf, value.get<uint64_t>())
+                     : std::to_chars(buf, buf + sizeof buf, value.get<int64_t>());
+      out->append(buf, res.ptr);
+      return;
+    }
+    case Json::value_t::boolean:
+      out->append(value.get<bool>() ? "true" : "false");
+      return;
+    case Json::value_t::null:
+      out->append("null");
+      return;
+    default:
+      return AppendWithLibrary(value, out);
+  }
 }
 
 namespace {

@@ -40,6 +40,8 @@ int JsonDepth(const Json& value, int limit = kMaxJsonDepth);
 
 // Compact JSON text. Never throws: invalid UTF-8 inside strings is replaced with U+FFFD.
 std::string DumpJson(const Json& value);
+// The same text appended to `*out`.
+void AppendJson(const Json& value, std::string* out);
 
 // "object", "array", "string", "number", "boolean" or "null".
 const char* JsonTypeName(const Json& value);

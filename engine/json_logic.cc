@@ -20,6 +20,23 @@ struct LogicError {
   std::string message;
 };
 
+// Where the evaluator is in the rule: a chain of frames on the stack, made into a JSON pointer
+// only when an error names it (building pointers as it goes cost most of a small evaluation).
+struct RulePath {
+  const RulePath* parent = nullptr;  // null for the rule itself
+  std::string_view key;              // an operator, unless `is_index`
+  size_t index = 0;
+  bool is_index = false;
+
+  RulePath Key(std::string_view k) const { return {this, k, 0, false}; }
+  RulePath Index(size_t i) const { return {this, {}, i, true}; }
+  std::string ToPointer() const {
+    if (!parent) return "";
+    std::string base = parent->ToPointer();
+    return is_index ? AppendPointer(base, index) : AppendPointer(base, key);
+  }
+};
+
 // ---- JavaScript coercions -----------------------------------------------------------------
 
 std::string JsNumberToString(double d) {
@@ -279,17 +296,16 @@ const Json& Args(const Json& value, Json* storage) {
 
 class Evaluator {
  public:
-  Json Eval(const Json& rule, const Json& data, const std::string& path) {
+  Json Eval(const Json& rule, const Json& data, const RulePath& path) {
     if (rule.is_array()) {
       Json out = Json::array();
-      for (size_t i = 0; i < rule.size(); ++i)
-        out.push_back(Eval(rule[i], data, AppendPointer(path, i)));
+      for (size_t i = 0; i < rule.size(); ++i) out.push_back(Eval(rule[i], data, path.Index(i)));
       return out;
     }
     if (!IsOperation(rule)) return rule;
     const std::string& op = rule.begin().key();
     const Json& value = rule.begin().value();
-    std::string op_path = AppendPointer(path, op);
+    RulePath op_path = path.Key(op);
     if (op == "preserve") return value;
     Json storage;
     const Json& args = Args(value, &storage);
@@ -297,15 +313,15 @@ class Evaluator {
 
     Json vals = Json::array();
     for (size_t i = 0; i < args.size(); ++i)
-      vals.push_back(Eval(args[i], data, AppendPointer(op_path, i)));
+      vals.push_back(Eval(args[i], data, op_path.Index(i)));
     return Apply(op, vals, data, op_path);
   }
 
  private:
   // Operators that decide which arguments to evaluate.
   std::optional<Json> EvalLazy(const std::string& op, const Json& args, const Json& data,
-                               const std::string& path) {
-    auto arg = [&](size_t i) { return AppendPointer(path, i); };
+                               const RulePath& path) {
+    auto arg = [&](size_t i) { return path.Index(i); };
     if (op == "if" || op == "?:") {
       size_t i = 0;
       for (; i + 1 < args.size(); i += 2) {
@@ -324,7 +340,9 @@ class Evaluator {
       return current;
     }
     if (!IsScopedOp(op)) return std::nullopt;
-    if (args.size() < 2) throw LogicError{path, "\"" + op + "\" needs a list and an expression"};
+    if (args.size() < 2) {
+      throw LogicError{path.ToPointer(), "\"" + op + "\" needs a list and an expression"};
+    }
     Json items = Eval(args[0], data, arg(0));
     const Json& body = args[1];
     if (op == "reduce") {
@@ -364,14 +382,17 @@ class Evaluator {
   Json Var(const Json& vals, const Json& data) {
     Json fallback = vals.size() > 1 ? vals[1] : Json(nullptr);
     if (vals.empty() || vals[0].is_null()) return data;
-    std::string name = vals[0].is_string() ? vals[0].get<std::string>() : ToJsString(vals[0]);
+    std::string converted;
+    if (!vals[0].is_string()) converted = ToJsString(vals[0]);
+    std::string_view name =
+        vals[0].is_string() ? std::string_view(vals[0].get_ref<const std::string&>()) : converted;
     if (name.empty()) return data;
     const Json* cur = &data;
     size_t start = 0;
     while (true) {
       size_t dot = name.find('.', start);
-      std::string key =
-          name.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+      std::string_view key =
+          name.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
       if (cur->is_object()) {
         auto it = cur->find(key);
         if (it == cur->end()) return fallback;
@@ -386,7 +407,7 @@ class Evaluator {
       } else {
         return fallback;
       }
-      if (dot == std::string::npos) break;
+      if (dot == std::string_view::npos) break;
       start = dot + 1;
     }
     return *cur;
@@ -404,7 +425,7 @@ class Evaluator {
     return missing;
   }
 
-  Json Apply(const std::string& op, const Json& vals, const Json& data, const std::string& path) {
+  Json Apply(const std::string& op, const Json& vals, const Json& data, const RulePath& path) {
     auto num = [&](size_t i) { return i < vals.size() ? ToNumber(vals[i]) : kNaN; };
     auto at = [&](size_t i) { return i < vals.size() ? vals[i] : Json(nullptr); };
     if (op == "var") return Var(vals, data);
@@ -500,7 +521,7 @@ class Evaluator {
       return JsSubstr(source, start, end);
     }
     if (op == "log") return at(0);
-    throw LogicError{path, "unknown operator \"" + op + "\""};
+    throw LogicError{path.ToPointer(), "unknown operator \"" + op + "\""};
   }
 };
 
@@ -535,7 +556,7 @@ bool LogicTruthy(const Json& v) {
 
 Result<Json> EvaluateLogic(const Json& rule, const Json& data) {
   try {
-    return Evaluator().Eval(rule, data, "");
+    return Evaluator().Eval(rule, data, RulePath{});
   } catch (const LogicError& e) {
     return InvalidArgument(e.message, e.path);
   }

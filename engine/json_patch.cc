@@ -28,6 +28,33 @@ Json Op(const char* op, const std::string& path, const Json* value) {
   return o;
 }
 
+// True when `after` is `before` with elements added at its end.
+bool Extends(const Json& before, const Json& after) {
+  if (!before.is_array() || !after.is_array() || after.size() <= before.size()) return false;
+  for (size_t i = 0; i < before.size(); ++i) {
+    if (before[i] != after[i]) return false;
+  }
+  return true;
+}
+
+// Replaces `*target` (at `path`) with `value`, recording what changed: an array that only grew
+// is recorded as its new elements ("add" at each new index), anything else as a "replace".
+void Replace(Json* target, const std::string& path, const Json& value, StatePatch* out,
+             std::vector<Json>* undo) {
+  if (Extends(*target, value)) {
+    for (size_t i = target->size(); i < value.size(); ++i) {
+      std::string at = path + "/" + std::to_string(i);
+      out->patches.push_back(Op("add", at, &value[i]));
+      undo->push_back(Op("remove", at, nullptr));
+      target->push_back(value[i]);
+    }
+    return;
+  }
+  out->patches.push_back(Op("replace", path, &value));
+  undo->push_back(Op("replace", path, target));
+  *target = value;
+}
+
 }  // namespace
 
 Result<StatePatch> ApplyAssignments(Json* state, const std::vector<Assignment>& assignments) {
@@ -52,10 +79,7 @@ Result<StatePatch> ApplyAssignments(Json* state, const std::vector<Assignment>& 
     if (parent->is_object()) {
       auto it = parent->find(token);
       if (it != parent->end()) {
-        Json old = *it;
-        out.patches.push_back(Op("replace", a.pointer, &a.value));
-        undo.push_back(Op("replace", a.pointer, &old));
-        *it = a.value;
+        Replace(&*it, a.pointer, a.value, &out, &undo);
       } else {
         out.patches.push_back(Op("add", a.pointer, &a.value));
         undo.push_back(Op("remove", a.pointer, nullptr));
@@ -74,10 +98,7 @@ Result<StatePatch> ApplyAssignments(Json* state, const std::vector<Assignment>& 
       }
       std::string path = parent_pointer + "/" + std::to_string(index);
       if (index < parent->size()) {
-        Json old = (*parent)[index];
-        out.patches.push_back(Op("replace", path, &a.value));
-        undo.push_back(Op("replace", path, &old));
-        (*parent)[index] = a.value;
+        Replace(&(*parent)[index], path, a.value, &out, &undo);
       } else if (index == parent->size()) {
         out.patches.push_back(Op("add", path, &a.value));
         undo.push_back(Op("remove", path, nullptr));
@@ -94,6 +115,51 @@ Result<StatePatch> ApplyAssignments(Json* state, const std::vector<Assignment>& 
   }
   for (auto it = undo.rbegin(); it != undo.rend(); ++it) out.inverse.push_back(std::move(*it));
   return out;
+}
+
+void CompactRecordedIntent(Json* patches, Json* inverse) {
+  if (!patches->is_array() || !inverse->is_array()) return;
+  auto is_replace_at = [](const Json& op, const Json& path) {
+    return op.is_object() && op.value("op", "") == "replace" && op.contains("value") &&
+           op.contains("path") && op["path"] == path;
+  };
+  Json new_patches = Json::array();
+  for (const auto& op : *patches) {
+    const Json* undo = nullptr;
+    int matches = 0;
+    if (op.is_object() && op.value("op", "") == "replace" && op.contains("path")) {
+      for (const auto& inv : *inverse) {
+        if (is_replace_at(inv, op["path"])) {
+          undo = &inv;
+          ++matches;
+        }
+      }
+    }
+    if (matches != 1 || !op.contains("value") || !Extends(undo->at("value"), op["value"]) ||
+        !op["path"].is_string()) {
+      new_patches.push_back(op);
+      continue;
+    }
+    const Json& before = undo->at("value");
+    const Json& after = op["value"];
+    const std::string path = op["path"].get<std::string>();
+    Json removes = Json::array();
+    for (size_t i = before.size(); i < after.size(); ++i) {
+      std::string at = path + "/" + std::to_string(i);
+      new_patches.push_back(Op("add", at, &after[i]));
+      removes.insert(removes.begin(), Op("remove", at, nullptr));
+    }
+    Json new_inverse = Json::array();
+    for (const auto& inv : *inverse) {
+      if (&inv == undo) {
+        for (auto& r : removes) new_inverse.push_back(std::move(r));
+      } else {
+        new_inverse.push_back(inv);
+      }
+    }
+    *inverse = std::move(new_inverse);
+  }
+  *patches = std::move(new_patches);
 }
 
 Status ApplyPatch(Json* state, const Json& patch) {

@@ -22,11 +22,12 @@ Result<ResumePoint> ReadResumePoint(EventStore* store, const std::string& sessio
         rp.started = true;
         rp.overrides = p.value("overrides", Json::object());
       } else if (e->name == events::kStateIntent) {
-        rp.state_dirty = true;
         ++rp.intents_since_checkpoint;
+        rp.intent_bytes_since_checkpoint += static_cast<int64_t>(e->wire.size());
       } else if (e->name == events::kStateCheckpoint) {
-        rp.state_dirty = false;
         rp.intents_since_checkpoint = 0;
+        rp.intent_bytes_since_checkpoint = 0;
+        rp.last_checkpoint_bytes = static_cast<int64_t>(e->wire.size());
       } else if (e->name == events::kPhaseEntered) {
         rp.phase = p.value("phase", "");
         rp.visits[rp.phase]++;

@@ -35,7 +35,8 @@ struct ResumePoint {
   std::optional<Json> tool_result;            // a tool phase's tool:result payload
 
   int intents_since_checkpoint = 0;
-  bool state_dirty = false;  // intents since the last checkpoint
+  int64_t intent_bytes_since_checkpoint = 0;  // their serialized size
+  int64_t last_checkpoint_bytes = 0;          // the last checkpoint's serialized size
 };
 
 // "writer" or "writer#3" (inside `each`).

@@ -37,7 +37,8 @@ Runner::Runner(const SessionDeps& deps, std::shared_ptr<const Workflow> workflow
     state_ = resume_->state;
     visits_ = resume_->visits;
     intents_since_checkpoint_ = resume_->intents_since_checkpoint;
-    state_dirty_ = resume_->state_dirty;
+    intent_bytes_since_checkpoint_ = resume_->intent_bytes_since_checkpoint;
+    last_checkpoint_bytes_ = resume_->last_checkpoint_bytes;
   }
 }
 
@@ -49,6 +50,39 @@ Runner::~Runner() {
   tool_call_.reset();
   ask_timer_.reset();
 }
+
+// The context expressions are evaluated in, around the runner's state without copying it: the
+// state is moved into the context for the evaluation and moved back when this ends.
+class Runner::LentContext {
+ public:
+  LentContext(Runner* runner, const Json* extra) : runner_(runner) {
+    Json& base = runner_->expression_context_;
+    if (base.is_null()) {
+      base = Json{{"input", runner_->info_.input},
+                  {"session", {{"id", runner_->info_.id}, {"workflow", runner_->workflow_->name}}}};
+    }
+    base["state"] = std::move(runner_->state_);
+    if (extra) {
+      for (auto it = extra->begin(); it != extra->end(); ++it) base[it.key()] = it.value();
+    }
+    extra_ = extra;
+  }
+  ~LentContext() {
+    Json& base = runner_->expression_context_;
+    runner_->state_ = std::move(base["state"]);
+    if (extra_) {
+      for (auto it = extra_->begin(); it != extra_->end(); ++it) base.erase(it.key());
+    }
+  }
+  LentContext(const LentContext&) = delete;
+  LentContext& operator=(const LentContext&) = delete;
+
+  const Json& get() const { return runner_->expression_context_; }
+
+ private:
+  Runner* runner_;
+  const Json* extra_ = nullptr;
+};
 
 Json Runner::Context(const Json& state) const {
   return Json{{"input", info_.input},
@@ -65,16 +99,19 @@ void Runner::Start(std::function<void(const SessionEnd&)> done) {
   done_ = std::move(done);
   std::weak_ptr<Runner> weak = shared_from_this();
   log_.SetErrorHandler([weak](const Status& error) {
-    auto self = weak.lock();
-    if (!self || self->finished_) return;
-    self->StopActivities();
-    self->finished_ = true;
-    auto finish = std::move(self->done_);
-    if (finish) finish(SessionEnd::Failed(error));
+    if (auto self = weak.lock()) self->OnLogFailed(error);
   });
   deps_.executor->Post([weak] {
     if (auto self = weak.lock()) self->Begin();
   });
+}
+
+void Runner::OnLogFailed(const Status& error) {
+  if (finished_) return;
+  StopActivities();
+  finished_ = true;
+  auto finish = std::move(done_);
+  if (finish) finish(SessionEnd::Failed(error));
 }
 
 void Runner::Begin() {
@@ -133,15 +170,15 @@ void Runner::Begin() {
 }
 
 void Runner::ApplyStart() {
-  Json scratch = state_;
   std::vector<StatePatch> intents;
-  if (!ApplyUpdates(workflow_->start, Context(scratch), "/start", &scratch, &intents)) return;
-  state_ = std::move(scratch);
-  EmitIntents(intents);
+  if (!ApplyUpdates(workflow_->start, nullptr, [] { return std::string("/start"); }, &intents))
+    return;
+  EmitIntents(std::move(intents));
   EnterPhase(workflow_->entry, "");
 }
 
 void Runner::EnterPhase(const std::string& name, const std::string& from) {
+  log_.EndHold();
   if (finished_) return;
   phase_ = workflow_->FindPhase(name);
   if (!phase_) return Fail({"invalid_next", "there is no phase named \"" + name + "\""});
@@ -156,6 +193,12 @@ void Runner::EnterPhase(const std::string& name, const std::string& from) {
   Json payload = {{"phase", name}};
   if (!from.empty()) payload["fromPhase"] = from;
   log_.Emit(events::kPhaseEntered, std::move(payload));
+  // What the steps before this one held back is committed before this phase calls a provider,
+  // runs a tool or puts an ask to anyone.
+  if (phase_->kind != PhaseKind::kSet && phase_->kind != PhaseKind::kTerminal) {
+    Status flushed = log_.Flush();
+    if (!flushed.ok()) return OnLogFailed(flushed);
+  }
   RunPhase();
 }
 
@@ -193,7 +236,10 @@ void Runner::RunAgents() {
     for (const auto& a : phase_->parallel)
       branches_.push_back({a, std::nullopt, nullptr, std::nullopt, nullptr});
   } else {
-    auto items = EvaluateLogic(phase_->each.items, Context(state_));
+    auto items = [&] {
+      LentContext ctx(this, nullptr);
+      return EvaluateLogic(phase_->each.items, ctx.get());
+    }();
     std::string path = AppendPointer(PhasePath("each"), "items");
     if (!items.ok())
       return Fail({"expression_error", items.status().message(), path + items.status().path()});
@@ -481,47 +527,62 @@ void Runner::OnExternalToolDone(const std::string& call_id, ToolResult result) {
 
 // ---- finishing a phase ---------------------------------------------------------------------
 
-bool Runner::ApplyUpdates(const std::vector<Update>& updates, const Json& context,
-                          const std::string& path, Json* scratch,
+bool Runner::ApplyUpdates(const std::vector<Update>& updates, const Json* extra,
+                          const std::function<std::string()>& path,
                           std::vector<StatePatch>* intents) {
   if (updates.empty()) return true;
   std::vector<Assignment> assignments;
-  for (const auto& u : updates) {
-    std::string p = AppendPointer(path, u.pointer);
-    auto value = EvaluateLogic(u.expression, context);
-    if (!value.ok()) {
-      Fail({"expression_error", value.status().message(), p + value.status().path()});
-      return false;
+  std::optional<Failure> failure;
+  {
+    LentContext context(this, extra);
+    for (const auto& u : updates) {
+      auto value = EvaluateLogic(u.expression, context.get());
+      if (!value.ok()) {
+        failure = Failure{"expression_error", value.status().message(),
+                          AppendPointer(path(), u.pointer) + value.status().path()};
+        break;
+      }
+      // An update that puts the state inside itself, visit after visit, would nest it without
+      // end (and every reader of the state recurses): the state is kept within kMaxStateDepth.
+      int at = static_cast<int>(std::count(u.pointer.begin(), u.pointer.end(), '/'));
+      if (at + JsonDepth(*value, kMaxStateDepth) > kMaxStateDepth) {
+        failure = Failure{"update_failed",
+                          "this update would make the state nest deeper than " +
+                              std::to_string(kMaxStateDepth) + " levels",
+                          AppendPointer(path(), u.pointer)};
+        break;
+      }
+      assignments.push_back({u.pointer, std::move(*value)});
     }
-    // An update that puts the state inside itself, visit after visit, would nest it without
-    // end (and every reader of the state recurses): the state is kept within kMaxStateDepth.
-    int at = static_cast<int>(std::count(u.pointer.begin(), u.pointer.end(), '/'));
-    if (at + JsonDepth(*value, kMaxStateDepth) > kMaxStateDepth) {
-      Fail({"update_failed",
-            "this update would make the state nest deeper than " +
-                std::to_string(kMaxStateDepth) + " levels",
-            p});
-      return false;
-    }
-    assignments.push_back({u.pointer, std::move(*value)});
   }
-  auto patch = ApplyAssignments(scratch, assignments);
+  if (failure) {
+    Fail(std::move(*failure));
+    return false;
+  }
+  auto patch = ApplyAssignments(&state_, assignments);
   if (!patch.ok()) {
-    Fail({"update_failed", patch.status().message(), AppendPointer(path, patch.status().path())});
+    Fail({"update_failed", patch.status().message(), AppendPointer(path(), patch.status().path())});
     return false;
   }
   intents->push_back(std::move(*patch));
   return true;
 }
 
-void Runner::EmitIntents(const std::vector<StatePatch>& intents) {
-  for (const auto& intent : intents) {
-    Json payload = {
-        {"intentId", NewUuid()}, {"patches", intent.patches}, {"inversePatches", intent.inverse}};
+void Runner::EmitIntents(std::vector<StatePatch> intents) {
+  for (auto& intent : intents) {
+    Json payload = {{"intentId", NewUuid()},
+                    {"patches", std::move(intent.patches)},
+                    {"inversePatches", std::move(intent.inverse)}};
     if (phase_) payload["phase"] = phase_->name;
     log_.Emit(events::kStateIntent, std::move(payload));
-    state_dirty_ = true;
-    if (++intents_since_checkpoint_ >= options_.checkpoint_every) EmitCheckpoint();
+    intent_bytes_since_checkpoint_ += static_cast<int64_t>(log_.last_event_bytes());
+    int64_t bytes_limit = options_.checkpoint_bytes > 0
+                              ? options_.checkpoint_bytes
+                              : std::max(kMinCheckpointBytes, last_checkpoint_bytes_);
+    if (++intents_since_checkpoint_ >= options_.checkpoint_every ||
+        intent_bytes_since_checkpoint_ >= bytes_limit) {
+      EmitCheckpoint();
+    }
   }
 }
 
@@ -530,20 +591,23 @@ void Runner::EmitCheckpoint() {
   if (phase_) payload["phase"] = phase_->name;
   log_.Emit(events::kStateCheckpoint, std::move(payload));
   intents_since_checkpoint_ = 0;
-  state_dirty_ = false;
+  intent_bytes_since_checkpoint_ = 0;
+  last_checkpoint_bytes_ = static_cast<int64_t>(log_.last_event_bytes());
 }
 
 void Runner::CompletePhase(const Json& output) {
   if (finished_) return;
-  // Every update of the phase is computed on a scratch copy; the state changes only when all
-  // of them succeed. Each update object sees the state left by the ones before it.
-  Json scratch = state_;
+  // The updates of the phase apply to the state in turn, each update object seeing the state
+  // left by the ones before it; if one fails, the ones before are undone (and the session
+  // fails), so the state changes only when all of them succeed.
   std::vector<StatePatch> intents;
   bool has_output = phase_->kind != PhaseKind::kSet;
-  auto context_with = [&](const Json& out) {
-    Json ctx = Context(scratch);
-    if (has_output) ctx["output"] = out;
-    return ctx;
+  Json extra = Json::object();
+  if (has_output) extra["output"] = output;
+  auto undo = [&] {
+    for (auto it = intents.rbegin(); it != intents.rend(); ++it) {
+      (void)ApplyPatch(&state_, it->inverse);
+    }
   };
   for (const auto& b : branches_) {
     if (phase_->kind != PhaseKind::kRun && phase_->kind != PhaseKind::kParallel &&
@@ -551,34 +615,35 @@ void Runner::CompletePhase(const Json& output) {
       break;
     const Agent* agent = workflow_->FindAgent(b.agent);
     if (!agent || agent->update.empty()) continue;
-    Json ctx = context_with(b.output ? *b.output : Json());
+    Json agent_extra = {{"output", b.output ? *b.output : Json()}};
     if (b.index) {
-      ctx["item"] = b.item;
-      ctx["index"] = *b.index;
+      agent_extra["item"] = b.item;
+      agent_extra["index"] = *b.index;
     }
-    if (!ApplyUpdates(agent->update, ctx,
-                      AppendPointer(AppendPointer("/agents", b.agent), "update"), &scratch,
-                      &intents)) {
-      return;
+    if (!ApplyUpdates(
+            agent->update, &agent_extra,
+            [&b] { return AppendPointer(AppendPointer("/agents", b.agent), "update"); },
+            &intents)) {
+      return undo();
     }
   }
   if (phase_->kind == PhaseKind::kSet &&
-      !ApplyUpdates(phase_->set, context_with(output), PhasePath("set"), &scratch, &intents)) {
-    return;
+      !ApplyUpdates(phase_->set, &extra, [this] { return PhasePath("set"); }, &intents)) {
+    return undo();
   }
-  if (!ApplyUpdates(phase_->update, context_with(output), PhasePath("update"), &scratch, &intents))
-    return;
-  state_ = std::move(scratch);
-  EmitIntents(intents);
+  if (!ApplyUpdates(phase_->update, &extra, [this] { return PhasePath("update"); }, &intents))
+    return undo();
+  EmitIntents(std::move(intents));
   branches_.clear();
 
   std::string next;
   if (phase_->next->is_string()) {
     next = phase_->next->get<std::string>();
   } else {
-    Json ctx = Context(state_);
-    if (has_output) ctx["output"] = output;
-    auto value = EvaluateLogic(*phase_->next, ctx);
+    Result<Json> value = [&] {
+      LentContext ctx(this, &extra);
+      return EvaluateLogic(*phase_->next, ctx.get());
+    }();
     if (!value.ok())
       return Fail({"expression_error", value.status().message(),
                    PhasePath("next") + value.status().path()});
@@ -589,11 +654,11 @@ void Runner::CompletePhase(const Json& output) {
     }
     next = value->get<std::string>();
   }
-  if (state_dirty_) EmitCheckpoint();
   std::string from = phase_->name;
   log_.Emit(events::kPhaseExited, {{"phase", from}, {"reason", "next"}, {"next", next}});
-  // Entering the next phase in a new task keeps the stack flat over long loops and commits
-  // each phase's events as they happen.
+  // Entering the next phase in a new task keeps the stack flat over long loops; nothing left
+  // the process between the two, so their events may share a commit.
+  log_.HoldOpen();
   std::weak_ptr<Runner> weak = shared_from_this();
   deps_.executor->Post([weak, next, from] {
     if (auto self = weak.lock()) self->EnterPhase(next, from);
@@ -604,7 +669,10 @@ void Runner::ExitTerminal() {
   Json result;
   bool has_result = false;
   if (phase_->result) {
-    auto value = EvaluateLogic(*phase_->result, Context(state_));
+    auto value = [&] {
+      LentContext ctx(this, nullptr);
+      return EvaluateLogic(*phase_->result, ctx.get());
+    }();
     if (!value.ok()) {
       return Fail({"expression_error", value.status().message(),
                    PhasePath("result") + value.status().path()});
@@ -612,7 +680,6 @@ void Runner::ExitTerminal() {
     result = std::move(*value);
     has_result = true;
   }
-  if (state_dirty_) EmitCheckpoint();
   log_.Emit(events::kPhaseExited, {{"phase", phase_->name}, {"reason", "terminal"}});
   Json payload = {{"sessionId", info_.id}, {"finalState", state_}, {"exitPhase", phase_->name}};
   if (has_result) payload["result"] = result;

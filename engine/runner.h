@@ -60,8 +60,12 @@ class Runner : public std::enable_shared_from_this<Runner> {
     int64_t requested_at = 0;
   };
 
+  class LentContext;
+  // {input, state, session}: a copy, for what keeps it (an agent's prompt context, templates).
   Json Context(const Json& state) const;
   void Begin();
+  // The log could not commit: the session ends failed, with nothing more emitted.
+  void OnLogFailed(const Status& error);
   void ApplyStart();
   void EnterPhase(const std::string& name, const std::string& from);
   void RunPhase();
@@ -76,9 +80,12 @@ class Runner : public std::enable_shared_from_this<Runner> {
   // Applies the phase's updates, emits its intents, checkpoint and exit, and moves on.
   void CompletePhase(const Json& output);
   void ExitTerminal();
-  bool ApplyUpdates(const std::vector<Update>& updates, const Json& context,
-                    const std::string& path, Json* scratch, std::vector<StatePatch>* intents);
-  void EmitIntents(const std::vector<StatePatch>& intents);
+  // Evaluates `updates` against the state (and `extra` keys: output, item, index) and applies
+  // them to it, all or none, adding their intent to `intents`. On failure, fails the session.
+  // `path` names where the updates are in the workflow, for errors.
+  bool ApplyUpdates(const std::vector<Update>& updates, const Json* extra,
+                    const std::function<std::string()>& path, std::vector<StatePatch>* intents);
+  void EmitIntents(std::vector<StatePatch> intents);
   void EmitCheckpoint();
   void Fail(Failure failure);
   void Finish(SessionEnd end);
@@ -100,10 +107,12 @@ class Runner : public std::enable_shared_from_this<Runner> {
   bool finished_ = false;
 
   Json state_;
+  Json expression_context_;  // input and session, built once; see LentContext
   std::map<std::string, int> visits_;
   const Phase* phase_ = nullptr;
   int intents_since_checkpoint_ = 0;
-  bool state_dirty_ = false;
+  int64_t intent_bytes_since_checkpoint_ = 0;
+  int64_t last_checkpoint_bytes_ = 0;
 
   // In-flight work of the current phase.
   std::vector<Branch> branches_;

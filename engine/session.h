@@ -34,13 +34,22 @@ struct SessionDeps {
   const Clock* clock = nullptr;
 };
 
+inline constexpr int64_t kMinCheckpointBytes = 64 * 1024;
+
 struct RunOptions {
   std::string provider_override;  // --provider: used for every agent
   std::string model_override;     // --model: used for every agent
   int64_t retry_base_ms = 500;    // first retry delay; doubles per attempt, with jitter
   int64_t retry_max_ms = 8000;
   int64_t retry_after_cap_ms = 60000;  // a longer retry-after is not waited for
-  int checkpoint_every = 64;           // state:checkpoint after this many intents in a phase
+  // When a state:checkpoint (the whole state) is recorded: after `checkpoint_every` intents
+  // since the last one, or once those intents' events add up to `checkpoint_bytes` (0: the
+  // size of the last checkpoint, and at least kMinCheckpointBytes), whichever comes first. So
+  // checkpoints cost at most about as much as the changes they stand in for, and the state at
+  // any position is a checkpoint plus at most that many patches. Never at phase boundaries as
+  // such: resume reads the whole log, and the final state is in workflow:completed.
+  int checkpoint_every = 1000;
+  int64_t checkpoint_bytes = 0;
   std::vector<std::string> redact;     // new sessions: patterns masked in everything stored
 };
 

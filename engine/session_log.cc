@@ -27,6 +27,8 @@ int64_t SessionLog::Emit(const char* name, Json payload) {
   event->payload = redactor_ && !redactor_->empty() ? redactor_->Apply(payload) : std::move(payload);
   event->timestamp = clock_->NowMillis();
   event->Serialize();
+  last_event_bytes_ = event->wire.size();
+  if (pending_.empty()) first_pending_at_ = event->timestamp;
   pending_.push_back(std::move(event));
   ScheduleFlush();
   return last_position_;
@@ -39,9 +41,18 @@ void SessionLog::ScheduleFlush() {
   executor_->Post([this, alive = alive_] {
     if (!*alive) return;
     flush_scheduled_ = false;
+    if (held_ && pending_.size() < kMaxHeldEvents &&
+        clock_->NowMillis() - first_pending_at_ < kMaxHeldMillis) {
+      return;  // EndHold() schedules the commit again
+    }
     Status s = Flush();
     if (!s.ok() && on_error_) on_error_(s);
   });
+}
+
+void SessionLog::EndHold() {
+  held_ = false;
+  if (!pending_.empty()) ScheduleFlush();
 }
 
 Status SessionLog::Flush() {

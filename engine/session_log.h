@@ -5,6 +5,12 @@
 // one transaction), and only then hands them to the sinks. So anything a sink (the terminal, an
 // SSE stream) has seen is durable, and a crash loses only events nobody saw.
 //
+// Steps that follow each other without waiting on anything outside the process (the runner
+// moving from one `set` phase to the next) share a transaction too: while the runner holds the
+// log open with HoldOpen(), the commit at the end of a task is skipped, up to kMaxHeldEvents
+// events or kMaxHeldMillis since the first of them. Events are still committed before any sink
+// sees them, and the runner commits (Flush) before it starts anything that leaves the process.
+//
 // Lives on the session's executor; not thread-safe.
 #pragma once
 
@@ -40,8 +46,22 @@ class SessionLog {
   // Queues an event for the next commit and returns its position.
   int64_t Emit(const char* name, Json payload);
 
+  // Serialized size of the last emitted event.
+  size_t last_event_bytes() const { return last_event_bytes_; }
+
   // Position the next emitted event will get.
   int64_t next_position() const { return last_position_ + 1; }
+
+  // Most events and the longest time queued events wait while the log is held open.
+  static constexpr size_t kMaxHeldEvents = 1024;
+  static constexpr int64_t kMaxHeldMillis = 10;
+
+  // The next task continues this one without leaving the process: skip the commit between them
+  // (within the bounds above). The hold ends when that task calls EndHold().
+  void HoldOpen() { held_ = true; }
+  // Ends a hold: queued events are committed at the end of the current task (or earlier by
+  // Flush).
+  void EndHold();
 
   // Commits queued events now and delivers them. A failed commit is permanent: the log refuses
   // further events and error() says why.
@@ -72,6 +92,9 @@ class SessionLog {
   std::vector<EventSink*> sinks_;
   const Redactor* redactor_ = nullptr;
   bool flush_scheduled_ = false;
+  bool held_ = false;
+  size_t last_event_bytes_ = 0;
+  int64_t first_pending_at_ = 0;  // clock time of the oldest queued event
   Status error_;
   std::function<void(const Status&)> on_error_;
   std::shared_ptr<bool> alive_;

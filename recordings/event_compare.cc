@@ -6,6 +6,7 @@
 #include <set>
 
 #include "engine/json_diff.h"
+#include "engine/json_patch.h"
 
 namespace scaffold::recordings {
 namespace {
@@ -85,6 +86,9 @@ std::optional<Json> Normalize(const std::string& name, const Json& stored) {
   Json payload = stored;
   payload.erase("durationMs");
   payload.erase("intentId");
+  if (name == ev::kStateIntent && payload.contains("patches") && payload.contains("inversePatches")) {
+    engine::CompactRecordedIntent(&payload["patches"], &payload["inversePatches"]);
+  }
   if (tool_id) payload.erase("toolId");
   return payload;
 }

@@ -69,6 +69,13 @@ Statement& Statement::Bind(int index, std::string_view text) {
   return *this;
 }
 
+Statement& Statement::BindStatic(int index, std::string_view text) {
+  CheckBind(
+      sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC),
+      index);
+  return *this;
+}
+
 Statement& Statement::BindNull(int index) {
   CheckBind(sqlite3_bind_null(stmt_, index), index);
   return *this;

@@ -24,6 +24,8 @@ class Statement {
 
   Statement& Bind(int index, int64_t value);
   Statement& Bind(int index, std::string_view text);
+  // Binds `text` without copying it: it must stay unchanged until the statement is reset.
+  Statement& BindStatic(int index, std::string_view text);
   Statement& BindNull(int index);
 
   // SQLITE_ROW: true; SQLITE_DONE: false; errors: false with error() set.

@@ -57,8 +57,12 @@ Status EnableWal(Connection& db, const std::string& path) {
 
 }  // namespace
 
+// Events stored by one INSERT statement when a batch has that many.
+constexpr int kEventsPerInsert = 32;
+
 struct SqliteStore::Statements {
-  Statement insert_session, session_seq, session_state, insert_event, insert_snapshot,
+  Statement insert_session, session_seq, session_state, insert_event, insert_events,
+      insert_snapshot,
       update_session, read_events, latest_checkpoint, get_session, list_all, list_owner, begin,
       commit, rollback;
 };
@@ -199,6 +203,11 @@ Status SqliteStore::Prepare() {
       prep(&s.session_state, "SELECT seq, event_count, status FROM sessions WHERE id = ?"));
   SCAFFOLD_RETURN_IF_ERROR(
       prep(&s.insert_event, "INSERT INTO events (session, position, name, data) VALUES (?,?,?,?)"));
+  {
+    std::string many = "INSERT INTO events (session, position, name, data) VALUES (?,?,?,?)";
+    for (int i = 1; i < kEventsPerInsert; ++i) many += ",(?,?,?,?)";
+    SCAFFOLD_RETURN_IF_ERROR(prep(&s.insert_events, many.c_str()));
+  }
   SCAFFOLD_RETURN_IF_ERROR(
       prep(&s.insert_snapshot, "INSERT INTO snapshots (session, position) VALUES (?,?)"));
   SCAFFOLD_RETURN_IF_ERROR(
@@ -305,13 +314,29 @@ Status SqliteStore::AppendLocked(const std::string& session_id, std::span<const 
                           " (is the session running in another process?)");
       }
       ++expected;
-      Statement& ins = stmts_->insert_event;
-      ins.Bind(1, seq).Bind(2, e->position).Bind(3, e->name).Bind(4, e->wire);
-      SCAFFOLD_RETURN_IF_ERROR(ins.Run());
       if (e->name == engine::events::kStateCheckpoint) {
         SCAFFOLD_RETURN_IF_ERROR(stmts_->insert_snapshot.Bind(1, seq).Bind(2, e->position).Run());
       }
       status = engine::StatusAfter(status, *e);
+    }
+    // Rows go in kEventsPerInsert at a time (one statement costs about as much as its rows),
+    // the rest one by one; the events outlive the statements, so their text is not copied.
+    size_t i = 0;
+    for (; i + kEventsPerInsert <= events.size(); i += kEventsPerInsert) {
+      Statement& ins = stmts_->insert_events;
+      for (int k = 0; k < kEventsPerInsert; ++k) {
+        const auto& e = *events[i + k];
+        int at = 4 * k;
+        ins.Bind(at + 1, seq).Bind(at + 2, e.position).BindStatic(at + 3, e.name);
+        ins.BindStatic(at + 4, e.wire);
+      }
+      SCAFFOLD_RETURN_IF_ERROR(ins.Run());
+    }
+    for (; i < events.size(); ++i) {
+      const auto& e = *events[i];
+      Statement& ins = stmts_->insert_event;
+      ins.Bind(1, seq).Bind(2, e.position).BindStatic(3, e.name).BindStatic(4, e.wire);
+      SCAFFOLD_RETURN_IF_ERROR(ins.Run());
     }
     const auto& last = *events.back();
     Statement& up = stmts_->update_session;

@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdio>
 #include <thread>
 
 #include "tests/support/http_client.h"
@@ -151,14 +152,29 @@ TEST_CASE("a full disk under serve: the session shows why it stopped, and resume
   CHECK(info["error"]["code"] == "storage_full");
   CHECK_THAT(server.process().Stderr(),
              Catch::Contains("session " + id + " stopped: ") && Catch::Contains("the disk is full"));
+  // The batch that failed was large (steps commit together); whatever room it left is
+  // filled too (through the server's own mount namespace), so a new session cannot be stored.
+  std::string filler = "/proc/" + std::to_string(server.process().pid()) + "/root" +
+                       dir.path() + "/small/filler";
+  {
+    std::FILE* f = std::fopen(filler.c_str(), "ab");
+    REQUIRE(f != nullptr);
+    std::vector<char> zeros(4096, 0);
+    while (std::fwrite(zeros.data(), 1, zeros.size(), f) == zeros.size() && std::fflush(f) == 0) {
+    }
+    std::fclose(f);
+  }
+  // The database may still have room inside its own files (the failed batch's pages): new
+  // sessions are stored until it has none.
   auto refused = Http("POST", server.url() + "/sessions", Json{{"input", 1}}.dump());
+  for (int i = 0; i < 500 && refused.status == 201; ++i) {
+    refused = Http("POST", server.url() + "/sessions", Json{{"input", 1}}.dump());
+  }
   CHECK(refused.status == 503);
   CHECK(refused.json()["error"]["code"] == "storage_full");
   CHECK(Http("GET", server.url() + "/healthz").status == 200);
 
-  // Room again (the filler, seen through the server's own mount namespace), then resume.
-  std::string filler = "/proc/" + std::to_string(server.process().pid()) + "/root" +
-                       dir.path() + "/small/filler";
+  // Room again, then resume.
   REQUIRE(::unlink(filler.c_str()) == 0);
   auto resumed = Http("POST", server.url() + "/sessions/" + id + "/resume", "{}");
   CHECK(resumed.status == 200);

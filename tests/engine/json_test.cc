@@ -98,3 +98,22 @@ TEST_CASE("typed access names the path of the first wrong field", "[json]") {
   list.OptString("x");
   CHECK(list.status().ToString() == "/body: expected an object, got an array");
 }
+
+TEST_CASE("DumpJson writes what the JSON library writes, byte for byte", "[json]") {
+  auto library = [](const Json& v) { return v.dump(-1, ' ', false, Json::error_handler_t::replace); };
+  std::vector<Json> values = {
+      nullptr, true, false, 0, -1, 42, INT64_MIN, INT64_MAX, UINT64_MAX, 0.0, -0.0, 0.1, 1.0,
+      1e20, 1e-7, 3.141592653589793, "", "plain text", "quote \" and back\\slash",
+      "control \x01\x1f and \n\t\r", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "bad \xff\xfe utf-8",
+      "truncated \xe2\x82", "del \x7f", Json::array(), Json::object(),
+      Json::parse(R"({"b":[1,2,{"c":null}],"a":{"nested":[[],{}]},"k\"ey":"v","é":1.5})"),
+      Json::parse(R"([{"op":"replace","path":"/count","value":3},{"op":"add","path":"/l/-","value":"x"}])"),
+  };
+  for (const auto& v : values) {
+    INFO(library(v));
+    CHECK(scaffold::DumpJson(v) == library(v));
+    std::string appended = "prefix:";
+    scaffold::AppendJson(v, &appended);
+    CHECK(appended == "prefix:" + library(v));
+  }
+}

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -53,6 +54,7 @@ class FakeProvider : public engine::Provider {
                                            engine::Executor* executor,
                                            engine::ModelStreamHandler* handler) override {
     requests.push_back(request);
+    if (on_start) on_start(request);
     auto cancelled = std::make_shared<bool>(false);
     auto& queue = scripts_[request.agent];
     if (queue.empty()) {
@@ -74,6 +76,8 @@ class FakeProvider : public engine::Provider {
   }
 
   std::vector<engine::ModelRequest> requests;
+  // Called as each request goes out.
+  std::function<void(const engine::ModelRequest&)> on_start;
 
  private:
   class Call : public engine::ModelCall {
