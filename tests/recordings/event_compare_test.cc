@@ -118,3 +118,28 @@ TEST_CASE("tool calls made through the server's tool route are not compared", "[
   plain[2] = e;
   CHECK(CompareEvents(plain, replayed));
 }
+
+TEST_CASE("a list recorded as replaced whole matches the same change recorded as additions",
+          "[compare]") {
+  auto intent = [](Json patches, Json inverse) {
+    return std::pair<std::string, Json>{
+        "state:intent",
+        {{"intentId", "i"}, {"patches", std::move(patches)}, {"inversePatches", std::move(inverse)}}};
+  };
+  // As scaffold recorded `"/log": [..., "c"]` before lists were recorded as what was added.
+  auto recorded = Log({{"phase:entered", {{"phase", "p"}}},
+                       intent(Json::parse(R"([{"op":"replace","path":"/log","value":["a","b","c"]}])"),
+                              Json::parse(R"([{"op":"replace","path":"/log","value":["a","b"]}])")),
+                       {"phase:exited", {{"phase", "p"}, {"reason", "terminal"}}}});
+  auto replayed = Log({{"phase:entered", {{"phase", "p"}}},
+                       intent(Json::parse(R"([{"op":"add","path":"/log/2","value":"c"}])"),
+                              Json::parse(R"([{"op":"remove","path":"/log/2"}])")),
+                       {"phase:exited", {{"phase", "p"}, {"reason", "terminal"}}}});
+  CHECK_FALSE(CompareEvents(recorded, replayed));
+  // A different addition still differs.
+  auto other = Log({{"phase:entered", {{"phase", "p"}}},
+                    intent(Json::parse(R"([{"op":"add","path":"/log/2","value":"d"}])"),
+                           Json::parse(R"([{"op":"remove","path":"/log/2"}])")),
+                    {"phase:exited", {{"phase", "p"}, {"reason", "terminal"}}}});
+  CHECK(CompareEvents(recorded, other));
+}
