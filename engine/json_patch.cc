@@ -1,5 +1,8 @@
 #include "engine/json_patch.h"
 
+#include <algorithm>
+#include <map>
+
 namespace scaffold::engine {
 namespace {
 
@@ -119,47 +122,53 @@ Result<StatePatch> ApplyAssignments(Json* state, const std::vector<Assignment>& 
 
 void CompactRecordedIntent(Json* patches, Json* inverse) {
   if (!patches->is_array() || !inverse->is_array()) return;
-  auto is_replace_at = [](const Json& op, const Json& path) {
-    return op.is_object() && op.value("op", "") == "replace" && op.contains("value") &&
-           op.contains("path") && op["path"] == path;
+  // Recordings come from outside: one pass over each list, whatever their sizes.
+  auto replace_path = [](const Json& op) -> const std::string* {
+    if (!op.is_object() || op.value("op", "") != "replace" || !op.contains("value")) return nullptr;
+    auto path = op.find("path");
+    return path != op.end() && path->is_string() ? &path->get_ref<const std::string&>() : nullptr;
   };
-  Json new_patches = Json::array();
-  for (const auto& op : *patches) {
-    const Json* undo = nullptr;
-    int matches = 0;
-    if (op.is_object() && op.value("op", "") == "replace" && op.contains("path")) {
-      for (const auto& inv : *inverse) {
-        if (is_replace_at(inv, op["path"])) {
-          undo = &inv;
-          ++matches;
-        }
-      }
+  std::map<std::string, std::pair<size_t, int>> undo_at;  // path -> (index, how many)
+  for (size_t i = 0; i < inverse->size(); ++i) {
+    if (const std::string* path = replace_path((*inverse)[i])) {
+      auto& entry = undo_at[*path];
+      entry.first = i;
+      ++entry.second;
     }
-    if (matches != 1 || !op.contains("value") || !Extends(undo->at("value"), op["value"]) ||
-        !op["path"].is_string()) {
+  }
+  Json new_patches = Json::array();
+  std::map<size_t, Json> removes_for;  // inverse index -> the removes that stand for it
+  for (const auto& op : *patches) {
+    const std::string* path = replace_path(op);
+    auto undo = path ? undo_at.find(*path) : undo_at.end();
+    if (undo == undo_at.end() || undo->second.second != 1 || removes_for.count(undo->second.first) ||
+        !Extends((*inverse)[undo->second.first]["value"], op["value"])) {
       new_patches.push_back(op);
       continue;
     }
-    const Json& before = undo->at("value");
+    const Json& before = (*inverse)[undo->second.first]["value"];
     const Json& after = op["value"];
-    const std::string path = op["path"].get<std::string>();
     Json removes = Json::array();
     for (size_t i = before.size(); i < after.size(); ++i) {
-      std::string at = path + "/" + std::to_string(i);
+      std::string at = *path + "/" + std::to_string(i);
       new_patches.push_back(Op("add", at, &after[i]));
-      removes.insert(removes.begin(), Op("remove", at, nullptr));
+      removes.push_back(Op("remove", at, nullptr));
     }
-    Json new_inverse = Json::array();
-    for (const auto& inv : *inverse) {
-      if (&inv == undo) {
-        for (auto& r : removes) new_inverse.push_back(std::move(r));
-      } else {
-        new_inverse.push_back(inv);
-      }
+    std::reverse(removes.begin(), removes.end());
+    removes_for[undo->second.first] = std::move(removes);
+  }
+  if (removes_for.empty()) return;
+  Json new_inverse = Json::array();
+  for (size_t i = 0; i < inverse->size(); ++i) {
+    auto removes = removes_for.find(i);
+    if (removes == removes_for.end()) {
+      new_inverse.push_back(std::move((*inverse)[i]));
+    } else {
+      for (auto& r : removes->second) new_inverse.push_back(std::move(r));
     }
-    *inverse = std::move(new_inverse);
   }
   *patches = std::move(new_patches);
+  *inverse = std::move(new_inverse);
 }
 
 Status ApplyPatch(Json* state, const Json& patch) {

@@ -171,8 +171,10 @@ void Runner::Begin() {
 
 void Runner::ApplyStart() {
   std::vector<StatePatch> intents;
-  if (!ApplyUpdates(workflow_->start, nullptr, [] { return std::string("/start"); }, &intents))
-    return;
+  if (auto failed = ApplyUpdates(workflow_->start, nullptr,
+                                 [] { return std::string("/start"); }, &intents)) {
+    return Fail(std::move(*failed));
+  }
   EmitIntents(std::move(intents));
   EnterPhase(workflow_->entry, "");
 }
@@ -527,10 +529,11 @@ void Runner::OnExternalToolDone(const std::string& call_id, ToolResult result) {
 
 // ---- finishing a phase ---------------------------------------------------------------------
 
-bool Runner::ApplyUpdates(const std::vector<Update>& updates, const Json* extra,
-                          const std::function<std::string()>& path,
-                          std::vector<StatePatch>* intents) {
-  if (updates.empty()) return true;
+std::optional<Failure> Runner::ApplyUpdates(const std::vector<Update>& updates,
+                                            const Json* extra,
+                                            const std::function<std::string()>& path,
+                                            std::vector<StatePatch>* intents) {
+  if (updates.empty()) return std::nullopt;
   std::vector<Assignment> assignments;
   std::optional<Failure> failure;
   {
@@ -555,17 +558,14 @@ bool Runner::ApplyUpdates(const std::vector<Update>& updates, const Json* extra,
       assignments.push_back({u.pointer, std::move(*value)});
     }
   }
-  if (failure) {
-    Fail(std::move(*failure));
-    return false;
-  }
+  if (failure) return failure;
   auto patch = ApplyAssignments(&state_, assignments);
   if (!patch.ok()) {
-    Fail({"update_failed", patch.status().message(), AppendPointer(path(), patch.status().path())});
-    return false;
+    return Failure{"update_failed", patch.status().message(),
+                   AppendPointer(path(), patch.status().path())};
   }
   intents->push_back(std::move(*patch));
-  return true;
+  return std::nullopt;
 }
 
 void Runner::EmitIntents(std::vector<StatePatch> intents) {
@@ -604,10 +604,11 @@ void Runner::CompletePhase(const Json& output) {
   bool has_output = phase_->kind != PhaseKind::kSet;
   Json extra = Json::object();
   if (has_output) extra["output"] = output;
-  auto undo = [&] {
+  auto fail = [&](Failure failure) {
     for (auto it = intents.rbegin(); it != intents.rend(); ++it) {
       (void)ApplyPatch(&state_, it->inverse);
     }
+    Fail(std::move(failure));
   };
   for (const auto& b : branches_) {
     if (phase_->kind != PhaseKind::kRun && phase_->kind != PhaseKind::kParallel &&
@@ -620,19 +621,23 @@ void Runner::CompletePhase(const Json& output) {
       agent_extra["item"] = b.item;
       agent_extra["index"] = *b.index;
     }
-    if (!ApplyUpdates(
+    if (auto failed = ApplyUpdates(
             agent->update, &agent_extra,
             [&b] { return AppendPointer(AppendPointer("/agents", b.agent), "update"); },
             &intents)) {
-      return undo();
+      return fail(std::move(*failed));
     }
   }
-  if (phase_->kind == PhaseKind::kSet &&
-      !ApplyUpdates(phase_->set, &extra, [this] { return PhasePath("set"); }, &intents)) {
-    return undo();
+  if (phase_->kind == PhaseKind::kSet) {
+    if (auto failed = ApplyUpdates(phase_->set, &extra, [this] { return PhasePath("set"); },
+                                   &intents)) {
+      return fail(std::move(*failed));
+    }
   }
-  if (!ApplyUpdates(phase_->update, &extra, [this] { return PhasePath("update"); }, &intents))
-    return undo();
+  if (auto failed =
+          ApplyUpdates(phase_->update, &extra, [this] { return PhasePath("update"); }, &intents)) {
+    return fail(std::move(*failed));
+  }
   EmitIntents(std::move(intents));
   branches_.clear();
 

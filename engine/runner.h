@@ -77,14 +77,16 @@ class Runner : public std::enable_shared_from_this<Runner> {
   void RunTool();
   void OnToolDone(const std::string& call_id, ToolResult result);
   void OnExternalToolDone(const std::string& call_id, ToolResult result);
-  // Applies the phase's updates, emits its intents, checkpoint and exit, and moves on.
+  // Applies the phase's updates, emits its intents (and a checkpoint when due) and its exit,
+  // and moves on.
   void CompletePhase(const Json& output);
   void ExitTerminal();
   // Evaluates `updates` against the state (and `extra` keys: output, item, index) and applies
-  // them to it, all or none, adding their intent to `intents`. On failure, fails the session.
-  // `path` names where the updates are in the workflow, for errors.
-  bool ApplyUpdates(const std::vector<Update>& updates, const Json* extra,
-                    const std::function<std::string()>& path, std::vector<StatePatch>* intents);
+  // them to it, all or none, adding their intent to `intents`; or says why it cannot (`path`
+  // names where the updates are in the workflow). The caller fails the session.
+  std::optional<Failure> ApplyUpdates(const std::vector<Update>& updates, const Json* extra,
+                                      const std::function<std::string()>& path,
+                                      std::vector<StatePatch>* intents);
   void EmitIntents(std::vector<StatePatch> intents);
   void EmitCheckpoint();
   void Fail(Failure failure);
