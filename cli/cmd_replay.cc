@@ -31,13 +31,13 @@ class RenderSink : public engine::EventSink {
 
 int RunReplay(const ReplayOptions& o) {
   // A recording file is replayed as read; a session id is looked up in the database.
-  std::optional<recordings::Recording> recording;
+  std::optional<recordings::RecordingText> recording;
   std::unique_ptr<recordings::Store> store;
   std::string id;
   std::error_code ec;
   if (std::filesystem::is_regular_file(o.target, ec)) {
     std::ifstream in(o.target, std::ios::binary);
-    auto read = recordings::ReadRecording(in);
+    auto read = recordings::ReadRecordingText(in);
     if (!read.ok()) {
       PrintError(o.target + ": " + read.status().message());
       return kExitUsage;
@@ -69,7 +69,14 @@ int RunReplay(const ReplayOptions& o) {
   auto report = recording ? recordings::ReplayRecording(*recording, options)
                           : recordings::ReplaySession(store.get(), id, options);
   if (!report.ok()) {
-    PrintError(report.status().message());
+    // A recording's events are parsed as the replay reaches them: one the file has damaged is
+    // reported like any other problem of the file, with its line ("line N: ...").
+    const Status& s = report.status();
+    if (recording && s.code() == ErrorCode::kInvalidArgument && s.message().starts_with("line ")) {
+      PrintError(o.target + ": " + s.message());
+      return kExitUsage;
+    }
+    PrintError(s.message());
     return kExitFailed;
   }
   if (view) view->renderer().EndLine();

@@ -14,6 +14,7 @@ Status MemoryEventStore::CreateSession(const SessionInfo& info) {
   if (sessions_.count(info.id))
     return Status(ErrorCode::kAlreadyExists, "session " + info.id + " exists");
   sessions_[info.id].info = info;
+  sessions_[info.id].info.event_count = 0;
   return Status::Ok();
 }
 
@@ -22,23 +23,24 @@ Status MemoryEventStore::Append(const std::string& session_id, std::span<const E
   if (!s.ok()) return s.status();
   Stored& stored = **s;
   for (size_t i = 0; i < events.size(); ++i) {
-    if (events[i]->position != static_cast<int64_t>(stored.events.size() + i + 1)) {
+    if (events[i]->position != stored.info.event_count + static_cast<int64_t>(i) + 1) {
       return FailedPrecondition("position " + std::to_string(events[i]->position) +
                                 " does not continue session " + session_id);
     }
   }
   for (const auto& e : events) {
-    stored.events.push_back(e);
+    if (keep_events_) stored.events.push_back(e);
     stored.info.status = StatusAfter(stored.info.status, *e);
     stored.info.last_event_at = e->timestamp;
     stored.info.updated_at = e->timestamp;
   }
-  stored.info.event_count = static_cast<int64_t>(stored.events.size());
+  stored.info.event_count += static_cast<int64_t>(events.size());
   return Status::Ok();
 }
 
 Result<std::vector<EventPtr>> MemoryEventStore::ReadEvents(const std::string& session_id,
                                                            int64_t after, int64_t limit) {
+  if (!keep_events_) return FailedPrecondition("this store keeps no events");
   auto s = Find(session_id);
   if (!s.ok()) return s.status();
   const auto& events = (*s)->events;
@@ -50,6 +52,7 @@ Result<std::vector<EventPtr>> MemoryEventStore::ReadEvents(const std::string& se
 
 Result<std::optional<int64_t>> MemoryEventStore::FindEvent(const std::string& session_id,
                                                             const std::string& event_id) {
+  if (!keep_events_) return FailedPrecondition("this store keeps no events");
   auto s = Find(session_id);
   if (!s.ok()) return s.status();
   for (const auto& e : (*s)->events) {
@@ -60,6 +63,7 @@ Result<std::optional<int64_t>> MemoryEventStore::FindEvent(const std::string& se
 
 Result<std::optional<EventPtr>> MemoryEventStore::LatestCheckpoint(const std::string& session_id,
                                                                    int64_t position) {
+  if (!keep_events_) return FailedPrecondition("this store keeps no events");
   auto s = Find(session_id);
   if (!s.ok()) return s.status();
   const auto& events = (*s)->events;

@@ -11,6 +11,10 @@ namespace scaffold::engine {
 
 class MemoryEventStore : public EventStore {
  public:
+  // With `keep_events` false, appends are checked and counted but the events are not kept
+  // (reading them back fails): a run whose events are consumed by a sink as they come.
+  explicit MemoryEventStore(bool keep_events = true) : keep_events_(keep_events) {}
+
   Status CreateSession(const SessionInfo& info) override;
   Status Append(const std::string& session_id, std::span<const EventPtr> events) override;
   Result<std::vector<EventPtr>> ReadEvents(const std::string& session_id, int64_t after,
@@ -32,6 +36,7 @@ class MemoryEventStore : public EventStore {
   Result<Stored*> Find(const std::string& id);
 
   std::map<std::string, Stored> sessions_;
+  bool keep_events_;
 };
 
 }  // namespace scaffold::engine

@@ -1,6 +1,7 @@
 #include "recordings/event_compare.h"
 
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -196,52 +197,146 @@ Json Divergence::ToJson() const {
               {"replayEvent", replay_event}};
 }
 
-std::optional<Divergence> CompareEvents(const std::vector<engine::EventPtr>& recorded,
-                                        const std::vector<engine::EventPtr>& replayed) {
-  auto a = Visits(recorded);
-  auto b = Visits(replayed);
-  size_t n = std::max(a.size(), b.size());
-  for (size_t i = 0; i < n; ++i) {
-    static const Visit kEmpty;
-    const Visit& x = i < a.size() ? a[i] : kEmpty;
-    const Visit& y = i < b.size() ? b[i] : kEmpty;
-    std::string phase = i < a.size() ? x.phase : y.phase;
-    // Lanes in the recording's order, then any the replay added.
-    std::vector<std::string> lanes = x.lane_order;
-    for (const auto& l : y.lane_order) {
-      if (!x.lanes.count(l)) lanes.push_back(l);
-    }
-    std::optional<Divergence> first;
-    for (const auto& lane : lanes) {
-      auto xa = x.lanes.find(lane);
-      auto yb = y.lanes.find(lane);
-      auto d = CompareLane(phase, lane, xa == x.lanes.end() ? nullptr : &xa->second,
-                           yb == y.lanes.end() ? nullptr : &yb->second);
-      if (!d) continue;
-      // Report the divergence that comes first in the recording.
-      auto key = [](const Divergence& v) {
-        return v.recorded_position ? v.recorded_position : INT64_MAX;
-      };
-      if (!first || key(*d) < key(*first)) first = std::move(d);
-    }
-    if (first) {
-      // A few recorded events before it, in log order.
-      int64_t before = first->recorded_position;
-      std::vector<std::string> context;
-      for (const auto& [lane, list] : x.lanes) {
-        for (const auto& e : list) {
-          if (before == 0 || e.position < before) context.push_back(Brief(e));
-        }
-      }
-      std::sort(context.begin(), context.end(), [](const std::string& p, const std::string& q) {
-        return std::stoll(p.substr(0, p.find(' '))) < std::stoll(q.substr(0, q.find(' ')));
-      });
-      if (context.size() > 3) context.erase(context.begin(), context.end() - 3);
-      first->context = std::move(context);
-      return first;
+namespace {
+
+// The first divergence between a recorded visit and the replay's visit at the same index.
+std::optional<Divergence> CompareVisit(const Visit& x, const Visit& y, bool recorded_has_it) {
+  std::string phase = recorded_has_it ? x.phase : y.phase;
+  // Lanes in the recording's order, then any the replay added.
+  std::vector<std::string> lanes = x.lane_order;
+  for (const auto& l : y.lane_order) {
+    if (!x.lanes.count(l)) lanes.push_back(l);
+  }
+  std::optional<Divergence> first;
+  for (const auto& lane : lanes) {
+    auto xa = x.lanes.find(lane);
+    auto yb = y.lanes.find(lane);
+    auto d = CompareLane(phase, lane, xa == x.lanes.end() ? nullptr : &xa->second,
+                         yb == y.lanes.end() ? nullptr : &yb->second);
+    if (!d) continue;
+    // Report the divergence that comes first in the recording.
+    auto key = [](const Divergence& v) {
+      return v.recorded_position ? v.recorded_position : INT64_MAX;
+    };
+    if (!first || key(*d) < key(*first)) first = std::move(d);
+  }
+  if (!first) return std::nullopt;
+  // A few recorded events before it, in log order.
+  int64_t before = first->recorded_position;
+  std::vector<std::string> context;
+  for (const auto& [lane, list] : x.lanes) {
+    for (const auto& e : list) {
+      if (before == 0 || e.position < before) context.push_back(Brief(e));
     }
   }
-  return std::nullopt;
+  std::sort(context.begin(), context.end(), [](const std::string& p, const std::string& q) {
+    return std::stoll(p.substr(0, p.find(' '))) < std::stoll(q.substr(0, q.find(' ')));
+  });
+  if (context.size() > 3) context.erase(context.begin(), context.end() - 3);
+  first->context = std::move(context);
+  return first;
+}
+
+}  // namespace
+
+// One side's events, cut into visits at each phase:entered.
+struct StreamingComparison::Side {
+  std::vector<engine::EventPtr> current;  // the visit being read
+  std::deque<std::vector<engine::EventPtr>> complete;
+  bool ended = false;
+
+  void Add(const engine::EventPtr& e) {
+    if (e->name == ev::kPhaseEntered && !current.empty()) {
+      complete.push_back(std::move(current));
+      current.clear();
+    }
+    current.push_back(e);
+  }
+  void End() {
+    if (ended) return;
+    ended = true;
+    if (!current.empty()) complete.push_back(std::move(current));
+    current.clear();
+  }
+};
+
+StreamingComparison::StreamingComparison(Source recorded)
+    : recorded_source_(std::move(recorded)),
+      recorded_(std::make_unique<Side>()),
+      replayed_(std::make_unique<Side>()) {}
+
+StreamingComparison::~StreamingComparison() = default;
+
+Status StreamingComparison::AddReplayed(std::span<const engine::EventPtr> events) {
+  for (const auto& e : events) replayed_->Add(e);
+  return CompareReady();
+}
+
+Status StreamingComparison::Finish() {
+  replayed_->End();
+  return CompareReady();
+}
+
+Status StreamingComparison::CompareReady() {
+  while (!divergence_ && !replayed_->complete.empty()) {
+    // Read the recording until it has the visit to compare with (or ends).
+    while (recorded_->complete.empty() && !recorded_->ended) {
+      auto next = recorded_source_();
+      if (!next.ok()) return next.status();
+      if (*next) {
+        recorded_->Add(*next);
+      } else {
+        recorded_->End();
+      }
+    }
+    CompareHeads();
+  }
+  if (replayed_->ended && !divergence_) {
+    // The recording has visits the replay never reached.
+    while (!divergence_ && !recorded_->ended) {
+      auto next = recorded_source_();
+      if (!next.ok()) return next.status();
+      if (*next) {
+        recorded_->Add(*next);
+      } else {
+        recorded_->End();
+      }
+      while (!divergence_ && !recorded_->complete.empty()) CompareHeads();
+    }
+    while (!divergence_ && !recorded_->complete.empty()) CompareHeads();
+  }
+  return Status::Ok();
+}
+
+void StreamingComparison::CompareHeads() {
+  static const Visit kEmpty;
+  std::vector<engine::EventPtr> a, b;
+  if (!recorded_->complete.empty()) {
+    a = std::move(recorded_->complete.front());
+    recorded_->complete.pop_front();
+  }
+  if (!replayed_->complete.empty()) {
+    b = std::move(replayed_->complete.front());
+    replayed_->complete.pop_front();
+  }
+  if (a.empty() && b.empty()) return;
+  // Each holds one visit (or the events before the first phase), the Normal entries pointing
+  // into events that live until the comparison is done.
+  std::vector<Visit> x = a.empty() ? std::vector<Visit>{} : Visits(a);
+  std::vector<Visit> y = b.empty() ? std::vector<Visit>{} : Visits(b);
+  divergence_ = CompareVisit(x.empty() ? kEmpty : x.back(), y.empty() ? kEmpty : y.back(),
+                             !a.empty());
+}
+
+std::optional<Divergence> CompareEvents(const std::vector<engine::EventPtr>& recorded,
+                                        const std::vector<engine::EventPtr>& replayed) {
+  size_t next = 0;
+  StreamingComparison comparison([&]() -> Result<engine::EventPtr> {
+    return next < recorded.size() ? recorded[next++] : engine::EventPtr();
+  });
+  (void)comparison.AddReplayed(replayed);
+  (void)comparison.Finish();
+  return comparison.divergence();
 }
 
 size_t ComparableEvents(const std::vector<engine::EventPtr>& events) {

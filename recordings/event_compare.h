@@ -11,11 +11,15 @@
 // in order; the rest form the main lane. So branches that finish in another order still match.
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "engine/event.h"
+#include "engine/status.h"
 
 namespace scaffold::recordings {
 
@@ -39,6 +43,37 @@ struct Divergence {
 // The first divergence between `recorded` and `replayed`, or nothing when they match.
 std::optional<Divergence> CompareEvents(const std::vector<engine::EventPtr>& recorded,
                                         const std::vector<engine::EventPtr>& replayed);
+
+// The same comparison one phase visit at a time, so that neither log is held whole: replayed
+// events are added as they come, and recorded ones are read from `recorded` only as far as the
+// visit being compared needs. Memory is a visit of each, whatever the logs' lengths.
+class StreamingComparison {
+ public:
+  // The next recorded event in position order; a null EventPtr after the last.
+  using Source = std::function<Result<engine::EventPtr>()>;
+
+  explicit StreamingComparison(Source recorded);
+  ~StreamingComparison();
+
+  // Adds replayed events, in order, comparing each visit they complete. Fails only when the
+  // source does.
+  Status AddReplayed(std::span<const engine::EventPtr> events);
+  // The replay is over: compares what is left on both sides.
+  Status Finish();
+
+  // The first divergence found so far.
+  const std::optional<Divergence>& divergence() const { return divergence_; }
+
+ private:
+  struct Side;
+  Status CompareReady();
+  void CompareHeads();
+
+  Source recorded_source_;
+  std::unique_ptr<Side> recorded_;
+  std::unique_ptr<Side> replayed_;
+  std::optional<Divergence> divergence_;
+};
 
 // How many events take part in the comparison after normalization.
 size_t ComparableEvents(const std::vector<engine::EventPtr>& events);

@@ -4,12 +4,14 @@
 
 #include <algorithm>
 #include <deque>
+#include <functional>
 #include <sstream>
 
 #include "engine/event_shape.h"
 #include "engine/json_reader.h"
 #include "engine/redactor.h"
 #include "recordings/sha256.h"
+#include "recordings/sqlite/sqlite_store.h"
 
 namespace scaffold::recordings {
 namespace {
@@ -114,7 +116,7 @@ class RecordingReader {
       if (sha256 != digest_.Hex())
         return LineError(number, "checksum mismatch: the file was changed after export");
       if (events != static_cast<int64_t>(wires_.size()) ||
-          exchanges != static_cast<int64_t>(rec_.exchanges.size())) {
+          exchanges != static_cast<int64_t>(exchanges_seen_)) {
         return LineError(number, "the end line's counts do not match the file");
       }
       ended_ = true;
@@ -145,7 +147,16 @@ class RecordingReader {
     return s;
   }
 
+  // Exchanges go to `sink` as they are read instead of into the recording.
+  void SetExchangeSink(
+      std::function<Status(const engine::SessionInfo&, Exchange&&)> sink) {
+    exchange_sink_ = std::move(sink);
+  }
+  size_t exchanges_seen() const { return exchanges_seen_; }
   bool ended() const { return ended_; }
+  std::vector<std::string_view>& wires() { return wires_; }
+  std::deque<std::string>& rewritten() { return rewritten_; }
+  size_t first_event_line() const { return first_event_line_; }
   int64_t expected_events() const { return expected_events_; }
   size_t expected_exchanges() const { return expected_exchanges_; }
   Recording& recording() { return rec_; }
@@ -207,10 +218,12 @@ class RecordingReader {
     ex.request = x.Value("request");
     ex.response = x.Value("response");
     if (!in.ok()) return InvalidArgument("an exchange: " + in.status().ToString());
-    if (ex.seq != static_cast<int64_t>(rec_.exchanges.size()) + 1)
+    if (ex.seq != static_cast<int64_t>(exchanges_seen_) + 1)
       return InvalidArgument("an exchange out of order (seq " + std::to_string(ex.seq) + ")");
     if (ExchangeKey(ex.request) != ex.key)
       return InvalidArgument("the exchange's request does not match its key");
+    ++exchanges_seen_;
+    if (exchange_sink_) return exchange_sink_(rec_.info, std::move(ex));
     rec_.exchanges.push_back(std::move(ex));
     return Status::Ok();
   }
@@ -227,6 +240,8 @@ class RecordingReader {
   }
 
   Recording rec_;
+  std::function<Status(const engine::SessionInfo&, Exchange&&)> exchange_sink_;
+  size_t exchanges_seen_ = 0;
   Digest digest_;
   int64_t expected_events_ = -1;
   size_t expected_exchanges_ = 0;
@@ -280,7 +295,9 @@ Status ExportRecording(Store* store, const std::string& session_id, std::ostream
   return Status::Ok();
 }
 
-Result<Recording> ReadRecording(std::istream& in) {
+namespace {
+
+std::string ReadAll(std::istream& in) {
   std::string data;
   if (in.seekg(0, std::ios::end); in) {
     // A file: one read of its size, no growing buffer.
@@ -294,35 +311,99 @@ Result<Recording> ReadRecording(std::istream& in) {
     buffer << in.rdbuf();
     data = std::move(buffer).str();
   }
+  return data;
+}
 
+// Checks every line of `data`; `*lines` is how many there are.
+Status ScanLines(std::string_view data, RecordingReader* reader, size_t* lines) {
+  Status scanned;
+  size_t number = 0;
+  for (size_t at = 0; at < data.size() && scanned.ok();) {
+    size_t eol = std::min(data.find('\n', at), data.size());
+    scanned = reader->Line(++number, data.substr(at, eol - at));
+    at = eol + 1;
+  }
+  *lines = number;
+  return scanned;
+}
+
+// What is wrong with the file as a whole, once its lines are read.
+Status CheckWhole(RecordingReader& reader, size_t lines, size_t events) {
+  if (lines == 0) return InvalidArgument("the file is empty");
+  if (!reader.ended()) {
+    return LineError(lines, "the file ends without its end line: it was cut short (" +
+                                std::to_string(events) + " of " +
+                                std::to_string(reader.expected_events()) + " events)");
+  }
+  if (reader.exchanges_seen() != reader.expected_exchanges() ||
+      static_cast<int64_t>(events) != reader.expected_events()) {
+    return LineError(1, "the header's counts do not match the file");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Recording> ReadRecording(std::istream& in) {
+  std::string data = ReadAll(in);
   // The lines first, then the events; the problem reported is the one on the earliest line.
   RecordingReader reader;
   size_t number = 0;
-  Status scanned;
-  for (size_t at = 0; at < data.size() && scanned.ok();) {
-    size_t eol = std::min(data.find('\n', at), data.size());
-    scanned = reader.Line(++number, std::string_view(data).substr(at, eol - at));
-    at = eol + 1;
-  }
+  Status scanned = ScanLines(data, &reader, &number);
   size_t bad_line = 0;
   Status parsed = reader.ParseEvents(&bad_line);
   if (!parsed.ok() && (scanned.ok() || bad_line < number))
     return LineError(bad_line, parsed.message());
   if (!scanned.ok()) return scanned;
-
   Recording& rec = reader.recording();
-  if (number == 0) return InvalidArgument("the file is empty");
-  if (!reader.ended()) {
-    return LineError(number, "the file ends without its end line: it was cut short (" +
-                                 std::to_string(rec.events.size()) + " of " +
-                                 std::to_string(reader.expected_events()) + " events)");
-  }
-  if (rec.exchanges.size() != reader.expected_exchanges() ||
-      static_cast<int64_t>(rec.events.size()) != reader.expected_events()) {
-    return LineError(1, "the header's counts do not match the file");
-  }
+  SCAFFOLD_RETURN_IF_ERROR(CheckWhole(reader, number, rec.events.size()));
   rec.info.event_count = static_cast<int64_t>(rec.events.size());
   return std::move(rec);
+}
+
+Result<RecordingText> ReadRecordingText(std::istream& in) {
+  auto data = std::make_shared<const std::string>(ReadAll(in));
+  auto store = SqliteStore::Open(":memory:");
+  if (!store.ok()) return store.status();
+  RecordingReader reader;
+  // Each exchange is stored as soon as it is read and checked, not kept as parsed JSON.
+  bool created = false;
+  reader.SetExchangeSink([&](const engine::SessionInfo& info, Exchange&& ex) -> Status {
+    if (!created) {
+      SCAFFOLD_RETURN_IF_ERROR((*store)->ImportSession(info, {}, {}));
+      created = true;
+    }
+    return (*store)->AppendExchange(ex);
+  });
+  size_t number = 0;
+  SCAFFOLD_RETURN_IF_ERROR(ScanLines(*data, &reader, &number));
+  SCAFFOLD_RETURN_IF_ERROR(CheckWhole(reader, number, reader.wires().size()));
+  RecordingText text;
+  Recording& rec = reader.recording();
+  if (!created) SCAFFOLD_RETURN_IF_ERROR((*store)->ImportSession(rec.info, {}, {}));
+  text.info_ = std::move(rec.info);
+  text.info_.event_count = static_cast<int64_t>(reader.wires().size());
+  text.exchanges_ = std::move(*store);
+  text.data_ = std::move(data);
+  text.rewritten_ = std::make_shared<std::deque<std::string>>(std::move(reader.rewritten()));
+  text.wires_ = std::move(reader.wires());
+  text.first_event_line_ = reader.first_event_line();
+  return text;
+}
+
+Result<engine::EventPtr> RecordingText::Event(size_t i) const {
+  size_t line = first_event_line_ + i;
+  auto event = engine::Event::Parse(wires_[i]);
+  if (!event.ok()) return LineError(line, event.status().message());
+  if (event->position != static_cast<int64_t>(i) + 1) {
+    return LineError(line, "event position " + std::to_string(event->position) + " where " +
+                               std::to_string(i + 1) + " was expected");
+  }
+  if (Status shape = engine::CheckEventShape(*event); !shape.ok()) {
+    return LineError(line, shape.message());
+  }
+  event->wire = std::string();  // the text stays in the file's buffer
+  return std::make_shared<const engine::Event>(std::move(*event));
 }
 
 Status ImportRecording(Store* store, const Recording& recording) {

@@ -10,7 +10,9 @@
 // Export is deterministic, so export, import, export gives the same bytes.
 #pragma once
 
+#include <deque>
 #include <istream>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -33,6 +35,31 @@ struct Recording {
 // Reads and checks a whole recording file. Every problem names its line; a file cut short or
 // altered after export is refused.
 Result<Recording> ReadRecording(std::istream& in);
+
+// A recording file read for a replay: every line checked as ReadRecording checks it (header,
+// exchanges, order, counts, the checksum) but the events left as text in the file's buffer and
+// parsed one at a time when asked for, so a long recording costs about its own size.
+class RecordingText {
+ public:
+  const engine::SessionInfo& info() const { return info_; }
+  // The session and its exchanges, in an in-memory store (for the provider's lookups).
+  Store* exchanges() { return exchanges_.get(); }
+  size_t event_count() const { return wires_.size(); }
+  // Event `i` (0 for position 1) as the file has it, unparsed.
+  std::string_view EventText(size_t i) const { return wires_[i]; }
+  // Event `i` parsed and checked (position, shape); a problem names its line.
+  Result<engine::EventPtr> Event(size_t i) const;
+
+ private:
+  friend Result<RecordingText> ReadRecordingText(std::istream& in);
+  engine::SessionInfo info_;
+  std::unique_ptr<Store> exchanges_;
+  std::shared_ptr<const std::string> data_;  // the file; wires_ point into it
+  std::shared_ptr<std::deque<std::string>> rewritten_;  // or into these
+  std::vector<std::string_view> wires_;
+  size_t first_event_line_ = 0;
+};
+Result<RecordingText> ReadRecordingText(std::istream& in);
 
 // Stores a recording's session, events and exchanges, all or nothing.
 Status ImportRecording(Store* store, const Recording& recording);

@@ -1,5 +1,11 @@
 #include "recordings/replay.h"
 
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
 #include "engine/memory_store.h"
 #include "engine/session.h"
 #include "engine/virtual_executor.h"
@@ -9,17 +15,197 @@
 namespace scaffold::recordings {
 namespace {
 
-class Collector : public engine::EventSink {
- public:
-  explicit Collector(engine::EventSink* view) : view_(view) {}
-  void OnEvents(std::span<const engine::EventPtr> events) override {
-    events_.insert(events_.end(), events.begin(), events.end());
-    if (view_) view_->OnEvents(events);
+// What a replay needs to know of the recording before it runs: how the session was started,
+// the answers its asks got, and its tools' results.
+struct RecordedFacts {
+  engine::RunOptions run_options;
+  std::map<std::string, engine::InputAnswer> answers;
+  std::vector<engine::EventPtr> tool_results;
+
+  // The event names Learn reads (a source may skip parsing events that mention none).
+  static constexpr std::string_view kNames[] = {engine::events::kWorkflowStarted,
+                                                engine::events::kInputReceived,
+                                                engine::events::kToolResult};
+
+  void Learn(const engine::EventPtr& e) {
+    if (e->name == engine::events::kWorkflowStarted) {
+      const Json& o = e->payload.value("overrides", Json::object());
+      run_options.provider_override = o.value("provider", "");
+      run_options.model_override = o.value("model", "");
+    } else if (e->name == engine::events::kInputReceived && !e->payload.value("timedOut", false)) {
+      std::optional<bool> approved;
+      if (e->payload.contains("approved")) approved = e->payload["approved"].get<bool>();
+      answers[e->payload.value("id", "")] = {e->payload.value("id", ""),
+                                             e->payload.value("value", Json()), approved};
+    } else if (e->name == engine::events::kToolResult) {
+      tool_results.push_back(e);
+    }
   }
-  std::vector<engine::EventPtr> events_;
+};
+
+// The recorded events in position order, read twice: once for the facts, once to compare.
+class RecordedEvents {
+ public:
+  virtual ~RecordedEvents() = default;
+  virtual Status LearnFacts(RecordedFacts* facts) = 0;
+  // The next event for the comparison; null after the last.
+  virtual Result<engine::EventPtr> Next() = 0;
+};
+
+// A session's events in its store, a page at a time.
+class StoredEvents : public RecordedEvents {
+ public:
+  StoredEvents(Store* store, std::string id) : store_(store), id_(std::move(id)) {}
+  Status LearnFacts(RecordedFacts* facts) override {
+    for (int64_t after = 0;;) {
+      auto page = store_->ReadEvents(id_, after, kPage);
+      if (!page.ok()) return page.status();
+      for (const auto& e : *page) facts->Learn(e);
+      if (page->size() < static_cast<size_t>(kPage)) return Status::Ok();
+      after = page->back()->position;
+    }
+  }
+  Result<engine::EventPtr> Next() override {
+    if (next_ == page_.size()) {
+      if (done_) return engine::EventPtr();
+      auto page = store_->ReadEvents(id_, after_, kPage);
+      if (!page.ok()) return page.status();
+      page_ = std::move(*page);
+      next_ = 0;
+      done_ = page_.size() < static_cast<size_t>(kPage);
+      if (page_.empty()) return engine::EventPtr();
+      after_ = page_.back()->position;
+    }
+    return page_[next_++];
+  }
 
  private:
+  static constexpr int64_t kPage = 4096;
+  Store* store_;
+  std::string id_;
+  std::vector<engine::EventPtr> page_;
+  size_t next_ = 0;
+  int64_t after_ = 0;
+  bool done_ = false;
+};
+
+// A recording file's events, parsed from its text on a thread of their own a few thousand
+// ahead of the comparison (so the parsing and the re-run share the cores), never more.
+class FileEvents : public RecordedEvents {
+ public:
+  explicit FileEvents(const RecordingText* text) : text_(text) {}
+  ~FileEvents() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    changed_.notify_all();
+    if (parser_.joinable()) parser_.join();
+  }
+
+  Status LearnFacts(RecordedFacts* facts) override {
+    for (size_t i = 0; i < text_->event_count(); ++i) {
+      std::string_view wire = text_->EventText(i);
+      bool wanted = false;
+      for (std::string_view name : RecordedFacts::kNames) {
+        wanted = wanted || wire.find(name) != std::string_view::npos;
+      }
+      if (!wanted) continue;
+      auto e = text_->Event(i);
+      if (!e.ok()) return e.status();
+      facts->Learn(*e);
+    }
+    return Status::Ok();
+  }
+
+  Result<engine::EventPtr> Next() override {
+    if (!parser_.joinable()) parser_ = std::thread([this] { Parse(); });
+    if (next_ == chunk_.size()) {
+      std::unique_lock<std::mutex> lock(mu_);
+      changed_.wait(lock, [&] { return !ready_.empty() || parsed_all_; });
+      if (ready_.empty()) {
+        if (!error_.ok()) return error_;
+        return engine::EventPtr();
+      }
+      chunk_ = std::move(ready_.front());
+      ready_.pop_front();
+      next_ = 0;
+      changed_.notify_all();
+    }
+    return chunk_[next_++];
+  }
+
+ private:
+  static constexpr size_t kChunk = 2048;
+  static constexpr size_t kChunksAhead = 4;
+
+  void Parse() {
+    std::vector<engine::EventPtr> chunk;
+    Status error;
+    for (size_t i = 0; i < text_->event_count(); ++i) {
+      auto e = text_->Event(i);
+      if (!e.ok()) {
+        error = e.status();
+        break;
+      }
+      chunk.push_back(std::move(*e));
+      if (chunk.size() == kChunk || i + 1 == text_->event_count()) {
+        std::unique_lock<std::mutex> lock(mu_);
+        changed_.wait(lock, [&] { return ready_.size() < kChunksAhead || stop_; });
+        if (stop_) return;
+        ready_.push_back(std::move(chunk));
+        chunk.clear();
+        changed_.notify_all();
+      }
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!chunk.empty() && error.ok()) ready_.push_back(std::move(chunk));
+    error_ = error;
+    parsed_all_ = true;
+    changed_.notify_all();
+  }
+
+  const RecordingText* text_;
+  std::thread parser_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::deque<std::vector<engine::EventPtr>> ready_;  // guarded by mu_
+  bool parsed_all_ = false;                           // guarded by mu_
+  bool stop_ = false;                                 // guarded by mu_
+  Status error_;                                      // guarded by mu_
+  std::vector<engine::EventPtr> chunk_;  // the consumer's
+  size_t next_ = 0;
+};
+
+// Compares the replay's events as they come, visit by visit, and remembers where each agent
+// last started (for a missing exchange's report).
+class ComparingSink : public engine::EventSink {
+ public:
+  ComparingSink(RecordedEvents* recorded, engine::EventSink* view)
+      : comparison_([recorded] { return recorded->Next(); }), view_(view) {}
+  void OnEvents(std::span<const engine::EventPtr> events) override {
+    for (const auto& e : events) {
+      if (e->name == engine::events::kAgentStarted)
+        agent_started_[e->payload.value("agent", "")] = e->position;
+    }
+    if (error_.ok()) error_ = comparison_.AddReplayed(events);
+    if (view_) view_->OnEvents(events);
+  }
+  Status Finish() {
+    if (error_.ok()) error_ = comparison_.Finish();
+    return error_;
+  }
+  const std::optional<Divergence>& divergence() const { return comparison_.divergence(); }
+  int64_t AgentStarted(const std::string& agent) const {
+    auto it = agent_started_.find(agent);
+    return it == agent_started_.end() ? INT64_MAX : it->second;
+  }
+
+ private:
+  StreamingComparison comparison_;
   engine::EventSink* view_;
+  std::map<std::string, int64_t> agent_started_;
+  Status error_;
 };
 
 const char* VerdictName(ReplayReport::Verdict v) {
@@ -62,11 +248,10 @@ Json ReplayReport::ToJson() const {
 
 namespace {
 
-// Re-runs the session `info` describes and compares its events with `recorded`; the provider
-// plays the exchanges `source` holds for that session.
+// Re-runs the session `info` describes and compares its events with `recorded`, as they come;
+// the provider plays the exchanges `source` holds for that session. Neither log is kept whole.
 Result<ReplayReport> Replay(Store* source, const engine::SessionInfo& info,
-                            const std::vector<engine::EventPtr>& recorded,
-                            const ReplayOptions& options) {
+                            RecordedEvents* recorded, const ReplayOptions& options) {
   std::shared_ptr<const engine::Workflow> workflow = options.workflow;
   if (!workflow) {
     auto loaded = engine::LoadWorkflow(info.workflow_source);
@@ -77,38 +262,26 @@ Result<ReplayReport> Replay(Store* source, const engine::SessionInfo& info,
     workflow = loaded.workflow;
   }
 
-  // What the recording says the run was given: overrides, answers.
-  engine::RunOptions run_options;
-  run_options.redact = info.redact;
-  std::map<std::string, engine::InputAnswer> answers;
-  for (const auto& e : recorded) {
-    if (e->name == engine::events::kWorkflowStarted) {
-      const Json& o = e->payload.value("overrides", Json::object());
-      run_options.provider_override = o.value("provider", "");
-      run_options.model_override = o.value("model", "");
-    } else if (e->name == engine::events::kInputReceived && !e->payload.value("timedOut", false)) {
-      std::optional<bool> approved;
-      if (e->payload.contains("approved")) approved = e->payload["approved"].get<bool>();
-      answers[e->payload.value("id", "")] = {e->payload.value("id", ""),
-                                             e->payload.value("value", Json()), approved};
-    }
-  }
+  // What the recording says the run was given: overrides, answers, tools' results.
+  RecordedFacts facts;
+  SCAFFOLD_RETURN_IF_ERROR(recorded->LearnFacts(&facts));
+  facts.run_options.redact = info.redact;
 
-  // The re-run's log is compared and thrown away: it needs no database.
-  engine::MemoryEventStore replay_store;
+  // The re-run's log is compared as it comes and not kept.
+  engine::MemoryEventStore replay_store(/*keep_events=*/false);
   engine::VirtualExecutor executor(info.created_at);
   RecordingProvider provider(source, nullptr, {RecordMode::kPlayback, /*same_session_only=*/true});
-  RecordedTools tools(recorded);
+  RecordedTools tools(facts.tool_results);
   engine::SessionDeps deps{&replay_store, &provider, &tools, &executor, &executor};
 
-  auto session =
-      engine::Session::Create(deps, workflow, info.input, run_options, info.owner, info.id);
+  auto session = engine::Session::Create(deps, workflow, info.input, facts.run_options, info.owner,
+                                         info.id);
   if (!session.ok()) return session.status().WithContext("the replay could not start");
-  Collector collector(options.view);
-  (*session)->AddSink(&collector);
+  ComparingSink compare(recorded, options.view);
+  (*session)->AddSink(&compare);
   (*session)->SetInputListener([&](const Json& request) {
-    auto it = answers.find(request.value("id", ""));
-    if (it != answers.end()) (*session)->SubmitInput(it->second, [](const Status&) {});
+    auto it = facts.answers.find(request.value("id", ""));
+    if (it != facts.answers.end()) (*session)->SubmitInput(it->second, [](const Status&) {});
   });
   bool ended = false;
   (*session)->Start([&](const engine::SessionEnd&) { ended = true; });
@@ -118,23 +291,18 @@ Result<ReplayReport> Replay(Store* source, const engine::SessionInfo& info,
     (*session)->Cancel();
     executor.RunUntilIdle();
   }
+  SCAFFOLD_RETURN_IF_ERROR(compare.Finish());
 
   ReplayReport report;
   report.session_id = info.id;
   report.events = info.event_count;
   report.exchanges = provider.played();
-  report.divergence = CompareEvents(recorded, collector.events_);
+  report.divergence = compare.divergence();
   report.missing = provider.first_miss();
   if (report.missing) {
     // A divergence before the call that found nothing is the real story; after it, the missing
     // exchange is.
-    int64_t miss_position = INT64_MAX;
-    for (const auto& e : collector.events_) {
-      if (e->name == engine::events::kAgentStarted &&
-          e->payload.value("agent", "") == report.missing->agent) {
-        miss_position = e->position;
-      }
-    }
+    int64_t miss_position = compare.AgentStarted(report.missing->agent);
     bool earlier = report.divergence && report.divergence->replay_position != 0 &&
                    report.divergence->replay_position < miss_position;
     report.verdict =
@@ -153,19 +321,15 @@ Result<ReplayReport> ReplaySession(Store* source, const std::string& session_id,
                                    const ReplayOptions& options) {
   auto info = source->GetSession(session_id);
   if (!info.ok()) return info.status();
-  auto recorded = source->ReadEvents(session_id, 0, info->event_count + 1);
-  if (!recorded.ok()) return recorded.status();
-  return Replay(source, *info, *recorded, options);
+  StoredEvents recorded(source, session_id);
+  return Replay(source, *info, &recorded, options);
 }
 
-Result<ReplayReport> ReplayRecording(const Recording& recording, const ReplayOptions& options) {
-  // Only the exchanges go into a database, for the provider's lookups; the events are compared
-  // where they are.
-  auto store = SqliteStore::Open(":memory:");
-  if (!store.ok()) return store.status();
-  Status s = (*store)->ImportSession(recording.info, {}, recording.exchanges);
-  if (!s.ok()) return s;
-  return Replay(store->get(), recording.info, recording.events, options);
+Result<ReplayReport> ReplayRecording(RecordingText& recording, const ReplayOptions& options) {
+  // The exchanges are in an in-memory database, for the provider's lookups; the events are
+  // compared from the file's text.
+  FileEvents recorded(&recording);
+  return Replay(recording.exchanges(), recording.info(), &recorded, options);
 }
 
 }  // namespace scaffold::recordings

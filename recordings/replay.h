@@ -43,7 +43,7 @@ struct ReplayOptions {
 Result<ReplayReport> ReplaySession(Store* source, const std::string& session_id,
                                    const ReplayOptions& options);
 
-// Replays a recording file's session as read (ReadRecording), without storing its events.
-Result<ReplayReport> ReplayRecording(const Recording& recording, const ReplayOptions& options);
+// Replays a recording file's session as read (ReadRecordingText), without storing its events.
+Result<ReplayReport> ReplayRecording(RecordingText& recording, const ReplayOptions& options);
 
 }  // namespace scaffold::recordings

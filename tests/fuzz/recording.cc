@@ -1,4 +1,4 @@
-// Fuzz target: the recording file reader (scaffold replay FILE, sessions import).
+// Fuzz target: the recording file readers (scaffold replay FILE, sessions import).
 
 #include <sstream>
 
@@ -10,6 +10,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto recording = scaffold::recordings::ReadRecording(in);
   if (recording.ok()) {
     for (const auto& e : recording->events) (void)e->wire.size();
+  }
+  // The reader replay uses: lines checked up front, events parsed one at a time.
+  std::istringstream again(std::string(scaffold::fuzz::AsText(data, size)));
+  auto text = scaffold::recordings::ReadRecordingText(again);
+  if (text.ok()) {
+    for (size_t i = 0; i < text->event_count(); ++i) (void)text->Event(i);
   }
   return 0;
 }

@@ -143,3 +143,45 @@ TEST_CASE("a list recorded as replaced whole matches the same change recorded as
                     {"phase:exited", {{"phase", "p"}, {"reason", "terminal"}}}});
   CHECK(CompareEvents(recorded, other));
 }
+
+TEST_CASE("the streaming comparison reads the recording only as far as the visit it compares",
+          "[compare]") {
+  std::vector<std::pair<std::string, Json>> items = {{"workflow:started", {{"sessionId", "s"}}}};
+  for (int v = 0; v < 3; ++v) {
+    items.push_back({"phase:entered", {{"phase", "p" + std::to_string(v)}}});
+    for (int d = 0; d < 100; ++d) items.push_back({"text:delta", {{"agent", "a"}, {"delta", "x"}}});
+    items.push_back({"phase:exited", {{"phase", "p" + std::to_string(v)}, {"reason", "next"}}});
+  }
+  auto recorded = Log(items);
+  auto replayed = Log(items);
+  size_t pulled = 0;
+  scaffold::recordings::StreamingComparison comparison(
+      [&]() -> scaffold::Result<engine::EventPtr> {
+        return pulled < recorded.size() ? recorded[pulled++] : engine::EventPtr();
+      });
+  // The events before the first phase and the first visit, then the next visit's first event:
+  // two visits are complete on the replay's side.
+  REQUIRE(comparison.AddReplayed(std::span(replayed).first(1 + 102 + 1)).ok());
+  CHECK_FALSE(comparison.divergence());
+  CHECK(pulled <= 1 + 102 + 1);
+  REQUIRE(comparison.AddReplayed(std::span(replayed).subspan(104)).ok());
+  REQUIRE(comparison.Finish().ok());
+  CHECK_FALSE(comparison.divergence());
+  CHECK(pulled == recorded.size());
+
+  // A recording that stops early: the replay's extra visit is the divergence.
+  pulled = 0;
+  auto shorter = std::vector<engine::EventPtr>(recorded.begin(), recorded.begin() + 1 + 2 * 102);
+  scaffold::recordings::StreamingComparison cut([&]() -> scaffold::Result<engine::EventPtr> {
+    return pulled < shorter.size() ? shorter[pulled++] : engine::EventPtr();
+  });
+  REQUIRE(cut.AddReplayed(replayed).ok());
+  REQUIRE(cut.Finish().ok());
+  REQUIRE(cut.divergence());
+  CHECK(cut.divergence()->recorded_position == 0);
+  CHECK(cut.divergence()->phase == "p2");
+  // A source that fails stops the comparison with its error.
+  scaffold::recordings::StreamingComparison failing(
+      []() -> scaffold::Result<engine::EventPtr> { return scaffold::InvalidArgument("line 7: bad"); });
+  CHECK(failing.AddReplayed(replayed).message() == "line 7: bad");
+}
