@@ -277,33 +277,33 @@ Status StreamingComparison::Finish() {
   return CompareReady();
 }
 
+Status StreamingComparison::ReadRecorded() {
+  auto next = recorded_source_();
+  if (!next.ok()) return next.status();
+  if (*next) {
+    recorded_->Add(*next);
+  } else {
+    recorded_->End();
+  }
+  return Status::Ok();
+}
+
 Status StreamingComparison::CompareReady() {
   while (!divergence_ && !replayed_->complete.empty()) {
     // Read the recording until it has the visit to compare with (or ends).
     while (recorded_->complete.empty() && !recorded_->ended) {
-      auto next = recorded_source_();
-      if (!next.ok()) return next.status();
-      if (*next) {
-        recorded_->Add(*next);
-      } else {
-        recorded_->End();
-      }
+      SCAFFOLD_RETURN_IF_ERROR(ReadRecorded());
     }
     CompareHeads();
   }
-  if (replayed_->ended && !divergence_) {
-    // The recording has visits the replay never reached.
-    while (!divergence_ && !recorded_->ended) {
-      auto next = recorded_source_();
-      if (!next.ok()) return next.status();
-      if (*next) {
-        recorded_->Add(*next);
-      } else {
-        recorded_->End();
-      }
-      while (!divergence_ && !recorded_->complete.empty()) CompareHeads();
+  if (!replayed_->ended) return Status::Ok();
+  // The recording's visits the replay never reached.
+  while (!divergence_ && (!recorded_->complete.empty() || !recorded_->ended)) {
+    if (recorded_->complete.empty()) {
+      SCAFFOLD_RETURN_IF_ERROR(ReadRecorded());
+    } else {
+      CompareHeads();
     }
-    while (!divergence_ && !recorded_->complete.empty()) CompareHeads();
   }
   return Status::Ok();
 }

@@ -66,6 +66,7 @@ class StreamingComparison {
 
  private:
   struct Side;
+  Status ReadRecorded();
   Status CompareReady();
   void CompareHeads();
 
