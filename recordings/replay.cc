@@ -52,57 +52,122 @@ class RecordedEvents {
   virtual Result<engine::EventPtr> Next() = 0;
 };
 
-// A session's events in its store, a page at a time.
-class StoredEvents : public RecordedEvents {
+// Recorded events produced on a thread of their own a few thousand ahead of the comparison
+// (so reading and parsing them and the re-run share the cores), never more.
+class PrefetchedEvents : public RecordedEvents {
  public:
-  StoredEvents(Store* store, std::string id) : store_(store), id_(std::move(id)) {}
-  Status LearnFacts(RecordedFacts* facts) override {
-    for (int64_t after = 0;;) {
-      auto page = store_->ReadEvents(id_, after, kPage);
-      if (!page.ok()) return page.status();
-      for (const auto& e : *page) facts->Learn(e);
-      if (page->size() < static_cast<size_t>(kPage)) return Status::Ok();
-      after = page->back()->position;
-    }
-  }
+  ~PrefetchedEvents() override { Stop(); }
+
   Result<engine::EventPtr> Next() override {
-    if (next_ == page_.size()) {
-      if (done_) return engine::EventPtr();
-      auto page = store_->ReadEvents(id_, after_, kPage);
-      if (!page.ok()) return page.status();
-      page_ = std::move(*page);
+    if (!producer_.joinable()) producer_ = std::thread([this] { Run(); });
+    if (next_ == chunk_.size()) {
+      std::unique_lock<std::mutex> lock(mu_);
+      changed_.wait(lock, [&] { return !ready_.empty() || produced_all_; });
+      if (ready_.empty()) {
+        if (!error_.ok()) return error_;
+        return engine::EventPtr();
+      }
+      chunk_ = std::move(ready_.front());
+      ready_.pop_front();
       next_ = 0;
-      done_ = page_.size() < static_cast<size_t>(kPage);
-      if (page_.empty()) return engine::EventPtr();
-      after_ = page_.back()->position;
+      changed_.notify_all();
     }
-    return page_[next_++];
+    return chunk_[next_++];
   }
 
- private:
-  static constexpr int64_t kPage = 4096;
-  Store* store_;
-  std::string id_;
-  std::vector<engine::EventPtr> page_;
-  size_t next_ = 0;
-  int64_t after_ = 0;
-  bool done_ = false;
-};
+ protected:
+  // Calls `put` with every event in order; stops early when `put` returns false. Runs on the
+  // producing thread: a subclass calls Stop() first thing in its destructor.
+  virtual Status Produce(const std::function<bool(engine::EventPtr)>& put) = 0;
 
-// A recording file's events, parsed from its text on a thread of their own a few thousand
-// ahead of the comparison (so the parsing and the re-run share the cores), never more.
-class FileEvents : public RecordedEvents {
- public:
-  explicit FileEvents(const RecordingText* text) : text_(text) {}
-  ~FileEvents() override {
+  void Stop() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       stop_ = true;
     }
     changed_.notify_all();
-    if (parser_.joinable()) parser_.join();
+    if (producer_.joinable()) producer_.join();
   }
 
+ private:
+  static constexpr size_t kChunk = 2048;
+  static constexpr size_t kChunksAhead = 4;
+
+  // Hands a full chunk over; false once the consumer is gone.
+  bool Hand(std::vector<engine::EventPtr>* chunk) {
+    std::unique_lock<std::mutex> lock(mu_);
+    changed_.wait(lock, [&] { return ready_.size() < kChunksAhead || stop_; });
+    if (stop_) return false;
+    ready_.push_back(std::move(*chunk));
+    chunk->clear();
+    changed_.notify_all();
+    return true;
+  }
+
+  void Run() {
+    std::vector<engine::EventPtr> chunk;
+    Status status = Produce([&](engine::EventPtr e) {
+      chunk.push_back(std::move(e));
+      return chunk.size() < kChunk || Hand(&chunk);
+    });
+    if (status.ok() && !chunk.empty()) Hand(&chunk);
+    std::lock_guard<std::mutex> lock(mu_);
+    error_ = status;
+    produced_all_ = true;
+    changed_.notify_all();
+  }
+
+  std::thread producer_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::deque<std::vector<engine::EventPtr>> ready_;  // guarded by mu_
+  bool produced_all_ = false;                         // guarded by mu_
+  bool stop_ = false;                                 // guarded by mu_
+  Status error_;                                      // guarded by mu_
+  std::vector<engine::EventPtr> chunk_;  // the consumer's
+  size_t next_ = 0;
+};
+
+// A session's events in its store, a page at a time.
+class StoredEvents : public PrefetchedEvents {
+ public:
+  StoredEvents(Store* store, std::string id) : store_(store), id_(std::move(id)) {}
+  ~StoredEvents() override { Stop(); }
+  Status LearnFacts(RecordedFacts* facts) override {
+    // Pages this long are parsed on several threads (engine::ParseEvents); nothing else runs yet.
+    return Read(2 * engine::kEventsPerParseThread, [&](engine::EventPtr e) {
+      facts->Learn(e);
+      return true;
+    });
+  }
+
+ protected:
+  Status Produce(const std::function<bool(engine::EventPtr)>& put) override {
+    return Read(4096, put);
+  }
+
+ private:
+  Status Read(int64_t page_size, const std::function<bool(engine::EventPtr)>& put) {
+    for (int64_t after = 0;;) {
+      auto page = store_->ReadEvents(id_, after, page_size);
+      if (!page.ok()) return page.status();
+      for (auto& e : *page) {
+        if (!put(e)) return Status::Ok();
+      }
+      if (page->size() < static_cast<size_t>(page_size)) return Status::Ok();
+      after = page->back()->position;
+    }
+  }
+
+  Store* store_;
+  std::string id_;
+};
+
+// A recording file's events, parsed one at a time from its text.
+class FileEvents : public PrefetchedEvents {
+ public:
+  explicit FileEvents(const RecordingText* text) : text_(text) {}
+  ~FileEvents() override { Stop(); }
   Status LearnFacts(RecordedFacts* facts) override {
     for (size_t i = 0; i < text_->event_count(); ++i) {
       std::string_view wire = text_->EventText(i);
@@ -118,63 +183,18 @@ class FileEvents : public RecordedEvents {
     return Status::Ok();
   }
 
-  Result<engine::EventPtr> Next() override {
-    if (!parser_.joinable()) parser_ = std::thread([this] { Parse(); });
-    if (next_ == chunk_.size()) {
-      std::unique_lock<std::mutex> lock(mu_);
-      changed_.wait(lock, [&] { return !ready_.empty() || parsed_all_; });
-      if (ready_.empty()) {
-        if (!error_.ok()) return error_;
-        return engine::EventPtr();
-      }
-      chunk_ = std::move(ready_.front());
-      ready_.pop_front();
-      next_ = 0;
-      changed_.notify_all();
+ protected:
+  Status Produce(const std::function<bool(engine::EventPtr)>& put) override {
+    for (size_t i = 0; i < text_->event_count(); ++i) {
+      auto e = text_->Event(i);
+      if (!e.ok()) return e.status();
+      if (!put(std::move(*e))) return Status::Ok();
     }
-    return chunk_[next_++];
+    return Status::Ok();
   }
 
  private:
-  static constexpr size_t kChunk = 2048;
-  static constexpr size_t kChunksAhead = 4;
-
-  void Parse() {
-    std::vector<engine::EventPtr> chunk;
-    Status error;
-    for (size_t i = 0; i < text_->event_count(); ++i) {
-      auto e = text_->Event(i);
-      if (!e.ok()) {
-        error = e.status();
-        break;
-      }
-      chunk.push_back(std::move(*e));
-      if (chunk.size() == kChunk || i + 1 == text_->event_count()) {
-        std::unique_lock<std::mutex> lock(mu_);
-        changed_.wait(lock, [&] { return ready_.size() < kChunksAhead || stop_; });
-        if (stop_) return;
-        ready_.push_back(std::move(chunk));
-        chunk.clear();
-        changed_.notify_all();
-      }
-    }
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!chunk.empty() && error.ok()) ready_.push_back(std::move(chunk));
-    error_ = error;
-    parsed_all_ = true;
-    changed_.notify_all();
-  }
-
   const RecordingText* text_;
-  std::thread parser_;
-  std::mutex mu_;
-  std::condition_variable changed_;
-  std::deque<std::vector<engine::EventPtr>> ready_;  // guarded by mu_
-  bool parsed_all_ = false;                           // guarded by mu_
-  bool stop_ = false;                                 // guarded by mu_
-  Status error_;                                      // guarded by mu_
-  std::vector<engine::EventPtr> chunk_;  // the consumer's
-  size_t next_ = 0;
 };
 
 // Compares the replay's events as they come, visit by visit, and remembers where each agent

@@ -348,37 +348,35 @@ Status SqliteStore::AppendLocked(const std::string& session_id, std::span<const 
 
 Result<std::vector<EventPtr>> SqliteStore::ReadEvents(const std::string& session_id, int64_t after,
                                                       int64_t limit) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto seq = SessionSeq(session_id);
-  if (!seq.ok()) return seq.status();
-  Statement& q = stmts_->read_events;
-  q.Bind(1, *seq).Bind(2, after).Bind(3, limit);
-  std::vector<EventPtr> out;
-  if (limit >= static_cast<int64_t>(2 * engine::kEventsPerParseThread)) {
-    // A whole long log (replay, export, a state fold): the rows first, then the events parsed
-    // on several threads.
-    std::vector<std::string> rows;
+  // The rows are read under the lock and parsed after it, so a long read (a replay, an
+  // export, a state fold) does not hold up appends and other readers while it parses.
+  std::vector<std::string> rows;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto seq = SessionSeq(session_id);
+    if (!seq.ok()) return seq.status();
+    Statement& q = stmts_->read_events;
+    q.Bind(1, *seq).Bind(2, after).Bind(3, limit);
     while (q.Step()) rows.emplace_back(q.TextView(0));
     Status err = q.error();
     q.Reset();
     if (!err.ok()) return err;
+  }
+  std::vector<EventPtr> out;
+  if (rows.size() >= 2 * engine::kEventsPerParseThread) {
+    // A whole long log: parsed on several threads.
     std::vector<std::string_view> texts(rows.begin(), rows.end());
     size_t bad = 0;
     Status s = engine::ParseEvents(texts, &out, &bad);
     if (!s.ok()) return s.WithContext("a stored event is corrupt");
     return out;
   }
-  while (q.Step()) {
-    auto e = ParseStoredEvent(q.TextView(0));
-    if (!e.ok()) {
-      q.Reset();
-      return e.status();
-    }
+  out.reserve(rows.size());
+  for (const auto& row : rows) {
+    auto e = ParseStoredEvent(row);
+    if (!e.ok()) return e.status();
     out.push_back(std::move(*e));
   }
-  Status err = q.error();
-  q.Reset();
-  if (!err.ok()) return err;
   return out;
 }
 
