@@ -1,4 +1,5 @@
-// Runner: the phase state machine behind a Session. Internal to the engine.
+// Runner: the phase state machine behind a Session. Internal to the engine. runner.cc runs
+// the phases; runner_state.cc evaluates expressions, applies updates and ends phases.
 //
 // Everything here runs on the session's executor. The Runner emits events through its
 // SessionLog and keeps only what it can rebuild from them (see resume_point.h): a crashed or
@@ -61,6 +62,9 @@ class Runner : public std::enable_shared_from_this<Runner> {
   };
 
   class LentContext;
+  // Evaluates a JSON Logic rule against {input, state, session} and the `extra` keys (output,
+  // item, index), without copying the state.
+  Result<Json> Evaluate(const Json& rule, const Json* extra);
   // {input, state, session}: a copy, for what keeps it (an agent's prompt context, templates).
   Json Context(const Json& state) const;
   void Begin();
