@@ -41,20 +41,26 @@ def big_state_workflow(grow):
     return wf
 
 
-def db_bytes(path):
-    return sum(os.path.getsize(p) for p in (path, path + "-wal") if os.path.exists(p))
-
-
-def run_scaffold(h, binary, workflow, n, work):
-    fd, db = tempfile.mkstemp(prefix="steps-", suffix=".db", dir=work)
+def fresh_db(work, prefix):
+    fd, db = tempfile.mkstemp(prefix=prefix, suffix=".db", dir=work)
     os.close(fd)
     os.remove(db)
-    seconds, rss, _ = h.timed([binary, "run", workflow, "--input", str(n), "--db", db, "-q"])
-    size = db_bytes(db)
+    return db
+
+
+def measure_and_remove(db):
+    """The database's size (its WAL included), then the files are removed."""
+    size = sum(os.path.getsize(p) for p in (db, db + "-wal") if os.path.exists(p))
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(db + suffix):
             os.remove(db + suffix)
-    return seconds, size, rss
+    return size
+
+
+def run_scaffold(h, binary, workflow, n, work):
+    db = fresh_db(work, "steps-")
+    seconds, rss, _ = h.timed([binary, "run", workflow, "--input", str(n), "--db", db, "-q"])
+    return seconds, measure_and_remove(db), rss
 
 
 def langgraph_peer(h):
@@ -68,16 +74,10 @@ def langgraph_peer(h):
 
 
 def run_langgraph(h, peer, n, work):
-    fd, db = tempfile.mkstemp(prefix="langgraph-", suffix=".db", dir=work)
-    os.close(fd)
-    os.remove(db)
+    db = fresh_db(work, "langgraph-")
     out = subprocess.run(["node", "counter.mjs", str(n), db], cwd=peer, capture_output=True,
                          text=True, check=True).stdout
-    size = db_bytes(db)
-    for suffix in ("", "-wal", "-shm"):
-        if os.path.exists(db + suffix):
-            os.remove(db + suffix)
-    return json.loads(out)["seconds"], size
+    return json.loads(out)["seconds"], measure_and_remove(db)
 
 
 def bench_steps(h, quick, work, baseline=None):

@@ -16,7 +16,7 @@ void Event::Serialize() {
   wire += "\",\"position\":";
   wire += std::to_string(position);
   wire += ",\"name\":";
-  AppendJson(Json(name), &wire);
+  AppendJsonString(name, &wire);
   wire += ",\"payload\":";
   AppendJson(payload, &wire);
   wire += ",\"timestamp\":";

@@ -143,14 +143,14 @@ bool IsPlainAscii(const std::string& text) {
   return true;
 }
 
-void AppendString(const std::string& text, std::string* out) {
+}  // namespace
+
+void AppendJsonString(const std::string& text, std::string* out) {
   if (!IsPlainAscii(text)) return AppendWithLibrary(Json(text), out);
   out->push_back('"');
   out->append(text);
   out->push_back('"');
 }
-
-}  // namespace
 
 // The library's serializer writes a character at a time; events are mostly plain ASCII
 // strings and integers, written here in spans. Anything else (escapes, UTF-8, floating point)
@@ -163,7 +163,7 @@ void AppendJson(const Json& value, std::string* out) {
       for (auto it = value.begin(); it != value.end(); ++it) {
         if (!first) out->push_back(',');
         first = false;
-        AppendString(it.key(), out);
+        AppendJsonString(it.key(), out);
         out->push_back(':');
         AppendJson(it.value(), out);
       }
@@ -182,7 +182,7 @@ void AppendJson(const Json& value, std::string* out) {
       return;
     }
     case Json::value_t::string:
-      return AppendString(value.get_ref<const std::string&>(), out);
+      return AppendJsonString(value.get_ref<const std::string&>(), out);
     case Json::value_t::number_integer:
     case Json::value_t::number_unsigned: {
       char buf[24];

@@ -42,6 +42,8 @@ int JsonDepth(const Json& value, int limit = kMaxJsonDepth);
 std::string DumpJson(const Json& value);
 // The same text appended to `*out`.
 void AppendJson(const Json& value, std::string* out);
+// AppendJson(Json(text), out), without making the Json.
+void AppendJsonString(const std::string& text, std::string* out);
 
 // "object", "array", "string", "number", "boolean" or "null".
 const char* JsonTypeName(const Json& value);

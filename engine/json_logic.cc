@@ -21,7 +21,7 @@ struct LogicError {
 };
 
 // Where the evaluator is in the rule: a chain of frames on the stack, made into a JSON pointer
-// only when an error names it (building pointers as it goes cost most of a small evaluation).
+// only when an error names it.
 struct RulePath {
   const RulePath* parent = nullptr;  // null for the rule itself
   std::string_view key;              // an operator, unless `is_index`

@@ -339,12 +339,4 @@ std::optional<Divergence> CompareEvents(const std::vector<engine::EventPtr>& rec
   return comparison.divergence();
 }
 
-size_t ComparableEvents(const std::vector<engine::EventPtr>& events) {
-  size_t n = 0;
-  for (const auto& v : Visits(events)) {
-    for (const auto& [lane, list] : v.lanes) n += list.size();
-  }
-  return n;
-}
-
 }  // namespace scaffold::recordings

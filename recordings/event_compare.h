@@ -76,7 +76,4 @@ class StreamingComparison {
   std::optional<Divergence> divergence_;
 };
 
-// How many events take part in the comparison after normalization.
-size_t ComparableEvents(const std::vector<engine::EventPtr>& events);
-
 }  // namespace scaffold::recordings

@@ -73,7 +73,8 @@ Status LineError(size_t line, const std::string& message) {
 }
 
 // The lines of a recording file, one at a time: the header, the exchanges, where each event's
-// wire form is, the checksum and the counts. The events are parsed afterwards, all at once.
+// wire form is, the checksum and the counts. The events are parsed afterwards: all at once
+// (ReadRecording) or one at a time when asked for (RecordingText).
 class RecordingReader {
  public:
   // The problem with line `number`, if any.

@@ -43,7 +43,7 @@ class RecordingText {
  public:
   const engine::SessionInfo& info() const { return info_; }
   // The session and its exchanges, in an in-memory store (for the provider's lookups).
-  Store* exchanges() { return exchanges_.get(); }
+  Store* exchanges() const { return exchanges_.get(); }
   size_t event_count() const { return wires_.size(); }
   // Event `i` (0 for position 1) as the file has it, unparsed.
   std::string_view EventText(size_t i) const { return wires_[i]; }

@@ -10,7 +10,6 @@
 #include "engine/session.h"
 #include "engine/virtual_executor.h"
 #include "recordings/recorded_tools.h"
-#include "recordings/sqlite/sqlite_store.h"
 
 namespace scaffold::recordings {
 namespace {
@@ -345,7 +344,8 @@ Result<ReplayReport> ReplaySession(Store* source, const std::string& session_id,
   return Replay(source, *info, &recorded, options);
 }
 
-Result<ReplayReport> ReplayRecording(RecordingText& recording, const ReplayOptions& options) {
+Result<ReplayReport> ReplayRecording(const RecordingText& recording,
+                                     const ReplayOptions& options) {
   // The exchanges are in an in-memory database, for the provider's lookups; the events are
   // compared from the file's text.
   FileEvents recorded(&recording);

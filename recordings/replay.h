@@ -44,6 +44,7 @@ Result<ReplayReport> ReplaySession(Store* source, const std::string& session_id,
                                    const ReplayOptions& options);
 
 // Replays a recording file's session as read (ReadRecordingText), without storing its events.
-Result<ReplayReport> ReplayRecording(RecordingText& recording, const ReplayOptions& options);
+Result<ReplayReport> ReplayRecording(const RecordingText& recording,
+                                     const ReplayOptions& options);
 
 }  // namespace scaffold::recordings
