@@ -24,15 +24,36 @@ std::string ArrayLiteral(const std::vector<std::string>& items) {
 
 }  // namespace
 
+void PostgresStore::EndStalledHoldersLocked() {
+  // The row's xmax names the transaction that locks it; pg_locks, the backend holding that
+  // transaction. Only a backend stuck mid-statement (waiting to read the rest of a message from
+  // its client) for more than half a lease on a session whose lease expired is ended: a live
+  // node never takes that long to send one statement, and its lease is gone anyway.
+  (void)db_->Exec(std::string("SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a WHERE "
+                              "a.datname = current_database() AND a.pid <> pg_backend_pid() AND "
+                              "a.state = 'active' AND a.wait_event = 'ClientRead' AND "
+                              "a.state_change < clock_timestamp() - $1::bigint * interval '1 "
+                              "millisecond' AND a.pid IN (SELECT l.pid FROM pg_locks l JOIN "
+                              "sessions s ON l.locktype = 'transactionid' AND l.granted AND "
+                              "l.transactionid = s.xmax WHERE s.status IN ('running', 'waiting') "
+                              "AND s.lease_until < ") +
+                      pg::kDbNow + ")",
+                  {std::to_string(std::max<int64_t>(options_.lease_ms / 2, 150))});
+}
+
 Result<bool> PostgresStore::ClaimLease(const std::string& session_id) {
   if (!lease_db_) return Status(ErrorCode::kFailedPrecondition, "the store is read-only");
   pg::Rows rows(nullptr);
   {
     std::lock_guard lock(mu_);
+    EndStalledHoldersLocked();
+    // A row another transaction locks is not waited for: its holder is appending (so the lease
+    // is live) or stalled, and ended above once that has lasted.
     auto r = db_->Exec(std::string("UPDATE sessions SET lease_owner = $1, lease_until = ") + pg::kDbNow +
-                           " + $2, lease_epoch = lease_epoch + 1 WHERE id = $3 AND (lease_owner "
-                           "IS NULL OR lease_owner = $1 OR lease_until < " +
-                           pg::kDbNow + ") RETURNING lease_epoch",
+                           " + $2, lease_epoch = lease_epoch + 1 WHERE seq = (SELECT seq FROM "
+                           "sessions WHERE id = $3 AND (lease_owner IS NULL OR lease_owner = $1 "
+                           "OR lease_until < " +
+                           pg::kDbNow + ") FOR UPDATE SKIP LOCKED) RETURNING lease_epoch",
                        {options_.node_id, std::to_string(options_.lease_ms), session_id});
     if (!r.ok()) return r.status();
     rows = std::move(*r);
@@ -49,6 +70,7 @@ Result<std::vector<std::string>> PostgresStore::ClaimOrphans(int max) {
   pg::Rows rows(nullptr);
   {
     std::lock_guard lock(mu_);
+    EndStalledHoldersLocked();
     auto r = db_->Exec(std::string("UPDATE sessions SET lease_owner = $1, lease_until = ") + pg::kDbNow +
                            " + $2, lease_epoch = lease_epoch + 1 WHERE seq IN (SELECT seq FROM "
                            "sessions WHERE status IN ('running', 'waiting') AND (lease_owner IS "

@@ -13,6 +13,13 @@
 // renewed by a thread of the store every lease_ms / 3 on a connection of its own; leases that
 // could not be renewed are reported to OnLeaseLost.
 //
+// A stalled holder's row lock. The database ends a transaction left idle for half a lease
+// (idle_in_transaction_session_timeout), but not one whose client stopped in the middle of
+// sending a statement (libpq sends long statements in 8 KiB pieces): before claiming, a node
+// ends (pg_terminate_backend) a backend that has waited that way for more than half a lease
+// while locking a session whose lease expired. This needs the nodes to connect as the same role
+// (or one with pg_signal_backend); without it, such a session waits for its node to wake up.
+//
 // Commit notifications. Every Append sends NOTIFY scaffold_events '<session id>:<last
 // position>:<last event's timestamp>' in its transaction, so every node can follow every session (cluster.h).
 //
@@ -82,6 +89,8 @@ class PostgresStore : public Store {
   const std::string& node_id() const { return options_.node_id; }
   int64_t lease_ms() const { return options_.lease_ms; }
   // Claims the session's lease for this process if it is free or expired: true when held now.
+  // False, without waiting, while another transaction locks the session's row (its driver is
+  // appending, or another node is claiming it).
   Result<bool> ClaimLease(const std::string& session_id);
   // Claims up to `max` sessions that run but have no live lease (a dead node's, or new ones
   // queued while every node was full), oldest first, skipping rows other nodes are claiming
@@ -103,6 +112,9 @@ class PostgresStore : public Store {
   PostgresStore(std::string url, Options options, std::unique_ptr<pg::Connection> db,
                 std::unique_ptr<pg::Connection> lease_db);
   Result<int64_t> SessionSeq(const std::string& id);
+  // Ends the backends of stalled lease holders (see the top of this file). Best effort: a role
+  // without the right to do so leaves them. Called with mu_ held.
+  void EndStalledHoldersLocked();
   Status InsertSession(const engine::SessionInfo& info, bool leased);
   Status AppendLocked(const std::string& session_id, std::span<const engine::EventPtr> events,
                       bool fenced);

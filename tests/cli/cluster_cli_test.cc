@@ -232,6 +232,11 @@ TEST_CASE("a stalled node whose lease was taken over cannot append", "[postgres]
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     taken = SessionSummary(b->url(), id).value("running", false);
   }
+  if (!taken) {
+    WARN("the database's connections (state | wait | statement):\n"
+         << db.Sql("SELECT string_agg(concat_ws(' | ', state, wait_event, left(query, 60)), "
+                   "E'\\n') FROM pg_stat_activity WHERE datname = current_database()"));
+  }
   REQUIRE(taken);
   a->process().Signal(SIGCONT);
   REQUIRE(WaitStatus(b->url(), id, "completed", 240000));
