@@ -381,7 +381,7 @@ void SessionHub::Subscribe(const std::string& owner, const std::string& id,
                e->ended = info->status == engine::SessionStatus::kCompleted ||
                           info->status == engine::SessionStatus::kFailed;
              }
-             e->subscribers.push_back(subscriber);
+             e->subscribers.Add(subscriber);
              ready(Status::Ok());
            });
 }
@@ -395,22 +395,15 @@ void SessionHub::Unsubscribe(const std::string& id, const Subscriber* subscriber
     e = it->second;
   }
   e->exec->Post([this, e, subscriber] {
-    e->subscribers.erase(std::remove_if(e->subscribers.begin(), e->subscribers.end(),
-                                        [&](const std::weak_ptr<Subscriber>& w) {
-                                          auto s = w.lock();
-                                          return !s || s.get() == subscriber;
-                                        }),
-                         e->subscribers.end());
+    e->subscribers.Remove(subscriber);
     DropIfIdle(e->id);
   });
 }
 
 void SessionHub::Forget(Entry* e) {
   e->deleted = true;
-  for (const auto& weak : e->subscribers) {
-    if (auto sub = weak.lock()) sub->OnSessionGone();
-  }
-  e->subscribers.clear();
+  e->subscribers.ForEach([](Subscriber& s) { s.OnSessionGone(); });
+  e->subscribers.Clear();
   std::lock_guard<std::mutex> lock(mu_);
   entries_.erase(e->id);
 }

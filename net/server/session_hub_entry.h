@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <unordered_map>
 
 #include "net/server/session_hub.h"
 #include "net/server/strand_executor.h"
@@ -23,6 +24,67 @@ class CountingProvider : public engine::Provider {
  private:
   engine::Provider* inner_;
   Metrics* metrics_;
+};
+
+// The subscribers of one session (session strand only). Added and removed in O(1) (a removal
+// moves the last one into the gap), so K connections closing cost O(K), not O(K²); fanned out
+// without copying the list. Order among subscribers is not kept: each one's events are.
+class SubscriberSet {
+ public:
+  void Add(const std::shared_ptr<Subscriber>& s) {
+    auto [it, added] = index_.emplace(s.get(), list_.size());
+    if (!added) {
+      // Already there, or a subscriber gone without unsubscribing left its address, now s's.
+      list_[it->second] = s;
+      return;
+    }
+    list_.push_back(s);
+    keys_.push_back(s.get());
+  }
+  void Remove(const Subscriber* key) {
+    auto it = index_.find(key);
+    if (it != index_.end()) RemoveAt(it->second);
+  }
+  bool empty() const { return list_.empty(); }
+  size_t size() const { return list_.size(); }
+  // Calls fn(Subscriber&) for each subscriber still alive, dropping those gone; how many were
+  // called. fn must not add or remove (the hub's calls only post).
+  template <typename F>
+  int64_t ForEach(F&& fn) {
+    int64_t reached = 0;
+    for (size_t i = 0; i < list_.size();) {
+      if (auto s = list_[i].lock()) {
+        fn(*s);
+        ++reached;
+        ++i;
+      } else {
+        RemoveAt(i);  // the last one moved here: look at i again
+      }
+    }
+    return reached;
+  }
+  void Clear() {
+    list_.clear();
+    keys_.clear();
+    index_.clear();
+  }
+
+ private:
+  void RemoveAt(size_t i) {
+    index_.erase(keys_[i]);
+    size_t last = list_.size() - 1;
+    if (i != last) {
+      list_[i] = std::move(list_[last]);
+      keys_[i] = keys_[last];
+      index_[keys_[i]] = i;
+    }
+    list_.pop_back();
+    keys_.pop_back();
+  }
+
+  std::vector<std::weak_ptr<Subscriber>> list_;
+  std::vector<const Subscriber*> keys_;  // list_[i]'s address, even once it is gone
+  std::unordered_map<const Subscriber*, size_t> index_;
 };
 
 struct SessionHub::Entry : public engine::EventSink, public std::enable_shared_from_this<Entry> {
@@ -53,23 +115,13 @@ struct SessionHub::Entry : public engine::EventSink, public std::enable_shared_f
     delivered = events.back()->position;
     const std::string& last = events.back()->name;
     ended = last == engine::events::kWorkflowCompleted || last == engine::events::kWorkflowError;
-    subscribers.erase(
-        std::remove_if(subscribers.begin(), subscribers.end(),
-                       [](const std::weak_ptr<Subscriber>& w) { return w.expired(); }),
-        subscribers.end());
     if (subscribers.empty()) return;
     auto frames = std::make_shared<std::vector<EventFramePtr>>();
     frames->reserve(events.size());
     for (const auto& e : events) frames->push_back(MakeEventFrame(id, *e));
     FrameBatch batch = std::move(frames);
-    auto targets = subscribers;  // a subscriber may unsubscribe while being called
-    int64_t reached = 0;
-    for (const auto& weak : targets) {
-      if (auto s = weak.lock()) {
-        s->OnEvents(batch);
-        ++reached;
-      }
-    }
+    // OnEvents only queues and posts: nothing unsubscribes while this runs.
+    int64_t reached = subscribers.ForEach([&](Subscriber& s) { s.OnEvents(batch); });
     metrics->deliveries += reached * static_cast<int64_t>(batch->size());
   }
 
@@ -81,7 +133,7 @@ struct SessionHub::Entry : public engine::EventSink, public std::enable_shared_f
 
   // Session strand only.
   std::unique_ptr<engine::Session> session;
-  std::vector<std::weak_ptr<Subscriber>> subscribers;
+  SubscriberSet subscribers;
   std::function<void()> after_cancel;  // a Delete waiting for the session to stop
   std::atomic<bool> running{false};
   Status stopped;  // why the log could not be written (session strand; read under the hub's mu_)

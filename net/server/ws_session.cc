@@ -162,6 +162,7 @@ class WsSession : public std::enable_shared_from_this<WsSession>, private WsClie
       if (ec) return self->Cleanup();
       std::string text = beast::buffers_to_string(self->buffer_.data());
       self->buffer_.consume(self->buffer_.size());
+      self->buffer_.shrink_to_fit();  // an idle connection holds no read buffer
       self->Handle(text);
       self->Read();
     });
