@@ -34,9 +34,8 @@ void AddSessionFlags(CLI::App* cmd, SessionFlags* flags) {
                 "Let the workflow's command tools run programs (off by default)");
 }
 
-void SetupRun(CLI::App& app, int* exit_code) {
+void SetupRun(CLI::App* cmd, int* exit_code) {
   auto o = std::make_shared<RunCommandOptions>();
-  CLI::App* cmd = app.add_subcommand("run", "Run a workflow in this terminal");
   cmd->add_option("FILE", o->file, "Workflow file")->required();
   CLI::Option* input =
       cmd->add_option("--input", o->input,
@@ -56,10 +55,8 @@ void SetupRun(CLI::App& app, int* exit_code) {
   });
 }
 
-void SetupReplay(CLI::App& app, int* exit_code) {
+void SetupReplay(CLI::App* cmd, int* exit_code) {
   auto o = std::make_shared<ReplayOptions>();
-  CLI::App* cmd = app.add_subcommand(
-      "replay", "Re-run a recorded session without any LLM and check it produces the same events");
   cmd->add_option("SESSION_OR_FILE", o->target,
                   "A session id (or unique prefix) or a recording file")
       ->required();
@@ -72,10 +69,8 @@ void SetupReplay(CLI::App& app, int* exit_code) {
   cmd->callback([o, exit_code] { *exit_code = RunReplay(*o); });
 }
 
-void SetupAttach(CLI::App& app, int* exit_code) {
+void SetupAttach(CLI::App* cmd, int* exit_code) {
   auto o = std::make_shared<AttachOptions>();
-  CLI::App* cmd =
-      app.add_subcommand("attach", "Follow a session on a scaffold server in this terminal");
   cmd->add_option("URL", o->url, "The server, http://HOST:PORT")->required();
   cmd->add_option("SESSION", o->id, "The session's id")->required();
   cmd->add_option("--token", o->token, "Bearer token (default: $SCAFFOLD_TOKEN)");
@@ -92,11 +87,8 @@ void SetupAttach(CLI::App& app, int* exit_code) {
   cmd->callback([o, exit_code] { *exit_code = RunAttach(*o); });
 }
 
-void SetupClient(CLI::App& app, int* exit_code) {
+void SetupClient(CLI::App* cmd, int* exit_code) {
   auto o = std::make_shared<ClientOptions>();
-  CLI::App* cmd = app.add_subcommand(
-      "client",
-      "Serve client tools to a scaffold server from this machine (as a desktop app does)");
   cmd->add_option("URL", o->url, "The server, http://HOST:PORT")->required();
   cmd->add_option("--tool", o->tools,
                   "Serve tool NAME by running PROGRAM: NAME=PROGRAM (repeatable; the request "
@@ -107,10 +99,8 @@ void SetupClient(CLI::App& app, int* exit_code) {
   cmd->callback([o, exit_code] { *exit_code = RunClient(*o); });
 }
 
-void SetupServe(CLI::App& app, int* exit_code) {
+void SetupServe(CLI::App* cmd, int* exit_code) {
   auto o = std::make_shared<ServeOptions>();
-  CLI::App* cmd = app.add_subcommand(
-      "serve", "Serve sessions over HTTP/SSE and WebSocket (scaffold-protocol(7))");
   cmd->add_option("--listen", o->listen,
                   "Address to listen on, HOST:PORT (port 0 picks a free one)")
       ->capture_default_str();
@@ -178,27 +168,22 @@ void SetupServe(CLI::App& app, int* exit_code) {
   cmd->callback([o, exit_code] { *exit_code = RunServe(*o); });
 }
 
-void SetupValidate(CLI::App& app, int* exit_code) {
+void SetupValidate(CLI::App* cmd, int* exit_code) {
   auto o = std::make_shared<ValidateOptions>();
-  CLI::App* cmd =
-      app.add_subcommand("validate", "Check a workflow file and list every problem by JSON path");
   cmd->add_option("FILE", o->file, "Workflow file")->required();
   cmd->add_flag("--json", o->json, "Print the result as one JSON object");
   cmd->callback([o, exit_code] { *exit_code = RunValidate(*o); });
 }
 
-void SetupResume(CLI::App& app, int* exit_code) {
+void SetupResume(CLI::App* cmd, int* exit_code) {
   auto o = std::make_shared<ResumeOptions>();
-  CLI::App* cmd = app.add_subcommand("resume", "Continue a paused, interrupted or waiting session");
   cmd->add_option("ID", o->id, "Session id (or a unique prefix)")->required();
   AddSessionFlags(cmd, &o->session);
   cmd->callback([o, exit_code] { *exit_code = RunResume(*o); });
 }
 
-void SetupFork(CLI::App& app, int* exit_code) {
+void SetupFork(CLI::App* cmd, int* exit_code) {
   auto o = std::make_shared<ForkOptions>();
-  CLI::App* cmd = app.add_subcommand(
-      "fork", "Copy a session's first N events into a new session and run it on");
   cmd->add_option("ID", o->id, "Session id (or a unique prefix)")->required();
   cmd->add_option("--at", o->at, "Keep events 1..N")->required()->check(CLI::PositiveNumber);
   cmd->add_flag("--no-run", o->no_run, "Only create the fork; run it later with scaffold resume");
@@ -206,9 +191,8 @@ void SetupFork(CLI::App& app, int* exit_code) {
   cmd->callback([o, exit_code] { *exit_code = RunFork(*o); });
 }
 
-void SetupSessions(CLI::App& app, int* exit_code) {
+void SetupSessions(CLI::App* cmd, int* exit_code) {
   auto o = std::make_shared<SessionsOptions>();
-  CLI::App* cmd = app.add_subcommand("sessions", "List, show and remove stored sessions");
   cmd->add_option("--db", o->db, "Database file (default: $SCAFFOLD_DB or .scaffold/scaffold.db)");
   cmd->require_subcommand(0, 1);
 
@@ -247,9 +231,8 @@ void SetupSessions(CLI::App& app, int* exit_code) {
   });
 }
 
-void SetupEvents(CLI::App& app, int* exit_code) {
+void SetupEvents(CLI::App* cmd, int* exit_code) {
   auto o = std::make_shared<EventsOptions>();
-  CLI::App* cmd = app.add_subcommand("events", "Print a session's events");
   cmd->add_option("ID", o->id, "Session id (or a unique prefix)")->required();
   cmd->add_option("--from", o->from, "Start at this position (default 1)")
       ->check(CLI::PositiveNumber);
@@ -260,10 +243,8 @@ void SetupEvents(CLI::App& app, int* exit_code) {
   cmd->callback([o, exit_code] { *exit_code = RunEvents(*o); });
 }
 
-void SetupState(CLI::App& app, int* exit_code) {
+void SetupState(CLI::App* cmd, int* exit_code) {
   auto o = std::make_shared<StateOptions>();
-  CLI::App* cmd =
-      app.add_subcommand("state", "Print a session's state (as JSON) now or at a position");
   cmd->add_option("ID", o->id, "Session id (or a unique prefix)")->required();
   cmd->add_option("--at", o->at, "The state after event N")->check(CLI::PositiveNumber);
   cmd->add_option("--db", o->db, "Database file (default: $SCAFFOLD_DB or .scaffold/scaffold.db)");
@@ -272,19 +253,41 @@ void SetupState(CLI::App& app, int* exit_code) {
 
 }  // namespace
 
-void SetupCommands(CLI::App& app, int* exit_code) {
-  SetupRun(app, exit_code);
-  SetupValidate(app, exit_code);
-  SetupReplay(app, exit_code);
-  SetupServe(app, exit_code);
-  SetupAttach(app, exit_code);
-  SetupClient(app, exit_code);
+std::string_view InvokedCommand(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (argv[i][0] != '-') return argv[i];
+  }
+  return {};
+}
 
-  SetupResume(app, exit_code);
-  SetupFork(app, exit_code);
-  SetupSessions(app, exit_code);
-  SetupEvents(app, exit_code);
-  SetupState(app, exit_code);
+void SetupCommands(CLI::App& app, int* exit_code, std::string_view invoked) {
+  struct Command {
+    const char* name;
+    const char* description;
+    void (*setup)(CLI::App* cmd, int* exit_code);
+  };
+  static constexpr Command kCommands[] = {
+      {"run", "Run a workflow in this terminal", SetupRun},
+      {"validate", "Check a workflow file and list every problem by JSON path", SetupValidate},
+      {"replay", "Re-run a recorded session without any LLM and check it produces the same events",
+       SetupReplay},
+      {"serve", "Serve sessions over HTTP/SSE and WebSocket (scaffold-protocol(7))", SetupServe},
+      {"attach", "Follow a session on a scaffold server in this terminal", SetupAttach},
+      {"client",
+       "Serve client tools to a scaffold server from this machine (as a desktop app does)",
+       SetupClient},
+      {"resume", "Continue a paused, interrupted or waiting session", SetupResume},
+      {"fork", "Copy a session's first N events into a new session and run it on", SetupFork},
+      {"sessions", "List, show and remove stored sessions", SetupSessions},
+      {"events", "Print a session's events", SetupEvents},
+      {"state", "Print a session's state (as JSON) now or at a position", SetupState},
+  };
+  // Every command is listed (for --help and for the error naming an unknown one), but only the
+  // one being run gets its options: building all of them cost about 0.5 ms of every start.
+  for (const auto& c : kCommands) {
+    CLI::App* cmd = app.add_subcommand(c.name, c.description);
+    if (invoked == c.name) c.setup(cmd, exit_code);
+  }
 }
 
 }  // namespace scaffold::cli

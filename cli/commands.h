@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cli/run_flags.h"
@@ -107,9 +108,9 @@ struct ServeOptions {
   bool no_access_log = false;
   bool allow_commands = false;  // --allow-commands
   // Several nodes on one PostgreSQL (--db postgresql://...).
-  std::string node_id;     // --node-id; a random one when empty
+  std::string node_id;  // --node-id; a random one when empty
   int64_t lease_ms = 15000;
-  int max_running = 0;     // 0: no limit
+  int max_running = 0;  // 0: no limit
 };
 
 int RunRun(const RunCommandOptions& o);
@@ -136,7 +137,10 @@ int RunRemove(const SessionsOptions& o);
 int RunEvents(const EventsOptions& o);
 int RunState(const StateOptions& o);
 
-// Adds every subcommand to `app`; the chosen one stores its exit code in *exit_code.
-void SetupCommands(CLI::App& app, int* exit_code);
+// Adds every subcommand to `app`, with its options only for `invoked` (the command being run:
+// InvokedCommand); the chosen one stores its exit code in *exit_code.
+void SetupCommands(CLI::App& app, int* exit_code, std::string_view invoked);
+// The command named on the command line: its first argument that is not an option.
+std::string_view InvokedCommand(int argc, char** argv);
 
 }  // namespace scaffold::cli

@@ -10,7 +10,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "scaffold " SCAFFOLD_VERSION);
   app.require_subcommand(1);
   int exit_code = scaffold::cli::kExitOk;
-  scaffold::cli::SetupCommands(app, &exit_code);
+  scaffold::cli::SetupCommands(app, &exit_code, scaffold::cli::InvokedCommand(argc, argv));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

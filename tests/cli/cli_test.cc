@@ -55,6 +55,24 @@ TEST_CASE("scaffold --version prints the version", "[cli]") {
   CHECK_THAT(r.out, Catch::StartsWith("scaffold 0."));
 }
 
+TEST_CASE("--help lists every command, and each command's --help its own options", "[cli]") {
+  // Only the command being run is built in full: the others must still be listed and usable.
+  auto top = RunScaffold({"--help"});
+  CHECK(top.exit_code == 0);
+  for (const char* name : {"run", "validate", "replay", "serve", "attach", "client", "resume",
+                           "fork", "sessions", "events", "state"}) {
+    CHECK_THAT(top.out, Catch::Contains(std::string("\n  ") + name + " "));
+  }
+  CHECK_THAT(RunScaffold({"serve", "--help"}).out, Catch::Contains("--max-running"));
+  CHECK_THAT(RunScaffold({"sessions", "export", "--help"}).out, Catch::Contains("--output"));
+  CHECK_THAT(RunScaffold({"replay", "--help"}).out, Catch::Contains("SESSION_OR_FILE"));
+  auto unknown = RunScaffold({"bogus"});
+  CHECK(unknown.exit_code == 2);
+  auto missing = RunScaffold({"validate"});
+  CHECK(missing.exit_code == 2);
+  CHECK_THAT(missing.err, Catch::Contains("FILE is required"));
+}
+
 TEST_CASE("every example workflow validates", "[cli]") {
   int checked = 0;
   for (const auto& entry :
