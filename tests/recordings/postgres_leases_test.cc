@@ -41,6 +41,16 @@ std::unique_ptr<PostgresStore> OpenNode(const TempDatabase& db, const std::strin
   return std::move(store).value();
 }
 
+engine::SessionInfo RunningSession() {
+  engine::SessionInfo info;
+  info.id = engine::NewUuid();
+  info.workflow_name = "wf";
+  info.workflow_source = "{}";
+  info.status = engine::SessionStatus::kRunning;
+  info.created_at = info.updated_at = 1000;
+  return info;
+}
+
 engine::EventPtr StartEvent() {
   auto e = std::make_shared<engine::Event>();
   e->id = engine::NewUuid();
@@ -98,12 +108,7 @@ TEST_CASE("a lease holder stalled in the middle of a statement is ended and its 
           "[postgres][leases]") {
   TempDatabase db;
   auto a = OpenNode(db, "a");
-  engine::SessionInfo info;
-  info.id = engine::NewUuid();
-  info.workflow_name = "wf";
-  info.workflow_source = "{}";
-  info.status = engine::SessionStatus::kRunning;
-  info.created_at = info.updated_at = 1000;
+  engine::SessionInfo info = RunningSession();
   REQUIRE(a->CreateSession(info).ok());  // a holds the lease
   a->StopRenewingForTest();              // and stalls: its lease runs out
 
@@ -136,12 +141,7 @@ TEST_CASE("a lease holder in the middle of a statement keeps its session while i
   TempDatabase db;
   // A minute's lease, so it stays live without renewal (renewal would wait for the row).
   auto a = OpenNode(db, "a", 60000);
-  engine::SessionInfo info;
-  info.id = engine::NewUuid();
-  info.workflow_name = "wf";
-  info.workflow_source = "{}";
-  info.status = engine::SessionStatus::kRunning;
-  info.created_at = info.updated_at = 1000;
+  engine::SessionInfo info = RunningSession();
   REQUIRE(a->CreateSession(info).ok());
   StalledHolder slow(db, info.id);  // a slow statement on a session whose lease is live
   auto b = OpenNode(db, "b");  // ends stalled holders after 300 ms
