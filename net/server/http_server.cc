@@ -205,7 +205,9 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
       in_flight_.push_back(std::move(q.bytes));
     });
     auto self = shared_from_this();
-    asio::async_write(stream_, http::make_chunk(buffers_),
+    // Straight to the socket: the stream never expires (expires_never above), so going through
+    // beast::tcp_stream's timeout machinery would only cost time on every write.
+    asio::async_write(stream_.socket(), http::make_chunk(buffers_),
                       [self, batch, cost](beast::error_code ec, size_t) {
                         self->writing_ = false;
                         self->queued_bytes_ -= cost;
