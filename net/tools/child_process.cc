@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <utility>
 
 #include "engine/json.h"
 
@@ -116,12 +117,8 @@ std::string ToValidUtf8(std::string text) {
   return out;
 }
 
-ChildResult RunChild(const ChildSpec& spec, const std::atomic<bool>* cancel) {
-  ChildResult result;
-  if (spec.argv.empty() || spec.argv[0].empty()) {
-    result.spawn_error = "no program to run";
-    return result;
-  }
+std::string SpawnChild(const ChildSpec& spec, SpawnedChild* child) {
+  if (spec.argv.empty() || spec.argv[0].empty()) return "no program to run";
   std::vector<std::string> env_strings;
   if (spec.env) {
     env_strings = *spec.env;
@@ -129,16 +126,11 @@ ChildResult RunChild(const ChildSpec& spec, const std::atomic<bool>* cancel) {
     for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
   }
   std::string path = Resolve(spec.argv[0], EnvValue(env_strings, "PATH"));
-  if (path.empty()) {
-    result.spawn_error = "program \"" + spec.argv[0] + "\" not found in PATH";
-    return result;
-  }
+  if (path.empty()) return "program \"" + spec.argv[0] + "\" not found in PATH";
 
   Fd in_r, in_w, out_r, out_w, err_r, err_w;
-  if (!MakePipe(&in_r, &in_w) || !MakePipe(&out_r, &out_w) || !MakePipe(&err_r, &err_w)) {
-    result.spawn_error = std::string("cannot create pipes: ") + strerror(errno);
-    return result;
-  }
+  if (!MakePipe(&in_r, &in_w) || !MakePipe(&out_r, &out_w) || !MakePipe(&err_r, &err_w))
+    return std::string("cannot create pipes: ") + strerror(errno);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, in_r.fd, 0);
@@ -166,14 +158,22 @@ ChildResult RunChild(const ChildSpec& spec, const std::atomic<bool>* cancel) {
   int rc = posix_spawn(&pid, path.c_str(), &actions, &attr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
-  if (rc != 0) {
-    result.spawn_error = "cannot start \"" + spec.argv[0] + "\": " + strerror(rc);
-    return result;
-  }
-  in_r.Close();
-  out_w.Close();
-  err_w.Close();
+  if (rc != 0) return "cannot start \"" + spec.argv[0] + "\": " + strerror(rc);
   fcntl(in_w.fd, F_SETFL, O_NONBLOCK);
+  child->pid = pid;
+  child->in = std::exchange(in_w.fd, -1);
+  child->out = std::exchange(out_r.fd, -1);
+  child->err = std::exchange(err_r.fd, -1);
+  return "";
+}
+
+ChildResult RunChild(const ChildSpec& spec, const std::atomic<bool>* cancel) {
+  ChildResult result;
+  SpawnedChild child;
+  result.spawn_error = SpawnChild(spec, &child);
+  if (!result.spawn_error.empty()) return result;
+  pid_t pid = child.pid;
+  Fd in_w(child.in), out_r(child.out), err_r(child.err);
   if (spec.stdin_data.empty()) in_w.Close();
 
   const auto deadline = Clock::now() + std::chrono::milliseconds(spec.timeout_ms);

@@ -34,6 +34,17 @@ struct ChildResult {
   std::string Describe(int64_t timeout_ms) const;
 };
 
+// A started child whose stdin, stdout and stderr are pipes: `in` (non-blocking) is written,
+// `out` and `err` are read. The caller closes them and reaps `pid`.
+struct SpawnedChild {
+  int pid = -1;
+  int in = -1, out = -1, err = -1;
+};
+
+// Starts spec.argv (in its own process group, in spec.cwd, with spec.env); stdin_data, the
+// timeout and the output cap are the caller's business. Empty on success, else why it could not.
+std::string SpawnChild(const ChildSpec& spec, SpawnedChild* child);
+
 // Runs the child to completion. Blocks the calling thread; `cancel` (may be null) is checked
 // every few milliseconds and kills the child's process group when set.
 ChildResult RunChild(const ChildSpec& spec, const std::atomic<bool>* cancel = nullptr);
