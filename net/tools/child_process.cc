@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
@@ -167,6 +168,26 @@ std::string SpawnChild(const ChildSpec& spec, SpawnedChild* child) {
   return "";
 }
 
+ssize_t WriteToPipe(int fd, const void* data, size_t size) {
+  sigset_t pipe_only, old;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+  sigset_t pending;
+  sigpending(&pending);
+  bool was_pending = sigismember(&pending, SIGPIPE) == 1;
+  ssize_t n = write(fd, data, size);
+  int saved = errno;
+  if (n < 0 && saved == EPIPE && !was_pending) {
+    const timespec now{0, 0};
+    while (sigtimedwait(&pipe_only, nullptr, &now) < 0 && errno == EINTR) {
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  errno = saved;
+  return n;
+}
+
 ChildResult RunChild(const ChildSpec& spec, const std::atomic<bool>* cancel) {
   ChildResult result;
   SpawnedChild child;
@@ -222,8 +243,8 @@ ChildResult RunChild(const ChildSpec& spec, const std::atomic<bool>* cancel) {
     for (nfds_t i = 0; i < n; ++i) {
       if (!fds[i].revents) continue;
       if (fds[i].fd == in_w.fd) {
-        ssize_t k =
-            write(in_w.fd, spec.stdin_data.data() + written, spec.stdin_data.size() - written);
+        ssize_t k = WriteToPipe(in_w.fd, spec.stdin_data.data() + written,
+                                spec.stdin_data.size() - written);
         if (k > 0) written += static_cast<size_t>(k);
         if ((k < 0 && errno != EAGAIN && errno != EINTR) || written == spec.stdin_data.size())
           in_w.Close();  // done, or the child closed its stdin

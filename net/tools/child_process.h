@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <optional>
+#include <sys/types.h>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,11 @@ std::string SpawnChild(const ChildSpec& spec, SpawnedChild* child);
 // Runs the child to completion. Blocks the calling thread; `cancel` (may be null) is checked
 // every few milliseconds and kills the child's process group when set.
 ChildResult RunChild(const ChildSpec& spec, const std::atomic<bool>* cancel = nullptr);
+
+// write(2) to a pipe whose reader may be gone: EPIPE, never SIGPIPE (whose default action ends
+// the process), whatever the process's disposition of the signal. Blocks SIGPIPE on the calling
+// thread for the call and consumes the one the write raised.
+ssize_t WriteToPipe(int fd, const void* data, size_t size);
 
 // `text` with every invalid UTF-8 sequence replaced by U+FFFD (program output is bytes).
 std::string ToValidUtf8(std::string text);

@@ -16,6 +16,7 @@
 #include "engine/workflow.h"
 #include "net/llm/llm_provider.h"
 #include "net/tools/builtin_tools.h"
+#include "net/tools/child_process.h"
 #include "net/tools/client_tools.h"
 #include "net/tools/program_tools.h"
 #include "net/tools/tool_router.h"
@@ -70,6 +71,24 @@ std::string Text(const engine::ToolResult& r) {
 }  // namespace
 
 // ---- files ---------------------------------------------------------------------------------
+
+TEST_CASE("a program that exits without reading its input does not take the process with it",
+          "[tools][program]") {
+  // Writing to a pipe nobody reads raises SIGPIPE, whose default action ends the process: the
+  // write must see EPIPE instead, whatever the process does with the signal.
+  struct sigaction dfl {}, old {};
+  dfl.sa_handler = SIG_DFL;
+  sigaction(SIGPIPE, &dfl, &old);
+  scaffold::net::ChildSpec spec;
+  spec.argv = {"true"};
+  spec.stdin_data = std::string(4 << 20, 'x');  // far more than a pipe holds
+  for (int i = 0; i < 20; ++i) {
+    auto result = scaffold::net::RunChild(spec);
+    CHECK(result.spawn_error.empty());
+    CHECK(result.exit_code == 0);
+  }
+  sigaction(SIGPIPE, &old, nullptr);
+}
 
 TEST_CASE("files refuses every path that could leave the workspace", "[tools][files]") {
   TempDir dir;
