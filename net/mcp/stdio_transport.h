@@ -33,9 +33,11 @@ class StdioTransport {
   using LineHandler = std::function<void(std::string_view line)>;
   using ClosedHandler = std::function<void(const std::string& why)>;
 
-  // Starts the program; fails when it cannot be started.
+  // Starts the program; fails when it cannot be started. Its lines are read (and the handlers
+  // called) once Run() is called, so the owner can keep the transport before the first one.
   static Result<std::unique_ptr<StdioTransport>> Start(StdioOptions options, LineHandler on_line,
                                                        ClosedHandler on_closed);
+  void Run();
   // Stops the program (Stop) and joins the reader.
   ~StdioTransport();
   StdioTransport(const StdioTransport&) = delete;
@@ -47,6 +49,9 @@ class StdioTransport {
   // Closes the program's stdin, gives it stop_grace_ms to exit, then SIGTERM, then SIGKILL to
   // its process group. Any thread except the reader's; idempotent.
   void Stop();
+  // From `on_line` only (the reader thread): the stream is broken; the program is killed and
+  // the transport closes with `why` once this line is handled.
+  void Abort(const std::string& why);
   // The last stderr_tail_bytes the program wrote to stderr.
   std::string StderrTail() const;
   bool closed() const { return closed_.load(); }
@@ -65,6 +70,7 @@ class StdioTransport {
   std::thread reader_;
   std::atomic<bool> closed_{false};
   std::atomic<bool> stopping_{false};
+  std::string abort_;  // reader thread only
   std::mutex write_mu_;  // one message at a time on stdin; guards child_.in
   mutable std::mutex err_mu_;
   std::string stderr_tail_;

@@ -1,0 +1,269 @@
+#include "net/mcp/client.h"
+
+#include <chrono>
+
+#include "engine/json_reader.h"
+
+namespace scaffold::net::mcp {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+Status Unavailable(const std::string& why) { return Status(ErrorCode::kUnavailable, why); }
+
+// A JSON-RPC error object as a status: "the MCP server answered tools/call with error -32602:
+// ...". The message is cut, it comes from outside.
+Status ErrorStatus(const std::string& method, const Json& error) {
+  std::string message = "the MCP server answered " + method + " with an error";
+  if (error.is_object()) {
+    if (auto code = error.find("code"); code != error.end() && code->is_number_integer())
+      message += " " + std::to_string(code->get<int64_t>());
+    if (auto m = error.find("message"); m != error.end() && m->is_string())
+      message += ": " + m->get<std::string>().substr(0, 1000);
+  }
+  return Status(ErrorCode::kFailedPrecondition, message);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<McpClient>> McpClient::Start(StdioOptions stdio, ClientOptions options) {
+  std::unique_ptr<McpClient> client(new McpClient(options));
+  McpClient* raw = client.get();
+  auto transport = StdioTransport::Start(
+      std::move(stdio), [raw](std::string_view line) { raw->OnLine(line); },
+      [raw](const std::string& why) { raw->OnClosed(why); });
+  if (!transport.ok()) return transport.status();
+  client->transport_ = std::move(*transport);
+  client->transport_->Run();
+  Status s = client->Initialize();
+  if (!s.ok()) {
+    std::string tail = client->StderrTail();
+    client->Stop();
+    if (!tail.empty()) {
+      while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
+      size_t last = tail.rfind('\n');
+      s = Status(s.code(), s.message() + " (its stderr ends: " +
+                               tail.substr(last == std::string::npos ? 0 : last + 1, 300) + ")");
+    }
+    return s;
+  }
+  return client;
+}
+
+McpClient::~McpClient() { Stop(); }
+
+void McpClient::Stop() {
+  if (transport_) transport_->Stop();
+  Fail("the MCP server was stopped");
+}
+
+std::string McpClient::closed_reason() const {
+  std::lock_guard lock(mu_);
+  return closed_;
+}
+
+Status McpClient::Initialize() {
+  Json params = {{"protocolVersion", kProtocolVersion},
+                 {"capabilities", Json::object()},
+                 {"clientInfo", {{"name", "scaffold"}, {"version", SCAFFOLD_NET_VERSION}}}};
+  auto result = Request("initialize", std::move(params), options_.initialize_timeout_ms, nullptr);
+  if (!result.ok()) return result.status();
+  JsonReader in(*result, "/result");
+  std::string version = in.String("protocolVersion");
+  const Json* info = in.OptObject("serverInfo");
+  if (!in.ok())
+    return Status(ErrorCode::kFailedPrecondition,
+                  "the MCP server's initialize result: " + in.status().ToString());
+  if (version != kProtocolVersion && version != kPreviousProtocolVersion) {
+    return Status(ErrorCode::kFailedPrecondition,
+                  "the MCP server speaks protocol revision \"" + version.substr(0, 40) +
+                      "\"; scaffold speaks " + kProtocolVersion + " and " +
+                      kPreviousProtocolVersion);
+  }
+  protocol_version_ = version;
+  if (info) server_info_ = *info;
+  return Notify("notifications/initialized", Json::object());
+}
+
+Result<std::vector<McpTool>> McpClient::ListTools(int64_t timeout_ms,
+                                                  const std::atomic<bool>* cancel) {
+  tools_changed_ = false;
+  std::vector<McpTool> tools;
+  std::optional<std::string> cursor;
+  auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (int page = 0; page < options_.max_list_pages; ++page) {
+    Json params = Json::object();
+    if (cursor) params["cursor"] = *cursor;
+    int64_t left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now())
+                       .count();
+    auto result = Request("tools/list", std::move(params), std::max<int64_t>(left, 1), cancel);
+    if (!result.ok()) return result.status();
+    JsonReader in(*result, "/result");
+    JsonReader list = in.List("tools", true);
+    cursor = in.OptString("nextCursor");
+    if (!in.ok()) return Status(ErrorCode::kFailedPrecondition, "tools/list: " + in.status().ToString());
+    for (size_t i = 0; i < list.json().size(); ++i) {
+      JsonReader t = list.Item(i);
+      McpTool tool;
+      tool.name = t.String("name");
+      tool.title = t.OptString("title").value_or("");
+      tool.description = t.OptString("description").value_or("");
+      if (const Json* schema = t.OptObject("inputSchema", true)) tool.input_schema = *schema;
+      if (!in.ok())
+        return Status(ErrorCode::kFailedPrecondition, "tools/list: " + in.status().ToString());
+      if (static_cast<int>(tools.size()) >= options_.max_tools) {
+        return Status(ErrorCode::kFailedPrecondition,
+                      "tools/list: the MCP server lists more than " +
+                          std::to_string(options_.max_tools) + " tools");
+      }
+      tools.push_back(std::move(tool));
+    }
+    if (!cursor) return tools;
+  }
+  return Status(ErrorCode::kFailedPrecondition,
+                "tools/list: the MCP server's listing goes on past " +
+                    std::to_string(options_.max_list_pages) + " pages");
+}
+
+Result<McpCallResult> McpClient::CallTool(const std::string& name, const Json& arguments,
+                                          int64_t timeout_ms, const std::atomic<bool>* cancel) {
+  auto result =
+      Request("tools/call", {{"name", name}, {"arguments", arguments}}, timeout_ms, cancel);
+  if (!result.ok()) return result.status();
+  JsonReader in(*result, "/result");
+  McpCallResult out;
+  if (const Json* content = in.OptArray("content", true)) out.content = *content;
+  if (const Json* structured = in.OptObject("structuredContent")) out.structured = *structured;
+  out.is_error = in.OptBool("isError").value_or(false);
+  for (size_t i = 0; in.ok() && i < out.content.size(); ++i) {
+    JsonReader block(out.content[i], "/result/content/" + std::to_string(i));
+    block.String("type");
+    if (!block.ok()) return Status(ErrorCode::kFailedPrecondition, "tools/call: " + block.status().ToString());
+  }
+  if (!in.ok()) return Status(ErrorCode::kFailedPrecondition, "tools/call: " + in.status().ToString());
+  return out;
+}
+
+Result<Json> McpClient::Request(const std::string& method, Json params, int64_t timeout_ms,
+                                const std::atomic<bool>* cancel) {
+  auto pending = std::make_shared<Pending>();
+  int64_t id = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (!closed_.empty()) return Unavailable(closed_);
+    id = next_id_++;
+    pending->method = method;
+    pending_[id] = pending;
+  }
+  Json message = {{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", std::move(params)}};
+  if (Status s = transport_->Send(DumpJson(message)); !s.ok()) {
+    std::lock_guard lock(mu_);
+    pending_.erase(id);
+    return s;
+  }
+  auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  std::unique_lock lock(mu_);
+  while (!pending->done) {
+    bool cancelled = cancel && cancel->load();
+    if (cancelled || Clock::now() >= deadline) {
+      pending_.erase(id);
+      lock.unlock();
+      (void)Notify("notifications/cancelled",
+                   {{"requestId", id}, {"reason", cancelled ? "cancelled" : "timed out"}});
+      if (cancelled) return Status(ErrorCode::kCancelled, method + " was cancelled");
+      return Status(ErrorCode::kDeadlineExceeded,
+                    "the MCP server did not answer " + method + " within " +
+                        std::to_string(timeout_ms) + " ms");
+    }
+    cv_.wait_for(lock, std::chrono::milliseconds(cancel ? 20 : 1000));
+  }
+  return pending->result;
+}
+
+Status McpClient::Notify(const std::string& method, Json params) {
+  Json message = {{"jsonrpc", "2.0"}, {"method", method}, {"params", std::move(params)}};
+  return transport_->Send(DumpJson(message));
+}
+
+void McpClient::OnLine(std::string_view line) {
+  auto parsed = ParseJson(line);
+  if (!parsed.ok() || !parsed->is_object()) {
+    Broken("the MCP server sent a line that is not a JSON object (" +
+         (parsed.ok() ? std::string("a ") + parsed->type_name() : parsed.status().message()) +
+         ")");
+    return;
+  }
+  const Json& m = *parsed;
+  auto jsonrpc = m.find("jsonrpc");
+  if (jsonrpc == m.end() || *jsonrpc != "2.0") {
+    Broken("the MCP server sent a message without \"jsonrpc\": \"2.0\"");
+    return;
+  }
+  auto method = m.find("method");
+  auto id = m.find("id");
+  if (method != m.end()) {
+    if (!method->is_string()) return Broken("the MCP server sent a message whose method is not a string");
+    if (id == m.end()) {  // a notification
+      if (*method == "notifications/tools/list_changed") tools_changed_ = true;
+      return;
+    }
+    // A request of the server's: ping is answered, nothing else is offered.
+    Json reply = {{"jsonrpc", "2.0"}, {"id", *id}};
+    if (*method == "ping") {
+      reply["result"] = Json::object();
+    } else {
+      reply["error"] = {{"code", -32601}, {"message", "method not found"}};
+    }
+    (void)transport_->Send(DumpJson(reply));
+    return;
+  }
+  if (id == m.end() || !id->is_number_integer()) {
+    Broken("the MCP server sent a response without a numeric id");
+    return;
+  }
+  auto result = m.find("result");
+  auto error = m.find("error");
+  if ((result == m.end()) == (error == m.end())) {
+    Broken("the MCP server sent a response with neither or both of result and error");
+    return;
+  }
+  std::lock_guard lock(mu_);
+  auto it = pending_.find(id->get<int64_t>());
+  if (it == pending_.end()) return;  // timed out or cancelled meanwhile
+  Pending& p = *it->second;
+  if (error != m.end()) {
+    p.result = ErrorStatus(p.method, *error);
+  } else if (!result->is_object()) {
+    p.result = Status(ErrorCode::kFailedPrecondition,
+                      "the MCP server's result for " + p.method + " is not an object but " +
+                          result->type_name());
+  } else {
+    p.result = *result;
+  }
+  p.done = true;
+  pending_.erase(it);
+  cv_.notify_all();
+}
+
+void McpClient::OnClosed(const std::string& why) { Fail(why); }
+
+void McpClient::Fail(const std::string& why) {
+  std::map<int64_t, std::shared_ptr<Pending>> failed;
+  {
+    std::lock_guard lock(mu_);
+    if (closed_.empty()) closed_ = why;
+    failed.swap(pending_);
+    for (auto& [id, p] : failed) {
+      p->result = Unavailable(closed_);
+      p->done = true;
+    }
+  }
+  cv_.notify_all();
+}
+
+void McpClient::Broken(const std::string& why) {
+  transport_->Abort(why);
+  Fail(why);
+}
+
+}  // namespace scaffold::net::mcp
