@@ -207,6 +207,8 @@ void McpClient::OnLine(std::string_view line) {
       if (*method == "notifications/tools/list_changed") tools_changed_ = true;
       return;
     }
+    if (!id->is_string() && !id->is_number_integer())
+      return Broken("the MCP server sent a request whose id is neither a string nor an integer");
     // A request of the server's: ping is answered, nothing else is offered.
     Json reply = {{"jsonrpc", "2.0"}, {"id", *id}};
     if (*method == "ping") {
