@@ -11,19 +11,6 @@ using Clock = std::chrono::steady_clock;
 
 Status Unavailable(const std::string& why) { return Status(ErrorCode::kUnavailable, why); }
 
-// A JSON-RPC error object as a status: "the MCP server answered tools/call with error -32602:
-// ...". The message is cut, it comes from outside.
-Status ErrorStatus(const std::string& method, const Json& error) {
-  std::string message = "the MCP server answered " + method + " with an error";
-  if (error.is_object()) {
-    if (auto code = error.find("code"); code != error.end() && code->is_number_integer())
-      message += " " + std::to_string(code->get<int64_t>());
-    if (auto m = error.find("message"); m != error.end() && m->is_string())
-      message += ": " + m->get<std::string>().substr(0, 1000);
-  }
-  return Status(ErrorCode::kFailedPrecondition, message);
-}
-
 }  // namespace
 
 Result<std::unique_ptr<McpClient>> McpClient::Start(StdioOptions stdio, ClientOptions options) {
@@ -98,26 +85,15 @@ Result<std::vector<McpTool>> McpClient::ListTools(int64_t timeout_ms,
                        .count();
     auto result = Request("tools/list", std::move(params), std::max<int64_t>(left, 1), cancel);
     if (!result.ok()) return result.status();
-    JsonReader in(*result, "/result");
-    JsonReader list = in.List("tools", true);
-    cursor = in.OptString("nextCursor");
-    if (!in.ok()) return Status(ErrorCode::kFailedPrecondition, "tools/list: " + in.status().ToString());
-    for (size_t i = 0; i < list.json().size(); ++i) {
-      JsonReader t = list.Item(i);
-      McpTool tool;
-      tool.name = t.String("name");
-      tool.title = t.OptString("title").value_or("");
-      tool.description = t.OptString("description").value_or("");
-      if (const Json* schema = t.OptObject("inputSchema", true)) tool.input_schema = *schema;
-      if (!in.ok())
-        return Status(ErrorCode::kFailedPrecondition, "tools/list: " + in.status().ToString());
-      if (static_cast<int>(tools.size()) >= options_.max_tools) {
-        return Status(ErrorCode::kFailedPrecondition,
-                      "tools/list: the MCP server lists more than " +
-                          std::to_string(options_.max_tools) + " tools");
-      }
-      tools.push_back(std::move(tool));
+    auto parsed = ParseToolsPage(*result);
+    if (!parsed.ok()) return parsed.status();
+    if (tools.size() + parsed->tools.size() > static_cast<size_t>(options_.max_tools)) {
+      return Status(ErrorCode::kFailedPrecondition,
+                    "tools/list: the MCP server lists more than " +
+                        std::to_string(options_.max_tools) + " tools");
     }
+    for (auto& t : parsed->tools) tools.push_back(std::move(t));
+    cursor = std::move(parsed->next_cursor);
     if (!cursor) return tools;
   }
   return Status(ErrorCode::kFailedPrecondition,
@@ -130,18 +106,7 @@ Result<McpCallResult> McpClient::CallTool(const std::string& name, const Json& a
   auto result =
       Request("tools/call", {{"name", name}, {"arguments", arguments}}, timeout_ms, cancel);
   if (!result.ok()) return result.status();
-  JsonReader in(*result, "/result");
-  McpCallResult out;
-  if (const Json* content = in.OptArray("content", true)) out.content = *content;
-  if (const Json* structured = in.OptObject("structuredContent")) out.structured = *structured;
-  out.is_error = in.OptBool("isError").value_or(false);
-  for (size_t i = 0; in.ok() && i < out.content.size(); ++i) {
-    JsonReader block(out.content[i], "/result/content/" + std::to_string(i));
-    block.String("type");
-    if (!block.ok()) return Status(ErrorCode::kFailedPrecondition, "tools/call: " + block.status().ToString());
-  }
-  if (!in.ok()) return Status(ErrorCode::kFailedPrecondition, "tools/call: " + in.status().ToString());
-  return out;
+  return ParseCallResult(*result);
 }
 
 Result<Json> McpClient::Request(const std::string& method, Json params, int64_t timeout_ms,
@@ -186,61 +151,34 @@ Status McpClient::Notify(const std::string& method, Json params) {
 }
 
 void McpClient::OnLine(std::string_view line) {
-  auto parsed = ParseJson(line);
-  if (!parsed.ok() || !parsed->is_object()) {
-    Broken("the MCP server sent a line that is not a JSON object (" +
-         (parsed.ok() ? std::string("a ") + parsed->type_name() : parsed.status().message()) +
-         ")");
-    return;
-  }
-  const Json& m = *parsed;
-  auto jsonrpc = m.find("jsonrpc");
-  if (jsonrpc == m.end() || *jsonrpc != "2.0") {
-    Broken("the MCP server sent a message without \"jsonrpc\": \"2.0\"");
-    return;
-  }
-  auto method = m.find("method");
-  auto id = m.find("id");
-  if (method != m.end()) {
-    if (!method->is_string()) return Broken("the MCP server sent a message whose method is not a string");
-    if (id == m.end()) {  // a notification
-      if (*method == "notifications/tools/list_changed") tools_changed_ = true;
+  auto message = ParseMessage(line);
+  if (!message.ok()) return Broken(message.status().message());
+  switch (message->kind) {
+    case Message::Kind::kNotification:
+      if (message->method == "notifications/tools/list_changed") tools_changed_ = true;
+      return;
+    case Message::Kind::kRequest: {
+      // A request of the server's: ping is answered, nothing else is offered.
+      Json reply = {{"jsonrpc", "2.0"}, {"id", message->id}};
+      if (message->method == "ping") {
+        reply["result"] = Json::object();
+      } else {
+        reply["error"] = {{"code", -32601}, {"message", "method not found"}};
+      }
+      (void)transport_->Send(DumpJson(reply));
       return;
     }
-    if (!id->is_string() && !id->is_number_integer())
-      return Broken("the MCP server sent a request whose id is neither a string nor an integer");
-    // A request of the server's: ping is answered, nothing else is offered.
-    Json reply = {{"jsonrpc", "2.0"}, {"id", *id}};
-    if (*method == "ping") {
-      reply["result"] = Json::object();
-    } else {
-      reply["error"] = {{"code", -32601}, {"message", "method not found"}};
-    }
-    (void)transport_->Send(DumpJson(reply));
-    return;
-  }
-  if (id == m.end() || !id->is_number_integer()) {
-    Broken("the MCP server sent a response without a numeric id");
-    return;
-  }
-  auto result = m.find("result");
-  auto error = m.find("error");
-  if ((result == m.end()) == (error == m.end())) {
-    Broken("the MCP server sent a response with neither or both of result and error");
-    return;
+    case Message::Kind::kResponse:
+      break;
   }
   std::lock_guard lock(mu_);
-  auto it = pending_.find(id->get<int64_t>());
+  auto it = pending_.find(message->id.get<int64_t>());
   if (it == pending_.end()) return;  // timed out or cancelled meanwhile
   Pending& p = *it->second;
-  if (error != m.end()) {
-    p.result = ErrorStatus(p.method, *error);
-  } else if (!result->is_object()) {
-    p.result = Status(ErrorCode::kFailedPrecondition,
-                      "the MCP server's result for " + p.method + " is not an object but " +
-                          result->type_name());
+  if (message->error) {
+    p.result = ErrorOfResponse(p.method, *message->error);
   } else {
-    p.result = *result;
+    p.result = std::move(*message->result);
   }
   p.done = true;
   pending_.erase(it);

@@ -27,25 +27,13 @@
 
 #include "engine/json.h"
 #include "engine/status.h"
+#include "net/mcp/messages.h"
 #include "net/mcp/stdio_transport.h"
 
 namespace scaffold::net::mcp {
 
 inline constexpr const char* kProtocolVersion = "2025-11-25";
 inline constexpr const char* kPreviousProtocolVersion = "2025-06-18";
-
-struct McpTool {
-  std::string name;
-  std::string title;  // may be empty
-  std::string description;
-  Json input_schema = Json::object();
-};
-
-struct McpCallResult {
-  Json content = Json::array();    // the content blocks, as the server sent them
-  std::optional<Json> structured;  // structuredContent
-  bool is_error = false;
-};
 
 struct ClientOptions {
   int64_t initialize_timeout_ms = 30000;

@@ -122,7 +122,7 @@ TEST_CASE("mcp: every way a server can fail is an error of the call, never of th
     auto client = Start(Misbehaving("garbage"));
     auto r = client->CallTool("tool0", Json::object(), 10000);
     REQUIRE_FALSE(r.ok());
-    CHECK_THAT(Message(r.status()), Catch::Contains("not a JSON object"));
+    CHECK_THAT(Message(r.status()), Catch::Contains("a line that is not JSON"));
     auto next = client->CallTool("tool0", Json::object(), 10000);
     REQUIRE_FALSE(next.ok());
     CHECK(next.status().code() == ErrorCode::kUnavailable);
