@@ -130,6 +130,13 @@ std::string StdioTransport::StderrTail() const {
   return stderr_tail_;
 }
 
+void StdioTransport::KeepStderr(const char* data, size_t size) {
+  std::lock_guard lock(err_mu_);
+  stderr_tail_.append(data, size);
+  size_t cap = static_cast<size_t>(options_.stderr_tail_bytes);
+  if (stderr_tail_.size() > cap) stderr_tail_.erase(0, stderr_tail_.size() - cap);
+}
+
 void StdioTransport::Abort(const std::string& why) {
   if (abort_.empty()) abort_ = why;
 }
@@ -158,10 +165,7 @@ void StdioTransport::ReadLoop() {
     if (fds[1].revents && child_.err >= 0) {
       ssize_t n = read(child_.err, buf, sizeof buf);
       if (n > 0) {
-        std::lock_guard lock(err_mu_);
-        stderr_tail_.append(buf, static_cast<size_t>(n));
-        size_t cap = static_cast<size_t>(options_.stderr_tail_bytes);
-        if (stderr_tail_.size() > cap) stderr_tail_.erase(0, stderr_tail_.size() - cap);
+        KeepStderr(buf, static_cast<size_t>(n));
       } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
         CloseFd(&child_.err);
       }
@@ -209,6 +213,16 @@ void StdioTransport::ReadLoop() {
   {
     std::lock_guard lock(err_mu_);
     child_.pid = -1;  // reaped: its number may name another process from now on
+  }
+  // What it wrote to stderr before it went (why it went, often), unless something it started
+  // keeps the pipe open: then for at most a moment.
+  auto drain_until = Clock::now() + std::chrono::milliseconds(200);
+  while (child_.err >= 0 && Clock::now() < drain_until) {
+    pollfd p{child_.err, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(MsUntil(drain_until))) <= 0) break;
+    ssize_t n = read(child_.err, buf, sizeof buf);
+    if (n <= 0) break;
+    KeepStderr(buf, static_cast<size_t>(n));
   }
   CloseFd(&child_.out);
   CloseFd(&child_.err);

@@ -60,6 +60,7 @@ class StdioTransport {
   StdioTransport(StdioOptions options, LineHandler on_line, ClosedHandler on_closed);
   void ReadLoop();
   void KillGroup(int signal);
+  void KeepStderr(const char* data, size_t size);
   // The reader's end: why, once.
   void Close(const std::string& why);
 
