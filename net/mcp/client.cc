@@ -37,7 +37,11 @@ Result<std::unique_ptr<McpClient>> McpClient::Start(StdioOptions stdio, ClientOp
   return client;
 }
 
-McpClient::~McpClient() { Stop(); }
+McpClient::~McpClient() {
+  Stop();
+  // The reader thread calls back into this object until it is joined: before any member goes.
+  transport_.reset();
+}
 
 void McpClient::Stop() {
   if (transport_) transport_->Stop();
