@@ -262,28 +262,27 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
   void WatchForClose() {
     auto self = shared_from_this();
     stream_.socket().async_wait(tcp::socket::wait_read, [self](beast::error_code ec) {
-      if (!ec) {
-        beast::error_code read_ec;
-        size_t n = 0;
-        auto& socket = self->stream_.socket();
-        size_t available = socket.available(read_ec);
-        if (!read_ec) {
-          socket.non_blocking(true, read_ec);  // a spurious wake-up must not block the thread
-          if (!read_ec)
-            n = socket.read_some(self->inbound_.prepare(std::clamp<size_t>(available, 1, 4096)),
-                                 read_ec);
-          self->inbound_.commit(n);
-          beast::error_code ignored;
-          socket.non_blocking(false, ignored);
-        }
-        // End of stream when readable with nothing to read; nothing yet after a spurious wake.
-        ec = read_ec == asio::error::would_block ? beast::error_code() : read_ec;
-      }
+      if (!ec) ec = self->ReadWhatArrived();
       if (self->handing_over_ && (!ec || ec == asio::error::operation_aborted))
         return self->HandOver();
       if (ec || self->inbound_.size() > kMaxInboundWhileStreaming) return self->Close();
       self->WatchForClose();
     });
+  }
+
+  // The socket is readable: what is there goes to inbound_. End of stream when there is nothing
+  // to read; no error after a spurious wake-up (the socket is read without blocking).
+  beast::error_code ReadWhatArrived() {
+    auto& socket = stream_.socket();
+    beast::error_code ec;
+    size_t available = socket.available(ec);
+    if (!ec) socket.non_blocking(true, ec);
+    if (ec) return ec;
+    size_t n = socket.read_some(inbound_.prepare(std::clamp<size_t>(available, 1, 4096)), ec);
+    inbound_.commit(n);
+    beast::error_code ignored;
+    socket.non_blocking(false, ignored);
+    return ec == asio::error::would_block ? beast::error_code() : ec;
   }
 
   void HandOver() {

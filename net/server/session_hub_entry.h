@@ -35,11 +35,10 @@ class SubscriberSet {
     auto [it, added] = index_.emplace(s.get(), list_.size());
     if (!added) {
       // Already there, or a subscriber gone without unsubscribing left its address, now s's.
-      list_[it->second] = s;
+      list_[it->second].subscriber = s;
       return;
     }
-    list_.push_back(s);
-    keys_.push_back(s.get());
+    list_.push_back({s.get(), s});
   }
   void Remove(const Subscriber* key) {
     auto it = index_.find(key);
@@ -53,7 +52,7 @@ class SubscriberSet {
   int64_t ForEach(F&& fn) {
     int64_t reached = 0;
     for (size_t i = 0; i < list_.size();) {
-      if (auto s = list_[i].lock()) {
+      if (auto s = list_[i].subscriber.lock()) {
         fn(*s);
         ++reached;
         ++i;
@@ -65,25 +64,25 @@ class SubscriberSet {
   }
   void Clear() {
     list_.clear();
-    keys_.clear();
     index_.clear();
   }
 
  private:
+  struct Listed {
+    const Subscriber* key;  // its address, known even once it is gone
+    std::weak_ptr<Subscriber> subscriber;
+  };
+
   void RemoveAt(size_t i) {
-    index_.erase(keys_[i]);
-    size_t last = list_.size() - 1;
-    if (i != last) {
-      list_[i] = std::move(list_[last]);
-      keys_[i] = keys_[last];
-      index_[keys_[i]] = i;
+    index_.erase(list_[i].key);
+    if (i + 1 != list_.size()) {
+      list_[i] = std::move(list_.back());
+      index_[list_[i].key] = i;
     }
     list_.pop_back();
-    keys_.pop_back();
   }
 
-  std::vector<std::weak_ptr<Subscriber>> list_;
-  std::vector<const Subscriber*> keys_;  // list_[i]'s address, even once it is gone
+  std::vector<Listed> list_;
   std::unordered_map<const Subscriber*, size_t> index_;
 };
 
