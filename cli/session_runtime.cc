@@ -48,6 +48,8 @@ bool PrepareTools(SessionRuntime* rt, const engine::Workflow& workflow, const Se
   net::ToolRouterOptions options;
   options.data_dir = DataDirFor(flags.db);
   options.allow_commands = flags.allow_commands;
+  if (rt->mode == recordings::RecordMode::kPlayback)
+    options.no_mcp_reason = "MCP servers are not started in playback mode";
   if (!programs.empty()) {
     rt->client_tools = std::make_unique<net::ProgramTools>(std::move(programs));
     options.client_tools = rt->client_tools.get();

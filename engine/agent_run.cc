@@ -1,6 +1,7 @@
 #include "engine/agent_run.h"
 
 #include <algorithm>
+#include <set>
 
 #include "engine/event.h"
 #include "engine/template.h"
@@ -62,6 +63,9 @@ AgentRun::~AgentRun() {
   for (auto& t : tool_calls_) {
     if (t) t->Cancel();
   }
+  for (auto& t : list_calls_) {
+    if (t) t->Cancel();
+  }
 }
 
 std::string AgentRun::ProviderName() const {
@@ -100,16 +104,69 @@ void AgentRun::Start() {
   request_.system = *system;
   request_.messages = Json::array(
       {{{"role", "user"}, {"content", Json::array({{{"type", "text"}, {"text", *prompt}}})}}});
-  for (const auto& name : agent.tools) {
-    auto it = env_.workflow->tools.find(name);
-    if (it == env_.workflow->tools.end()) continue;
-    request_.tools.push_back({name, it->second.description, it->second.input_schema});
-  }
   if (agent.output) request_.output_schema = agent.output->source();
   request_.max_tokens = agent.max_tokens;
   request_.temperature = agent.temperature;
   request_.params = agent.params;
+  ListServers();
+}
+
+void AgentRun::ListServers() {
+  const auto& names = env_.agent->tools;
+  list_calls_.resize(names.size());
+  listings_.assign(names.size(), std::nullopt);
+  for (size_t i = 0; i < names.size(); ++i) {
+    auto it = env_.workflow->tools.find(names[i]);
+    if (it == env_.workflow->tools.end() || it->second.type != "mcp") continue;
+    ++listings_left_;
+    ToolRequest req{env_.session_id, env_.owner, env_.agent->name, "", names[i], Json::object()};
+    req.index = env_.index;
+    list_calls_[i] = env_.tools->ListTools(req, it->second, env_.executor,
+                                           [this, i](ToolListing l) { OnListed(i, std::move(l)); });
+  }
+  if (listings_left_ == 0) {
+    BuildTools();
+    CallModel();
+  }
+}
+
+void AgentRun::OnListed(size_t i, ToolListing listing) {
+  if (finished_ || i >= listings_.size() || listings_[i]) return;
+  DeleteLater(env_.executor, std::move(list_calls_[i]));
+  listings_[i] = std::move(listing);
+  if (--listings_left_ > 0) return;
+  BuildTools();
   CallModel();
+}
+
+void AgentRun::BuildTools() {
+  const auto& names = env_.agent->tools;
+  const auto& decls = env_.workflow->tools;
+  std::set<std::string> taken;
+  for (const auto& name : names) {
+    auto it = decls.find(name);
+    if (it == decls.end() || it->second.type != "mcp") taken.insert(name);
+  }
+  for (size_t i = 0; i < names.size(); ++i) {
+    auto it = decls.find(names[i]);
+    if (it == decls.end()) continue;
+    const ToolDecl& decl = it->second;
+    if (decl.type != "mcp") {
+      request_.tools.push_back({names[i], decl.description, decl.input_schema});
+      continue;
+    }
+    // A server that could not be listed leaves the agent without its tools, not without a run:
+    // the event says why.
+    ToolListing listing = PrepareListing(decl, std::move(*listings_[i]), &taken);
+    Json fields = ListingToJson(listing);
+    fields["tool"] = names[i];
+    env_.log->Emit(events::kToolListed, Payload(std::move(fields)));
+    for (auto& tool : listing.tools) {
+      server_tools_[tool.as] = {names[i], tool.name};
+      request_.tools.push_back({tool.as, std::move(tool.description), std::move(tool.input_schema)});
+    }
+  }
+  listings_.clear();
 }
 
 void AgentRun::CallModel() {
@@ -217,8 +274,19 @@ void AgentRun::RunTools(const ModelResponse& response) {
   }
   for (size_t i = 0; i < pending_tools_.size(); ++i) {
     const ToolUse& use = pending_tools_[i];
+    const auto& decls = env_.workflow->tools;
+    ToolRequest req{env_.session_id, env_.owner, env_.agent->name, use.id, use.name, use.input};
+    req.index = env_.index;
+    if (auto server = server_tools_.find(use.name); server != server_tools_.end()) {
+      req.server_tool = server->second.name;
+      tool_calls_[i] = env_.tools->Call(req, &decls.at(server->second.entry), env_.executor,
+                                        [this, i](ToolResult r) { OnToolDone(i, std::move(r)); });
+      continue;
+    }
     const auto& allowed = env_.agent->tools;
-    if (std::find(allowed.begin(), allowed.end(), use.name) == allowed.end()) {
+    auto decl = decls.find(use.name);
+    bool is_server = decl != decls.end() && decl->second.type == "mcp";
+    if (is_server || std::find(allowed.begin(), allowed.end(), use.name) == allowed.end()) {
       std::string message =
           "agent \"" + env_.agent->name + "\" has no tool named \"" + use.name + "\"";
       env_.executor->Post([this, i, message, alive = alive_] {
@@ -226,11 +294,9 @@ void AgentRun::RunTools(const ModelResponse& response) {
       });
       continue;
     }
-    auto decl = env_.workflow->tools.find(use.name);
-    ToolRequest req{env_.session_id, env_.owner, env_.agent->name, use.id, use.name, use.input};
     tool_calls_[i] =
-        env_.tools->Call(req, decl == env_.workflow->tools.end() ? nullptr : &decl->second,
-                         env_.executor, [this, i](ToolResult r) { OnToolDone(i, std::move(r)); });
+        env_.tools->Call(req, decl == decls.end() ? nullptr : &decl->second, env_.executor,
+                         [this, i](ToolResult r) { OnToolDone(i, std::move(r)); });
   }
 }
 
@@ -314,9 +380,11 @@ void AgentRun::Fail(std::string code, std::string message, std::string path) {
 void AgentRun::Cancel() {
   finished_ = true;
   ReleaseCall();
-  for (auto& t : tool_calls_) {
-    if (t) t->Cancel();
-    DeleteLater(env_.executor, std::move(t));
+  for (auto* calls : {&tool_calls_, &list_calls_}) {
+    for (auto& t : *calls) {
+      if (t) t->Cancel();
+      DeleteLater(env_.executor, std::move(t));
+    }
   }
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -77,6 +78,11 @@ class AgentRun : public ModelStreamHandler {
   void OnTimeout();
   void RetryOrFail(const char* reason, const std::string& message,
                    std::optional<int64_t> retry_after_ms, bool retryable);
+  // Lists the MCP servers among the agent's tools (ToolHost::ListTools), then BuildTools().
+  void ListServers();
+  void OnListed(size_t i, ToolListing listing);
+  // The request's tools: the agent's, with each MCP entry replaced by the tools it listed.
+  void BuildTools();
   void RunTools(const ModelResponse& response);
   void OnToolDone(size_t i, ToolResult result);
   void FinishWithOutput(const ModelResponse& response);
@@ -97,6 +103,14 @@ class AgentRun : public ModelStreamHandler {
 
   std::unique_ptr<ModelCall> call_;
   std::unique_ptr<TimerHandle> timer_;  // call timeout or retry backoff
+  struct ServerTool {
+    std::string entry;  // the workflow's tools entry ("fs")
+    std::string name;   // the server's tool ("read_file")
+  };
+  std::map<std::string, ServerTool> server_tools_;  // by the name the model sees
+  std::vector<std::unique_ptr<ToolCall>> list_calls_;      // by index in the agent's tools
+  std::vector<std::optional<ToolListing>> listings_;
+  size_t listings_left_ = 0;
   std::vector<ToolUse> pending_tools_;
   std::vector<std::unique_ptr<ToolCall>> tool_calls_;
   std::vector<std::optional<ToolResult>> tool_results_;

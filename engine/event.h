@@ -33,6 +33,7 @@ inline constexpr const char* kThinkingDelta = "thinking:delta";
 inline constexpr const char* kThinkingComplete = "thinking:complete";
 inline constexpr const char* kToolCalled = "tool:called";
 inline constexpr const char* kToolResult = "tool:result";
+inline constexpr const char* kToolListed = "tool:listed";
 inline constexpr const char* kStateIntent = "state:intent";
 inline constexpr const char* kStateCheckpoint = "state:checkpoint";
 inline constexpr const char* kInputRequested = "input:requested";

@@ -7,7 +7,10 @@
 
 namespace scaffold::engine {
 
-Session::~Session() = default;
+Session::~Session() {
+  runner_.reset();  // its tool calls end first
+  if (tools_) tools_->EndSession(info_.id);
+}
 
 Result<std::unique_ptr<Session>> Session::Create(const SessionDeps& deps,
                                                  std::shared_ptr<const Workflow> workflow,
@@ -37,6 +40,7 @@ std::unique_ptr<Session> Session::Make(const SessionDeps& deps, SessionInfo info
                                        RunOptions options, std::optional<ResumePoint> resume) {
   std::unique_ptr<Session> s(new Session());
   s->info_ = info;
+  s->tools_ = deps.tools;
   s->guard_ = std::make_unique<GuardedExecutor>(deps.executor, nullptr);
   s->executor_ = s->guard_.get();
   SessionDeps guarded = deps;

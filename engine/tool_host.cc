@@ -24,6 +24,24 @@ std::unique_ptr<ToolCall> PostToolResult(Executor* executor, ToolResult result,
   return std::make_unique<PostedCall>(std::move(cancelled));
 }
 
+std::unique_ptr<ToolCall> PostToolListing(Executor* executor, ToolListing listing,
+                                          std::function<void(ToolListing)> done) {
+  auto cancelled = std::make_shared<bool>(false);
+  executor->Post([cancelled, done = std::move(done), listing = std::move(listing)]() mutable {
+    if (!*cancelled) done(std::move(listing));
+  });
+  return std::make_unique<PostedCall>(std::move(cancelled));
+}
+
+std::unique_ptr<ToolCall> ToolHost::ListTools(const ToolRequest& request, const ToolDecl&,
+                                              Executor* executor,
+                                              std::function<void(ToolListing)> done) {
+  ToolListing listing;
+  listing.error = "MCP servers are not available here: tool \"" + request.tool_name +
+                  "\" cannot be listed";
+  return PostToolListing(executor, std::move(listing), std::move(done));
+}
+
 std::unique_ptr<ToolCall> NoToolHost::Call(const ToolRequest& request, const ToolDecl* decl,
                                            Executor* executor,
                                            std::function<void(ToolResult)> done) {

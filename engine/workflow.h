@@ -102,14 +102,20 @@ inline constexpr int64_t kDefaultToolBytes = 1024 * 1024;
 // {input: the call's input, session: {id}}; they are never passed through a shell.
 struct ToolDecl {
   std::string name;
-  std::string type;  // "client", "command", "files" or "http"
+  std::string type;  // "client", "command", "files", "http" or "mcp"
   std::string description;
   Json input_schema = Json::object();  // files: a fixed schema when none is given
   int64_t timeout_ms = 30000;
 
   // command: the program and its arguments, each a template; run in the session's workspace.
+  // mcp: the server program ("command"), rendered against {session: {id, workspace}, env}.
   std::vector<std::string> argv;
-  int64_t max_output_bytes = kDefaultToolBytes;  // command: stdout and stderr, each
+  int64_t max_output_bytes = kDefaultToolBytes;  // command: stdout and stderr, each; mcp: result
+
+  // mcp: the server's environment beyond the few variables it always gets (templates), and the
+  // server's tools agents may use (empty: every tool it lists).
+  std::map<std::string, std::string> env;
+  std::vector<std::string> allow;
 
   // files: the largest file read or written; writes and deletes refused when read_only.
   int64_t max_bytes = kDefaultToolBytes;

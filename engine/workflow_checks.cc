@@ -392,6 +392,13 @@ class Checker {
         break;
       case PhaseKind::kTool:
         CheckToolRef(phase.tool.name, AppendPointer(AppendPointer(path, "tool"), "name"));
+        if (auto it = wf_.tools.find(phase.tool.name);
+            it != wf_.tools.end() && it->second.type == "mcp") {
+          Error(AppendPointer(AppendPointer(path, "tool"), "name"),
+                "tool \"" + phase.tool.name +
+                    "\" is an MCP server: its tools are for agents (list it in an agent's "
+                    "\"tools\"); tool phases cannot call them yet");
+        }
         CheckTemplates(phase.tool.input, AppendPointer(AppendPointer(path, "tool"), "input"),
                        BaseScope());
         break;

@@ -247,16 +247,22 @@ class Loader {
       std::vector<std::string> keys = {"type", "description", "input_schema", "timeout_ms"};
       if (tool.type == "command") keys.insert(keys.end(), {"argv", "max_output_bytes"});
       if (tool.type == "files") keys.insert(keys.end(), {"max_bytes", "read_only"});
+      if (tool.type == "mcp") {
+        // The server describes its tools: no input_schema here.
+        keys = {"type", "description", "timeout_ms", "command", "url", "env", "allow",
+                "max_output_bytes"};
+      }
       if (tool.type == "http") {
         keys.insert(keys.end(),
                     {"method", "url", "headers", "body", "allow_hosts", "max_response_bytes"});
       }
       CheckKeys(body, path, keys);
-      static const std::vector<std::string> kTypes = {"client", "command", "files", "http"};
+      static const std::vector<std::string> kTypes = {"client", "command", "files", "http",
+                                                      "mcp"};
       if (!tool.type.empty() &&
           std::find(kTypes.begin(), kTypes.end(), tool.type) == kTypes.end()) {
         Error(AppendPointer(path, "type"), "unknown tool type \"" + tool.type +
-                                               "\" (expected client, command, files or http)" +
+                                               "\" (expected client, command, files, http or mcp)" +
                                                DidYouMean(tool.type, kTypes));
       }
       tool.description = String(body, "description", path).value_or("");
@@ -278,6 +284,7 @@ class Loader {
         if (!body.contains("input_schema")) tool.input_schema = FilesToolSchema();
       }
       if (tool.type == "http") LoadHttpTool(body, path, &tool);
+      if (tool.type == "mcp") LoadMcpTool(body, path, &tool);
       wf->tools[name] = tool;
     }
   }
@@ -288,11 +295,13 @@ class Loader {
     if (!tags.ok()) Error(path, tags.status().message());
   }
 
-  void LoadCommandTool(const J& body, const std::string& path, ToolDecl* tool) {
-    std::string p = AppendPointer(path, "argv");
-    auto it = body.find("argv");
+  // An array of templates naming a program and its arguments (`key` of `body`).
+  void LoadArgv(const J& body, const std::string& path, const char* key, const char* example,
+                ToolDecl* tool) {
+    std::string p = AppendPointer(path, key);
+    auto it = body.find(key);
     if (it == body.end()) {
-      Error(p, "required: the program and its arguments, e.g. [\"ls\", \"-l\", \"{{input.dir}}\"]");
+      Error(p, std::string("required: the program and its arguments, e.g. ") + example);
     } else if (!it->is_array() || it->empty()) {
       TypeError(p, "a non-empty array of strings", *it);
     } else {
@@ -304,6 +313,55 @@ class Loader {
         }
         Template(arg.get<std::string>(), AppendPointer(p, i));
         tool->argv.push_back(arg.get<std::string>());
+      }
+    }
+  }
+
+  void LoadCommandTool(const J& body, const std::string& path, ToolDecl* tool) {
+    LoadArgv(body, path, "argv", "[\"ls\", \"-l\", \"{{input.dir}}\"]", tool);
+    tool->max_output_bytes =
+        Integer(body, "max_output_bytes", path, 1, 1LL << 30).value_or(tool->max_output_bytes);
+  }
+
+  // An MCP server's tools (net/tools/mcp_tools.h): a program speaking MCP on stdio.
+  void LoadMcpTool(const J& body, const std::string& path, ToolDecl* tool) {
+    if (body.contains("url")) {
+      Error(AppendPointer(path, "url"),
+            "MCP servers over Streamable HTTP are not supported yet; start the server as a "
+            "program with \"command\"");
+      return;
+    }
+    LoadArgv(body, path, "command",
+             "[\"mcp-server-filesystem\", \"{{session.workspace}}\"]", tool);
+    if (auto it = body.find("env");
+        it != body.end() && IsObject(*it, AppendPointer(path, "env"))) {
+      for (const auto& [key, value] : it->items()) {
+        std::string p = AppendPointer(AppendPointer(path, "env"), key);
+        if (key.empty() || key.find('=') != std::string::npos || key.find('\0') != std::string::npos) {
+          Error(p, "an environment variable's name cannot be empty or contain '='");
+          continue;
+        }
+        if (!value.is_string()) {
+          TypeError(p, "a string", value);
+          continue;
+        }
+        Template(value.get<std::string>(), p);
+        tool->env[key] = value.get<std::string>();
+      }
+    }
+    if (auto it = body.find("allow"); it != body.end()) {
+      std::string p = AppendPointer(path, "allow");
+      if (!it->is_array()) {
+        TypeError(p, "an array of the server's tool names", *it);
+      } else {
+        for (size_t i = 0; i < it->size(); ++i) {
+          const J& name = (*it)[i];
+          if (!name.is_string() || name.get<std::string>().empty()) {
+            TypeError(AppendPointer(p, i), "a tool name", name);
+            continue;
+          }
+          tool->allow.push_back(name.get<std::string>());
+        }
       }
     }
     tool->max_output_bytes =

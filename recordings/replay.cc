@@ -24,7 +24,8 @@ struct RecordedFacts {
   // The event names Learn reads (a source may skip parsing events that mention none).
   static constexpr std::string_view kNames[] = {engine::events::kWorkflowStarted,
                                                 engine::events::kInputReceived,
-                                                engine::events::kToolResult};
+                                                engine::events::kToolResult,
+                                                engine::events::kToolListed};
 
   void Learn(const engine::EventPtr& e) {
     if (e->name == engine::events::kWorkflowStarted) {
@@ -36,7 +37,8 @@ struct RecordedFacts {
       if (e->payload.contains("approved")) approved = e->payload["approved"].get<bool>();
       answers[e->payload.value("id", "")] = {e->payload.value("id", ""),
                                              e->payload.value("value", Json()), approved};
-    } else if (e->name == engine::events::kToolResult) {
+    } else if (e->name == engine::events::kToolResult ||
+               e->name == engine::events::kToolListed) {
       tool_results.push_back(e);
     }
   }

@@ -23,6 +23,7 @@ Result<std::unique_ptr<McpClient>> McpClient::Start(StdioOptions stdio, ClientOp
   client->transport_ = std::move(*transport);
   client->transport_->Run();
   Status s = client->Initialize();
+  client->options_.cancel = nullptr;  // the flag belongs to the caller of Start
   if (!s.ok()) {
     std::string tail = client->StderrTail();
     client->Stop();
@@ -57,7 +58,8 @@ Status McpClient::Initialize() {
   Json params = {{"protocolVersion", kProtocolVersion},
                  {"capabilities", Json::object()},
                  {"clientInfo", {{"name", "scaffold"}, {"version", SCAFFOLD_NET_VERSION}}}};
-  auto result = Request("initialize", std::move(params), options_.initialize_timeout_ms, nullptr);
+  auto result = Request("initialize", std::move(params), options_.initialize_timeout_ms,
+                        options_.cancel);
   if (!result.ok()) return result.status();
   JsonReader in(*result, "/result");
   std::string version = in.String("protocolVersion");

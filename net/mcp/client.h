@@ -39,6 +39,7 @@ struct ClientOptions {
   int64_t initialize_timeout_ms = 30000;
   int max_list_pages = 100;   // tools/list pages followed (nextCursor)
   int max_tools = 1000;       // tools kept from a listing
+  const std::atomic<bool>* cancel = nullptr;  // stops the handshake (borrowed, may be null)
 };
 
 class McpClient {

@@ -26,14 +26,13 @@ class ThreadCall : public engine::ToolCall {
   std::thread thread_;
 };
 
-}  // namespace
-
-std::unique_ptr<engine::ToolCall> RunOnThread(
-    engine::Executor* executor, std::function<engine::ToolResult(const std::atomic<bool>&)> work,
-    std::function<void(engine::ToolResult)> done) {
+template <typename R>
+std::unique_ptr<engine::ToolCall> WorkOnThread(engine::Executor* executor,
+                                               std::function<R(const std::atomic<bool>&)> work,
+                                               std::function<void(R)> done) {
   auto shared = std::make_shared<ThreadCall::Shared>();
   std::thread thread([shared, executor, work = std::move(work), done = std::move(done)]() mutable {
-    engine::ToolResult result = work(shared->cancelled);
+    R result = work(shared->cancelled);
     if (shared->cancelled) return;
     // Cancel() joins this thread before the executor can go away, so posting here is safe.
     executor->Post([shared, done = std::move(done), result = std::move(result)]() mutable {
@@ -41,6 +40,49 @@ std::unique_ptr<engine::ToolCall> RunOnThread(
     });
   });
   return std::make_unique<ThreadCall>(std::move(shared), std::move(thread));
+}
+
+}  // namespace
+
+std::unique_ptr<engine::ToolCall> RunOnThread(
+    engine::Executor* executor, std::function<engine::ToolResult(const std::atomic<bool>&)> work,
+    std::function<void(engine::ToolResult)> done) {
+  return WorkOnThread<engine::ToolResult>(executor, std::move(work), std::move(done));
+}
+
+ToolRouter::ToolRouter(ToolRouterOptions options)
+    : options_(std::move(options)), mcp_(std::make_unique<McpServers>(options_.data_dir)) {}
+
+ToolRouter::~ToolRouter() = default;
+
+void ToolRouter::EndSession(const std::string& session_id) {
+  mcp_->EndSession(session_id);
+}
+
+std::string ToolRouter::McpRefusal(const engine::ToolDecl& decl) const {
+  if (!options_.no_mcp_reason.empty()) return options_.no_mcp_reason;
+  if (!options_.allow_commands) {
+    return "MCP servers are programs: tool \"" + decl.name +
+           "\" runs only when scaffold is started with --allow-commands";
+  }
+  return "";
+}
+
+std::unique_ptr<engine::ToolCall> ToolRouter::ListTools(
+    const engine::ToolRequest& request, const engine::ToolDecl& decl, engine::Executor* executor,
+    std::function<void(engine::ToolListing)> done) {
+  if (decl.type != "mcp") return engine::ToolHost::ListTools(request, decl, executor, std::move(done));
+  if (std::string refusal = McpRefusal(decl); !refusal.empty()) {
+    engine::ToolListing listing;
+    listing.error = refusal;
+    return engine::PostToolListing(executor, std::move(listing), std::move(done));
+  }
+  return WorkOnThread<engine::ToolListing>(
+      executor,
+      [this, request, decl](const std::atomic<bool>& cancel) {
+        return mcp_->List(request, decl, cancel);
+      },
+      std::move(done));
 }
 
 std::optional<engine::ToolResult> CheckToolInput(const std::string& tool, const Json& schema,
@@ -80,6 +122,16 @@ std::unique_ptr<engine::ToolCall> ToolRouter::Call(const engine::ToolRequest& re
               (options_.no_client_hint ? options_.no_client_hint(decl->name) : "")),
 
          true},
+        std::move(done));
+  }
+  if (decl->type == "mcp") {
+    if (std::string refusal = McpRefusal(*decl); !refusal.empty())
+      return engine::PostToolResult(executor, {Json(refusal), true}, std::move(done));
+    return RunOnThread(
+        executor,
+        [this, request, decl = *decl](const std::atomic<bool>& cancel) {
+          return mcp_->Call(request, decl, cancel);
+        },
         std::move(done));
   }
   if (decl->type == "command" && !options_.allow_commands) {

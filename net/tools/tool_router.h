@@ -4,7 +4,8 @@
 //             `run --tool NAME=PROGRAM`); without one, a "no client" error;
 //  - files:   RunFilesTool in the session's workspace;
 //  - command: RunCommandTool, only when `allow_commands`;
-//  - http:    RunHttpTool.
+//  - http:    RunHttpTool;
+//  - mcp:     McpServers (mcp_tools.h), only when `allow_commands` (a server is a program).
 // Built-in tools run on a thread of their own per call, so a session's executor never blocks
 // on a disk, a child process or a network; cancelling a call kills its process or aborts its
 // transfer.
@@ -16,6 +17,7 @@
 #include <string>
 
 #include "engine/tool_host.h"
+#include "net/tools/mcp_tools.h"
 
 namespace scaffold::net {
 
@@ -26,18 +28,32 @@ struct ToolRouterOptions {
                                              // Appended to the "no client" error of a tool, e.g. "
                                              // (serve it with --tool NAME=...)".
   std::function<std::string(const std::string& tool)> no_client_hint;
+  // Not empty: MCP servers are never started, listings and calls fail with this reason
+  // (`run --mode playback`).
+  std::string no_mcp_reason;
 };
 
 class ToolRouter : public engine::ToolHost {
  public:
-  explicit ToolRouter(ToolRouterOptions options) : options_(std::move(options)) {}
+  explicit ToolRouter(ToolRouterOptions options);
+  ~ToolRouter() override;
 
   std::unique_ptr<engine::ToolCall> Call(const engine::ToolRequest& request,
                                          const engine::ToolDecl* decl, engine::Executor* executor,
                                          std::function<void(engine::ToolResult)> done) override;
+  std::unique_ptr<engine::ToolCall> ListTools(
+      const engine::ToolRequest& request, const engine::ToolDecl& decl,
+      engine::Executor* executor, std::function<void(engine::ToolListing)> done) override;
+  void EndSession(const std::string& session_id) override;
+
+  McpServers& mcp_servers() { return *mcp_; }
 
  private:
+  // Why an MCP server may not start here, or "".
+  std::string McpRefusal(const engine::ToolDecl& decl) const;
+
   ToolRouterOptions options_;
+  std::unique_ptr<McpServers> mcp_;
 };
 
 // Runs `work` on a thread of its own and `done` with its result on `executor`. Cancel() (on the

@@ -4,12 +4,14 @@
 //   node misbehaving-server.mjs MODE
 //
 // Modes: well (no misbehaviour), garbage, die, slow, huge, asks, version, badtools, paged,
-// stderr-exit, badresult.
+// stderr-exit, badresult, and for workflows: rich (every kind of content block), badschema (one
+// tool's input schema is invalid), changes (every call adds a tool and says the list changed).
 import readline from "node:readline";
 
 const mode = process.argv[2] || "well";
 const send = (message) => process.stdout.write(JSON.stringify(message) + "\n");
 const answers = new Map();  // replies to this server's own requests, by id
+let calls = 0;  // "changes": tools/call received so far
 
 if (mode === "stderr-exit") {
   process.stderr.write("starting\nfatal: no configuration file\n");
@@ -35,6 +37,11 @@ function onRequest(m) {
     case "tools/list": {
       if (mode === "badtools")
         return reply({ tools: [...tools(0, 1), { description: "no name", inputSchema: {} }] });
+      if (mode === "badschema") {
+        const broken = { name: "broken", inputSchema: { type: "object", properties: { n: { type: "no-such-type" } } } };
+        return reply({ tools: [...tools(0, 1), broken] });
+      }
+      if (mode === "changes") return reply({ tools: tools(0, calls + 1) });
       if (mode === "paged") {
         const page = Number(m.params?.cursor ?? 0);
         if (page === 1) send({ jsonrpc: "2.0", method: "notifications/tools/list_changed" });
@@ -54,6 +61,19 @@ function onRequest(m) {
           return reply({ content: [{ type: "text", text: "x".repeat(2 * 1024 * 1024) }] });
         case "badresult":
           return reply({ content: "not a list" });
+        case "rich":
+          return reply({
+            content: [
+              { type: "text", text: "a chart and its data" },
+              { type: "image", data: "iVBORw0KGgoAAAANSUhEUg==", mimeType: "image/png" },
+              { type: "resource_link", uri: "file:///data/q3.csv", name: "q3.csv", mimeType: "text/csv" },
+              { type: "resource", resource: { uri: "file:///data/notes.txt", mimeType: "text/plain", text: "quarterly notes" } },
+            ],
+          });
+        case "changes":
+          calls += 1;
+          send({ jsonrpc: "2.0", method: "notifications/tools/list_changed" });
+          return reply({ content: [{ type: "text", text: `call ${calls}` }] });
         case "asks": {
           // Requests of the server's own before it answers: ping, and one nobody offered.
           send({ jsonrpc: "2.0", id: "p1", method: "ping" });
