@@ -150,6 +150,18 @@ void Renderer::Render(const engine::Event& e) {
     Line("  " + Paint(style_, Tint::kMagenta, "⚙ ") + who + " → " + p.value("toolName", "") + " " +
          Paint(style_, Tint::kDim,
                Shorten(DumpJson(p.value("input", Json::object())), style_.width - 30)));
+  } else if (name == ev::kToolListed) {
+    std::string head = "  " + Paint(style_, Tint::kMagenta, "⚙ ") + AgentLabel(p) + " uses " +
+                       p.value("tool", "") + ": ";
+    if (p.contains("error")) {
+      Line(head + Paint(style_, Tint::kRed, Shorten(p.value("error", ""), style_.width - 30)));
+    } else {
+      size_t tools = p.value("tools", Json::array()).size();
+      size_t skipped = p.value("skipped", Json::array()).size();
+      Line(head + std::to_string(tools) + (tools == 1 ? " tool" : " tools") +
+           (skipped ? Paint(style_, Tint::kYellow, " (" + std::to_string(skipped) + " left out)")
+                    : ""));
+    }
   } else if (name == ev::kToolResult) {
     bool error = p.value("isError", false);
     std::string text = Shorten(Compact(p.value("output", Json())), style_.width - 12);

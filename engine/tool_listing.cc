@@ -96,7 +96,7 @@ Result<ToolListing> ListingFromJson(const Json& payload) {
     out.skipped.push_back({{"name", s.String("name", true)}, {"reason", s.String("reason", true)}});
   }
   out.error = in.OptString("error").value_or("");
-  if (!in.ok()) return in.status();
+  if (!in.ok()) return Status(ErrorCode::kDataLoss, "tool:listed: " + in.status().ToString());
   return out;
 }
 

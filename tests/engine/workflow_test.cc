@@ -300,3 +300,50 @@ TEST_CASE("validation: every problem is listed, not just the first", "[workflow]
   CHECK(Find(diags, "/phases/bump/next"));
   CHECK(Find(diags, "/agents/writer/temperature"));
 }
+
+TEST_CASE("validation: mcp tools are checked by path", "[workflow][mcp]") {
+  auto with_tool = [](const char* tool) {
+    J wf = ValidWorkflow();
+    wf["tools"] = J{{"fs", J::parse(tool)}};
+    wf["agents"]["writer"]["tools"] = J::array({"fs"});
+    return wf;
+  };
+  auto ok = LoadWorkflow(
+      with_tool(R"({"type": "mcp", "command": ["mcp-fs", "{{session.workspace}}"],
+                    "env": {"TOKEN": "{{env.FS_TOKEN}}"}, "allow": ["read_file"],
+                    "timeout_ms": 5000, "max_output_bytes": 4096})")
+          .dump());
+  INFO(Describe(ok.diagnostics));
+  REQUIRE(ok.workflow);
+  const ToolDecl& fs = ok.workflow->tools.at("fs");
+  CHECK(fs.argv == std::vector<std::string>{"mcp-fs", "{{session.workspace}}"});
+  CHECK(fs.env.at("TOKEN") == "{{env.FS_TOKEN}}");
+  CHECK(fs.allow == std::vector<std::string>{"read_file"});
+  CHECK(fs.max_output_bytes == 4096);
+
+  ExpectOnly(Load(with_tool(R"({"type": "mcp"})")), "/tools/fs/command", "required");
+  ExpectOnly(Load(with_tool(R"({"type": "mcp", "command": []})")), "/tools/fs/command",
+             "non-empty array");
+  ExpectOnly(Load(with_tool(R"({"type": "mcp", "command": ["x", 3]})")), "/tools/fs/command/1",
+             "a string");
+  ExpectOnly(Load(with_tool(R"({"type": "mcp", "command": ["x"], "env": {"A": 1}})")),
+             "/tools/fs/env/A", "a string");
+  ExpectOnly(Load(with_tool(R"({"type": "mcp", "command": ["x"], "env": {"A=B": "1"}})")),
+             "/tools/fs/env/A=B", "'='");
+  ExpectOnly(Load(with_tool(R"({"type": "mcp", "command": ["x"], "allow": "read_file"})")),
+             "/tools/fs/allow", "array");
+  ExpectOnly(Load(with_tool(R"({"type": "mcp", "command": ["x"], "allow": [""]})")),
+             "/tools/fs/allow/0", "a tool name");
+  ExpectOnly(Load(with_tool(R"({"type": "mcp", "command": ["{{#x}}"]})")), "/tools/fs/command/0",
+             "");
+  // The server describes its tools.
+  ExpectOnly(Load(with_tool(R"({"type": "mcp", "command": ["x"], "input_schema": {}})")),
+             "/tools/fs/input_schema", "unknown key");
+  ExpectOnly(Load(with_tool(R"({"type": "mcp", "url": "http://127.0.0.1:8931/mcp"})")),
+             "/tools/fs/url", "not supported yet");
+
+  // A tool phase cannot call a server's tools.
+  J phase = with_tool(R"({"type": "mcp", "command": ["x"]})");
+  phase["phases"]["bump"] = J::parse(R"({"tool": {"name": "fs"}, "next": "done"})");
+  ExpectOnly(Load(phase), "/phases/bump/tool/name", "MCP server");
+}
