@@ -12,6 +12,7 @@
 #include "cli/common.h"
 #include "cli/interrupts.h"
 #include "cli/postgres_cluster.h"
+#include "cli/workflow_set.h"
 #include "net/llm/llm_provider.h"
 #include "net/server/http_server.h"
 #include "net/tools/cluster_tools.h"
@@ -41,43 +42,6 @@ bool IsLoopbackHost(const std::string& host) {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
-// Every workflow to serve; problems are reported and the workflow skipped.
-std::map<std::string, net::ServedWorkflow> LoadWorkflows(const ServeOptions& o) {
-  std::vector<std::string> files = o.workflow_files;
-  if (!o.workflows_dir.empty()) {
-    std::error_code ec;
-    std::vector<std::string> found;
-    for (const auto& entry : std::filesystem::directory_iterator(o.workflows_dir, ec)) {
-      if (entry.path().extension() == ".json") found.push_back(entry.path().string());
-    }
-    if (ec) PrintError("--workflows " + o.workflows_dir + ": " + ec.message());
-    std::sort(found.begin(), found.end());
-    files.insert(files.end(), found.begin(), found.end());
-  }
-  std::map<std::string, net::ServedWorkflow> out;
-  for (const auto& path : files) {
-    auto text = ReadFileCapped(path, engine::kMaxWorkflowBytes, "workflow file");
-    if (!text.ok()) {
-      PrintError(text.status().message() + "; skipped");
-      continue;
-    }
-    auto loaded = engine::LoadWorkflow(*text);
-    if (!loaded.workflow) {
-      for (const auto& d : loaded.diagnostics)
-        std::fprintf(stderr, "%s: %s\n", path.c_str(), d.ToString().c_str());
-      std::fprintf(stderr, "%s: skipped (%zu problems)\n", path.c_str(), loaded.diagnostics.size());
-      continue;
-    }
-    const std::string& name = loaded.workflow->name;
-    if (out.count(name)) {
-      std::fprintf(stderr, "%s: skipped: workflow \"%s\" is already served from %s\n", path.c_str(),
-                   name.c_str(), out[name].path.c_str());
-      continue;
-    }
-    out[name] = {name, path, recordings::Sha256Hex(*text), loaded.workflow};
-  }
-  return out;
-}
 
 Result<std::unique_ptr<net::JwtVerifier>> MakeVerifier(const ServeOptions& o) {
   int sources = !o.jwt_secret_file.empty() + !o.jwt_public_key.empty() + !o.jwks_file.empty();
@@ -204,7 +168,7 @@ int RunServe(const ServeOptions& o) {
     return kExitUsage;
   }
 
-  auto workflows = LoadWorkflows(o);
+  auto workflows = LoadWorkflowSet(o.workflow_files, o.workflows_dir);
   // Every provider a served workflow needs must resolve (and have its key) unless playing back.
   std::map<std::string, net::Endpoint> endpoints;
   for (auto it = workflows.begin(); it != workflows.end();) {

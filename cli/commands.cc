@@ -99,6 +99,20 @@ void SetupClient(CLI::App* cmd, int* exit_code) {
   cmd->callback([o, exit_code] { *exit_code = RunClient(*o); });
 }
 
+void SetupMcp(CLI::App* cmd, int* exit_code) {
+  auto o = std::make_shared<McpOptions>();
+  cmd->add_option("FILE", o->files, "Workflow files to offer as tools");
+  cmd->add_option("--workflows", o->workflows_dir, "Offer every *.json workflow in this directory");
+  cmd->add_option("--db", o->db,
+                  "Database file, or a postgresql:// URL (default: $SCAFFOLD_DB or "
+                  ".scaffold/scaffold.db)");
+  cmd->add_option("--mode", o->mode, "live, playback or auto (see scaffold(1))")
+      ->check(CLI::IsMember({"live", "playback", "auto"}));
+  cmd->add_flag("--allow-commands", o->allow_commands,
+                "Let the workflows' command tools run and their MCP servers start");
+  cmd->callback([o, exit_code] { *exit_code = RunMcp(*o); });
+}
+
 void SetupServe(CLI::App* cmd, int* exit_code) {
   auto o = std::make_shared<ServeOptions>();
   cmd->add_option("--listen", o->listen,
@@ -272,6 +286,7 @@ void SetupCommands(CLI::App& app, int* exit_code, std::string_view invoked) {
       {"replay", "Re-run a recorded session without any LLM and check it produces the same events",
        SetupReplay},
       {"serve", "Serve sessions over HTTP/SSE and WebSocket (scaffold-protocol(7))", SetupServe},
+      {"mcp", "Offer workflows as the tools of an MCP server on stdin and stdout", SetupMcp},
       {"attach", "Follow a session on a scaffold server in this terminal", SetupAttach},
       {"client",
        "Serve client tools to a scaffold server from this machine (as a desktop app does)",

@@ -75,6 +75,14 @@ struct StateOptions {
   int64_t at = 0;
 };
 
+struct McpOptions {
+  std::vector<std::string> files;  // workflow files
+  std::string workflows_dir;       // --workflows DIR
+  std::string db;
+  std::string mode = "live";
+  bool allow_commands = false;
+};
+
 struct ReplayOptions {
   std::string target;    // a session id (or prefix) or a recording file
   std::string workflow;  // --workflow: replay this file instead of the recorded workflow
@@ -115,6 +123,7 @@ struct ServeOptions {
 
 int RunRun(const RunCommandOptions& o);
 int RunServe(const ServeOptions& o);
+int RunMcp(const McpOptions& o);
 int RunAttach(const AttachOptions& o);
 
 struct ClientOptions {
