@@ -14,11 +14,31 @@ Status Unavailable(const std::string& why) { return Status(ErrorCode::kUnavailab
 }  // namespace
 
 Result<std::unique_ptr<McpClient>> McpClient::Start(StdioOptions stdio, ClientOptions options) {
+  return Connect(options, [&](Transport::LineHandler on_line, Transport::ClosedHandler on_closed)
+                              -> Result<std::unique_ptr<Transport>> {
+    auto t = StdioTransport::Start(std::move(stdio), std::move(on_line), std::move(on_closed));
+    if (!t.ok()) return t.status();
+    return std::unique_ptr<Transport>(std::move(*t));
+  });
+}
+
+Result<std::unique_ptr<McpClient>> McpClient::StartHttp(HttpOptions http, ClientOptions options) {
+  return Connect(options, [&](Transport::LineHandler on_line, Transport::ClosedHandler on_closed)
+                              -> Result<std::unique_ptr<Transport>> {
+    auto t = HttpTransport::Start(std::move(http), std::move(on_line), std::move(on_closed));
+    if (!t.ok()) return t.status();
+    return std::unique_ptr<Transport>(std::move(*t));
+  });
+}
+
+Result<std::unique_ptr<McpClient>> McpClient::Connect(
+    ClientOptions options,
+    const std::function<Result<std::unique_ptr<Transport>>(Transport::LineHandler,
+                                                           Transport::ClosedHandler)>& open) {
   std::unique_ptr<McpClient> client(new McpClient(options));
   McpClient* raw = client.get();
-  auto transport = StdioTransport::Start(
-      std::move(stdio), [raw](std::string_view line) { raw->OnLine(line); },
-      [raw](const std::string& why) { raw->OnClosed(why); });
+  auto transport = open([raw](std::string_view line) { raw->OnLine(line); },
+                        [raw](const std::string& why) { raw->OnClosed(why); });
   if (!transport.ok()) return transport.status();
   client->transport_ = std::move(*transport);
   client->transport_->Run();
@@ -74,6 +94,7 @@ Status McpClient::Initialize() {
                       kPreviousProtocolVersion);
   }
   protocol_version_ = version;
+  transport_->SetProtocolVersion(version);
   if (info) server_info_ = *info;
   return Notify("notifications/initialized", Json::object());
 }

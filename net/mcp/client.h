@@ -28,6 +28,7 @@
 #include "engine/json.h"
 #include "engine/status.h"
 #include "net/mcp/messages.h"
+#include "net/mcp/http_transport.h"
 #include "net/mcp/stdio_transport.h"
 
 namespace scaffold::net::mcp {
@@ -46,6 +47,8 @@ class McpClient {
  public:
   // Starts the server program and performs the handshake.
   static Result<std::unique_ptr<McpClient>> Start(StdioOptions stdio, ClientOptions options = {});
+  // Connects to a server over Streamable HTTP and performs the handshake.
+  static Result<std::unique_ptr<McpClient>> StartHttp(HttpOptions http, ClientOptions options = {});
   ~McpClient();
   McpClient(const McpClient&) = delete;
   McpClient& operator=(const McpClient&) = delete;
@@ -66,7 +69,7 @@ class McpClient {
   // Why the connection ended, or empty while it is open.
   std::string closed_reason() const;
   std::string StderrTail() const { return transport_ ? transport_->StderrTail() : ""; }
-  // Stops the server (StdioTransport::Stop); calls in flight fail.
+  // Stops the server (Transport::Stop); calls in flight fail.
   void Stop();
 
  private:
@@ -77,6 +80,11 @@ class McpClient {
   };
 
   explicit McpClient(ClientOptions options) : options_(options) {}
+  // The handshake over a transport made by `open`; the failure quotes the server's stderr.
+  static Result<std::unique_ptr<McpClient>> Connect(
+      ClientOptions options,
+      const std::function<Result<std::unique_ptr<Transport>>(Transport::LineHandler,
+                                                             Transport::ClosedHandler)>& open);
   Status Initialize();
   // Sends a request and waits for its result (the "result" member) or its error.
   Result<Json> Request(const std::string& method, Json params, int64_t timeout_ms,
@@ -90,7 +98,7 @@ class McpClient {
   void Broken(const std::string& why);
 
   ClientOptions options_;
-  std::unique_ptr<StdioTransport> transport_;
+  std::unique_ptr<Transport> transport_;
   std::string protocol_version_;
   Json server_info_ = Json::object();
   std::atomic<bool> tools_changed_{false};

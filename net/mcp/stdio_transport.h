@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "engine/status.h"
+#include "net/mcp/transport.h"
 #include "net/tools/child_process.h"
 
 namespace scaffold::net::mcp {
@@ -28,32 +29,29 @@ struct StdioOptions {
   int64_t stop_grace_ms = 2000;      // after stdin closes, before SIGTERM, then SIGKILL
 };
 
-class StdioTransport {
+class StdioTransport : public Transport {
  public:
-  using LineHandler = std::function<void(std::string_view line)>;
-  using ClosedHandler = std::function<void(const std::string& why)>;
-
   // Starts the program; fails when it cannot be started. Its lines are read (and the handlers
   // called) once Run() is called, so the owner can keep the transport before the first one.
   static Result<std::unique_ptr<StdioTransport>> Start(StdioOptions options, LineHandler on_line,
                                                        ClosedHandler on_closed);
-  void Run();
+  void Run() override;
   // Stops the program (Stop) and joins the reader.
-  ~StdioTransport();
+  ~StdioTransport() override;
   StdioTransport(const StdioTransport&) = delete;
   StdioTransport& operator=(const StdioTransport&) = delete;
 
   // Writes one message (a newline is added; `json` must not contain one). Any thread. Fails
   // when the transport is closed or the program has not read it within write_timeout_ms.
-  Status Send(std::string_view json);
+  Status Send(std::string_view json) override;
   // Closes the program's stdin, gives it stop_grace_ms to exit, then SIGTERM, then SIGKILL to
   // its process group. Any thread except the reader's; idempotent.
-  void Stop();
+  void Stop() override;
   // From `on_line` only (the reader thread): the stream is broken; the program is killed and
   // the transport closes with `why` once this line is handled.
-  void Abort(const std::string& why);
+  void Abort(const std::string& why) override;
   // The last stderr_tail_bytes the program wrote to stderr.
-  std::string StderrTail() const;
+  std::string StderrTail() const override;
   bool closed() const { return closed_.load(); }
 
  private:
