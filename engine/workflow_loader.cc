@@ -2,6 +2,7 @@
 // required fields. Cross-references and reachability are checked in workflow_checks.cc.
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <set>
 
@@ -249,8 +250,8 @@ class Loader {
       if (tool.type == "files") keys.insert(keys.end(), {"max_bytes", "read_only"});
       if (tool.type == "mcp") {
         // The server describes its tools: no input_schema here.
-        keys = {"type", "description", "timeout_ms", "command", "url", "env", "allow",
-                "max_output_bytes"};
+        keys = {"type",  "description", "timeout_ms",      "command",    "env",
+                "allow", "url",         "headers",         "allow_hosts", "max_output_bytes"};
       }
       if (tool.type == "http") {
         keys.insert(keys.end(),
@@ -325,14 +326,22 @@ class Loader {
 
   // An MCP server's tools (net/tools/mcp_tools.h): a program speaking MCP on stdio.
   void LoadMcpTool(const J& body, const std::string& path, ToolDecl* tool) {
-    if (body.contains("url")) {
-      Error(AppendPointer(path, "url"),
-            "MCP servers over Streamable HTTP are not supported yet; start the server as a "
-            "program with \"command\"");
+    if (body.contains("url") && body.contains("command")) {
+      Error(path, "an MCP server is a program (\"command\") or a URL (\"url\"), not both");
       return;
     }
-    LoadArgv(body, path, "command",
-             "[\"mcp-server-filesystem\", \"{{session.workspace}}\"]", tool);
+    if (body.contains("url")) {
+      if (body.contains("env"))
+        Error(AppendPointer(path, "env"), "applies to a server started with \"command\"");
+      LoadUrl(body, path, tool);
+      LoadAllowHosts(body, path, tool);
+    } else {
+      if (body.contains("headers") || body.contains("allow_hosts"))
+        Error(AppendPointer(path, body.contains("headers") ? "headers" : "allow_hosts"),
+              "applies to a server at a \"url\"");
+      LoadArgv(body, path, "command",
+               "[\"mcp-server-filesystem\", \"{{session.workspace}}\"]", tool);
+    }
     if (auto it = body.find("env");
         it != body.end() && IsObject(*it, AppendPointer(path, "env"))) {
       for (const auto& [key, value] : it->items()) {
@@ -380,6 +389,15 @@ class Loader {
         tool->method = *method;
       }
     }
+    LoadUrl(body, path, tool);
+    if (auto it = body.find("body"); it != body.end()) tool->body = ToJson(*it);
+    LoadAllowHosts(body, path, tool);
+    tool->max_response_bytes =
+        Integer(body, "max_response_bytes", path, 1, 1LL << 30).value_or(tool->max_response_bytes);
+  }
+
+  // url (required, http or https) and headers, templates.
+  void LoadUrl(const J& body, const std::string& path, ToolDecl* tool) {
     if (auto url = String(body, "url", path, true)) {
       tool->url = *url;
       Template(*url, AppendPointer(path, "url"));
@@ -390,6 +408,13 @@ class Loader {
         it != body.end() && IsObject(*it, AppendPointer(path, "headers"))) {
       for (const auto& [key, value] : it->items()) {
         std::string p = AppendPointer(AppendPointer(path, "headers"), key);
+        static const std::string kTokenPunctuation = "!#$%&'*+-.^_`|~";
+        if (key.empty() || std::any_of(key.begin(), key.end(), [](unsigned char c) {
+              return !std::isalnum(c) && kTokenPunctuation.find(static_cast<char>(c)) == std::string::npos;
+            })) {
+          Error(p, "not a header name (letters, digits and !#$%&'*+-.^_`|~)");
+          continue;
+        }
         if (!value.is_string()) {
           TypeError(p, "a string", value);
           continue;
@@ -398,7 +423,10 @@ class Loader {
         tool->headers[key] = value.get<std::string>();
       }
     }
-    if (auto it = body.find("body"); it != body.end()) tool->body = ToJson(*it);
+  }
+
+  // allow_hosts (required), and the URL's host among them when the URL spells it out.
+  void LoadAllowHosts(const J& body, const std::string& path, ToolDecl* tool) {
     std::string hosts = AppendPointer(path, "allow_hosts");
     auto it = body.find("allow_hosts");
     if (it == body.end()) {
@@ -418,8 +446,6 @@ class Loader {
         tool->allow_hosts.push_back(h.get<std::string>());
       }
     }
-    tool->max_response_bytes =
-        Integer(body, "max_response_bytes", path, 1, 1LL << 30).value_or(tool->max_response_bytes);
     // A host written out in the URL (not a template) must be allow-listed.
     size_t start = tool->url.find("://");
     if (start != std::string::npos && !tool->allow_hosts.empty()) {

@@ -42,6 +42,10 @@ engine::ToolResult RunFilesTool(const engine::ToolDecl& decl, const std::string&
 engine::ToolResult RunCommandTool(const engine::ToolDecl& decl, const std::string& workspace,
                                   const Json& context, const std::atomic<bool>* cancel);
 
+// Why `url` may not be requested by `decl` (not http(s), or a host not in its allow_hosts), or
+// "" when it may.
+std::string UrlRefusal(const std::string& url, const engine::ToolDecl& decl);
+
 engine::ToolResult RunHttpTool(const engine::ToolDecl& decl, const Json& context,
                                const std::atomic<bool>* cancel);
 

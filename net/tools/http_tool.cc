@@ -39,14 +39,10 @@ engine::ToolResult Fail(const std::string& message) {
 
 }  // namespace
 
-engine::ToolResult RunHttpTool(const engine::ToolDecl& decl, const Json& context,
-                               const std::atomic<bool>* cancel) {
-  auto url = engine::RenderTemplate(decl.url, context);
-  if (!url.ok()) return Fail("url: " + url.status().message());
-
+std::string UrlRefusal(const std::string& url, const engine::ToolDecl& decl) {
   std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> parsed(curl_url(), &curl_url_cleanup);
-  if (curl_url_set(parsed.get(), CURLUPART_URL, url->c_str(), 0) != CURLUE_OK)
-    return Fail("\"" + *url + "\" is not a valid URL");
+  if (curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK)
+    return "\"" + url + "\" is not a valid URL";
   char* scheme = nullptr;
   char* host = nullptr;
   curl_url_get(parsed.get(), CURLUPART_SCHEME, &scheme, 0);
@@ -55,14 +51,23 @@ engine::ToolResult RunHttpTool(const engine::ToolDecl& decl, const Json& context
   curl_free(scheme);
   curl_free(host);
   if (scheme_s != "http" && scheme_s != "https")
-    return Fail("only http and https URLs are allowed, got \"" + scheme_s + "\"");
+    return "only http and https URLs are allowed, got \"" + scheme_s + "\"";
   if (host_s.size() > 2 && host_s.front() == '[') host_s = host_s.substr(1, host_s.size() - 2);
   if (!engine::HostAllowed(host_s, decl.allow_hosts)) {
     std::string allowed;
     for (const auto& h : decl.allow_hosts) allowed += (allowed.empty() ? "" : ", ") + h;
-    return Fail("host \"" + host_s + "\" is not in tool \"" + decl.name + "\"'s allow_hosts (" +
-                allowed + ")");
+    return "host \"" + host_s + "\" is not in tool \"" + decl.name + "\"'s allow_hosts (" +
+           allowed + ")";
   }
+  return "";
+}
+
+engine::ToolResult RunHttpTool(const engine::ToolDecl& decl, const Json& context,
+                               const std::atomic<bool>* cancel) {
+  auto url = engine::RenderTemplate(decl.url, context);
+  if (!url.ok()) return Fail("url: " + url.status().message());
+
+  if (std::string refusal = UrlRefusal(*url, decl); !refusal.empty()) return Fail(refusal);
 
   curl_slist* headers = nullptr;
   bool has_content_type = false;

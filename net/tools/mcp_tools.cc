@@ -144,6 +144,32 @@ Result<std::shared_ptr<mcp::McpClient>> McpServers::Connect(Server* server,
   if (!error.empty()) return Status(ErrorCode::kUnavailable, Named(decl, error));
   Json context = {{"session", {{"id", request.session_id}, {"workspace", workspace}}},
                   {"env", Environment()}};
+  mcp::ClientOptions options;
+  options.initialize_timeout_ms = decl.timeout_ms;
+  options.cancel = &cancel;
+  if (!decl.url.empty()) {
+    auto url = engine::RenderTemplate(decl.url, context);
+    if (!url.ok())
+      return Status(ErrorCode::kInvalidArgument, Named(decl, "url: " + url.status().message()));
+    if (std::string refusal = UrlRefusal(*url, decl); !refusal.empty())
+      return Status(ErrorCode::kInvalidArgument, Named(decl, refusal));
+    mcp::HttpOptions http;
+    http.url = *url;
+    for (const auto& [name, value] : decl.headers) {
+      auto rendered = engine::RenderTemplate(value, context);
+      if (!rendered.ok())
+        return Status(ErrorCode::kInvalidArgument,
+                      Named(decl, "headers/" + name + ": " + rendered.status().message()));
+      if (rendered->find_first_of("\r\n") != std::string::npos)
+        return Status(ErrorCode::kInvalidArgument,
+                      Named(decl, "headers/" + name + ": a header value cannot span lines"));
+      http.headers.push_back(name + ": " + *rendered);
+    }
+    auto client = mcp::McpClient::StartHttp(std::move(http), options);
+    if (!client.ok()) return Status(client.status().code(), Named(decl, client.status().message()));
+    server->client = std::shared_ptr<mcp::McpClient>(std::move(*client));
+    return server->client;
+  }
   mcp::StdioOptions stdio;
   for (size_t i = 0; i < decl.argv.size(); ++i) {
     auto arg = engine::RenderTemplate(decl.argv[i], context);
@@ -166,9 +192,6 @@ Result<std::shared_ptr<mcp::McpClient>> McpServers::Connect(Server* server,
     env.push_back(name + "=" + *rendered);
   }
   stdio.spec.env = std::move(env);
-  mcp::ClientOptions options;
-  options.initialize_timeout_ms = decl.timeout_ms;
-  options.cancel = &cancel;
   auto client = mcp::McpClient::Start(std::move(stdio), options);
   if (!client.ok()) return Status(client.status().code(), Named(decl, client.status().message()));
   server->client = std::shared_ptr<mcp::McpClient>(std::move(*client));

@@ -5,7 +5,9 @@
 // env: scaffold's environment}), started in the session's workspace with an explicit
 // environment: PATH=/usr/local/bin:/usr/bin:/bin, HOME and TMPDIR the workspace, LANG=C.UTF-8,
 // then the entry's `env` (templates, same context), and nothing else. Its stderr is kept (the
-// last 64 KiB) and quoted when it fails to start.
+// last 64 KiB) and quoted when it fails to start. Or it is the entry's `url` (Streamable HTTP,
+// net/mcp/http_transport.h), with its `headers` (templates, same context), refused unless its
+// host is in the entry's allow_hosts; its session ends (DELETE) with scaffold's.
 //
 // Everything that goes wrong is a result with is_error, never an exception: a program that
 // cannot start, a handshake that fails, a server that dies (the next use starts it again),

@@ -61,7 +61,7 @@ void ToolRouter::EndSession(const std::string& session_id) {
 
 std::string ToolRouter::McpRefusal(const engine::ToolDecl& decl) const {
   if (!options_.no_mcp_reason.empty()) return options_.no_mcp_reason;
-  if (!options_.allow_commands) {
+  if (!options_.allow_commands && decl.url.empty()) {
     return "MCP servers are programs: tool \"" + decl.name +
            "\" runs only when scaffold is started with --allow-commands";
   }

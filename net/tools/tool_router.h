@@ -5,7 +5,8 @@
 //  - files:   RunFilesTool in the session's workspace;
 //  - command: RunCommandTool, only when `allow_commands`;
 //  - http:    RunHttpTool;
-//  - mcp:     McpServers (mcp_tools.h), only when `allow_commands` (a server is a program).
+//  - mcp:     McpServers (mcp_tools.h); a server started as a program only when
+//             `allow_commands`, one at a URL only at its allow_hosts.
 // Built-in tools run on a thread of their own per call, so a session's executor never blocks
 // on a disk, a child process or a network; cancelling a call kills its process or aborts its
 // transfer.

@@ -10,6 +10,7 @@
 #include "tests/support/conformance.h"
 #include "tests/support/fake_upstream.h"
 #include "tests/support/json_lines.h"
+#include "tests/support/node_server.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
@@ -277,4 +278,43 @@ TEST_CASE("mcp tools: servers start only with --allow-commands, and never in pla
   auto again = Named(playback.events, "tool:listed");
   REQUIRE(again.size() == 1);
   CHECK_THAT(again[0]["error"].get<std::string>(), Catch::Contains("playback"));
+}
+
+TEST_CASE("mcp tools: a server over Streamable HTTP at an allow-listed host, no --allow-commands",
+          "[cli][mcp]") {
+  auto server = std::make_unique<scaffold::testing::NodeServer>(
+      std::vector<std::string>{McpDir() + "/http-everything.mjs"});
+  Json tools = {{"web",
+                 {{"type", "mcp"},
+                  {"url", server->url()},
+                  {"allow_hosts", {"127.0.0.1"}},
+                  {"headers", {{"X-Session", "{{session.id}}"}}},
+                  {"allow", {"echo"}}}},
+                {"elsewhere",
+                 {{"type", "mcp"}, {"url", "http://{{env.NO_SUCH_HOST}}x.example/mcp"},
+                  {"allow_hosts", {"127.0.0.1"}}}}};
+  FakeUpstream up;
+  up.SetDefault([](const FakeUpstream::Request& req) {
+    if (Turn(req) == 0)
+      return FakeUpstream::AnthropicToolUse("toolu_h", "web__echo", {{"message", "via http"}});
+    return FakeUpstream::AnthropicText({"Done."});
+  });
+  TempDir dir;
+  Run run = RunWorkflow(dir, up, OneAgent(tools, {"web", "elsewhere"}), {});
+  INFO(run.result.out << run.result.err);
+  REQUIRE(run.result.exit_code == 0);
+  Json echo = ResultOf(run.events, "web__echo");
+  CHECK_FALSE(echo["isError"].get<bool>());
+  CHECK_THAT(echo["output"].dump(), Catch::Contains("via http"));
+  std::map<std::string, Json> listed;
+  for (const auto& p : Named(run.events, "tool:listed")) listed[p["tool"]] = p;
+  CHECK(listed["web"]["tools"].size() == 1);
+  CHECK_THAT(listed["elsewhere"]["error"].get<std::string>(),
+             Catch::Contains("not in tool \"elsewhere\"'s allow_hosts"));
+
+  server.reset();  // the replay needs no server
+  auto replay = RunScaffold({"replay", run.id, "--db", dir.path() + "/s.db", "--no-color"});
+  INFO(replay.out << replay.err);
+  CHECK(replay.exit_code == 0);
+  CHECK_THAT(replay.out, Catch::Contains("identical"));
 }

@@ -339,8 +339,32 @@ TEST_CASE("validation: mcp tools are checked by path", "[workflow][mcp]") {
   // The server describes its tools.
   ExpectOnly(Load(with_tool(R"({"type": "mcp", "command": ["x"], "input_schema": {}})")),
              "/tools/fs/input_schema", "unknown key");
+  // A server at a URL: allow-listed hosts, headers; no program settings.
+  auto http = LoadWorkflow(
+      with_tool(R"({"type": "mcp", "url": "http://127.0.0.1:8931/mcp", "allow_hosts": ["127.0.0.1"],
+                    "headers": {"Authorization": "Bearer {{env.DOCS_TOKEN}}"}})")
+          .dump());
+  INFO(Describe(http.diagnostics));
+  REQUIRE(http.workflow);
+  CHECK(http.workflow->tools.at("fs").headers.at("Authorization") == "Bearer {{env.DOCS_TOKEN}}");
   ExpectOnly(Load(with_tool(R"({"type": "mcp", "url": "http://127.0.0.1:8931/mcp"})")),
-             "/tools/fs/url", "not supported yet");
+             "/tools/fs/allow_hosts", "required");
+  ExpectOnly(Load(with_tool(R"({"type": "mcp", "url": "http://docs.example.com/mcp",
+                                "allow_hosts": ["127.0.0.1"]})")),
+             "/tools/fs/url", "not in this tool's allow_hosts");
+  ExpectOnly(Load(with_tool(R"({"type": "mcp", "url": "ftp://x/mcp", "allow_hosts": ["x"]})")),
+             "/tools/fs/url", "http:// or https://");
+  ExpectOnly(Load(with_tool(R"({"type": "mcp", "url": "http://x/mcp", "allow_hosts": ["x"],
+                                "command": ["x"]})")),
+             "/tools/fs", "not both");
+  ExpectOnly(Load(with_tool(R"({"type": "mcp", "url": "http://x/mcp", "allow_hosts": ["x"],
+                                "env": {"A": "1"}})")),
+             "/tools/fs/env", "\"command\"");
+  ExpectOnly(Load(with_tool(R"({"type": "mcp", "command": ["x"], "allow_hosts": ["x"]})")),
+             "/tools/fs/allow_hosts", "\"url\"");
+  ExpectOnly(Load(with_tool(R"({"type": "mcp", "url": "http://x/mcp", "allow_hosts": ["x"],
+                                "headers": {"Bad\nName": "v"}})")),
+             "/tools/fs/headers/Bad\nName", "not a header name");
 
   // A tool phase cannot call a server's tools.
   J phase = with_tool(R"({"type": "mcp", "command": ["x"]})");

@@ -1,48 +1,20 @@
 // The MCP client over Streamable HTTP (net/mcp/http_transport.h) against the reference server
 // from npm and a server of the tests' own that misbehaves on purpose.
 #include <catch2/catch.hpp>
-#include <csignal>
 #include <filesystem>
 
 #include "net/mcp/client.h"
-#include "tests/support/process.h"
+#include "tests/support/node_server.h"
 
 using scaffold::Json;
 using scaffold::net::mcp::ClientOptions;
 using scaffold::net::mcp::HttpOptions;
 using scaffold::net::mcp::McpClient;
-using scaffold::testing::BackgroundProcess;
-using scaffold::testing::ProcessOptions;
+using scaffold::testing::NodeServer;
 
 namespace {
 
-std::string McpDir() { return std::string(SCAFFOLD_SOURCE_DIR) + "/tests/mcp"; }
-
-// A node server script of tests/mcp, running until the test ends; its port from "PORT n".
-struct NodeServer {
-  std::unique_ptr<BackgroundProcess> process;
-  std::string url;
-  explicit NodeServer(std::vector<std::string> args) {
-    if (!std::filesystem::exists(McpDir() + "/node_modules/@modelcontextprotocol/server-everything"))
-      FAIL("missing the MCP test servers: scripts/install-deps --test (npm ci in tests/mcp)");
-    ProcessOptions o;
-    o.program = std::filesystem::exists("/usr/bin/node") ? "/usr/bin/node" : "/usr/local/bin/node";
-    o.cwd = McpDir();
-    process = std::make_unique<BackgroundProcess>(args, o);
-    std::string line;
-    while (process->ReadLine(&line, 20000)) {
-      if (line.rfind("PORT ", 0) == 0) {
-        url = "http://127.0.0.1:" + line.substr(5) + "/mcp";
-        return;
-      }
-    }
-    FAIL("the server did not say its port: " << process->Stderr());
-  }
-  ~NodeServer() {
-    process->Signal(SIGTERM);
-    process->Wait(10000);
-  }
-};
+std::string McpDir() { return scaffold::testing::McpTestsDir(); }
 
 std::unique_ptr<McpClient> Connect(const std::string& url, int64_t max_bytes = 16 << 20) {
   HttpOptions http;
@@ -59,7 +31,7 @@ std::unique_ptr<McpClient> Connect(const std::string& url, int64_t max_bytes = 1
 TEST_CASE("mcp over HTTP: the reference server is initialized, lists its tools and runs them",
           "[mcp]") {
   NodeServer server({McpDir() + "/http-everything.mjs"});
-  auto client = Connect(server.url);
+  auto client = Connect(server.url());
   CHECK(client->protocol_version() == "2025-11-25");
   auto tools = client->ListTools(10000);
   REQUIRE(tools.ok());
@@ -74,7 +46,7 @@ TEST_CASE("mcp over HTTP: the reference server is initialized, lists its tools a
 TEST_CASE("mcp over HTTP: streams, resumptions and failures", "[mcp]") {
   SECTION("an answer as an SSE stream, with a notification before it") {
     NodeServer server({McpDir() + "/misbehaving-http.mjs", "stream"});
-    auto client = Connect(server.url);
+    auto client = Connect(server.url());
     auto r = client->CallTool("tool0", Json::object(), 10000);
     REQUIRE(r.ok());
     CHECK(r->content[0]["text"] == "stream after 0");
@@ -82,7 +54,7 @@ TEST_CASE("mcp over HTTP: streams, resumptions and failures", "[mcp]") {
   }
   SECTION("a stream that breaks before the response is resumed with Last-Event-ID") {
     NodeServer server({McpDir() + "/misbehaving-http.mjs", "break"});
-    auto client = Connect(server.url);
+    auto client = Connect(server.url());
     auto r = client->CallTool("tool0", Json::object(), 10000);
     INFO(r.status().ToString());
     REQUIRE(r.ok());
@@ -90,7 +62,7 @@ TEST_CASE("mcp over HTTP: streams, resumptions and failures", "[mcp]") {
   }
   SECTION("an HTTP error fails the call, and the connection stays usable") {
     NodeServer server({McpDir() + "/misbehaving-http.mjs", "error500"});
-    auto client = Connect(server.url);
+    auto client = Connect(server.url());
     auto r = client->CallTool("tool0", Json::object(), 10000);
     REQUIRE_FALSE(r.ok());
     CHECK_THAT(r.status().message(), Catch::Contains("HTTP 500: boom"));
@@ -98,14 +70,14 @@ TEST_CASE("mcp over HTTP: streams, resumptions and failures", "[mcp]") {
   }
   SECTION("404 for a session means the server ended it") {
     NodeServer server({McpDir() + "/misbehaving-http.mjs", "expire"});
-    auto client = Connect(server.url);
+    auto client = Connect(server.url());
     auto r = client->CallTool("tool0", Json::object(), 10000);
     REQUIRE_FALSE(r.ok());
     CHECK_THAT(client->closed_reason(), Catch::Contains("ended the session"));
   }
   SECTION("an answer past the cap fails the call") {
     NodeServer server({McpDir() + "/misbehaving-http.mjs", "big"});
-    auto client = Connect(server.url, 10000);
+    auto client = Connect(server.url(), 10000);
     auto r = client->CallTool("tool0", Json::object(), 10000);
     REQUIRE_FALSE(r.ok());
     CHECK_THAT(r.status().message(), Catch::Contains("larger than 10000 bytes"));
