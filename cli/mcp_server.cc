@@ -3,15 +3,10 @@
 #include "engine/agent_run.h"
 #include "engine/event.h"
 #include "engine/json_reader.h"
-#include "net/mcp/client.h"
 #include "net/mcp/messages.h"
 
 namespace scaffold::cli {
 namespace {
-
-bool Supported(const std::string& version) {
-  return version == net::mcp::kProtocolVersion || version == net::mcp::kPreviousProtocolVersion;
-}
 
 // The form an ask is put to the user in (an elicitation's requestedSchema), or nullopt when it
 // does not fit one: forms hold flat strings, numbers and booleans.
@@ -70,10 +65,6 @@ engine::InputAnswer AnswerOf(const std::string& ask_id, const Json& ask, const J
   return answer;
 }
 
-std::string SessionLine(const std::string& id) {
-  return "Session " + id + " (`scaffold events " + id + "` shows its events).";
-}
-
 }  // namespace
 
 struct WorkflowToolServer::Call {
@@ -106,37 +97,13 @@ class WorkflowToolServer::ProgressSink : public engine::EventSink {
   int64_t count_ = 0;
 };
 
-std::string WorkflowToolServer::ToolName(const std::string& workflow) {
-  std::string name;
-  for (unsigned char c : workflow.substr(0, 128)) {
-    bool ok = std::isalnum(c) || c == '_' || c == '-' || c == '.';
-    name.push_back(ok ? static_cast<char>(c) : '_');
-  }
-  return name.empty() ? "_" : name;
-}
-
 WorkflowToolServer::WorkflowToolServer(const std::map<std::string, net::ServedWorkflow>& workflows,
                                        Options options)
     : options_(std::move(options)) {
   for (const auto& [name, served] : workflows) {
-    Tool tool;
-    tool.workflow = served.workflow;
-    const auto& schema = served.workflow->input_schema;
-    Json input = schema ? schema->source() : Json::object();
-    if (schema && input.is_object() && input.value("type", Json()) == "object") {
-      tool.definition["inputSchema"] = input;
-    } else {
-      tool.wrapped = true;
-      Json wrapped = {{"type", "object"}, {"properties", {{"input", input}}}};
-      if (schema) wrapped["required"] = Json::array({"input"});
-      tool.definition["inputSchema"] = std::move(wrapped);
-    }
-    std::string tool_name = ToolName(name);
-    tool.definition["name"] = tool_name;
-    tool.definition["description"] = served.workflow->description.empty()
-                                         ? "Runs the scaffold workflow \"" + name + "\"."
-                                         : served.workflow->description;
-    tools_.emplace(tool_name, std::move(tool));
+    auto tool = net::mcp::DescribeWorkflowTool(name, *served.workflow);
+    std::string tool_name = tool.definition["name"];
+    tools_.emplace(tool_name, Tool{served.workflow, std::move(tool)});
   }
 }
 
@@ -182,7 +149,7 @@ void WorkflowToolServer::OnRequest(const Json& id, const std::string& method, co
   if (method == "ping") return Reply(id, Json::object());
   if (method == "tools/list") {
     Json tools = Json::array();
-    for (const auto& [name, tool] : tools_) tools.push_back(tool.definition);
+    for (const auto& [name, tool] : tools_) tools.push_back(tool.tool.definition);
     return Reply(id, {{"tools", std::move(tools)}});
   }
   if (method == "tools/call") return CallTool(id, params);
@@ -191,44 +158,27 @@ void WorkflowToolServer::OnRequest(const Json& id, const std::string& method, co
 
 void WorkflowToolServer::Initialize(const Json& id, const Json& params) {
   JsonReader in(params, "/params");
-  std::string asked = in.OptString("protocolVersion").value_or("");
+  in.OptString("protocolVersion");
   JsonReader capabilities = in.Child("capabilities");
   elicitation_ = capabilities.Has("elicitation");
   if (!in.ok()) return ReplyError(id, -32602, in.status().ToString());
-  std::string version = Supported(asked) ? asked : net::mcp::kProtocolVersion;
-  Reply(id, {{"protocolVersion", version},
+  Reply(id, {{"protocolVersion", net::mcp::NegotiateVersion(params)},
              {"capabilities", {{"tools", {{"listChanged", false}}}}},
              {"serverInfo", {{"name", "scaffold"}, {"version", options_.version}}}});
 }
 
 void WorkflowToolServer::CallTool(const Json& id, const Json& params) {
-  JsonReader in(params, "/params");
-  std::string name = in.String("name");
-  const Json* arguments = in.OptObject("arguments");
-  std::optional<Json> token;
-  if (in.Has("_meta")) {
-    JsonReader meta = in.Child("_meta");
-    if (meta.Has("progressToken")) {
-      const Json& t = meta.Value("progressToken");
-      if (t.is_string() || t.is_number_integer()) {
-        token = t;
-      } else {
-        meta.Fail("progressToken", "expected a string or an integer");
-      }
-    }
-  }
-  if (!in.ok()) return ReplyError(id, -32602, in.status().ToString());
-  auto tool = tools_.find(name);
-  if (tool == tools_.end()) return ReplyError(id, -32602, "unknown tool: " + name.substr(0, 100));
-  Json args = arguments ? *arguments : Json::object();
-  Json input = tool->second.wrapped ? args.value("input", Json()) : args;
+  auto call_params = net::mcp::ReadCallParams(params);
+  if (!call_params.ok()) return ReplyError(id, -32602, call_params.status().message());
+  auto tool = tools_.find(call_params->name);
+  if (tool == tools_.end())
+    return ReplyError(id, -32602, "unknown tool: " + call_params->name.substr(0, 100));
+  Json input = net::mcp::WorkflowInput(tool->second.tool, call_params->arguments);
+  std::optional<Json> token = call_params->progress_token;
 
   auto session = engine::Session::Create(options_.deps, tool->second.workflow, std::move(input),
                                          options_.run);
-  if (!session.ok()) {
-    return Reply(id, {{"content", {{{"type", "text"}, {"text", session.status().message()}}}},
-                      {"isError", true}});
-  }
+  if (!session.ok()) return Reply(id, net::mcp::ErrorResult(session.status().message()));
   int64_t number = next_call_++;
   auto call = std::make_unique<Call>();
   call->request_id = id;
@@ -300,18 +250,10 @@ void WorkflowToolServer::AnswerWaiting(int64_t number, const std::string& why) {
   auto it = calls_.find(number);
   if (it == calls_.end() || it->second->answered) return;
   Call& call = *it->second;
-  const Json& ask = call.pending_ask;
   std::string id = call.session->id();
-  std::string ask_id = ask.value("id", "");
-  std::string text = "The workflow is waiting for an answer to \"" + ask.value("prompt", "") +
-                     "\" (" + ask.value("type", "") + "; " + why + "). Answer it with: scaffold resume " +
-                     id + " --answer '" + ask_id + "=VALUE'\n" + SessionLine(id);
-  Json ask_out = {{"id", ask_id}, {"prompt", ask.value("prompt", "")}, {"type", ask.value("type", "")}};
-  for (const char* key : {"options", "schema"})
-    if (ask.contains(key)) ask_out[key] = ask[key];
-  Reply(call.request_id, {{"content", {{{"type", "text"}, {"text", text}}}},
-                          {"structuredContent",
-                           {{"sessionId", id}, {"status", "waiting"}, {"ask", std::move(ask_out)}}}});
+  std::string how = "(" + why + ") Answer it with: scaffold resume " + id + " --answer '" +
+                    call.pending_ask.value("id", "") + "=VALUE'";
+  Reply(call.request_id, net::mcp::WaitingResult(id, call.pending_ask, how));
   call.answered = true;
   call.session->Pause("waiting for an answer from outside the MCP client");
 }
@@ -325,24 +267,11 @@ void WorkflowToolServer::OnSessionEnd(int64_t number, const engine::SessionEnd& 
     std::string id = call.session->id();
     using engine::SessionOutcome;
     if (end.outcome == SessionOutcome::kCompleted) {
-      std::string text =
-          end.result.is_string() ? end.result.get<std::string>() : DumpJson(end.result);
-      Reply(call.request_id,
-            {{"content", {{{"type", "text"}, {"text", text + "\n\n" + SessionLine(id)}}}},
-             {"structuredContent",
-              {{"sessionId", id}, {"status", "completed"}, {"result", end.result}}}});
+      Reply(call.request_id, net::mcp::CompletedResult(id, end.result));
     } else {
       std::string code = end.failure_code.empty() ? "stopped" : end.failure_code;
       std::string message = end.error.ok() ? "the session stopped" : end.error.message();
-      Reply(call.request_id,
-            {{"content",
-              {{{"type", "text"},
-                {"text", "The workflow failed (" + code + "): " + message + "\n" + SessionLine(id)}}}},
-             {"structuredContent",
-              {{"sessionId", id},
-               {"status", "failed"},
-               {"error", {{"code", code}, {"message", message}}}}},
-             {"isError", true}});
+      Reply(call.request_id, net::mcp::FailedResult(id, code, message));
     }
   }
   // The session is not destroyed inside its own callback.

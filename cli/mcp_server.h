@@ -5,11 +5,7 @@
 // in and writes lines out. Revisions 2025-11-25 and 2025-06-18: the client's is used when it
 // is one of them, otherwise 2025-11-25.
 //
-// - tools/list: one tool per workflow, named after it (characters other than letters, digits,
-//   '_', '-' and '.' become '_'), with its description. The input schema is the workflow's when
-//   that describes an object; otherwise the input is the argument "input" ({type: object,
-//   properties: {input: <the workflow's schema>}, required: ["input"]}, or an optional "input"
-//   of any type for a workflow without a schema).
+// - tools/list: one tool per workflow (net/mcp/workflow_tools.h).
 // - tools/call: runs a session, recorded in the usual database, and answers when it ends: its
 //   result as text and as structuredContent {sessionId, status: "completed", result}, or a tool
 //   error with the workflow's error; the text names the session and `scaffold events ID`.
@@ -35,6 +31,7 @@
 #include <string_view>
 
 #include "engine/session.h"
+#include "net/mcp/workflow_tools.h"
 #include "net/server/session_hub.h"
 
 namespace scaffold::cli {
@@ -57,14 +54,11 @@ class WorkflowToolServer {
   // The client is gone: running sessions are paused; `done` runs once no call is left.
   void OnInputClosed(std::function<void()> done);
 
-  // The tool name of a workflow.
-  static std::string ToolName(const std::string& workflow);
 
  private:
   struct Tool {
     std::shared_ptr<const engine::Workflow> workflow;
-    Json definition;
-    bool wrapped = false;  // the input is arguments.input
+    net::mcp::WorkflowTool tool;
   };
   struct Call;
   class ProgressSink;
