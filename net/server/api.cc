@@ -199,7 +199,7 @@ Result<std::pair<std::string, std::map<std::string, std::string>>> SplitTarget(
   return std::make_pair(std::move(*path), std::move(query));
 }
 
-Api::Api(SessionHub* hub, Metrics* metrics) : hub_(hub), metrics_(metrics) {}
+Api::Api(SessionHub* hub, Metrics* metrics) : hub_(hub), metrics_(metrics), mcp_(hub) {}
 
 Result<engine::InputAnswer> Api::ReadAnswer(const std::string& session_id, const Json& body) const {
   engine::InputAnswer answer;
@@ -460,6 +460,7 @@ void Api::Route(const ApiRequest& r, std::function<void(ApiResponse)> reply) {
     }
     return reply(ApiResponse::WithJson(200, {{"workflows", list}}));
   }
+  if (parts[0] == "mcp" && parts.size() == 1) return mcp_.Handle(r, std::move(reply));
   if (parts[0] == "sessions") {
     if (parts.size() == 1) return reply(Sessions(r));
     return Session(r, parts, std::move(reply));

@@ -20,6 +20,7 @@
 #include "engine/json.h"
 #include "engine/status.h"
 #include "engine/usage_tally.h"
+#include "net/server/mcp_route.h"
 #include "net/server/metrics.h"
 #include "net/server/session_hub.h"
 
@@ -103,6 +104,7 @@ class Api {
 
   SessionHub* hub_;
   Metrics* metrics_;
+  McpRoute mcp_;  // POST /mcp
 
   // Usage tallies kept per session and fed only the events that follow, so that a console
   // asking every few seconds costs the new events, not the whole log. Bounded: cleared past

@@ -442,6 +442,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     auto self = shared_from_this();
     int status = r.status;
     size_t bytes = r.body.size();
+    // The read's deadline may have passed while the answer was made (a tools/call on /mcp
+    // waits for its session): the write gets one of its own.
+    stream_.expires_after(std::chrono::milliseconds(ctx_->options.idle_timeout_ms));
     http::async_write(stream_, *res, [self, res, status, bytes](beast::error_code ec, size_t) {
       self->ctx_->AccessLog(self->remote_, self->method_, self->path_, status, bytes,
                             SteadyMillis() - self->started_ms_, self->user_);

@@ -4,8 +4,12 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "tests/support/fake_upstream.h"
+#include "tests/support/http_client.h"
+#include "tests/support/jwt_signer.h"
+#include "tests/support/serve_process.h"
 #include "tests/support/json_lines.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
@@ -17,6 +21,8 @@ using scaffold::testing::RunScaffold;
 using scaffold::testing::TempDir;
 
 namespace {
+
+const std::string kJson = "Content-Type: application/json";
 
 const char* kGreet = R"({
   "scaffold": 1, "name": "greet", "description": "Greets someone by name",
@@ -170,4 +176,63 @@ TEST_CASE("scaffold mcp: hostile lines get JSON-RPC errors and the server reads 
   CHECK(lines[8]["error"]["code"] == -32700);  // nested past the limit
   CHECK(lines[9]["id"] == "last");
   CHECK(lines[9]["result"] == Json::object());
+}
+
+TEST_CASE("scaffold serve /mcp: an SDK client over Streamable HTTP, behind JWT auth",
+          "[cli][mcp]") {
+  Setup s;
+  std::string secret = "a-secret-for-the-mcp-endpoint-0123456789";
+  std::string secret_file = s.dir.path() + "/secret";
+  { std::ofstream(secret_file) << secret; }
+  scaffold::testing::ServeProcess serve(
+      {"--workflow", s.greet, "--workflow", s.approve, "--db", s.db, "--auth", "jwt",
+       "--jwt-secret-file", secret_file},
+      false, s.env);
+  std::string ada = scaffold::testing::SignHs256(secret, {{"sub", "ada"}, {"exp", 4102444800}});
+
+  // Without a token: refused like every other route.
+  auto refused = scaffold::testing::Http(
+      "POST", serve.url() + "/mcp",
+      R"({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})", {kJson});
+  CHECK(refused.status == 401);
+
+  ProcessOptions o = s.env;
+  o.program = NodeProgram();
+  auto r = RunScaffold({SdkClient(), "accept", "--url", serve.url() + "/mcp", ada}, o);
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  Json out = Json::parse(r.out);
+  INFO(out.dump(2));
+  REQUIRE(out["tools"].size() == 2);
+  CHECK(out["greet"]["structuredContent"]["status"] == "completed");
+  CHECK(out["greet"]["structuredContent"]["result"] == "Hello, Ada!");
+  // The ask waits in the server, answered through its API by the session's owner.
+  Json waiting = out["approve"]["structuredContent"];
+  REQUIRE(waiting["status"] == "waiting");
+  std::string id = waiting["sessionId"];
+  std::string auth = "Authorization: Bearer " + ada;
+  auto answered = scaffold::testing::Http("POST", serve.url() + "/sessions/" + id + "/input",
+                                          R"({"id": "confirm", "value": "yes"})",
+                                          {kJson, auth});
+  INFO(answered.body);
+  CHECK(answered.status == 200);
+  std::string status;
+  for (int i = 0; i < 200 && status != "completed"; ++i) {
+    status = scaffold::testing::Http("GET", serve.url() + "/sessions/" + id, "", {auth})
+                 .json()
+                 .value("status", "");
+    if (status != "completed") std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  CHECK(status == "completed");
+
+  // Hostile bodies get JSON-RPC errors; other methods 405.
+  auto bad = scaffold::testing::Http("POST", serve.url() + "/mcp", "{nope",
+                                     {kJson, auth});
+  CHECK(bad.status == 400);
+  CHECK(bad.json()["error"]["code"] == -32700);
+  CHECK(scaffold::testing::Http("GET", serve.url() + "/mcp", "", {auth}).status == 405);
+  auto version = scaffold::testing::Http(
+      "POST", serve.url() + "/mcp", R"({"jsonrpc": "2.0", "id": 1, "method": "ping"})",
+      {kJson, auth, "MCP-Protocol-Version: 1999-01-01"});
+  CHECK(version.status == 400);
 }

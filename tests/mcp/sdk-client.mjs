@@ -2,12 +2,14 @@
 // the tools, calls "greet" (which finishes) with a progress callback and "approve" (which asks).
 // Prints what it saw as one JSON object on stdout.
 //
-//   node sdk-client.mjs accept|none COMMAND ARGS...
+//   node sdk-client.mjs accept|none COMMAND ARGS...     (scaffold mcp over stdio)
+//   node sdk-client.mjs accept|none --url URL [TOKEN]   (scaffold serve's /mcp)
 //
 // accept: declares elicitation and accepts every form with {approved: true};
 // none:   declares no elicitation, so asks come back as pending.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 
 const [, , elicit, command, ...args] = process.argv;
@@ -20,7 +22,12 @@ if (elicit === "accept") {
     return { action: "accept", content: { approved: true } };
   });
 }
-const transport = new StdioClientTransport({ command, args, env: process.env, stderr: "inherit" });
+const transport =
+  command === "--url"
+    ? new StreamableHTTPClientTransport(new URL(args[0]), {
+        requestInit: args[1] ? { headers: { Authorization: `Bearer ${args[1]}` } } : {},
+      })
+    : new StdioClientTransport({ command, args, env: process.env, stderr: "inherit" });
 await client.connect(transport);
 out.server = client.getServerVersion();
 out.tools = (await client.listTools()).tools;
