@@ -119,7 +119,8 @@ void AgentRun::ListServers() {
     auto it = env_.workflow->tools.find(names[i]);
     if (it == env_.workflow->tools.end() || it->second.type != "mcp") continue;
     ++listings_left_;
-    ToolRequest req{env_.session_id, env_.owner, env_.agent->name, "", names[i], Json::object()};
+    ToolRequest req{env_.session_id, env_.owner, env_.agent->name, "", names[i], Json::object(),
+                    "", std::nullopt};
     req.index = env_.index;
     list_calls_[i] = env_.tools->ListTools(req, it->second, env_.executor,
                                            [this, i](ToolListing l) { OnListed(i, std::move(l)); });
@@ -275,7 +276,8 @@ void AgentRun::RunTools(const ModelResponse& response) {
   for (size_t i = 0; i < pending_tools_.size(); ++i) {
     const ToolUse& use = pending_tools_[i];
     const auto& decls = env_.workflow->tools;
-    ToolRequest req{env_.session_id, env_.owner, env_.agent->name, use.id, use.name, use.input};
+    ToolRequest req{env_.session_id, env_.owner, env_.agent->name, use.id, use.name, use.input,
+                    "", std::nullopt};
     req.index = env_.index;
     if (auto server = server_tools_.find(use.name); server != server_tools_.end()) {
       req.server_tool = server->second.name;

@@ -408,7 +408,7 @@ void Runner::RunTool() {
                                   {"toolName", spec.name},
                                   {"input", *input}});
   auto decl = workflow_->tools.find(spec.name);
-  ToolRequest req{info_.id, info_.owner, "", tool_call_id_, spec.name, *input};
+  ToolRequest req{info_.id, info_.owner, "", tool_call_id_, spec.name, *input, "", std::nullopt};
   std::weak_ptr<Runner> weak = shared_from_this();
   std::string call_id = tool_call_id_;
   tool_call_ = deps_.tools->Call(req, decl == workflow_->tools.end() ? nullptr : &decl->second,
@@ -462,7 +462,7 @@ void Runner::CallExternalTool(std::string name, Json input,
   call.tool_name = name;
   call.reply = std::move(reply);
   std::weak_ptr<Runner> weak = shared_from_this();
-  ToolRequest req{info_.id, info_.owner, "", id, name, std::move(input)};
+  ToolRequest req{info_.id, info_.owner, "", id, name, std::move(input), "", std::nullopt};
   call.call = deps_.tools->Call(req, decl, deps_.executor, [weak, id](ToolResult r) {
     if (auto self = weak.lock()) self->OnExternalToolDone(id, std::move(r));
   });

@@ -188,8 +188,9 @@ Result<std::shared_ptr<mcp::McpClient>> McpServers::Connect(Server* server,
       return Status(ErrorCode::kInvalidArgument,
                     Named(decl, "env/" + name + ": " + rendered.status().message()));
     // A later entry of the same name wins (execve keeps the first: remove ours).
-    std::erase_if(env, [&](const std::string& e) { return e.rfind(name + "=", 0) == 0; });
-    env.push_back(name + "=" + *rendered);
+    std::string prefix = name + "=";
+    std::erase_if(env, [&prefix](const std::string& e) { return e.rfind(prefix, 0) == 0; });
+    env.push_back(prefix + *rendered);
   }
   stdio.spec.env = std::move(env);
   auto client = mcp::McpClient::Start(std::move(stdio), options);

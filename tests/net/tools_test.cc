@@ -55,7 +55,8 @@ engine::ToolResult CallTool(net::ToolRouter& router, const engine::ToolDecl& dec
                             const std::string& session = "s1", const std::string& owner = "") {
   engine::EventLoop loop;
   engine::ToolResult out;
-  engine::ToolRequest req{session, owner, "", "call-1", decl.name, std::move(input)};
+  engine::ToolRequest req{session, owner,        "", "call-1", decl.name, std::move(input),
+                          "",      std::nullopt};
   auto call = router.Call(req, &decl, &loop, [&](engine::ToolResult r) {
     out = std::move(r);
     loop.Stop();
@@ -211,13 +212,13 @@ TEST_CASE("command tools run only with --allow-commands, without a shell, in the
                     {"input_schema", {{"type", "object"}}}});
   Json input = {{"text", "a; rm -rf / $(whoami) `id`"}};
 
-  net::ToolRouter off({dir.path(), false, nullptr, nullptr});
+  net::ToolRouter off({dir.path(), false, nullptr, nullptr, ""});
   auto refused = CallTool(off, decl, input);
   CHECK(refused.is_error);
   CHECK_THAT(Text(refused), Catch::Contains("--allow-commands"));
 
   setenv("SCAFFOLD_TEST_SECRET", "sk-must-not-leak", 1);
-  net::ToolRouter on({dir.path(), true, nullptr, nullptr});
+  net::ToolRouter on({dir.path(), true, nullptr, nullptr, ""});
   auto r = CallTool(on, decl, input, "sess-9", "ada");
   unsetenv("SCAFFOLD_TEST_SECRET");
   INFO(r.output.dump());
@@ -236,7 +237,7 @@ TEST_CASE("command tools run only with --allow-commands, without a shell, in the
 TEST_CASE("command tools are killed at their timeout and their output is capped",
           "[tools][command]") {
   TempDir dir;
-  net::ToolRouter on({dir.path(), true, nullptr, nullptr});
+  net::ToolRouter on({dir.path(), true, nullptr, nullptr, ""});
   auto slow = Decl("command", {{"argv", {"sh", "-c", "sleep 30 & sleep 30"}}, {"timeout_ms", 300}});
   auto start = std::chrono::steady_clock::now();
   auto r = CallTool(on, slow, Json::object());
@@ -273,7 +274,7 @@ TEST_CASE("http tools call only allow-listed hosts, with a size cap", "[tools][h
     return r;
   });
   TempDir dir;
-  net::ToolRouter router({dir.path(), false, nullptr, nullptr});
+  net::ToolRouter router({dir.path(), false, nullptr, nullptr, ""});
   std::string port = up.url().substr(up.url().rfind(':') + 1);
 
   auto ok = Decl("http", {{"method", "POST"},
@@ -362,7 +363,7 @@ TEST_CASE("validate checks tool declarations by type", "[tools][validate]") {
 
 TEST_CASE("the router checks the input against the tool's schema before anything runs", "[tools]") {
   TempDir dir;
-  net::ToolRouter router({dir.path(), true, nullptr, nullptr});
+  net::ToolRouter router({dir.path(), true, nullptr, nullptr, ""});
   auto decl = Decl("command", {{"argv", {"touch", "ran"}},
                                {"input_schema", {{"type", "object"}, {"required", {"path"}}}}});
   auto r = CallTool(router, decl, Json::object());
