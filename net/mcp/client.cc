@@ -45,17 +45,19 @@ Result<std::unique_ptr<McpClient>> McpClient::Connect(
   Status s = client->Initialize();
   client->options_.cancel = nullptr;  // the flag belongs to the caller of Start
   if (!s.ok()) {
-    std::string tail = client->StderrTail();
+    std::string note = client->StderrNote();
     client->Stop();
-    if (!tail.empty()) {
-      while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
-      size_t last = tail.rfind('\n');
-      s = Status(s.code(), s.message() + " (its stderr ends: " +
-                               tail.substr(last == std::string::npos ? 0 : last + 1, 300) + ")");
-    }
-    return s;
+    return Status(s.code(), s.message() + note);
   }
   return client;
+}
+
+std::string McpClient::StderrNote() const {
+  std::string tail = StderrTail();
+  while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
+  if (tail.empty()) return "";
+  size_t last = tail.rfind('\n');
+  return " (its stderr ends: " + tail.substr(last == std::string::npos ? 0 : last + 1, 300) + ")";
 }
 
 McpClient::~McpClient() {

@@ -69,6 +69,8 @@ class McpClient {
   // Why the connection ended, or empty while it is open.
   std::string closed_reason() const;
   std::string StderrTail() const { return transport_ ? transport_->StderrTail() : ""; }
+  // " (its stderr ends: LAST LINE)", or "" when the server wrote nothing there.
+  std::string StderrNote() const;
   // Stops the server (Transport::Stop); calls in flight fail.
   void Stop();
 

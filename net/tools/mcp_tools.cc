@@ -238,6 +238,7 @@ engine::ToolResult McpServers::Call(const engine::ToolRequest& request,
   if (!result.ok()) {
     std::string message = result.status().message();
     if (result.status().code() == ErrorCode::kDeadlineExceeded) message += " (timeout_ms)";
+    if (result.status().code() == ErrorCode::kUnavailable) message += client->StderrNote();
     return {Json(Named(decl, "tool \"" + request.server_tool + "\": " + message)), true};
   }
   return ToolResultOf(*result, decl.max_output_bytes);

@@ -208,7 +208,9 @@ TEST_CASE("mcp tools: whatever a server does wrong reaches the agent as a tool e
   auto results = Named(run.events, "tool:result");
   REQUIRE(results.size() == 5);
   CHECK(results[0]["isError"].get<bool>());  // died mid-call
-  CHECK_THAT(results[0]["output"].get<std::string>(), Catch::Contains("MCP server \"die\""));
+  CHECK_THAT(results[0]["output"].get<std::string>(),
+             Catch::Contains("MCP server \"die\"") &&
+                 Catch::Contains("(its stderr ends: panic: the tool broke)"));
   CHECK(results[1]["isError"].get<bool>());
   CHECK_THAT(results[1]["output"].get<std::string>(), Catch::Contains("timeout_ms"));
   CHECK_FALSE(results[2]["isError"].get<bool>());

@@ -54,7 +54,8 @@ function onRequest(m) {
         case "garbage":
           return process.stdout.write("this is not JSON\n");
         case "die":
-          return process.exit(1);
+          process.stderr.write("panic: the tool broke\n", () => process.exit(1));
+          return;
         case "slow":
           return;  // never answered
         case "huge":
