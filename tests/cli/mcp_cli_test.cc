@@ -320,3 +320,25 @@ TEST_CASE("mcp tools: a server over Streamable HTTP at an allow-listed host, no 
   CHECK(replay.exit_code == 0);
   CHECK_THAT(replay.out, Catch::Contains("identical"));
 }
+
+TEST_CASE("mcp tools: a server built on the SDK's second major version", "[cli][mcp]") {
+  Json tools = {{"v2", {{"type", "mcp"}, {"command", {"node", McpDir() + "/sdk2-server.mjs"}}}}};
+  if (!std::filesystem::exists(McpDir() + "/node_modules/@modelcontextprotocol/server"))
+    FAIL("missing @modelcontextprotocol/server: scripts/install-deps --test (npm ci in tests/mcp)");
+  FakeUpstream up;
+  up.SetDefault([](const FakeUpstream::Request& req) {
+    if (Turn(req) == 0)
+      return FakeUpstream::AnthropicToolUse("toolu_v2", "v2__shout", {{"text", "quiet please"}});
+    return FakeUpstream::AnthropicText({"Shouted."});
+  });
+  TempDir dir;
+  Run run = RunWorkflow(dir, up, OneAgent(tools, {"v2"}));
+  INFO(run.result.out << run.result.err);
+  REQUIRE(run.result.exit_code == 0);
+  auto listed = Named(run.events, "tool:listed");
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0]["tools"].size() == 1);  // its input schema (JSON Schema 2020-12) compiles
+  Json shout = ResultOf(run.events, "v2__shout");
+  CHECK_FALSE(shout["isError"].get<bool>());
+  CHECK(shout["output"] == "QUIET PLEASE");
+}

@@ -123,6 +123,22 @@ TEST_CASE("scaffold mcp: an SDK client lists workflows, runs one and answers an 
   CHECK_THAT(events.out, Catch::Contains("workflow:completed"));
 }
 
+TEST_CASE("scaffold mcp: a client built on the SDK's second major version", "[cli][mcp]") {
+  Setup s;
+  std::string script = std::string(SCAFFOLD_SOURCE_DIR) + "/tests/mcp/sdk2-client.mjs";
+  if (!std::filesystem::exists(std::string(SCAFFOLD_SOURCE_DIR) +
+                               "/tests/mcp/node_modules/@modelcontextprotocol/client"))
+    FAIL("missing @modelcontextprotocol/client: scripts/install-deps --test (npm ci in tests/mcp)");
+  ProcessOptions o = s.env;
+  o.program = NodeProgram();
+  auto r = RunScaffold({script, SCAFFOLD_BINARY, "mcp", s.greet, "--db", s.db}, o);
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  Json out = Json::parse(r.out);
+  CHECK(out["tools"] == Json::array({"greet"}));
+  CHECK(out["greet"]["structuredContent"]["result"] == "Hello, Ada!");
+}
+
 TEST_CASE("scaffold mcp: without elicitation an ask comes back pending and resumes from the CLI",
           "[cli][mcp]") {
   Setup s;
