@@ -169,20 +169,7 @@ int RunServe(const ServeOptions& o) {
   }
 
   auto workflows = LoadWorkflowSet(o.workflow_files, o.workflows_dir);
-  // Every provider a served workflow needs must resolve (and have its key) unless playing back.
-  std::map<std::string, net::Endpoint> endpoints;
-  for (auto it = workflows.begin(); it != workflows.end();) {
-    if (*mode == recordings::RecordMode::kPlayback) break;
-    auto resolved = net::ResolveEndpoints(*it->second.workflow, "", net::ProcessEnvironment());
-    if (!resolved.ok()) {
-      std::fprintf(stderr, "%s: skipped: %s\n", it->second.path.c_str(),
-                   resolved.status().message().c_str());
-      it = workflows.erase(it);
-      continue;
-    }
-    for (auto& [name, e] : *resolved) endpoints.emplace(name, e);
-    ++it;
-  }
+  auto endpoints = ResolveWorkflowEndpoints(&workflows, *mode == recordings::RecordMode::kPlayback);
   if (workflows.empty()) {
     PrintError("no workflow to serve (give --workflows DIR or --workflow FILE)");
     return kExitUsage;

@@ -47,4 +47,22 @@ std::map<std::string, net::ServedWorkflow> LoadWorkflowSet(const std::vector<std
   return out;
 }
 
+std::map<std::string, net::Endpoint> ResolveWorkflowEndpoints(
+    std::map<std::string, net::ServedWorkflow>* workflows, bool playback) {
+  std::map<std::string, net::Endpoint> endpoints;
+  if (playback) return endpoints;
+  for (auto it = workflows->begin(); it != workflows->end();) {
+    auto resolved = net::ResolveEndpoints(*it->second.workflow, "", net::ProcessEnvironment());
+    if (!resolved.ok()) {
+      std::fprintf(stderr, "%s: skipped: %s\n", it->second.path.c_str(),
+                   resolved.status().message().c_str());
+      it = workflows->erase(it);
+      continue;
+    }
+    for (auto& [name, e] : *resolved) endpoints.emplace(name, e);
+    ++it;
+  }
+  return endpoints;
+}
+
 }  // namespace scaffold::cli

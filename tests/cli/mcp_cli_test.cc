@@ -16,6 +16,7 @@
 
 using scaffold::Json;
 using scaffold::testing::FakeUpstream;
+using scaffold::testing::NpmScript;
 using scaffold::testing::ProcessOptions;
 using scaffold::testing::ReadFile;
 using scaffold::testing::RunScaffold;
@@ -23,17 +24,8 @@ using scaffold::testing::TempDir;
 
 namespace {
 
-std::string McpDir() { return std::string(SCAFFOLD_SOURCE_DIR) + "/tests/mcp"; }
+std::string McpDir() { return scaffold::testing::McpTestsDir(); }
 
-// A script of an npm package in tests/mcp; fails the test (never skips) when it is missing.
-std::string NpmScript(const std::string& path) {
-  std::string full = McpDir() + "/node_modules/" + path;
-  if (!std::filesystem::exists(full)) {
-    FAIL("missing " << full << ": install the MCP test servers with scripts/install-deps --test "
-                    "(npm ci in tests/mcp)");
-  }
-  return full;
-}
 
 Json Misbehaving(const std::string& mode) {
   return Json{{"type", "mcp"},

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "net/mcp/client.h"
+#include "tests/support/node_server.h"
 #include "tests/support/temp_dir.h"
 
 using scaffold::ErrorCode;
@@ -13,20 +14,12 @@ using scaffold::Json;
 using scaffold::net::mcp::ClientOptions;
 using scaffold::net::mcp::McpClient;
 using scaffold::net::mcp::StdioOptions;
+using scaffold::testing::McpTestsDir;
+using scaffold::testing::NpmScript;
 
 namespace {
 
-std::string McpTestsDir() { return std::string(SCAFFOLD_SOURCE_DIR) + "/tests/mcp"; }
 
-// A script of an npm package in tests/mcp; fails the test (never skips) when it is missing.
-std::string NpmScript(const std::string& path) {
-  std::string full = McpTestsDir() + "/node_modules/" + path;
-  if (!std::filesystem::exists(full)) {
-    FAIL("missing " << full << ": install the MCP test servers with scripts/install-deps --test "
-                    "(npm ci in tests/mcp)");
-  }
-  return full;
-}
 
 StdioOptions Node(std::vector<std::string> args) {
   StdioOptions o;

@@ -8,6 +8,15 @@ namespace scaffold::testing {
 
 std::string McpTestsDir() { return std::string(SCAFFOLD_SOURCE_DIR) + "/tests/mcp"; }
 
+std::string NpmScript(const std::string& path) {
+  std::string full = McpTestsDir() + "/node_modules/" + path;
+  if (!std::filesystem::exists(full)) {
+    FAIL("missing " << full << ": install the MCP test servers with scripts/install-deps --test "
+                    "(npm ci in tests/mcp)");
+  }
+  return full;
+}
+
 NodeServer::NodeServer(const std::vector<std::string>& args) {
   if (!std::filesystem::exists(McpTestsDir() + "/node_modules/@modelcontextprotocol/server-everything"))
     FAIL("missing the MCP test servers: scripts/install-deps --test (npm ci in tests/mcp)");

@@ -12,6 +12,8 @@
 namespace scaffold::testing {
 
 std::string McpTestsDir();
+// A file of an npm package installed in tests/mcp ("@scope/pkg/dist/index.js"), its full path.
+std::string NpmScript(const std::string& path);
 
 class NodeServer {
  public:
