@@ -92,13 +92,13 @@ engine::ToolResult ToolResultOf(const mcp::McpCallResult& result, int64_t max_by
 }
 
 McpServers::~McpServers() {
-  std::vector<std::thread> stopping;
+  std::vector<Stopping> stopping;
   {
     std::lock_guard lock(mu_);
     sessions_.clear();  // clients not in use stop here
     stopping.swap(stopping_);
   }
-  for (auto& t : stopping) t.join();
+  for (auto& s : stopping) s.thread.join();
 }
 
 size_t McpServers::running() const {
@@ -119,8 +119,18 @@ void McpServers::EndSession(const std::string& session_id) {
   if (it == sessions_.end()) return;
   auto servers = std::move(it->second);
   sessions_.erase(it);
-  // Joined by the destructor; a thread per ended session that used a server.
-  stopping_.emplace_back([servers = std::move(servers)]() mutable { servers.clear(); });
+  // Servers get a grace period to exit: stopped on a thread of their own, joined later.
+  std::erase_if(stopping_, [](Stopping& s) {
+    if (!s.done->load()) return false;
+    s.thread.join();
+    return true;
+  });
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  stopping_.push_back({std::thread([servers = std::move(servers), done]() mutable {
+                         servers.clear();
+                         *done = true;
+                       }),
+                       done});
 }
 
 std::shared_ptr<McpServers::Server> McpServers::Find(const std::string& session_id,

@@ -71,7 +71,11 @@ class McpServers {
   const std::string data_dir_;
   mutable std::mutex mu_;
   std::map<std::string, std::map<std::string, std::shared_ptr<Server>>> sessions_;
-  std::vector<std::thread> stopping_;
+  struct Stopping {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::vector<Stopping> stopping_;  // joined once done (at the next EndSession) or at the end
 };
 
 // A tools/call result as a tool result: structuredContent when the server sent it, otherwise
