@@ -7,10 +7,7 @@
 
 namespace scaffold::engine {
 
-Session::~Session() {
-  runner_.reset();  // its tool calls end first
-  if (tools_) tools_->EndSession(info_.id);
-}
+Session::~Session() = default;
 
 Result<std::unique_ptr<Session>> Session::Create(const SessionDeps& deps,
                                                  std::shared_ptr<const Workflow> workflow,
@@ -124,7 +121,12 @@ void Session::SetInputListener(std::function<void(const Json& request)> listener
 }
 
 void Session::Start(std::function<void(const SessionEnd&)> done) {
-  runner_->Start(std::move(done));
+  // What the session started for its tools (MCP servers) stops when it ends; a resumed session
+  // starts them again. Not at destruction: the tool host may be gone by then (serve's shutdown).
+  runner_->Start([tools = tools_, id = info_.id, done = std::move(done)](const SessionEnd& end) {
+    if (tools) tools->EndSession(id);
+    done(end);
+  });
 }
 
 void Session::SubmitInput(InputAnswer answer, std::function<void(const Status&)> reply) {
@@ -156,8 +158,9 @@ void Session::Pause(std::string reason) {
 
 void Session::Cancel() {
   std::weak_ptr<Runner> weak = runner_;
-  executor_->Post([weak] {
+  executor_->Post([weak, tools = tools_, id = info_.id] {
     if (auto runner = weak.lock()) runner->Cancel();
+    if (tools) tools->EndSession(id);
   });
 }
 

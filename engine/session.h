@@ -147,7 +147,7 @@ class Session {
   std::unique_ptr<GuardedExecutor> guard_;
   Executor* executor_ = nullptr;  // guard_
   std::shared_ptr<Runner> runner_;
-  ToolHost* tools_ = nullptr;  // told when the session ends (ToolHost::EndSession)
+  ToolHost* tools_ = nullptr;  // told when the session ends or is cancelled (EndSession)
 };
 
 // Records a failure for a session nothing is running (one that cannot be resumed): a

@@ -62,7 +62,8 @@ class ToolHost {
                                               Executor* executor,
                                               std::function<void(ToolListing)> done);
 
-  // The session will call no more tools: what it started (MCP servers) may stop.
+  // The session ended (completed, failed, paused) or was cancelled: what it started for its
+  // tools (MCP servers) may stop. On the session's executor.
   virtual void EndSession(const std::string& session_id) { (void)session_id; }
 };
 

@@ -51,7 +51,7 @@ std::unique_ptr<engine::ToolCall> RunOnThread(
 }
 
 ToolRouter::ToolRouter(ToolRouterOptions options)
-    : options_(std::move(options)), mcp_(std::make_unique<McpServers>(options_.data_dir)) {}
+    : options_(std::move(options)), mcp_(std::make_shared<McpServers>(options_.data_dir)) {}
 
 ToolRouter::~ToolRouter() = default;
 
@@ -79,8 +79,8 @@ std::unique_ptr<engine::ToolCall> ToolRouter::ListTools(
   }
   return WorkOnThread<engine::ToolListing>(
       executor,
-      [this, request, decl](const std::atomic<bool>& cancel) {
-        return mcp_->List(request, decl, cancel);
+      [mcp = mcp_, request, decl](const std::atomic<bool>& cancel) {
+        return mcp->List(request, decl, cancel);
       },
       std::move(done));
 }
@@ -129,8 +129,8 @@ std::unique_ptr<engine::ToolCall> ToolRouter::Call(const engine::ToolRequest& re
       return engine::PostToolResult(executor, {Json(refusal), true}, std::move(done));
     return RunOnThread(
         executor,
-        [this, request, decl = *decl](const std::atomic<bool>& cancel) {
-          return mcp_->Call(request, decl, cancel);
+        [mcp = mcp_, request, decl = *decl](const std::atomic<bool>& cancel) {
+          return mcp->Call(request, decl, cancel);
         },
         std::move(done));
   }

@@ -54,7 +54,9 @@ class ToolRouter : public engine::ToolHost {
   std::string McpRefusal(const engine::ToolDecl& decl) const;
 
   ToolRouterOptions options_;
-  std::unique_ptr<McpServers> mcp_;
+  // Shared with the threads of calls in flight, which may outlive the router (a server shutting
+  // down destroys its sessions, and their calls, after the router).
+  std::shared_ptr<McpServers> mcp_;
 };
 
 // Runs `work` on a thread of its own and `done` with its result on `executor`. Cancel() (on the

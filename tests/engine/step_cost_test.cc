@@ -183,8 +183,8 @@ TEST_CASE("checkpoints come every K intents or B bytes, not at every phase", "[e
     CHECK(EngineFixture::Named(f.Stored(run->id()), "state:checkpoint").size() == 2);
 
     EngineFixture g;
-    run = g.Start(g.Load(kCounter), 2500);
-    auto events = g.Stored(run->id());
+    auto run_g = g.Start(g.Load(kCounter), 2500);  // destroyed before g, whose tools it used
+    auto events = g.Stored(run_g->id());
     size_t intent_bytes = 0;
     for (const auto& e : events) {
       if (e->name == "state:intent") intent_bytes += e->wire.size();
@@ -193,7 +193,7 @@ TEST_CASE("checkpoints come every K intents or B bytes, not at every phase", "[e
     CHECK(EngineFixture::Named(events, "state:checkpoint").size() ==
           intent_bytes / engine::kMinCheckpointBytes);
     f.store = std::move(g.store);
-    auto last = engine::StateAt(f.store.get(), run->id(), std::nullopt);
+    auto last = engine::StateAt(f.store.get(), run_g->id(), std::nullopt);
     REQUIRE(last.ok());
     CHECK(last->state["n"] == 2500);
     CHECK(last->events_replayed < 3 * 1000 + 10);
