@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
+#include <map>
 
 #include "engine/suggest.h"
 #include "engine/template.h"
@@ -117,22 +119,12 @@ class ToolsLoader : public WorkflowReader {
       LoadArgv(body, path, "command",
                "[\"mcp-server-filesystem\", \"{{session.workspace}}\"]", tool);
     }
-    if (auto it = body.find("env");
-        it != body.end() && IsObject(*it, AppendPointer(path, "env"))) {
-      for (const auto& [key, value] : it->items()) {
-        std::string p = AppendPointer(AppendPointer(path, "env"), key);
-        if (key.empty() || key.find('=') != std::string::npos || key.find('\0') != std::string::npos) {
-          Error(p, "an environment variable's name cannot be empty or contain '='");
-          continue;
-        }
-        if (!value.is_string()) {
-          TypeError(p, "a string", value);
-          continue;
-        }
-        Template(value.get<std::string>(), p);
-        tool->env[key] = value.get<std::string>();
-      }
-    }
+    TemplateMap(body, path, "env", "an environment variable's name cannot be empty or contain '='",
+                [](const std::string& k) {
+                  return !k.empty() && k.find('=') == std::string::npos &&
+                         k.find('\0') == std::string::npos;
+                },
+                &tool->env);
     if (auto it = body.find("allow"); it != body.end()) {
       std::string p = AppendPointer(path, "allow");
       if (!it->is_array()) {
@@ -171,6 +163,25 @@ class ToolsLoader : public WorkflowReader {
         Integer(body, "max_response_bytes", path, 1, 1LL << 30).value_or(tool->max_response_bytes);
   }
 
+  // An object of template strings (`key` of `body`) whose names pass `valid_name`.
+  void TemplateMap(const J& body, const std::string& path, const char* key,
+                   const char* bad_name, const std::function<bool(const std::string&)>& valid_name,
+                   std::map<std::string, std::string>* out) {
+    auto it = body.find(key);
+    if (it == body.end() || !IsObject(*it, AppendPointer(path, key))) return;
+    for (const auto& [name, value] : it->items()) {
+      std::string p = AppendPointer(AppendPointer(path, key), name);
+      if (!valid_name(name)) {
+        Error(p, bad_name);
+      } else if (!value.is_string()) {
+        TypeError(p, "a string", value);
+      } else {
+        Template(value.get<std::string>(), p);
+        (*out)[name] = value.get<std::string>();
+      }
+    }
+  }
+
   // url (required, http or https) and headers, templates.
   void LoadUrl(const J& body, const std::string& path, ToolDecl* tool) {
     if (auto url = String(body, "url", path, true)) {
@@ -179,25 +190,15 @@ class ToolsLoader : public WorkflowReader {
       if (url->rfind("http://", 0) != 0 && url->rfind("https://", 0) != 0)
         Error(AppendPointer(path, "url"), "must start with http:// or https://");
     }
-    if (auto it = body.find("headers");
-        it != body.end() && IsObject(*it, AppendPointer(path, "headers"))) {
-      for (const auto& [key, value] : it->items()) {
-        std::string p = AppendPointer(AppendPointer(path, "headers"), key);
-        static const std::string kTokenPunctuation = "!#$%&'*+-.^_`|~";
-        if (key.empty() || std::any_of(key.begin(), key.end(), [](unsigned char c) {
-              return !std::isalnum(c) && kTokenPunctuation.find(static_cast<char>(c)) == std::string::npos;
-            })) {
-          Error(p, "not a header name (letters, digits and !#$%&'*+-.^_`|~)");
-          continue;
-        }
-        if (!value.is_string()) {
-          TypeError(p, "a string", value);
-          continue;
-        }
-        Template(value.get<std::string>(), p);
-        tool->headers[key] = value.get<std::string>();
-      }
-    }
+    TemplateMap(body, path, "headers", "not a header name (letters, digits and !#$%&'*+-.^_`|~)",
+                [](const std::string& k) {
+                  static const std::string kTokenPunctuation = "!#$%&'*+-.^_`|~";
+                  return !k.empty() && std::all_of(k.begin(), k.end(), [](unsigned char c) {
+                    return std::isalnum(c) || kTokenPunctuation.find(static_cast<char>(c)) !=
+                                                  std::string::npos;
+                  });
+                },
+                &tool->headers);
   }
 
   // allow_hosts (required), and the URL's host among them when the URL spells it out.
