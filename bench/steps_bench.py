@@ -1,8 +1,9 @@
 """Cost of a step (bench/run --only steps).
 
 A counter loop of `set` phases (one increment, a JSON Logic `next` back to itself), persisted, in
-scaffold and in the LangGraph.js peer (bench/peers/langgraph: one node, a conditional edge, its
-SQLite checkpointer), timed in the same run; scaffold/LangGraph ratios at the same N. Then the
+scaffold and in two peers, timed in the same run: LangGraph.js (bench/peers/langgraph: one node,
+a conditional edge, its SQLite checkpointer) and Mastra (bench/peers/mastra: one step in a
+`dountil` loop, its LibSQL storage); scaffold/peer ratios at the same N. Then the
 bytes stored per step when the state is large: a 100 KB document in the state and a list that
 grows by one entry per step, over 1,000 steps, appended with `/notes/-` and, the way a workflow
 written naively does it, by setting the whole list to a longer copy (`merge`). Stored bytes are
@@ -63,18 +64,22 @@ def run_scaffold(h, binary, workflow, n, work):
     return seconds, measure_and_remove(db), rss
 
 
-def langgraph_peer(h):
-    peer = os.path.join(h.ROOT, "bench", "peers", "langgraph")
+PEERS = ("langgraph", "mastra")
+PEER_NAMES = {"langgraph": "LangGraph.js", "mastra": "Mastra"}
+
+
+def install_peer(h, name):
+    peer = os.path.join(h.ROOT, "bench", "peers", name)
     if not os.path.isdir(os.path.join(peer, "node_modules")):
-        h.log("   npm install (LangGraph.js peer; better-sqlite3 builds against /usr's Node headers)")
+        h.log(f"   npm install ({PEER_NAMES[name]} peer; native modules build against /usr's Node headers)")
         env = dict(os.environ, npm_config_nodedir="/usr")
         subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent"], cwd=peer, env=env,
                        check=True)
     return peer
 
 
-def run_langgraph(h, peer, n, work):
-    db = fresh_db(work, "langgraph-")
+def run_peer(peer, n, work):
+    db = fresh_db(work, os.path.basename(peer) + "-")
     out = subprocess.run(["node", "counter.mjs", str(n), db], cwd=peer, capture_output=True,
                          text=True, check=True).stdout
     return json.loads(out)["seconds"], measure_and_remove(db)
@@ -89,11 +94,12 @@ def bench_steps(h, quick, work, baseline=None):
     counter = os.path.join(work, "counter.json")
     with open(counter, "w") as f:
         json.dump(COUNTER, f)
-    peer = langgraph_peer(h)
-    h.log(f"== steps: counter loop, scaffold at N={n_long} and N={n_peer}, LangGraph.js at N={n_peer}")
+    peers = {name: install_peer(h, name) for name in PEERS}
+    h.log(f"== steps: counter loop, scaffold at N={n_long} and N={n_peer}, "
+          f"LangGraph.js and Mastra at N={n_peer}")
     rates = {f"{kind}_{n}": [] for kind in binaries for n in (n_long, n_peer)}
-    rates["langgraph"] = []
-    stored = {kind: [] for kind in list(binaries) + ["langgraph"]}
+    rates.update({name: [] for name in PEERS})
+    stored = {kind: [] for kind in list(binaries) + list(PEERS)}
     for i in range(h.RUNS):
         for kind, binary in binaries.items():
             for n in (n_long, n_peer):
@@ -101,17 +107,19 @@ def bench_steps(h, quick, work, baseline=None):
                 rates[f"{kind}_{n}"].append(n / seconds)
                 if n == n_long:
                     stored[kind].append(size / n)
-        seconds, size = run_langgraph(h, peer, n_peer, work)
-        rates["langgraph"].append(n_peer / seconds)
-        stored["langgraph"].append(size / n_peer)
+        for name, peer in peers.items():
+            seconds, size = run_peer(peer, n_peer, work)
+            rates[name].append(n_peer / seconds)
+            stored[name].append(size / n_peer)
         h.log("   run {}: {}".format(i + 1, ", ".join(f"{k} {v[-1]:,.0f} steps/s"
                                                       for k, v in rates.items())))
     result = {"n": n_long, "n_peer": n_peer,
               "steps_per_s": {k: h.summary(v) for k, v in rates.items()},
               "stored_bytes_per_step": {k: h.summary(v) for k, v in stored.items()}}
-    lg = result["steps_per_s"]["langgraph"]["median"]
-    result["over_langgraph"] = {
-        k: result["steps_per_s"][k]["median"] / lg for k in rates if k != "langgraph"}
+    for name in PEERS:
+        peer_rate = result["steps_per_s"][name]["median"]
+        result[f"over_{name}"] = {
+            k: result["steps_per_s"][k]["median"] / peer_rate for k in rates if k not in PEERS}
 
     h.log("== steps: bytes stored per step with a 100 KB state, 1,000 steps")
     big = {}
@@ -136,9 +144,8 @@ def bench_steps(h, quick, work, baseline=None):
 def rows(h, s):
     out = []
     for key, value in s["steps_per_s"].items():
-        note = ""
-        if key in s["over_langgraph"]:
-            note = f"x{s['over_langgraph'][key]:.1f} LangGraph.js"
+        note = ", ".join(f"x{s[f'over_{name}'][key]:.1f} {PEER_NAMES[name]}"
+                         for name in PEERS if key in s.get(f"over_{name}", {}))
         out.append((f"steps: counter loop steps/s, {key.replace('_', ' N=')}", h.fmt(value), note))
     for key, value in s["stored_bytes_per_step"].items():
         out.append((f"steps: bytes stored per step, {key}", h.fmt(value, " B"),

@@ -290,7 +290,8 @@ bool IsOperation(const Json& rule) {
 // The argument list of an operation: JSON Logic lets a single argument skip the array.
 const Json& Args(const Json& value, Json* storage) {
   if (value.is_array()) return value;
-  *storage = Json::array({value});
+  *storage = Json::array();
+  storage->push_back(value);
   return *storage;
 }
 
@@ -307,11 +308,16 @@ class Evaluator {
     const Json& value = rule.begin().value();
     RulePath op_path = path.Key(op);
     if (op == "preserve") return value;
+    // The most common rule, `{"var": "a.b"}`, is looked up without building argument lists.
+    if (op == "var" && value.is_string()) {
+      return Lookup(value.get_ref<const std::string&>(), data, nullptr);
+    }
     Json storage;
     const Json& args = Args(value, &storage);
     if (auto lazy = EvalLazy(op, args, data, op_path)) return std::move(*lazy);
 
     Json vals = Json::array();
+    vals.get_ref<Json::array_t&>().reserve(args.size());
     for (size_t i = 0; i < args.size(); ++i)
       vals.push_back(Eval(args[i], data, op_path.Index(i)));
     return Apply(op, vals, data, op_path);
@@ -380,12 +386,14 @@ class Evaluator {
   }
 
   Json Var(const Json& vals, const Json& data) {
-    Json fallback = vals.size() > 1 ? vals[1] : Json(nullptr);
     if (vals.empty() || vals[0].is_null()) return data;
-    std::string converted;
-    if (!vals[0].is_string()) converted = ToJsString(vals[0]);
-    std::string_view name =
-        vals[0].is_string() ? std::string_view(vals[0].get_ref<const std::string&>()) : converted;
+    Json fallback = vals.size() > 1 ? vals[1] : Json(nullptr);
+    if (vals[0].is_string()) return Lookup(vals[0].get_ref<const std::string&>(), data, fallback);
+    return Lookup(ToJsString(vals[0]), data, fallback);
+  }
+
+  // The value at a dotted name (object keys and array indexes), or `fallback`.
+  static Json Lookup(std::string_view name, const Json& data, const Json& fallback) {
     if (name.empty()) return data;
     const Json* cur = &data;
     size_t start = 0;

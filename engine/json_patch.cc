@@ -26,7 +26,9 @@ bool SplitLast(const std::string& pointer, std::string* parent, std::string* tok
 }
 
 Json Op(const char* op, const std::string& path, const Json* value) {
-  Json o = {{"op", op}, {"path", path}};
+  Json o = Json::object();
+  o["op"] = op;
+  o["path"] = path;
   if (value) o["value"] = *value;
   return o;
 }

@@ -157,7 +157,8 @@ void Runner::EnterPhase(const std::string& name, const std::string& from) {
                      " times; max_visits is " + std::to_string(phase_->max_visits),
                  PhasePath()});
   }
-  Json payload = {{"phase", name}};
+  Json payload = Json::object();
+  payload["phase"] = name;
   if (!from.empty()) payload["fromPhase"] = from;
   log_.Emit(events::kPhaseEntered, std::move(payload));
   // What the steps before this one held back is committed before this phase calls a provider,

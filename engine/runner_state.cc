@@ -91,9 +91,12 @@ std::optional<Failure> Runner::ApplyUpdates(const std::vector<Update>& updates,
 
 void Runner::EmitIntents(std::vector<StatePatch> intents) {
   for (auto& intent : intents) {
-    Json payload = {{"intentId", NewUuid()},
-                    {"patches", std::move(intent.patches)},
-                    {"inversePatches", std::move(intent.inverse)}};
+    // Built key by key: an initializer list copies its values into temporaries first, a
+    // measurable part of a step's cost in a loop of `set` phases.
+    Json payload = Json::object();
+    payload["intentId"] = NewUuid();
+    payload["patches"] = std::move(intent.patches);
+    payload["inversePatches"] = std::move(intent.inverse);
     if (phase_) payload["phase"] = phase_->name;
     log_.Emit(events::kStateIntent, std::move(payload));
     intent_bytes_since_checkpoint_ += static_cast<int64_t>(log_.last_event_bytes());
@@ -178,7 +181,11 @@ void Runner::CompletePhase(const Json& output) {
     next = value->get<std::string>();
   }
   std::string from = phase_->name;
-  log_.Emit(events::kPhaseExited, {{"phase", from}, {"reason", "next"}, {"next", next}});
+  Json exited = Json::object();
+  exited["phase"] = from;
+  exited["reason"] = "next";
+  exited["next"] = next;
+  log_.Emit(events::kPhaseExited, std::move(exited));
   // Entering the next phase in a new task keeps the stack flat over long loops; nothing left
   // the process between the two, so their events may share a commit.
   log_.HoldOpen();

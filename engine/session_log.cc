@@ -73,6 +73,10 @@ Status SessionLog::Flush() {
   for (EventSink* sink : sinks) {
     if (std::find(sinks_.begin(), sinks_.end(), sink) != sinks_.end()) sink->OnEvents(batch);
   }
+  // The list's buffer is kept for the next batch: allocating and freeing it at every commit
+  // made the allocator merge its free lists each time (a few percent of a loop of `set` phases).
+  batch.clear();
+  if (pending_.empty()) pending_.swap(batch);
   return Status::Ok();
 }
 

@@ -14,15 +14,15 @@ std::string NewUuid() {
   hi = (hi & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;  // version 4
   lo = (lo & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;  // RFC 4122 variant
   static const char* kHex = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
+  char out[36];
+  int at = 0;
   for (int i = 0; i < 16; ++i) {
     uint8_t byte = static_cast<uint8_t>(i < 8 ? hi >> (56 - 8 * i) : lo >> (56 - 8 * (i - 8)));
-    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-    out += kHex[byte >> 4];
-    out += kHex[byte & 15];
+    if (i == 4 || i == 6 || i == 8 || i == 10) out[at++] = '-';
+    out[at++] = kHex[byte >> 4];
+    out[at++] = kHex[byte & 15];
   }
-  return out;
+  return std::string(out, sizeof out);
 }
 
 bool IsUuid(const std::string& text) {

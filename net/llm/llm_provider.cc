@@ -315,6 +315,17 @@ ProviderError HttpStatusError(const Endpoint& endpoint, int status,
 LlmProvider::LlmProvider(std::map<std::string, Endpoint> endpoints)
     : endpoints_(std::move(endpoints)) {}
 
+size_t LlmProvider::active() const {
+  std::lock_guard<std::mutex> lock(loop_mu_);
+  return loop_ ? loop_->active() : 0;
+}
+
+CurlLoop& LlmProvider::Loop() {
+  std::lock_guard<std::mutex> lock(loop_mu_);
+  if (!loop_) loop_ = std::make_unique<CurlLoop>();
+  return *loop_;
+}
+
 std::unique_ptr<engine::ModelCall> LlmProvider::Start(const engine::ModelRequest& request,
                                                       engine::Executor* executor,
                                                       engine::ModelStreamHandler* handler) {
@@ -332,8 +343,9 @@ std::unique_ptr<engine::ModelCall> LlmProvider::Start(const engine::ModelRequest
       anthropic ? BuildAnthropicRequest(request, endpoint) : BuildOpenAiRequest(request, endpoint);
   auto decoder = anthropic ? NewAnthropicDecoder(request) : NewOpenAiDecoder(request);
   auto call = std::make_shared<StreamingCall>(endpoint, executor, handler, std::move(decoder));
-  uint64_t id = loop_.Start(std::move(http), call);
-  return std::make_unique<LlmCall>(std::move(call), &loop_, id);
+  CurlLoop& loop = Loop();
+  uint64_t id = loop.Start(std::move(http), call);
+  return std::make_unique<LlmCall>(std::move(call), &loop, id);
 }
 
 }  // namespace scaffold::net

@@ -18,6 +18,8 @@
 
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -56,11 +58,16 @@ class LlmProvider : public engine::Provider {
                                            engine::ModelStreamHandler* handler) override;
 
   // Transfers in flight.
-  size_t active() const { return loop_.active(); }
+  size_t active() const;
 
  private:
+  // The transfer loop (and libcurl, opened on first use) starts with the first call, so a run
+  // whose workflow never calls a model does not pay for them.
+  CurlLoop& Loop();
+
   const std::map<std::string, Endpoint> endpoints_;
-  CurlLoop loop_;
+  mutable std::mutex loop_mu_;
+  std::unique_ptr<CurlLoop> loop_;
 };
 
 }  // namespace scaffold::net
