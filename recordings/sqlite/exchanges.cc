@@ -9,30 +9,42 @@ namespace {
 
 // Runs a query returning exchanges; binds are applied by `bind`.
 template <typename Bind>
-Result<std::vector<Exchange>> Query(Connection& db, const std::string& sql, Bind bind) {
-  auto q = db.Prepare(sql);
-  if (!q.ok()) return q.status();
-  bind(*q);
+Result<std::vector<Exchange>> Query(Result<Statement*> prepared, Bind bind) {
+  if (!prepared.ok()) return prepared.status();
+  Statement& q = **prepared;
+  bind(q);
   std::vector<Exchange> out;
-  while (q->Step()) out.push_back(ExchangeFromRow(*q));
-  if (!q->error().ok()) return q->error();
+  while (q.Step()) out.push_back(ExchangeFromRow(q));
+  Status error = q.error();
+  q.Reset();
+  if (!error.ok()) return error;
   return out;
 }
 
 }  // namespace
+
+Result<Statement*> SqliteStore::Cached(const std::string& sql) {
+  auto it = cached_.find(sql);
+  if (it == cached_.end()) {
+    auto q = db_->Prepare(sql);
+    if (!q.ok()) return q.status();
+    it = cached_.emplace(sql, std::move(*q)).first;
+  }
+  return &it->second;
+}
 
 std::string ExchangeKey(const Json& request) {
   return Sha256Hex(DumpJson(request));
 }
 
 Status SqliteStore::InsertExchange(int64_t session_seq, int64_t seq, const Exchange& x) {
-  auto q = db_->Prepare(
+  auto q = Cached(
       "INSERT INTO exchanges (session, seq, key, occurrence, agent, request, response) VALUES "
       "(?,?,?,?,?,?,?)");
   if (!q.ok()) return q.status();
-  q->Bind(1, session_seq).Bind(2, seq).Bind(3, x.key).Bind(4, x.occurrence).Bind(5, x.agent);
-  q->Bind(6, DumpJson(x.request)).Bind(7, DumpJson(x.response));
-  return q->Run();
+  (*q)->Bind(1, session_seq).Bind(2, seq).Bind(3, x.key).Bind(4, x.occurrence).Bind(5, x.agent);
+  (*q)->Bind(6, DumpJson(x.request)).Bind(7, DumpJson(x.response));
+  return (*q)->Run();
 }
 
 Status SqliteStore::AppendExchange(const Exchange& exchange) {
@@ -40,10 +52,15 @@ Status SqliteStore::AppendExchange(const Exchange& exchange) {
   return Transaction([&]() -> Status {
     auto session = SessionSeq(exchange.session_id);
     if (!session.ok()) return session.status();
-    auto next = db_->QueryInt("SELECT coalesce(max(seq), 0) + 1 FROM exchanges WHERE session = " +
-                              std::to_string(*session));
+    auto next = Cached("SELECT coalesce(max(seq), 0) + 1 FROM exchanges WHERE session = ?");
     if (!next.ok()) return next.status();
-    return InsertExchange(*session, *next, exchange);
+    Statement& q = **next;
+    q.Bind(1, *session);
+    int64_t seq = q.Step() ? q.Int(0) : 0;
+    Status error = q.error();
+    q.Reset();
+    if (!error.ok()) return error;
+    return InsertExchange(*session, seq, exchange);
   });
 }
 
@@ -67,7 +84,7 @@ Result<std::optional<Exchange>> SqliteStore::FindExchange(
                     "x.occurrence = ?" +
                     (session_id ? " AND s.id = ?" : "") +
                     " ORDER BY s.created_at DESC, x.session DESC LIMIT 1";
-  auto rows = Query(*db_, sql, [&](Statement& q) {
+  auto rows = Query(Cached(sql), [&](Statement& q) {
     q.Bind(1, key).Bind(2, occurrence);
     if (session_id) q.Bind(3, *session_id);
   });
@@ -79,9 +96,8 @@ Result<std::optional<Exchange>> SqliteStore::FindExchange(
 Result<std::vector<Exchange>> SqliteStore::ListExchanges(const std::string& session_id) {
   std::lock_guard<std::mutex> lock(mu_);
   return Query(
-      *db_,
-      std::string("SELECT ") + kExchangeColumns +
-          " FROM exchanges x JOIN sessions s ON s.seq = x.session WHERE s.id = ? ORDER BY x.seq",
+      Cached(std::string("SELECT ") + kExchangeColumns +
+             " FROM exchanges x JOIN sessions s ON s.seq = x.session WHERE s.id = ? ORDER BY x.seq"),
       [&](Statement& q) { q.Bind(1, session_id); });
 }
 
@@ -92,7 +108,7 @@ Result<std::vector<Exchange>> SqliteStore::ExchangesForAgent(
                     " FROM exchanges x JOIN sessions s ON s.seq = x.session WHERE x.agent = ?" +
                     (session_id ? " AND s.id = ?" : "") +
                     " ORDER BY s.created_at DESC, x.seq DESC LIMIT ?";
-  return Query(*db_, sql, [&](Statement& q) {
+  return Query(Cached(sql), [&](Statement& q) {
     q.Bind(1, agent);
     if (session_id) {
       q.Bind(2, *session_id).Bind(3, limit);

@@ -71,6 +71,7 @@ SqliteStore::SqliteStore(std::string path, std::unique_ptr<Connection> db)
     : path_(std::move(path)), db_(std::move(db)) {}
 
 SqliteStore::~SqliteStore() {
+  cached_.clear();
   stmts_.reset();
   db_.reset();
 }

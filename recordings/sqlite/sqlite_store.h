@@ -19,6 +19,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -79,12 +80,16 @@ class SqliteStore : public Store {
   Status InsertSession(const engine::SessionInfo& info);
   Status AppendLocked(const std::string& session_id, std::span<const engine::EventPtr> events);
   Status InsertExchange(int64_t session_seq, int64_t seq, const Exchange& exchange);
+  // The statement for `sql`, prepared on first use and kept (reset, bindings cleared) for the
+  // next: a replay looks an exchange up for every model call. Called with mu_ held.
+  Result<Statement*> Cached(const std::string& sql);
 
   const std::string path_;
   std::mutex mu_;
   // Protected by mu_.
   std::unique_ptr<Connection> db_;
   std::unique_ptr<Statements> stmts_;
+  std::map<std::string, Statement, std::less<>> cached_;
 };
 
 }  // namespace scaffold::recordings
