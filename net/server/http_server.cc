@@ -8,7 +8,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
-#include <deque>
 
 #include "net/server/beast_request.h"
 #include "net/server/server_context.h"
@@ -215,6 +214,8 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
                         self->in_flight_.clear();
                         if (ec) return self->Close();
                         if (!self->queue_.empty()) return self->Write();
+                        ReleaseIfLarge(self->in_flight_);
+                        ReleaseIfLarge(self->buffers_);
                         if ((self->final_queued_ && self->route_.close_at_end) || self->finishing_)
                           return self->WriteLastChunk();
                         if (!self->history_done_) self->PumpHistory();
@@ -329,7 +330,7 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
     std::shared_ptr<const std::string> bytes;
     size_t cost;  // what queued_bytes_ was charged
   };
-  std::deque<Queued> queue_;
+  SendQueue<Queued> queue_;
   std::vector<std::shared_ptr<const std::string>> in_flight_;
   std::vector<asio::const_buffer> buffers_;
   size_t queued_bytes_ = 0;

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -20,11 +19,54 @@ namespace scaffold::net {
 inline constexpr size_t kHistoryPage = 64;              // events per read of the log
 inline constexpr size_t kWriteBatchBytes = 256 * 1024;  // at most this much per gathered write
 
+// A connection's send queue, first in first out, that holds no memory while it is empty: a
+// std::deque keeps a map and a 512-byte block even then, for every idle connection.
+template <typename Item>
+class SendQueue {
+ public:
+  bool empty() const { return head_ == items_.size(); }
+  Item& front() { return items_[head_]; }
+  void push_back(Item item) { items_.push_back(std::move(item)); }
+  void pop_front() {
+    items_[head_++] = Item();
+    if (head_ == items_.size()) {
+      clear();
+    } else if (head_ >= 64 && head_ * 2 >= items_.size()) {
+      // Taken items are dropped in bulk, so a queue that never empties does not grow.
+      items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
+      head_ = 0;
+    }
+  }
+  void clear() {
+    std::vector<Item>().swap(items_);
+    head_ = 0;
+  }
+  auto begin() { return items_.begin() + static_cast<std::ptrdiff_t>(head_); }
+  auto end() { return items_.end(); }
+  template <typename Pred>
+  void EraseIf(Pred pred) {
+    items_.erase(items_.begin(), begin());
+    head_ = 0;
+    std::erase_if(items_, pred);
+    if (items_.empty()) clear();
+  }
+
+ private:
+  std::vector<Item> items_;
+  size_t head_ = 0;
+};
+
+// Returns a vector's memory when it grew past what a quiet connection needs.
+template <typename T>
+void ReleaseIfLarge(std::vector<T>& v, size_t keep = 16) {
+  if (v.empty() && v.capacity() > keep) std::vector<T>().swap(v);
+}
+
 // Takes whole items from the front of a connection's send queue while they fit in one
 // gathered write of kWriteBatchBytes (always at least one), handing each to `take`; returns
 // what they were charged. `Item` has `bytes` (a shared string) and `cost`.
 template <typename Item, typename Take>
-size_t TakeWriteBatch(std::deque<Item>& queue, Take take) {
+size_t TakeWriteBatch(SendQueue<Item>& queue, Take take) {
   size_t batch = 0, cost = 0;
   while (!queue.empty() &&
          (batch == 0 || batch + queue.front().bytes->size() <= kWriteBatchBytes)) {

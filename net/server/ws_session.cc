@@ -14,7 +14,6 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
-#include <deque>
 #include <functional>
 #include <map>
 
@@ -345,6 +344,8 @@ class WsSession : public std::enable_shared_from_this<WsSession>, private WsClie
                           if (o.done) o.done(ec);
                         if (ec) return self->Fail(ec);
                         if (!self->queue_.empty()) return self->Write();
+                        ReleaseIfLarge(self->in_flight_);
+                        ReleaseIfLarge(self->buffers_);
                         self->Pump();
                       });
   }
@@ -377,7 +378,7 @@ class WsSession : public std::enable_shared_from_this<WsSession>, private WsClie
     if (closed_) return;
     closed_ = true;
     // Messages not yet written are dropped; Beast's frames (a close among them) still go.
-    std::erase_if(queue_, [this](const Outgoing& o) {
+    queue_.EraseIf([this](const Outgoing& o) {
       if (o.done) return false;
       queued_bytes_ -= o.cost;
       return true;
@@ -402,7 +403,7 @@ class WsSession : public std::enable_shared_from_this<WsSession>, private WsClie
     std::function<void(beast::error_code)> done;  // set for Beast's writes
     size_t cost = 0;                              // what queued_bytes_ was charged
   };
-  std::deque<Outgoing> queue_;
+  SendQueue<Outgoing> queue_;
   std::vector<Outgoing> in_flight_;
   std::vector<asio::const_buffer> buffers_;
   size_t queued_bytes_ = 0;
