@@ -51,7 +51,7 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
             std::vector<std::pair<std::string, std::string>> cors)
       : ctx_(ctx),
         slot_(std::move(slot)),
-        stream_(std::move(stream)),
+        socket_(stream.release_socket()),
         route_(std::move(route)),
         user_(std::move(user)),
         remote_(std::move(remote)),
@@ -59,7 +59,7 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
         version_(version),
         keep_alive_(keep_alive && !route_.close_at_end),
         cors_(std::move(cors)),
-        heartbeat_(stream_.get_executor()),
+        heartbeat_(socket_.get_executor()),
         cursor_(route_.from_position > 0 ? route_.from_position - 1 : 0),
         started_ms_(SteadyMillis()) {}
 
@@ -73,7 +73,7 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
         auto info = self->ctx_->hub->store()->GetSession(self->route_.session_id);
         if (info.ok()) committed = info->event_count;
       }
-      asio::post(self->stream_.get_executor(),
+      asio::post(self->socket_.get_executor(),
                  [self, s, committed] { self->OnSubscribed(s, committed); });
     });
   }
@@ -81,11 +81,11 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
   // Session strand.
   void OnEvents(const FrameBatch& frames) override {
     if (inbox_.Push(frames))
-      asio::post(stream_.get_executor(), [self = shared_from_this()] { self->TakeInbox(); });
+      asio::post(socket_.get_executor(), [self = shared_from_this()] { self->TakeInbox(); });
   }
   void OnSessionGone() override {
     auto self = shared_from_this();
-    asio::post(stream_.get_executor(), [self] { self->Finish(); });
+    asio::post(socket_.get_executor(), [self] { self->Finish(); });
   }
 
  private:
@@ -98,18 +98,20 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
     }
     ++ctx_->metrics->sse_open;
     counted_ = true;
-    response_.result(http::status::ok);
-    response_.version(version_);
-    response_.set(http::field::content_type, "text/event-stream");
-    response_.set(http::field::cache_control, "no-cache");
-    response_.set("X-Accel-Buffering", "no");
-    for (const auto& [k, v] : cors_) response_.set(k, v);
-    response_.keep_alive(keep_alive_);
-    response_.chunked(true);
-    serializer_.emplace(response_);
-    stream_.expires_never();
+    header_ = std::make_unique<Header>();
+    http::response<http::empty_body>& response = header_->response;
+    response.result(http::status::ok);
+    response.version(version_);
+    response.set(http::field::content_type, "text/event-stream");
+    response.set(http::field::cache_control, "no-cache");
+    response.set("X-Accel-Buffering", "no");
+    for (const auto& [k, v] : cors_) response.set(k, v);
+    response.keep_alive(keep_alive_);
+    response.chunked(true);
+    header_->serializer.emplace(response);
     auto self = shared_from_this();
-    http::async_write_header(stream_, *serializer_, [self](beast::error_code ec, size_t) {
+    http::async_write_header(socket_, *header_->serializer, [self](beast::error_code ec, size_t) {
+      self->header_.reset();  // about 700 bytes an open stream no longer needs
       if (ec) return self->Close();
       self->WatchForClose();
       self->ScheduleHeartbeat();
@@ -206,7 +208,7 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
     auto self = shared_from_this();
     // Straight to the socket: the stream never expires (expires_never above), so going through
     // beast::tcp_stream's timeout machinery would only cost time on every write.
-    asio::async_write(stream_.socket(), http::make_chunk(buffers_),
+    asio::async_write(socket_, http::make_chunk(buffers_),
                       [self, batch, cost](beast::error_code ec, size_t) {
                         self->writing_ = false;
                         self->queued_bytes_ -= cost;
@@ -233,13 +235,13 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
     if (closed_ || last_chunk_) return;
     last_chunk_ = true;
     auto self = shared_from_this();
-    asio::async_write(stream_, http::make_chunk_last(), [self](beast::error_code ec, size_t) {
+    asio::async_write(socket_, http::make_chunk_last(), [self](beast::error_code ec, size_t) {
       if (ec || !self->keep_alive_) return self->Close();
       // The response is complete: the connection serves the client's next request, once the
       // read watching it has stopped.
       self->handing_over_ = true;
       beast::error_code ignored;
-      self->stream_.socket().cancel(ignored);
+      self->socket_.cancel(ignored);
     });
   }
 
@@ -262,7 +264,7 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
   // buffer (thousands of subscribers each keeping 4 KiB for bytes that never come add up).
   void WatchForClose() {
     auto self = shared_from_this();
-    stream_.socket().async_wait(tcp::socket::wait_read, [self](beast::error_code ec) {
+    socket_.async_wait(tcp::socket::wait_read, [self](beast::error_code ec) {
       if (!ec) ec = self->ReadWhatArrived();
       if (self->handing_over_ && (!ec || ec == asio::error::operation_aborted))
         return self->HandOver();
@@ -274,7 +276,7 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
   // The socket is readable: what is there goes to inbound_. End of stream when there is nothing
   // to read; no error after a spurious wake-up (the socket is read without blocking).
   beast::error_code ReadWhatArrived() {
-    auto& socket = stream_.socket();
+    auto& socket = socket_;
     beast::error_code ec;
     size_t available = socket.available(ec);
     if (!ec) socket.non_blocking(true, ec);
@@ -289,15 +291,16 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
   void HandOver() {
     if (closed_) return;
     Release();
-    ContinueHttp(ctx_, std::move(slot_), std::move(stream_), std::move(inbound_), remote_);
+    ContinueHttp(ctx_, std::move(slot_), beast::tcp_stream(std::move(socket_)), std::move(inbound_),
+                 remote_);
   }
 
   void Close() {
     if (closed_) return;
     Release();
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.socket().close(ec);
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
   }
 
   // The stream is over: no more events, heartbeats or accounting.
@@ -313,15 +316,20 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
 
   ServerContext* ctx_;
   ConnectionSlot slot_;
-  beast::tcp_stream stream_;
+  // A plain socket: the stream has no timeouts (heartbeats keep it alive), and beast::tcp_stream
+  // would keep three timers for each of thousands of subscribers.
+  tcp::socket socket_;
   EventStreamRoute route_;
   std::string user_, remote_, path_;
   unsigned version_;
   bool keep_alive_;
   std::vector<std::pair<std::string, std::string>> cors_;
   asio::steady_timer heartbeat_;
-  http::response<http::empty_body> response_;
-  std::optional<http::response_serializer<http::empty_body>> serializer_;
+  struct Header {
+    http::response<http::empty_body> response;
+    std::optional<http::response_serializer<http::empty_body>> serializer;
+  };
+  std::unique_ptr<Header> header_;  // until the response's header is written
 
   int64_t cursor_;  // the last position sent
   bool history_done_ = false;
