@@ -206,8 +206,6 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
       in_flight_.push_back(std::move(q.bytes));
     });
     auto self = shared_from_this();
-    // Straight to the socket: the stream never expires (expires_never above), so going through
-    // beast::tcp_stream's timeout machinery would only cost time on every write.
     asio::async_write(socket_, http::make_chunk(buffers_),
                       [self, batch, cost](beast::error_code ec, size_t) {
                         self->writing_ = false;
@@ -276,15 +274,14 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
   // The socket is readable: what is there goes to inbound_. End of stream when there is nothing
   // to read; no error after a spurious wake-up (the socket is read without blocking).
   beast::error_code ReadWhatArrived() {
-    auto& socket = socket_;
     beast::error_code ec;
-    size_t available = socket.available(ec);
-    if (!ec) socket.non_blocking(true, ec);
+    size_t available = socket_.available(ec);
+    if (!ec) socket_.non_blocking(true, ec);
     if (ec) return ec;
-    size_t n = socket.read_some(inbound_.prepare(std::clamp<size_t>(available, 1, 4096)), ec);
+    size_t n = socket_.read_some(inbound_.prepare(std::clamp<size_t>(available, 1, 4096)), ec);
     inbound_.commit(n);
     beast::error_code ignored;
-    socket.non_blocking(false, ignored);
+    socket_.non_blocking(false, ignored);
     return ec == asio::error::would_block ? beast::error_code() : ec;
   }
 
