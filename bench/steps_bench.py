@@ -64,14 +64,13 @@ def run_scaffold(h, binary, workflow, n, work):
     return seconds, measure_and_remove(db), rss
 
 
-PEERS = ("langgraph", "mastra")
-PEER_NAMES = {"langgraph": "LangGraph.js", "mastra": "Mastra"}
+PEERS = {"langgraph": "LangGraph.js", "mastra": "Mastra"}  # folder under bench/peers: name
 
 
 def install_peer(h, name):
     peer = os.path.join(h.ROOT, "bench", "peers", name)
     if not os.path.isdir(os.path.join(peer, "node_modules")):
-        h.log(f"   npm install ({PEER_NAMES[name]} peer; native modules build against /usr's Node headers)")
+        h.log(f"   npm install ({PEERS[name]} peer; native modules build against /usr's Node headers)")
         env = dict(os.environ, npm_config_nodedir="/usr")
         subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent"], cwd=peer, env=env,
                        check=True)
@@ -144,7 +143,7 @@ def bench_steps(h, quick, work, baseline=None):
 def rows(h, s):
     out = []
     for key, value in s["steps_per_s"].items():
-        note = ", ".join(f"x{s[f'over_{name}'][key]:.1f} {PEER_NAMES[name]}"
+        note = ", ".join(f"x{s[f'over_{name}'][key]:.1f} {PEERS[name]}"
                          for name in PEERS if key in s.get(f"over_{name}", {}))
         out.append((f"steps: counter loop steps/s, {key.replace('_', ' N=')}", h.fmt(value), note))
     for key, value in s["stored_bytes_per_step"].items():
