@@ -173,7 +173,9 @@ TEST_CASE("kill -9 of the driving node: every session finishes elsewhere, every 
           std::make_unique<SseClient>(node->url() + "/sessions/" + id + "/events?history=true"));
   }
   for (auto& f : followers) {
-    REQUIRE(f->WaitFor([](const auto& events) { return events.size() > 200; }, 30000));
+    // Node a is killed as soon as every follower has seen its sessions move: followers lag
+    // behind it on a loaded machine, and waiting for 200 events once let all four finish first.
+    REQUIRE(f->WaitFor([](const auto& events) { return events.size() > 20; }, 30000));
   }
   a->process().Signal(SIGKILL);
   a->process().Wait();
