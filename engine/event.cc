@@ -93,6 +93,69 @@ Status ParseEvents(std::span<const std::string_view> texts, std::vector<EventPtr
   return Status::Ok();
 }
 
+namespace {
+
+// Consumes `literal` at the front of `*text`.
+bool Skip(std::string_view* text, std::string_view literal) {
+  if (!text->starts_with(literal)) return false;
+  text->remove_prefix(literal.size());
+  return true;
+}
+
+// Consumes printable ASCII up to a closing quote (which it consumes too); no escapes.
+bool PlainString(std::string_view* text, std::string_view* out) {
+  for (size_t i = 0; i < text->size(); ++i) {
+    char c = (*text)[i];
+    if (c == '"') {
+      *out = text->substr(0, i);
+      text->remove_prefix(i + 1);
+      return true;
+    }
+    if (c < 0x20 || c > 0x7e || c == '\\') return false;
+  }
+  return false;
+}
+
+// Consumes an integer as std::to_string writes it, of at most 18 digits (so it fits).
+bool PlainInteger(std::string_view* text, int64_t* out) {
+  bool negative = Skip(text, "-");
+  size_t n = 0;
+  int64_t value = 0;
+  while (n < text->size() && n < 19 && (*text)[n] >= '0' && (*text)[n] <= '9') {
+    value = value * 10 + ((*text)[n] - '0');
+    ++n;
+  }
+  if (n == 0 || n > 18 || (n > 1 && (*text)[0] == '0')) return false;
+  text->remove_prefix(n);
+  *out = negative ? -value : value;
+  return true;
+}
+
+}  // namespace
+
+std::optional<WireView> ViewWire(std::string_view wire) {
+  WireView view;
+  std::string_view id;
+  int64_t timestamp = 0;
+  if (!Skip(&wire, "{\"id\":\"") || !PlainString(&wire, &id) || id.empty() ||
+      !Skip(&wire, ",\"position\":") || !PlainInteger(&wire, &view.position) ||
+      !Skip(&wire, ",\"name\":\"") || !PlainString(&wire, &view.name) ||
+      !Skip(&wire, ",\"payload\":")) {
+    return std::nullopt;
+  }
+  // The timestamp closes the text; the payload is everything before it.
+  static constexpr std::string_view kTimestamp = ",\"timestamp\":";
+  size_t at = wire.rfind(kTimestamp);
+  if (at == std::string_view::npos || wire.size() < 2 || wire.back() != '}') return std::nullopt;
+  std::string_view tail = wire.substr(at + kTimestamp.size());
+  tail.remove_suffix(1);
+  if (!PlainInteger(&tail, &timestamp) || !tail.empty()) return std::nullopt;
+  view.payload = wire.substr(0, at);
+  if (view.payload.size() < 2 || view.payload.front() != '{' || view.payload.back() != '}')
+    return std::nullopt;
+  return view;
+}
+
 bool IsFinalEvent(std::string_view name) {
   return name == events::kWorkflowCompleted || name == events::kWorkflowError;
 }

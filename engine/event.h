@@ -8,6 +8,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -67,6 +68,18 @@ inline constexpr size_t kEventsPerParseThread =
     8192;  // fewer, and a thread costs more than it saves
 Status ParseEvents(std::span<const std::string_view> texts, std::vector<EventPtr>* out,
                    size_t* bad);
+
+// What can be read of an event's wire text without parsing it, when the text has exactly the
+// layout Serialize writes: {"id":"<id>","position":<n>,"name":"<name>","payload":<payload>,
+// "timestamp":<ms>}, the id and the name in printable ASCII with no escapes, the numbers plain
+// decimal. The payload's text is not checked: it is a valid payload only when it equals one that
+// Serialize wrote. Nothing when the text has any other layout (then parse it).
+struct WireView {
+  int64_t position = 0;
+  std::string_view name;
+  std::string_view payload;
+};
+std::optional<WireView> ViewWire(std::string_view wire);
 
 // True for the two events after which a session runs no more.
 bool IsFinalEvent(std::string_view name);

@@ -44,19 +44,36 @@ struct Divergence {
 std::optional<Divergence> CompareEvents(const std::vector<engine::EventPtr>& recorded,
                                         const std::vector<engine::EventPtr>& replayed);
 
+// A recorded event as the comparison reads it. A source may hand it over unparsed, as its wire
+// text in the layout Event::Serialize writes (engine::ViewWire): when the replay emitted the same
+// name and payload bytes at the same place, that settles it, and the text is parsed only when it
+// does not (for a payload with fields that differ between runs, such as durationMs, or for a
+// visit that differs).
+struct RecordedEvent {
+  engine::EventPtr parsed;   // null until parsed
+  int64_t position = 0;
+  std::string_view name;     // into `parsed` or the source's text
+  std::string_view payload;  // the payload's wire text; empty when not known
+};
+
+// A parsed event as a recorded one (its payload's text read from its wire when it has one).
+RecordedEvent Recorded(const engine::EventPtr& e);
+
 // The same comparison one phase visit at a time, so that neither log is held whole: replayed
 // events are added as they come, and recorded ones are read from `recorded` only as far as the
 // visit being compared needs. Memory is a visit of each, whatever the logs' lengths.
 class StreamingComparison {
  public:
-  // The next recorded event in position order; a null EventPtr after the last.
-  using Source = std::function<Result<engine::EventPtr>()>;
+  // The next recorded event in position order; nothing after the last.
+  using Source = std::function<Result<std::optional<RecordedEvent>>()>;
+  // Parses a recorded event the source handed over unparsed.
+  using Parser = std::function<Result<engine::EventPtr>(const RecordedEvent&)>;
 
-  explicit StreamingComparison(Source recorded);
+  StreamingComparison(Source recorded, Parser parse);
   ~StreamingComparison();
 
-  // Adds replayed events, in order, comparing each visit they complete. Fails only when the
-  // source does.
+  // Adds replayed events, in order (serialized: their `wire` is set), comparing each visit they
+  // complete. Fails only when the source or the parser does.
   Status AddReplayed(std::span<const engine::EventPtr> events);
   // The replay is over: compares what is left on both sides.
   Status Finish();
@@ -65,14 +82,19 @@ class StreamingComparison {
   const std::optional<Divergence>& divergence() const { return divergence_; }
 
  private:
+  template <typename T>
   struct Side;
   Status ReadRecorded();
   Status CompareReady();
-  void CompareHeads();
+  Status CompareHeads();
+  Result<bool> SameVisit(std::vector<RecordedEvent>* recorded,
+                         const std::vector<engine::EventPtr>& replayed);
+  Status Parse(RecordedEvent* e);
 
   Source recorded_source_;
-  std::unique_ptr<Side> recorded_;
-  std::unique_ptr<Side> replayed_;
+  Parser parse_;
+  std::unique_ptr<Side<RecordedEvent>> recorded_;
+  std::unique_ptr<Side<engine::EventPtr>> replayed_;
   std::optional<Divergence> divergence_;
 };
 

@@ -49,8 +49,10 @@ class RecordedEvents {
  public:
   virtual ~RecordedEvents() = default;
   virtual Status LearnFacts(RecordedFacts* facts) = 0;
-  // The next event for the comparison; null after the last.
-  virtual Result<engine::EventPtr> Next() = 0;
+  // The next event for the comparison; nothing after the last.
+  virtual Result<std::optional<RecordedEvent>> Next() = 0;
+  // An event Next handed over unparsed, parsed.
+  virtual Result<engine::EventPtr> Parse(const RecordedEvent& e) = 0;
 };
 
 // Recorded events produced on a thread of their own a few thousand ahead of the comparison
@@ -59,7 +61,16 @@ class PrefetchedEvents : public RecordedEvents {
  public:
   ~PrefetchedEvents() override { Stop(); }
 
-  Result<engine::EventPtr> Next() override {
+  Result<std::optional<RecordedEvent>> Next() override {
+    auto e = NextParsed();
+    if (!e.ok()) return e.status();
+    if (!*e) return std::optional<RecordedEvent>();
+    return std::optional<RecordedEvent>(Recorded(*e));
+  }
+  Result<engine::EventPtr> Parse(const RecordedEvent& e) override { return e.parsed; }
+
+ private:
+  Result<engine::EventPtr> NextParsed() {
     if (!producer_.joinable()) producer_ = std::thread([this] { Run(); });
     if (next_ == chunk_.size()) {
       std::unique_lock<std::mutex> lock(mu_);
@@ -164,11 +175,11 @@ class StoredEvents : public PrefetchedEvents {
   std::string id_;
 };
 
-// A recording file's events, parsed one at a time from its text.
-class FileEvents : public PrefetchedEvents {
+// A recording file's events, read from its text as the comparison asks for them: parsed only
+// when the layout is not the canonical one or the comparison needs it (see RecordedEvent).
+class FileEvents : public RecordedEvents {
  public:
   explicit FileEvents(const RecordingText* text) : text_(text) {}
-  ~FileEvents() override { Stop(); }
   Status LearnFacts(RecordedFacts* facts) override {
     for (size_t i = 0; i < text_->event_count(); ++i) {
       std::string_view wire = text_->EventText(i);
@@ -184,18 +195,25 @@ class FileEvents : public PrefetchedEvents {
     return Status::Ok();
   }
 
- protected:
-  Status Produce(const std::function<bool(engine::EventPtr)>& put) override {
-    for (size_t i = 0; i < text_->event_count(); ++i) {
-      auto e = text_->Event(i);
-      if (!e.ok()) return e.status();
-      if (!put(std::move(*e))) return Status::Ok();
-    }
-    return Status::Ok();
+  Result<std::optional<RecordedEvent>> Next() override {
+    if (next_ == text_->event_count()) return std::optional<RecordedEvent>();
+    size_t i = next_++;
+    auto view = engine::ViewWire(text_->EventText(i));
+    if (view && view->position == static_cast<int64_t>(i) + 1)
+      return std::optional<RecordedEvent>(RecordedEvent{nullptr, view->position, view->name, view->payload});
+    // Another layout, or a wrong position (which the parse reports).
+    auto e = text_->Event(i);
+    if (!e.ok()) return e.status();
+    return std::optional<RecordedEvent>(RecordedEvent{*e, (*e)->position, (*e)->name, {}});
+  }
+  Result<engine::EventPtr> Parse(const RecordedEvent& e) override {
+    if (e.parsed) return e.parsed;
+    return text_->Event(static_cast<size_t>(e.position - 1));
   }
 
  private:
   const RecordingText* text_;
+  size_t next_ = 0;
 };
 
 // Compares the replay's events as they come, visit by visit, and remembers where each agent
@@ -203,7 +221,9 @@ class FileEvents : public PrefetchedEvents {
 class ComparingSink : public engine::EventSink {
  public:
   ComparingSink(RecordedEvents* recorded, engine::EventSink* view)
-      : comparison_([recorded] { return recorded->Next(); }), view_(view) {}
+      : comparison_([recorded] { return recorded->Next(); },
+                    [recorded](const RecordedEvent& e) { return recorded->Parse(e); }),
+        view_(view) {}
   void OnEvents(std::span<const engine::EventPtr> events) override {
     for (const auto& e : events) {
       if (e->name == engine::events::kAgentStarted)

@@ -4,6 +4,9 @@
 
 using scaffold::Json;
 using scaffold::recordings::CompareEvents;
+using scaffold::recordings::Recorded;
+using scaffold::recordings::RecordedEvent;
+using scaffold::recordings::StreamingComparison;
 namespace engine = scaffold::engine;
 
 namespace {
@@ -22,6 +25,15 @@ std::vector<engine::EventPtr> Log(const std::vector<std::pair<std::string, Json>
     out.push_back(e);
   }
   return out;
+}
+
+scaffold::Result<engine::EventPtr> Parsed(const RecordedEvent& e) { return e.parsed; }
+
+// A recorded event handed over as text only, as a recording file's are.
+RecordedEvent Unparsed(const engine::EventPtr& e) {
+  auto view = engine::ViewWire(e->wire);
+  REQUIRE(view);
+  return RecordedEvent{nullptr, view->position, view->name, view->payload};
 }
 
 }  // namespace
@@ -156,9 +168,11 @@ TEST_CASE("the streaming comparison reads the recording only as far as the visit
   auto replayed = Log(items);
   size_t pulled = 0;
   scaffold::recordings::StreamingComparison comparison(
-      [&]() -> scaffold::Result<engine::EventPtr> {
-        return pulled < recorded.size() ? recorded[pulled++] : engine::EventPtr();
-      });
+      [&]() -> scaffold::Result<std::optional<RecordedEvent>> {
+        if (pulled == recorded.size()) return std::optional<RecordedEvent>();
+        return std::optional<RecordedEvent>(Recorded(recorded[pulled++]));
+      },
+      Parsed);
   // The events before the first phase and the first visit, then the next visit's first event:
   // two visits are complete on the replay's side.
   REQUIRE(comparison.AddReplayed(std::span(replayed).first(1 + 102 + 1)).ok());
@@ -172,9 +186,12 @@ TEST_CASE("the streaming comparison reads the recording only as far as the visit
   // A recording that stops early: the replay's extra visit is the divergence.
   pulled = 0;
   auto shorter = std::vector<engine::EventPtr>(recorded.begin(), recorded.begin() + 1 + 2 * 102);
-  scaffold::recordings::StreamingComparison cut([&]() -> scaffold::Result<engine::EventPtr> {
-    return pulled < shorter.size() ? shorter[pulled++] : engine::EventPtr();
-  });
+  scaffold::recordings::StreamingComparison cut(
+      [&]() -> scaffold::Result<std::optional<RecordedEvent>> {
+        if (pulled == shorter.size()) return std::optional<RecordedEvent>();
+        return std::optional<RecordedEvent>(Recorded(shorter[pulled++]));
+      },
+      Parsed);
   REQUIRE(cut.AddReplayed(replayed).ok());
   REQUIRE(cut.Finish().ok());
   REQUIRE(cut.divergence());
@@ -182,6 +199,97 @@ TEST_CASE("the streaming comparison reads the recording only as far as the visit
   CHECK(cut.divergence()->phase == "p2");
   // A source that fails stops the comparison with its error.
   scaffold::recordings::StreamingComparison failing(
-      []() -> scaffold::Result<engine::EventPtr> { return scaffold::InvalidArgument("line 7: bad"); });
+      []() -> scaffold::Result<std::optional<RecordedEvent>> {
+        return scaffold::InvalidArgument("line 7: bad");
+      },
+      Parsed);
   CHECK(failing.AddReplayed(replayed).message() == "line 7: bad");
+}
+
+TEST_CASE("an event's wire text is read without parsing only in the layout Serialize writes",
+          "[compare]") {
+  auto e = std::make_shared<engine::Event>();
+  e->id = "0b1c";
+  e->position = 42;
+  e->name = "text:delta";
+  e->payload = {{"delta", ",\"timestamp\":1}"}, {"agent", "a"}};
+  e->timestamp = 1796192812464;
+  e->Serialize();
+  auto view = engine::ViewWire(e->wire);
+  REQUIRE(view);
+  CHECK(view->position == 42);
+  CHECK(view->name == "text:delta");
+  CHECK(view->payload == scaffold::DumpJson(e->payload));
+
+  // Anything else is left to the parser.
+  for (const char* text : {
+           R"({"position":1,"id":"a","name":"n","payload":{},"timestamp":1})",
+           R"({"id":"a", "position":1,"name":"n","payload":{},"timestamp":1})",
+           R"({"id":"a","position":01,"name":"n","payload":{},"timestamp":1})",
+           R"({"id":"a","position":1,"name":"n\u0041","payload":{},"timestamp":1})",
+           R"({"id":"","position":1,"name":"n","payload":{},"timestamp":1})",
+           R"({"id":"a","position":1,"name":"n","payload":{},"timestamp":1.5})",
+           R"({"id":"a","position":1,"name":"n","payload":[],"timestamp":1})",
+           R"({"id":"a","position":1,"name":"n","payload":{},"timestamp":1} )",
+           R"({"id":"a","position":1,"name":"n","payload":{})",
+           R"({"id":"a","position":1234567890123456789,"name":"n","payload":{},"timestamp":1})",
+           "{\"id\":\"\xc3\xa9\",\"position\":1,\"name\":\"n\",\"payload\":{},\"timestamp\":1}",
+       }) {
+    CAPTURE(text);
+    CHECK_FALSE(engine::ViewWire(text));
+  }
+}
+
+TEST_CASE("recorded events given as text are parsed only where the bytes differ", "[compare]") {
+  std::vector<std::pair<std::string, Json>> items = {{"workflow:started", {{"sessionId", "s"}}}};
+  for (int v = 0; v < 5; ++v) {
+    items.push_back({"phase:entered", {{"phase", "p" + std::to_string(v)}}});
+    items.push_back({"agent:started", {{"agent", "a"}}});
+    for (int d = 0; d < 50; ++d) items.push_back({"text:delta", {{"agent", "a"}, {"delta", "x"}}});
+    items.push_back({"agent:completed", {{"agent", "a"}, {"output", "x"}, {"durationMs", 10 + v}}});
+    items.push_back({"phase:exited", {{"phase", "p" + std::to_string(v)}, {"reason", "next"}}});
+  }
+  auto recorded = Log(items);
+  // The replay took another time over each agent: equal once normalized.
+  for (auto& [name, payload] : items) {
+    if (name == "agent:completed") payload["durationMs"] = 0;
+  }
+  auto replayed = Log(items);
+
+  auto compare = [&](const std::vector<engine::EventPtr>& now, size_t* parsed) {
+    size_t pulled = 0;
+    StreamingComparison comparison(
+        [&]() -> scaffold::Result<std::optional<RecordedEvent>> {
+          if (pulled == recorded.size()) return std::optional<RecordedEvent>();
+          return std::optional<RecordedEvent>(Unparsed(recorded[pulled++]));
+        },
+        [&](const RecordedEvent& e) -> scaffold::Result<engine::EventPtr> {
+          ++*parsed;
+          return recorded[static_cast<size_t>(e.position - 1)];
+        });
+    REQUIRE(comparison.AddReplayed(now).ok());
+    REQUIRE(comparison.Finish().ok());
+    return comparison.divergence();
+  };
+  size_t parsed = 0;
+  CHECK_FALSE(compare(replayed, &parsed));
+  CHECK(parsed == 5);  // the agent:completed events, nothing else
+
+  // A delta that differs: its visit is parsed and compared lane by lane, and the divergence
+  // names the event as it would have from parsed events.
+  auto changed = replayed;
+  auto e = std::make_shared<engine::Event>(*changed[2 * 54 + 1 + 2 + 7]);
+  e->payload["delta"] = "y";
+  e->Serialize();
+  changed[2 * 54 + 1 + 2 + 7] = e;
+  parsed = 0;
+  auto d = compare(changed, &parsed);
+  REQUIRE(d);
+  CHECK(parsed == 2 + 54);  // the first two agent:completed, then the third visit whole
+  CHECK(d->phase == "p2");
+  CHECK(d->path == "/payload/delta");
+  CHECK(d->recorded_position == 2 * 54 + 1 + 2 + 7 + 1);
+  auto expected = CompareEvents(recorded, changed);
+  REQUIRE(expected);
+  CHECK(d->ToJson() == expected->ToJson());
 }
