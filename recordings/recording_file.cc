@@ -6,12 +6,13 @@
 #include <deque>
 #include <functional>
 #include <sstream>
+#include <thread>
 
 #include "engine/event_shape.h"
 #include "engine/json_reader.h"
 #include "engine/redactor.h"
 #include "recordings/sha256.h"
-#include "recordings/sqlite/sqlite_store.h"
+#include "recordings/recording_exchanges.h"
 
 namespace scaffold::recordings {
 namespace {
@@ -88,6 +89,9 @@ class RecordingReader {
       AddEvent(number, line.substr(kEventPrefix.size(), line.size() - kEventPrefix.size() - 1));
       return Checksummed(line);
     }
+    static constexpr std::string_view kExchangePrefix = "{\"exchange\":";
+    if (defer_exchanges_ && number > 1 && line.starts_with(kExchangePrefix))
+      return Defer(number, line);
     auto parsed = ParseJson(line);
     if (!parsed.ok() || !parsed->is_object()) {
       std::string why = parsed.ok() ? "not a JSON object" : LineJsonError(parsed.status());
@@ -98,6 +102,7 @@ class RecordingReader {
     if (number == 1) {
       if (Status s = Header(j); !s.ok()) return LineError(1, s.message());
     } else if (j.contains("exchange")) {
+      if (defer_exchanges_) return Defer(number, line);
       if (!wires_.empty()) return LineError(number, "an exchange after the events");
       if (Status s = AddExchange(j); !s.ok()) return LineError(number, s.message());
     } else if (j.contains("event")) {
@@ -148,11 +153,14 @@ class RecordingReader {
     return s;
   }
 
-  // Exchanges go to `sink` as they are read instead of into the recording.
-  void SetExchangeSink(
-      std::function<Status(const engine::SessionInfo&, Exchange&&)> sink) {
-    exchange_sink_ = std::move(sink);
-  }
+  // Exchange lines are kept as text (deferred()) and checked afterwards (CheckExchangeLines),
+  // not parsed into the recording.
+  void DeferExchanges() { defer_exchanges_ = true; }
+  struct Deferred {
+    size_t line;
+    std::string_view text;
+  };
+  const std::vector<Deferred>& deferred() const { return deferred_; }
   size_t exchanges_seen() const { return exchanges_seen_; }
   bool ended() const { return ended_; }
   std::vector<std::string_view>& wires() { return wires_; }
@@ -208,30 +216,23 @@ class RecordingReader {
   }
 
   Status AddExchange(const Json& line) {
-    JsonReader in(line);
-    JsonReader x = in.Child("exchange", true);
-    Exchange ex;
-    ex.session_id = rec_.info.id;
-    ex.seq = x.Int("seq", 1);
-    ex.key = x.String("key");
-    ex.occurrence = x.Int("occurrence", 1);
-    ex.agent = x.OptString("agent").value_or("");
-    ex.request = x.Value("request");
-    ex.response = x.Value("response");
-    if (!in.ok()) return InvalidArgument("an exchange: " + in.status().ToString());
-    if (ex.seq != static_cast<int64_t>(exchanges_seen_) + 1)
-      return InvalidArgument("an exchange out of order (seq " + std::to_string(ex.seq) + ")");
-    if (ExchangeKey(ex.request) != ex.key)
-      return InvalidArgument("the exchange's request does not match its key");
+    auto ex = ParseExchange(line, rec_.info.id, static_cast<int64_t>(exchanges_seen_) + 1);
+    if (!ex.ok()) return ex.status();
     ++exchanges_seen_;
-    if (exchange_sink_) return exchange_sink_(rec_.info, std::move(ex));
-    rec_.exchanges.push_back(std::move(ex));
+    rec_.exchanges.push_back(std::move(*ex));
     return Status::Ok();
   }
 
   void AddEvent(size_t number, std::string_view wire) {
     if (wires_.empty()) first_event_line_ = number;
     wires_.push_back(wire);
+  }
+
+  Status Defer(size_t number, std::string_view line) {
+    if (!wires_.empty()) return LineError(number, "an exchange after the events");
+    deferred_.push_back({number, line});
+    ++exchanges_seen_;
+    return Checksummed(line);
   }
 
   Status Checksummed(std::string_view line) {
@@ -241,7 +242,8 @@ class RecordingReader {
   }
 
   Recording rec_;
-  std::function<Status(const engine::SessionInfo&, Exchange&&)> exchange_sink_;
+  bool defer_exchanges_ = false;
+  std::vector<Deferred> deferred_;
   size_t exchanges_seen_ = 0;
   Digest digest_;
   int64_t expected_events_ = -1;
@@ -362,29 +364,74 @@ Result<Recording> ReadRecording(std::istream& in) {
   return std::move(rec);
 }
 
+namespace {
+
+// Checks a recording's exchange lines (read as RecordingReader::DeferExchanges keeps them), on
+// several threads when there are many, and indexes them. A problem names the earliest bad line.
+Result<std::unique_ptr<RecordingExchanges>> CheckExchangeLines(
+    const engine::SessionInfo& info, const std::vector<RecordingReader::Deferred>& lines) {
+  struct Checked {
+    Exchange header;  // without its request and response
+    Status problem;
+  };
+  std::vector<Checked> checked(lines.size());
+  auto check = [&](size_t i) {
+    const auto& [number, text] = lines[i];
+    auto parsed = ParseJson(text);
+    if (!parsed.ok() || !parsed->is_object()) {
+      std::string why = parsed.ok() ? "not a JSON object" : LineJsonError(parsed.status());
+      checked[i].problem = LineError(number, why + " (is the file damaged?)");
+      return false;
+    }
+    auto x = ParseExchange(*parsed, info.id, static_cast<int64_t>(i) + 1);
+    if (!x.ok()) {
+      checked[i].problem = LineError(number, x.status().message());
+      return false;
+    }
+    x->request = Json();
+    x->response = Json();
+    checked[i].header = std::move(*x);
+    return true;
+  };
+  size_t threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8);
+  threads = std::min(threads, std::max<size_t>(1, lines.size() / 64));
+  size_t chunk = (lines.size() + threads - 1) / threads;
+  auto run = [&](size_t t) {
+    for (size_t i = t * chunk; i < std::min(lines.size(), (t + 1) * chunk) && check(i); ++i) {
+    }
+  };
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(run, t);
+  run(0);
+  for (auto& thread : pool) thread.join();
+
+  auto out = std::make_unique<RecordingExchanges>(info.id, info.redact);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (!checked[i].problem.ok()) return checked[i].problem;
+    if (Status s = out->Add(lines[i].line, lines[i].text, checked[i].header); !s.ok())
+      return LineError(lines[i].line, s.message());
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<RecordingText> ReadRecordingText(std::istream& in) {
   auto data = std::make_shared<const std::string>(ReadAll(in));
-  auto store = SqliteStore::Open(":memory:");
-  if (!store.ok()) return store.status();
   RecordingReader reader;
-  // Each exchange is stored as soon as it is read and checked, not kept as parsed JSON.
-  bool created = false;
-  reader.SetExchangeSink([&](const engine::SessionInfo& info, Exchange&& ex) -> Status {
-    if (!created) {
-      SCAFFOLD_RETURN_IF_ERROR((*store)->ImportSession(info, {}, {}));
-      created = true;
-    }
-    return (*store)->AppendExchange(ex);
-  });
+  reader.DeferExchanges();
   size_t number = 0;
-  SCAFFOLD_RETURN_IF_ERROR(ScanLines(*data, &reader, &number));
+  Status scanned = ScanLines(*data, &reader, &number);
+  // The exchange lines read before any problem; theirs come first in the file.
+  auto exchanges = CheckExchangeLines(reader.recording().info, reader.deferred());
+  if (!exchanges.ok()) return exchanges.status();
+  SCAFFOLD_RETURN_IF_ERROR(scanned);
   SCAFFOLD_RETURN_IF_ERROR(CheckWhole(reader, number, reader.wires().size()));
   RecordingText text;
   Recording& rec = reader.recording();
-  if (!created) SCAFFOLD_RETURN_IF_ERROR((*store)->ImportSession(rec.info, {}, {}));
   text.info_ = std::move(rec.info);
   text.info_.event_count = static_cast<int64_t>(reader.wires().size());
-  text.exchanges_ = std::move(*store);
+  text.exchanges_ = std::move(*exchanges);
   text.data_ = std::move(data);
   text.rewritten_ = std::make_shared<std::deque<std::string>>(std::move(reader.rewritten()));
   text.wires_ = std::move(reader.wires());

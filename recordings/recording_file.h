@@ -42,8 +42,8 @@ Result<Recording> ReadRecording(std::istream& in);
 class RecordingText {
  public:
   const engine::SessionInfo& info() const { return info_; }
-  // The session and its exchanges, in an in-memory store (for the provider's lookups).
-  Store* exchanges() const { return exchanges_.get(); }
+  // The session's exchanges, for the provider's lookups (kept as the file's text).
+  ExchangeBook* exchanges() const { return exchanges_.get(); }
   size_t event_count() const { return wires_.size(); }
   // Event `i` (0 for position 1) as the file has it, unparsed.
   std::string_view EventText(size_t i) const { return wires_[i]; }
@@ -53,8 +53,8 @@ class RecordingText {
  private:
   friend Result<RecordingText> ReadRecordingText(std::istream& in);
   engine::SessionInfo info_;
-  std::unique_ptr<Store> exchanges_;
-  std::shared_ptr<const std::string> data_;  // the file; wires_ point into it
+  std::shared_ptr<const std::string> data_;  // the file; wires_ and exchanges_ point into it
+  std::unique_ptr<ExchangeBook> exchanges_;
   std::shared_ptr<std::deque<std::string>> rewritten_;  // or into these
   std::vector<std::string_view> wires_;
   size_t first_event_line_ = 0;

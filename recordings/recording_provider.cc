@@ -198,16 +198,17 @@ Json MissingExchange::ToJson() const {
               {"diff", changes}};
 }
 
-RecordingProvider::RecordingProvider(Store* store, engine::Provider* inner, Options options)
-    : store_(store), inner_(inner), options_(options) {}
+RecordingProvider::RecordingProvider(ExchangeBook* book, engine::Provider* inner,
+                                     Options options)
+    : book_(book), inner_(inner), options_(options) {}
 
 const engine::Redactor& RecordingProvider::RedactorFor(const std::string& session_id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = redactors_.find(session_id);
   if (it != redactors_.end()) return it->second;
   engine::Redactor redactor;
-  if (auto info = store_->GetSession(session_id); info.ok()) {
-    if (auto compiled = engine::Redactor::Compile(info->redact); compiled.ok())
+  if (auto patterns = book_->RedactPatterns(session_id); patterns.ok()) {
+    if (auto compiled = engine::Redactor::Compile(*patterns); compiled.ok())
       redactor = std::move(*compiled);
   }
   return redactors_.emplace(session_id, std::move(redactor)).first->second;
@@ -222,10 +223,10 @@ RecordingProvider::Prepared RecordingProvider::Prepare(const engine::ModelReques
 Status RecordingProvider::Record(const Exchange& exchange) {
   Exchange x = exchange;
   x.response = RedactorFor(x.session_id).Apply(x.response);
-  auto count = store_->CountExchanges(x.session_id, x.key);
+  auto count = book_->CountExchanges(x.session_id, x.key);
   if (!count.ok()) return count.status();
   x.occurrence = *count + 1;
-  return store_->AppendExchange(x);
+  return book_->AppendExchange(x);
 }
 
 MissingExchange RecordingProvider::Explain(const engine::ModelRequest& request,
@@ -238,7 +239,7 @@ MissingExchange RecordingProvider::Explain(const engine::ModelRequest& request,
   miss.request = prepared.request;
   std::optional<std::string> scope;
   if (options_.same_session_only) scope = request.session_id;
-  auto candidates = store_->ExchangesForAgent(request.agent, scope, 200);
+  auto candidates = book_->ExchangesForAgent(request.agent, scope, 200);
   if (candidates.ok()) {
     size_t best = static_cast<size_t>(-1);
     for (auto& c : *candidates) {
@@ -265,7 +266,7 @@ std::unique_ptr<engine::ModelCall> RecordingProvider::Start(const engine::ModelR
     }
     std::optional<std::string> scope;
     if (options_.same_session_only) scope = request.session_id;
-    auto found = store_->FindExchange(prepared.key, occurrence, scope);
+    auto found = book_->FindExchange(prepared.key, occurrence, scope);
     auto call = std::make_unique<PlaybackCall>(executor, handler);
     if (!found.ok()) {
       call->Fail({engine::ProviderErrorKind::kOther,

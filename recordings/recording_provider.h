@@ -58,9 +58,9 @@ class RecordingProvider : public engine::Provider {
     bool same_session_only = false;
   };
 
-  // `store` holds the recordings (and the sessions' redaction patterns); `inner` is the real
-  // provider, null in playback mode. Both borrowed.
-  RecordingProvider(Store* store, engine::Provider* inner, Options options);
+  // `book` holds the recordings (and the sessions' redaction patterns): a Store, or a recording
+  // file's exchanges; `inner` is the real provider, null in playback mode. Both borrowed.
+  RecordingProvider(ExchangeBook* book, engine::Provider* inner, Options options);
 
   std::unique_ptr<engine::ModelCall> Start(const engine::ModelRequest& request,
                                            engine::Executor* executor,
@@ -84,7 +84,7 @@ class RecordingProvider : public engine::Provider {
   MissingExchange Explain(const engine::ModelRequest& request, const Prepared& prepared,
                           int64_t occurrence);
 
-  Store* const store_;
+  ExchangeBook* const book_;
   engine::Provider* const inner_;
   const Options options_;
 

@@ -291,7 +291,7 @@ namespace {
 
 // Re-runs the session `info` describes and compares its events with `recorded`, as they come;
 // the provider plays the exchanges `source` holds for that session. Neither log is kept whole.
-Result<ReplayReport> Replay(Store* source, const engine::SessionInfo& info,
+Result<ReplayReport> Replay(ExchangeBook* source, const engine::SessionInfo& info,
                             RecordedEvents* recorded, const ReplayOptions& options) {
   std::shared_ptr<const engine::Workflow> workflow = options.workflow;
   if (!workflow) {

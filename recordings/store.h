@@ -18,26 +18,16 @@
 
 namespace scaffold::recordings {
 
-class Store : public engine::EventStore {
+class Store : public engine::EventStore, public ExchangeBook {
  public:
   enum class Access { kReadWrite, kReadOnly };
 
-  // ---- Recorded provider exchanges ----
+  // ---- Recorded provider exchanges (ExchangeBook, plus) ----
 
-  // Appends an exchange to its session (seq is assigned).
-  virtual Status AppendExchange(const Exchange& exchange) = 0;
-  // How many exchanges with `key` the session has recorded.
-  virtual Result<int64_t> CountExchanges(const std::string& session_id,
-                                         const std::string& key) = 0;
-  // The exchange recorded for (key, occurrence): in `session_id` when given, else the most
-  // recent one in any session.
-  virtual Result<std::optional<Exchange>> FindExchange(
-      const std::string& key, int64_t occurrence, const std::optional<std::string>& session_id) = 0;
   // A session's exchanges in recording order.
   virtual Result<std::vector<Exchange>> ListExchanges(const std::string& session_id) = 0;
-  // Recorded requests of `agent` (in `session_id` when given), newest first, at most `limit`.
-  virtual Result<std::vector<Exchange>> ExchangesForAgent(
-      const std::string& agent, const std::optional<std::string>& session_id, int64_t limit) = 0;
+  // The session's row says.
+  Result<std::vector<std::string>> RedactPatterns(const std::string& session_id) override;
 
   // Stores a whole session at once — its row, events and exchanges — or nothing. For imports.
   virtual Status ImportSession(const engine::SessionInfo& info,

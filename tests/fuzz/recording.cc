@@ -16,6 +16,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto text = scaffold::recordings::ReadRecordingText(again);
   if (text.ok()) {
     for (size_t i = 0; i < text->event_count(); ++i) (void)text->Event(i);
+    // Its exchanges, looked up in the text they were checked in.
+    auto* book = text->exchanges();
+    auto recent = book->ExchangesForAgent("", std::nullopt, 4);
+    if (recent.ok()) {
+      for (const auto& x : *recent) (void)book->FindExchange(x.key, x.occurrence, x.session_id);
+    }
   }
   return 0;
 }

@@ -1,0 +1,96 @@
+#include "recordings/recording_exchanges.h"
+
+#include "engine/json_reader.h"
+
+namespace scaffold::recordings {
+
+Result<Exchange> ParseExchange(const Json& line, const std::string& session_id, int64_t seq) {
+  JsonReader in(line);
+  JsonReader x = in.Child("exchange", true);
+  Exchange ex;
+  ex.session_id = session_id;
+  ex.seq = x.Int("seq", 1);
+  ex.key = x.String("key");
+  ex.occurrence = x.Int("occurrence", 1);
+  ex.agent = x.OptString("agent").value_or("");
+  ex.request = x.Value("request");
+  ex.response = x.Value("response");
+  if (!in.ok()) return InvalidArgument("an exchange: " + in.status().ToString());
+  if (ex.seq != seq)
+    return InvalidArgument("an exchange out of order (seq " + std::to_string(ex.seq) + ")");
+  if (ExchangeKey(ex.request) != ex.key)
+    return InvalidArgument("the exchange's request does not match its key");
+  return ex;
+}
+
+Result<Exchange> ParseExchangeLine(std::string_view line, const std::string& session_id,
+                                   int64_t seq) {
+  auto parsed = ParseJson(line);
+  if (!parsed.ok()) return parsed.status();
+  return ParseExchange(*parsed, session_id, seq);
+}
+
+Status RecordingExchanges::Add(size_t line, std::string_view text, const Exchange& x) {
+  auto& same_key = by_key_[x.key];
+  for (size_t i : same_key) {
+    if (entries_[i].occurrence == x.occurrence) {
+      return InvalidArgument("a second exchange for the same request and occurrence (line " +
+                             std::to_string(entries_[i].line) + " has it)");
+    }
+  }
+  same_key.push_back(entries_.size());
+  entries_.push_back({line, text, x.key, x.occurrence, x.agent});
+  return Status::Ok();
+}
+
+Result<Exchange> RecordingExchanges::Load(size_t index) const {
+  const Entry& e = entries_[index];
+  auto x = ParseExchangeLine(e.text, session_id_, static_cast<int64_t>(index) + 1);
+  if (!x.ok()) return InvalidArgument("line " + std::to_string(e.line) + ": " + x.status().message());
+  return x;
+}
+
+Result<std::vector<std::string>> RecordingExchanges::RedactPatterns(
+    const std::string& session_id) {
+  if (session_id != session_id_) return NotFound("no session " + session_id + " in the recording");
+  return redact_;
+}
+
+Status RecordingExchanges::AppendExchange(const Exchange&) {
+  return Status(ErrorCode::kFailedPrecondition, "a recording file's exchanges are not written to");
+}
+
+Result<int64_t> RecordingExchanges::CountExchanges(const std::string& session_id,
+                                                   const std::string& key) {
+  if (session_id != session_id_) return 0;
+  auto it = by_key_.find(key);
+  return it == by_key_.end() ? 0 : static_cast<int64_t>(it->second.size());
+}
+
+Result<std::optional<Exchange>> RecordingExchanges::FindExchange(
+    const std::string& key, int64_t occurrence, const std::optional<std::string>& session_id) {
+  auto it = by_key_.find(key);
+  if (!Mine(session_id) || it == by_key_.end()) return std::optional<Exchange>();
+  for (size_t i : it->second) {
+    if (entries_[i].occurrence != occurrence) continue;
+    auto x = Load(i);
+    if (!x.ok()) return x.status();
+    return std::optional<Exchange>(std::move(*x));
+  }
+  return std::optional<Exchange>();
+}
+
+Result<std::vector<Exchange>> RecordingExchanges::ExchangesForAgent(
+    const std::string& agent, const std::optional<std::string>& session_id, int64_t limit) {
+  std::vector<Exchange> out;
+  if (!Mine(session_id)) return out;
+  for (size_t i = entries_.size(); i-- > 0 && static_cast<int64_t>(out.size()) < limit;) {
+    if (entries_[i].agent != agent) continue;
+    auto x = Load(i);
+    if (!x.ok()) return x.status();
+    out.push_back(std::move(*x));
+  }
+  return out;
+}
+
+}  // namespace scaffold::recordings
