@@ -4,20 +4,26 @@
 
 namespace scaffold::recordings {
 
-Result<Exchange> ParseExchange(const Json& line, const std::string& session_id, int64_t seq) {
-  JsonReader in(line);
-  JsonReader x = in.Child("exchange", true);
+Result<Exchange> ParseExchange(Json&& line, const std::string& session_id, int64_t seq) {
   Exchange ex;
-  ex.session_id = session_id;
-  ex.seq = x.Int("seq", 1);
-  ex.key = x.String("key");
-  ex.occurrence = x.Int("occurrence", 1);
-  ex.agent = x.OptString("agent").value_or("");
-  ex.request = x.Value("request");
-  ex.response = x.Value("response");
-  if (!in.ok()) return InvalidArgument("an exchange: " + in.status().ToString());
+  {
+    JsonReader in(line);
+    JsonReader x = in.Child("exchange", true);
+    ex.session_id = session_id;
+    ex.seq = x.Int("seq", 1);
+    ex.key = x.String("key");
+    ex.occurrence = x.Int("occurrence", 1);
+    ex.agent = x.OptString("agent").value_or("");
+    (void)x.Value("request");
+    (void)x.Value("response");
+    if (!in.ok()) return InvalidArgument("an exchange: " + in.status().ToString());
+  }
   if (ex.seq != seq)
     return InvalidArgument("an exchange out of order (seq " + std::to_string(ex.seq) + ")");
+  // Checked present above: moved out of the line, not copied.
+  Json& fields = line["exchange"];
+  ex.request = std::move(fields["request"]);
+  ex.response = std::move(fields["response"]);
   if (ExchangeKey(ex.request) != ex.key)
     return InvalidArgument("the exchange's request does not match its key");
   return ex;
@@ -27,7 +33,7 @@ Result<Exchange> ParseExchangeLine(std::string_view line, const std::string& ses
                                    int64_t seq) {
   auto parsed = ParseJson(line);
   if (!parsed.ok()) return parsed.status();
-  return ParseExchange(*parsed, session_id, seq);
+  return ParseExchange(std::move(*parsed), session_id, seq);
 }
 
 Status RecordingExchanges::Add(size_t line, std::string_view text, const Exchange& x) {

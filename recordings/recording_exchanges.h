@@ -19,8 +19,9 @@ namespace scaffold::recordings {
 
 // An exchange line, {"exchange": {"seq", "key", "occurrence", "agent", "request",
 // "response"}}, parsed: its seq must be `seq` and its key its request's. Problems are told
-// without the line number (the caller knows it).
-Result<Exchange> ParseExchange(const Json& line, const std::string& session_id, int64_t seq);
+// without the line number (the caller knows it). The request and response are moved out of
+// `line`.
+Result<Exchange> ParseExchange(Json&& line, const std::string& session_id, int64_t seq);
 // The same from the line's text.
 Result<Exchange> ParseExchangeLine(std::string_view line, const std::string& session_id,
                                    int64_t seq);

@@ -104,7 +104,8 @@ class RecordingReader {
     } else if (j.contains("exchange")) {
       if (defer_exchanges_) return Defer(number, line);
       if (!wires_.empty()) return LineError(number, "an exchange after the events");
-      if (Status s = AddExchange(j); !s.ok()) return LineError(number, s.message());
+      if (Status s = AddExchange(std::move(*parsed)); !s.ok())
+        return LineError(number, s.message());
     } else if (j.contains("event")) {
       // Written some other way (spacing, key order): given the canonical form first.
       auto event = engine::Event::Parse(DumpJson(j["event"]));
@@ -215,8 +216,8 @@ class RecordingReader {
     return Status::Ok();
   }
 
-  Status AddExchange(const Json& line) {
-    auto ex = ParseExchange(line, rec_.info.id, static_cast<int64_t>(exchanges_seen_) + 1);
+  Status AddExchange(Json&& line) {
+    auto ex = ParseExchange(std::move(line), rec_.info.id, static_cast<int64_t>(exchanges_seen_) + 1);
     if (!ex.ok()) return ex.status();
     ++exchanges_seen_;
     rec_.exchanges.push_back(std::move(*ex));
@@ -383,7 +384,7 @@ Result<std::unique_ptr<RecordingExchanges>> CheckExchangeLines(
       checked[i].problem = LineError(number, why + " (is the file damaged?)");
       return false;
     }
-    auto x = ParseExchange(*parsed, info.id, static_cast<int64_t>(i) + 1);
+    auto x = ParseExchange(std::move(*parsed), info.id, static_cast<int64_t>(i) + 1);
     if (!x.ok()) {
       checked[i].problem = LineError(number, x.status().message());
       return false;
