@@ -37,8 +37,10 @@ struct Recording {
 Result<Recording> ReadRecording(std::istream& in);
 
 // A recording file read for a replay: every line checked as ReadRecording checks it (header,
-// exchanges, order, counts, the checksum) but the events left as text in the file's buffer and
-// parsed one at a time when asked for, so a long recording costs about its own size.
+// exchanges, order, counts, the checksum; the exchange lines on several threads when there are
+// many) but the events and exchanges left as text in the file's buffer and parsed when asked for,
+// so a long recording costs about its own size. Two exchanges with the same key and occurrence
+// are refused here (a lookup could not tell them apart; importing such a file fails too).
 class RecordingText {
  public:
   const engine::SessionInfo& info() const { return info_; }

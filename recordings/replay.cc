@@ -368,8 +368,7 @@ Result<ReplayReport> ReplaySession(Store* source, const std::string& session_id,
 
 Result<ReplayReport> ReplayRecording(const RecordingText& recording,
                                      const ReplayOptions& options) {
-  // The exchanges are in an in-memory database, for the provider's lookups; the events are
-  // compared from the file's text.
+  // The exchanges are looked up in the file's text, and the events compared from it.
   FileEvents recorded(&recording);
   return Replay(recording.exchanges(), recording.info(), &recorded, options);
 }

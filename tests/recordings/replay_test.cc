@@ -211,6 +211,13 @@ TEST_CASE("a changed prompt replays as a missing exchange with a field diff", "[
   CHECK(report["result"] == "missing_exchange");
   CHECK(report["missing"]["agent"] == "writer");
   CHECK(report["missing"]["diff"][0]["path"] == "/messages/0/content/0/text");
+
+  // From a recording file (its exchanges looked up in the file's text): the same report.
+  std::string file = dir.path() + "/run.jsonl";
+  REQUIRE(RunScaffold({"sessions", "export", id, "-o", file, "--db", db}).exit_code == 0);
+  auto from_file = RunScaffold({"replay", file, "--workflow", changed, "--json"}, Offline());
+  CHECK(from_file.exit_code == 4);
+  CHECK(Json::parse(from_file.out) == report);
 }
 
 TEST_CASE("changed update or branching logic replays as a divergence", "[replay]") {
@@ -235,6 +242,13 @@ TEST_CASE("changed update or branching logic replays as a divergence", "[replay]
   CHECK(report["result"] == "diverged");
   CHECK(report["divergence"]["path"] == "/payload/patches/1/value");
   CHECK(report["divergence"]["event"] == "state:intent");
+  // From a recording file (events compared from its text, parsed only where they differ): the
+  // same report.
+  std::string file = dir.path() + "/run.jsonl";
+  REQUIRE(RunScaffold({"sessions", "export", id, "-o", file, "--db", db}).exit_code == 0);
+  auto from_file = RunScaffold({"replay", file, "--workflow", update, "--json"}, Offline());
+  CHECK(from_file.exit_code == 3);
+  CHECK(Json::parse(from_file.out) == report);
 
   std::string branch = Changed(dir, "ticket-triage.json", R"("classify": {"run": "classifier", "next": "draft"})",
                                R"("classify": {"run": "classifier", "next": {"if": [{"==": [{"var": "state.category"},
