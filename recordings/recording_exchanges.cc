@@ -1,5 +1,8 @@
 #include "recordings/recording_exchanges.h"
 
+#include <algorithm>
+#include <optional>
+
 #include "engine/json_reader.h"
 
 namespace scaffold::recordings {
@@ -56,6 +59,54 @@ Result<Exchange> RecordingExchanges::Load(size_t index) const {
   return x;
 }
 
+RecordingExchanges::~RecordingExchanges() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  changed_.notify_all();
+  if (ahead_.joinable()) ahead_.join();
+}
+
+Result<Exchange> RecordingExchanges::Take(size_t index) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!ahead_.joinable()) ahead_ = std::thread([this] { ParseAhead(); });
+  changed_.wait(lock, [&] { return parsing_ != index; });
+  std::optional<Result<Exchange>> taken;
+  if (auto it = parsed_.find(index); it != parsed_.end()) {
+    taken = std::move(it->second);
+    parsed_.erase(it);
+  }
+  // Only the next few are kept.
+  std::erase_if(parsed_, [&](const auto& item) {
+    return item.first <= index || item.first > index + kAhead;
+  });
+  next_ = std::max(next_, index + 1);
+  if (next_ > index + kAhead + 1) next_ = index + 1;
+  until_ = std::min(entries_.size(), index + 1 + kAhead);
+  lock.unlock();
+  changed_.notify_all();
+  if (taken) return std::move(*taken);
+  return Load(index);
+}
+
+void RecordingExchanges::ParseAhead() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    changed_.wait(lock, [&] { return stop_ || next_ < until_; });
+    if (stop_) return;
+    size_t index = next_++;
+    if (parsed_.count(index)) continue;
+    parsing_ = index;
+    lock.unlock();
+    auto x = Load(index);
+    lock.lock();
+    parsed_.emplace(index, std::move(x));
+    parsing_ = SIZE_MAX;
+    changed_.notify_all();
+  }
+}
+
 Result<std::vector<std::string>> RecordingExchanges::RedactPatterns(
     const std::string& session_id) {
   if (session_id != session_id_) return NotFound("no session " + session_id + " in the recording");
@@ -79,7 +130,7 @@ Result<std::optional<Exchange>> RecordingExchanges::FindExchange(
   if (!Mine(session_id) || it == by_key_.end()) return std::optional<Exchange>();
   for (size_t i : it->second) {
     if (entries_[i].occurrence != occurrence) continue;
-    auto x = Load(i);
+    auto x = Take(i);
     if (!x.ok()) return x.status();
     return std::optional<Exchange>(std::move(*x));
   }

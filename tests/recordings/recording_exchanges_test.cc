@@ -90,6 +90,28 @@ TEST_CASE("a recording's exchanges are found by key and occurrence in the file's
   CHECK(book->AppendExchange((*recent)[0]).code() == scaffold::ErrorCode::kFailedPrecondition);
 }
 
+TEST_CASE("exchanges parsed ahead in recording order are the right ones, in any lookup order",
+          "[recording]") {
+  auto rec = Read(File());
+  REQUIRE(rec.ok());
+  auto* book = rec->exchanges();
+  auto check = [&](int seq) {
+    auto found = book->FindExchange(ExchangeKey(Json{{"prompt", "p" + std::to_string(seq)}}), 1,
+                                    std::string("s1"));
+    REQUIRE(found.ok());
+    REQUIRE(*found);
+    CHECK((*found)->seq == seq);
+    CHECK((*found)->response["stream"][0]["text"] == "r" + std::to_string(seq));
+  };
+  for (int seq = 1; seq <= kExchanges; ++seq) check(seq);  // the replay's usual order
+  // Backwards, jumping, and the same one twice.
+  for (int seq : {kExchanges, 1, 2, 2, 200, 3, 201, 202, 150, 151, 151, kExchanges - 1, 5}) {
+    INFO(seq);
+    check(seq);
+  }
+  for (int seq = kExchanges; seq >= 1; seq -= 3) check(seq);
+}
+
 TEST_CASE("the earliest bad exchange line is the one reported, wherever the threads split",
           "[recording]") {
   // Exchange seq i is on line i + 1.
