@@ -237,10 +237,6 @@ std::optional<Divergence> CompareVisit(const Visit& x, const Visit& y, bool reco
   return first;
 }
 
-}  // namespace
-
-namespace {
-
 std::string_view NameOf(const RecordedEvent& e) { return e.name; }
 std::string_view NameOf(const engine::EventPtr& e) { return e->name; }
 

@@ -55,7 +55,8 @@ Status RecordingExchanges::Add(size_t line, std::string_view text, const Exchang
 Result<Exchange> RecordingExchanges::Load(size_t index) const {
   const Entry& e = entries_[index];
   auto x = ParseExchangeLine(e.text, session_id_, static_cast<int64_t>(index) + 1);
-  if (!x.ok()) return InvalidArgument("line " + std::to_string(e.line) + ": " + x.status().message());
+  if (!x.ok())
+    return InvalidArgument("line " + std::to_string(e.line) + ": " + x.status().message());
   return x;
 }
 

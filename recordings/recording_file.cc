@@ -4,15 +4,14 @@
 
 #include <algorithm>
 #include <deque>
-#include <functional>
 #include <sstream>
 #include <thread>
 
 #include "engine/event_shape.h"
 #include "engine/json_reader.h"
 #include "engine/redactor.h"
-#include "recordings/sha256.h"
 #include "recordings/recording_exchanges.h"
+#include "recordings/sha256.h"
 
 namespace scaffold::recordings {
 namespace {
@@ -217,7 +216,8 @@ class RecordingReader {
   }
 
   Status AddExchange(Json&& line) {
-    auto ex = ParseExchange(std::move(line), rec_.info.id, static_cast<int64_t>(exchanges_seen_) + 1);
+    int64_t seq = static_cast<int64_t>(exchanges_seen_) + 1;
+    auto ex = ParseExchange(std::move(line), rec_.info.id, seq);
     if (!ex.ok()) return ex.status();
     ++exchanges_seen_;
     rec_.exchanges.push_back(std::move(*ex));

@@ -198,13 +198,14 @@ class FileEvents : public RecordedEvents {
   Result<std::optional<RecordedEvent>> Next() override {
     if (next_ == text_->event_count()) return std::optional<RecordedEvent>();
     size_t i = next_++;
+    using Found = std::optional<RecordedEvent>;
     auto view = engine::ViewWire(text_->EventText(i));
     if (view && view->position == static_cast<int64_t>(i) + 1)
-      return std::optional<RecordedEvent>(RecordedEvent{nullptr, view->position, view->name, view->payload});
+      return Found(RecordedEvent{nullptr, view->position, view->name, view->payload});
     // Another layout, or a wrong position (which the parse reports).
     auto e = text_->Event(i);
     if (!e.ok()) return e.status();
-    return std::optional<RecordedEvent>(RecordedEvent{*e, (*e)->position, (*e)->name, {}});
+    return Found(RecordedEvent{*e, (*e)->position, (*e)->name, {}});
   }
   Result<engine::EventPtr> Parse(const RecordedEvent& e) override {
     if (e.parsed) return e.parsed;

@@ -18,13 +18,13 @@ namespace {
 constexpr int kExchanges = 400;  // enough for the threads to split them
 
 std::string ExchangeLine(int seq, const std::string& agent, int occurrence, const Json& request) {
+  Json delta = {{"type", "text"}, {"text", "r" + std::to_string(seq)}};
   Json x = {{"seq", seq},
             {"key", ExchangeKey(request)},
             {"occurrence", occurrence},
             {"agent", agent},
             {"request", request},
-            {"response", {{"outcome", "complete"},
-                          {"stream", Json::array({{{"type", "text"}, {"text", "r" + std::to_string(seq)}}})}}}};
+            {"response", {{"outcome", "complete"}, {"stream", Json::array({delta})}}}};
   return scaffold::DumpJson(Json{{"exchange", x}});
 }
 
@@ -32,13 +32,14 @@ std::string ExchangeLine(int seq, const std::string& agent, int occurrence, cons
 // different), one event, the end line; `edit` changes the lines before the end line is made.
 std::string File(const std::function<void(std::vector<std::string>&)>& edit = {}) {
   std::vector<std::string> lines;
-  lines.push_back(scaffold::DumpJson(Json{{"scaffold_recording", 1},
-                                          {"session", {{"id", "s1"}, {"owner", "local"}}},
-                                          {"workflow", "{}"},
-                                          {"workflow_sha256", scaffold::recordings::Sha256Hex("{}")},
-                                          {"redact", Json::array({"sk-[a-z]+"})},
-                                          {"events", 1},
-                                          {"exchanges", kExchanges}}));
+  Json header = {{"scaffold_recording", 1},
+                 {"session", {{"id", "s1"}, {"owner", "local"}}},
+                 {"workflow", "{}"},
+                 {"workflow_sha256", scaffold::recordings::Sha256Hex("{}")},
+                 {"redact", Json::array({"sk-[a-z]+"})},
+                 {"events", 1},
+                 {"exchanges", kExchanges}};
+  lines.push_back(scaffold::DumpJson(header));
   for (int i = 1; i <= kExchanges; ++i) {
     lines.push_back(ExchangeLine(i, i % 2 ? "a" : "b", 1, {{"prompt", "p" + std::to_string(i)}}));
   }
