@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <limits>
-#include <thread>
+#include <mutex>
+
+#include "engine/parallel.h"
 
 namespace scaffold::engine {
 
@@ -63,34 +65,26 @@ Result<Event> Event::Parse(std::string_view text) {
 Status ParseEvents(std::span<const std::string_view> texts, std::vector<EventPtr>* out,
                    size_t* bad) {
   out->assign(texts.size(), nullptr);
-  size_t threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8);
-  threads = std::min(threads, std::max<size_t>(1, texts.size() / kEventsPerParseThread));
-  size_t chunk = (texts.size() + threads - 1) / threads;
-  std::vector<Status> problem(threads);
-  std::vector<size_t> where(threads, SIZE_MAX);
-  auto parse = [&](size_t t) {
-    for (size_t i = t * chunk; i < std::min(texts.size(), (t + 1) * chunk); ++i) {
-      auto event = Event::Parse(texts[i]);
-      if (!event.ok()) {
-        problem[t] = event.status();
-        where[t] = i;
-        return;
+  std::mutex mu;
+  size_t first_bad = SIZE_MAX;  // guarded by mu
+  Status problem;               // guarded by mu
+  ForEachInChunks(texts.size(), kEventsPerParseThread, [&](size_t i) {
+    auto event = Event::Parse(texts[i]);
+    if (!event.ok()) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (i < first_bad) {
+        first_bad = i;
+        problem = event.status();
       }
-      (*out)[i] = std::make_shared<const Event>(std::move(*event));
+      return false;
     }
-  };
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t) pool.emplace_back(parse, t);
-  parse(0);
-  for (auto& thread : pool) thread.join();
-  for (size_t t = 0; t < threads; ++t) {
-    if (where[t] != SIZE_MAX) {
-      *bad = where[t];
-      out->clear();
-      return problem[t];
-    }
-  }
-  return Status::Ok();
+    (*out)[i] = std::make_shared<const Event>(std::move(*event));
+    return true;
+  });
+  if (first_bad == SIZE_MAX) return Status::Ok();
+  *bad = first_bad;
+  out->clear();
+  return problem;
 }
 
 namespace {

@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <deque>
 #include <sstream>
-#include <thread>
 
 #include "engine/event_shape.h"
 #include "engine/json_reader.h"
+#include "engine/parallel.h"
 #include "engine/redactor.h"
 #include "recordings/recording_exchanges.h"
 #include "recordings/sha256.h"
@@ -394,17 +394,7 @@ Result<std::unique_ptr<RecordingExchanges>> CheckExchangeLines(
     checked[i].header = std::move(*x);
     return true;
   };
-  size_t threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8);
-  threads = std::min(threads, std::max<size_t>(1, lines.size() / 64));
-  size_t chunk = (lines.size() + threads - 1) / threads;
-  auto run = [&](size_t t) {
-    for (size_t i = t * chunk; i < std::min(lines.size(), (t + 1) * chunk) && check(i); ++i) {
-    }
-  };
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t) pool.emplace_back(run, t);
-  run(0);
-  for (auto& thread : pool) thread.join();
+  engine::ForEachInChunks(lines.size(), 64, check);
 
   auto out = std::make_unique<RecordingExchanges>(info.id, info.redact);
   for (size_t i = 0; i < lines.size(); ++i) {
