@@ -246,6 +246,9 @@ int RunServe(const ServeOptions& o) {
   // With users, server-wide figures are not every token holder's business.
   server_options.serve_metrics = !verifier;
   server_options.access_log = !o.no_access_log;
+  int threads = o.threads > 0 ? o.threads
+                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  server_options.loops = threads;
   net::HttpServer server(&io, server_options, &api, &hub, &metrics, verifier.get(), &client_tools);
 
   if (Status s = server.Listen(); !s.ok()) {
@@ -260,6 +263,7 @@ int RunServe(const ServeOptions& o) {
     m.metrics_only = true;
     m.max_connections = 64;
     m.access_log = false;
+    m.loops = 1;
     metrics_server =
         std::make_unique<net::HttpServer>(&io, m, &api, &hub, &metrics, nullptr, nullptr);
     if (Status s = metrics_server->Listen(); !s.ok()) {
@@ -303,12 +307,12 @@ int RunServe(const ServeOptions& o) {
     guard.reset();
     io.stop();
   });
-  int threads = o.threads > 0 ? o.threads
-                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::vector<std::thread> pool;
   for (int i = 1; i < threads; ++i) pool.emplace_back([&] { RunGuarded(io); });
   RunGuarded(io);
   for (auto& t : pool) t.join();
+  server.Halt();
+  if (metrics_server) metrics_server->Halt();
   if (cluster) {
     // Hands this node's sessions over at once: the other nodes hear of it and claim them.
     cluster->Stop();

@@ -1,7 +1,5 @@
 #include "net/server/event_frames.h"
 
-#include <utility>
-
 namespace scaffold::net {
 
 void AppendWsTextHeader(std::string& out, size_t payload_size) {
@@ -25,17 +23,6 @@ std::string WsTextFrame(std::string_view payload) {
   AppendWsTextHeader(frame, payload.size());
   frame += payload;
   return frame;
-}
-
-bool FrameInbox::Push(FrameBatch batch) {
-  std::lock_guard lock(mu_);
-  batches_.push_back(std::move(batch));
-  return batches_.size() == 1;
-}
-
-std::vector<FrameBatch> FrameInbox::Take() {
-  std::lock_guard lock(mu_);
-  return std::exchange(batches_, {});
 }
 
 EventFramePtr MakeEventFrame(const std::string& session_id, const engine::Event& event,

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,21 +30,6 @@ using EventFramePtr = std::shared_ptr<const EventFrame>;
 // The frames of one commit, shared by every subscriber it goes to (one allocation per commit,
 // not per subscriber).
 using FrameBatch = std::shared_ptr<const std::vector<EventFramePtr>>;
-
-// The batches on their way from a session's strand to one connection's strand. The connection
-// is woken once however many commits arrive before it runs, and takes them all at once, so a
-// busy connection writes them in one go and a busy server posts less, not more.
-class FrameInbox {
- public:
-  // Any thread. True when the inbox was empty: the caller wakes the connection.
-  bool Push(FrameBatch batch);
-  // The connection's strand.
-  std::vector<FrameBatch> Take();
-
- private:
-  std::mutex mu_;
-  std::vector<FrameBatch> batches_;
-};
 
 // Which wire forms to build: live frames go to every kind of subscriber; a history frame is
 // read for one connection and built only in its form, so a connection catching up holds the

@@ -1,6 +1,7 @@
 // The HTTP side of `scaffold serve` on Boost.Beast: accepting, reading requests, answering
 // them through the Api, and serving SSE event streams. Shaped after Beast's advanced_server
-// example (Boost 1.74): one session object per connection on its own strand, errors as codes.
+// example (Boost 1.74): one session object per connection, on one of the server's event loops
+// (io_loops.h), errors as codes.
 
 #include "net/server/http_server.h"
 
@@ -8,8 +9,10 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <thread>
 
 #include "net/server/beast_request.h"
+#include "net/server/io_loops.h"
 #include "net/server/server_context.h"
 #include "net/server/ws_session.h"
 
@@ -60,6 +63,7 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
         keep_alive_(keep_alive && !route_.close_at_end),
         cors_(std::move(cors)),
         heartbeat_(socket_.get_executor()),
+        loop_(ctx->loops->Of(asio::query(socket_.get_executor(), asio::execution::context))),
         cursor_(route_.from_position > 0 ? route_.from_position - 1 : 0),
         started_ms_(SteadyMillis()) {}
 
@@ -78,10 +82,13 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
     });
   }
 
-  // Session strand.
+  SubscriberLoop* loop() const override { return loop_; }
+  // The connection's loop: the frames are queued, then written together.
   void OnEvents(const FrameBatch& frames) override {
-    if (inbox_.Push(frames))
-      asio::post(socket_.get_executor(), [self = shared_from_this()] { self->TakeInbox(); });
+    holding_ = true;
+    OnLive(*frames);
+    holding_ = false;
+    if (!writing_) Write();
   }
   void OnSessionGone() override {
     auto self = shared_from_this();
@@ -154,14 +161,6 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
       }
     }
     // Otherwise the next page is read when the writes catch up.
-  }
-
-  // Queues every batch that arrived, then writes them together.
-  void TakeInbox() {
-    holding_ = true;
-    for (const auto& batch : inbox_.Take()) OnLive(*batch);
-    holding_ = false;
-    if (!writing_) Write();
   }
 
   void OnLive(const std::vector<EventFramePtr>& frames) {
@@ -322,6 +321,7 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
   bool keep_alive_;
   std::vector<std::pair<std::string, std::string>> cors_;
   asio::steady_timer heartbeat_;
+  SubscriberLoop* const loop_;
   struct Header {
     http::response<http::empty_body> response;
     std::optional<http::response_serializer<http::empty_body>> serializer;
@@ -340,8 +340,7 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
   std::vector<asio::const_buffer> buffers_;
   size_t queued_bytes_ = 0;
   bool writing_ = false;
-  bool holding_ = false;  // queueing an inbox: write once it is all queued
-  FrameInbox inbox_;
+  bool holding_ = false;  // queueing a commit's frames: write once they are all queued
   bool final_queued_ = false;
   bool finishing_ = false;
   bool last_chunk_ = false;
@@ -487,7 +486,7 @@ void ContinueHttp(ServerContext* ctx, ConnectionSlot slot, beast::tcp_stream str
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
   Listener(asio::io_context* io, std::shared_ptr<ServerContext> ctx)
-      : io_(io), ctx_(std::move(ctx)), acceptor_(asio::make_strand(*io)) {}
+      : ctx_(std::move(ctx)), acceptor_(asio::make_strand(*io)) {}
 
   Status Open(const std::string& host, uint16_t port) {
     beast::error_code ec;
@@ -510,7 +509,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   }
 
   void Accept() {
-    acceptor_.async_accept(asio::make_strand(*io_),
+    acceptor_.async_accept(ctx_->loops->Next(),
                            [self = shared_from_this()](beast::error_code ec, tcp::socket s) {
                              self->OnAccept(ec, std::move(s));
                            });
@@ -561,7 +560,6 @@ class Listener : public std::enable_shared_from_this<Listener> {
     });
   }
 
-  asio::io_context* io_;
   std::shared_ptr<ServerContext> ctx_;
   tcp::acceptor acceptor_;
   asio::steady_timer backoff_{acceptor_.get_executor()};
@@ -573,6 +571,7 @@ struct HttpServer::Impl {
   asio::io_context* io;
   std::shared_ptr<ServerContext> ctx = std::make_shared<ServerContext>();
   std::shared_ptr<Listener> listener;
+  std::unique_ptr<IoLoops> loops;
 };
 
 HttpServer::HttpServer(asio::io_context* io, ServerOptions options, Api* api, SessionHub* hub,
@@ -587,10 +586,19 @@ HttpServer::HttpServer(asio::io_context* io, ServerOptions options, Api* api, Se
   impl_->ctx->hub = hub;
   impl_->ctx->metrics = metrics;
   impl_->ctx->verifier = verifier;
+  int loops = impl_->ctx->options.loops;
+  if (loops <= 0) loops = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  impl_->loops = std::make_unique<IoLoops>(loops);
+  impl_->ctx->loops = impl_->loops.get();
 }
 
 HttpServer::~HttpServer() {
   Stop();
+  Halt();
+}
+
+void HttpServer::Halt() {
+  impl_->loops->Halt();
 }
 
 Status HttpServer::Listen() {
@@ -598,6 +606,7 @@ Status HttpServer::Listen() {
   SCAFFOLD_RETURN_IF_ERROR(
       impl_->listener->Open(impl_->ctx->options.host, impl_->ctx->options.port));
 
+  impl_->loops->Start();
   impl_->listener->Accept();
   return Status::Ok();
 }

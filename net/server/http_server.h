@@ -2,8 +2,9 @@
 // WebSocket connections (scaffold-protocol(7)). Beast stays in http_server.cc and
 // ws_session.cc; nothing else includes it.
 //
-// Threads: the caller runs the io_context on as many threads as it likes; every connection
-// has its own strand, one write in flight and a bounded queue behind it.
+// Threads: connections run on the server's own event loops (io_loops.h, `loops` threads, one
+// loop each), each with one write in flight and a bounded queue behind it; sessions run on the
+// caller's io_context, on as many threads as the caller likes.
 #pragma once
 
 #include <memory>
@@ -43,6 +44,7 @@ struct ServerOptions {
   bool serve_metrics = true;  // GET /metrics on this listener (off with auth: see metrics_only)
   bool metrics_only = false;  // a --metrics-listen listener: /metrics and /healthz, no auth
   bool access_log = true;     // one line per request on stderr
+  int loops = 0;              // connection threads (io_loops.h); 0: one per core
 };
 
 class HttpServer {
@@ -61,6 +63,10 @@ class HttpServer {
   uint16_t port() const;
   // Stops accepting new connections.
   void Stop();
+  // Stops serving the connections: their loops stop and the threads are joined (as after a
+  // crash, for clients; the sockets close when the server is destroyed). Idempotent; the
+  // destructor does it.
+  void Halt();
 
  private:
   struct Impl;

@@ -15,6 +15,8 @@
 
 namespace scaffold::net {
 
+class IoLoops;
+
 // How SSE streams and WebSocket connections read the log and write what they queued.
 inline constexpr size_t kHistoryPage = 64;              // events per read of the log
 inline constexpr size_t kWriteBatchBytes = 256 * 1024;  // at most this much per gathered write
@@ -85,6 +87,7 @@ struct ServerContext {
   Metrics* metrics = nullptr;
   const JwtVerifier* verifier = nullptr;
   ClientToolBroker* client_tools = nullptr;
+  IoLoops* loops = nullptr;  // where connections run
 
   std::atomic<int> connections{0};
 

@@ -402,7 +402,7 @@ void SessionHub::Unsubscribe(const std::string& id, const Subscriber* subscriber
 
 void SessionHub::Forget(Entry* e) {
   e->deleted = true;
-  e->subscribers.ForEach([](Subscriber& s) { s.OnSessionGone(); });
+  e->subscribers.ForEach([](std::shared_ptr<Subscriber> s) { s->OnSessionGone(); });
   e->subscribers.Clear();
   std::lock_guard<std::mutex> lock(mu_);
   entries_.erase(e->id);

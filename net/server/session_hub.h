@@ -37,13 +37,24 @@ struct ServedWorkflow {
   std::shared_ptr<const engine::Workflow> workflow;
 };
 
-// A connection watching a session. Both calls come on the session's strand and must return
-// quickly (post the work to the connection's own strand).
+// The event loop a subscriber's connection runs on (net/server/io_loops.h).
+class SubscriberLoop {
+ public:
+  virtual ~SubscriberLoop() = default;
+  // Runs fn on the loop's thread. Any thread.
+  virtual void Post(std::function<void()> fn) = 0;
+};
+
+// A connection watching a session.
 class Subscriber {
  public:
   virtual ~Subscriber() = default;
+  // Where OnEvents is called: a commit goes to each loop as one task that calls OnEvents for
+  // every subscriber of that loop, in commit order. Null: OnEvents is called on the session's
+  // strand and must return quickly.
+  virtual SubscriberLoop* loop() const { return nullptr; }
   virtual void OnEvents(const FrameBatch& frames) = 0;
-  // The session was deleted.
+  // The session was deleted. On the session's strand: post the work to the connection.
   virtual void OnSessionGone() = 0;
 };
 

@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <memory>
 #include <unordered_map>
+#include <vector>
 
 #include "net/server/session_hub.h"
 #include "net/server/strand_executor.h"
@@ -46,14 +48,14 @@ class SubscriberSet {
   }
   bool empty() const { return list_.empty(); }
   size_t size() const { return list_.size(); }
-  // Calls fn(Subscriber&) for each subscriber still alive, dropping those gone; how many were
-  // called. fn must not add or remove (the hub's calls only post).
+  // Calls fn(std::shared_ptr<Subscriber>) for each subscriber still alive, dropping those
+  // gone; how many were called. fn must not add or remove (the hub's calls only post).
   template <typename F>
   int64_t ForEach(F&& fn) {
     int64_t reached = 0;
     for (size_t i = 0; i < list_.size();) {
       if (auto s = list_[i].subscriber.lock()) {
-        fn(*s);
+        fn(std::move(s));
         ++reached;
         ++i;
       } else {
@@ -85,6 +87,32 @@ class SubscriberSet {
   std::vector<Listed> list_;
   std::unordered_map<const Subscriber*, size_t> index_;
 };
+
+// Hands a commit's frames to every subscriber: one task per connection loop, holding that
+// loop's subscribers (a handful of loops: a short list), so a commit costs a post per loop, not
+// per connection. Those without a loop are called here; they only queue and post, so nothing
+// unsubscribes while this runs. How many subscribers it reached. Session strand.
+inline int64_t FanOut(SubscriberSet& subscribers, const FrameBatch& batch) {
+  struct LoopTask {
+    SubscriberLoop* loop;
+    std::vector<std::shared_ptr<Subscriber>> subscribers;
+  };
+  std::vector<LoopTask> tasks;
+  int64_t reached = subscribers.ForEach([&](std::shared_ptr<Subscriber> s) {
+    SubscriberLoop* loop = s->loop();
+    if (!loop) return s->OnEvents(batch);
+    auto task = std::find_if(tasks.begin(), tasks.end(),
+                             [loop](const LoopTask& t) { return t.loop == loop; });
+    if (task == tasks.end()) task = tasks.insert(tasks.end(), {loop, {}});
+    task->subscribers.push_back(std::move(s));
+  });
+  for (auto& task : tasks) {
+    task.loop->Post([batch, subscribers = std::move(task.subscribers)] {
+      for (const auto& s : subscribers) s->OnEvents(batch);
+    });
+  }
+  return reached;
+}
 
 struct SessionHub::Entry : public engine::EventSink, public std::enable_shared_from_this<Entry> {
   Entry(std::string id, std::string owner, boost::asio::io_context* io, Metrics* metrics,
@@ -119,8 +147,7 @@ struct SessionHub::Entry : public engine::EventSink, public std::enable_shared_f
     frames->reserve(events.size());
     for (const auto& e : events) frames->push_back(MakeEventFrame(id, *e));
     FrameBatch batch = std::move(frames);
-    // OnEvents only queues and posts: nothing unsubscribes while this runs.
-    int64_t reached = subscribers.ForEach([&](Subscriber& s) { s.OnEvents(batch); });
+    int64_t reached = FanOut(subscribers, batch);
     metrics->deliveries += reached * static_cast<int64_t>(batch->size());
   }
 

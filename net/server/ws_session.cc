@@ -17,6 +17,7 @@
 #include <functional>
 #include <map>
 
+#include "net/server/io_loops.h"
 #include "net/server/ws_messages.h"
 
 namespace scaffold::net {
@@ -67,14 +68,16 @@ void async_teardown(beast::role_type role, FrameLayer& layer, TeardownHandler&& 
   async_teardown(role, layer.next_layer(), std::forward<TeardownHandler>(handler));
 }
 
-// Relays one session's events to a WebSocket connection's strand.
-class WsSubscriber : public Subscriber, public std::enable_shared_from_this<WsSubscriber> {
+// Relays one session's events to a WebSocket connection, on the connection's loop.
+class WsSubscriber : public Subscriber {
  public:
   WsSubscriber(std::weak_ptr<WsSession> owner, std::string session_id,
-               asio::any_io_executor executor)
+               asio::any_io_executor executor, SubscriberLoop* loop)
       : owner_(std::move(owner)),
         session_id_(std::move(session_id)),
-        executor_(std::move(executor)) {}
+        executor_(std::move(executor)),
+        loop_(loop) {}
+  SubscriberLoop* loop() const override { return loop_; }
   void OnEvents(const FrameBatch& frames) override;
   void OnSessionGone() override;
 
@@ -82,7 +85,7 @@ class WsSubscriber : public Subscriber, public std::enable_shared_from_this<WsSu
   std::weak_ptr<WsSession> owner_;
   std::string session_id_;
   asio::any_io_executor executor_;
-  FrameInbox inbox_;
+  SubscriberLoop* const loop_;
 };
 
 class WsSession : public std::enable_shared_from_this<WsSession>, private WsClientActions {
@@ -121,8 +124,8 @@ class WsSession : public std::enable_shared_from_this<WsSession>, private WsClie
     });
   }
 
-  // Queues every batch that arrived for a session, then writes them together.
-  void OnLive(const std::string& id, const std::vector<FrameBatch>& batches) {
+  // Queues a commit's frames for a session, then writes them together.
+  void OnLive(const std::string& id, const FrameBatch& batch) {
     auto it = subs_.find(id);
     if (closed_ || it == subs_.end()) return;
     Subscription& sub = it->second;
@@ -130,13 +133,8 @@ class WsSession : public std::enable_shared_from_this<WsSession>, private WsClie
     // that ends the catch-up runs after their commit.
     if (!sub.history_done) return;
     holding_ = true;
-    for (const auto& batch : batches) {
-      for (const auto& f : *batch) {
-        if (!Deliver(sub, f)) {  // closed: `sub` is gone
-          holding_ = false;
-          return Write();
-        }
-      }
+    for (const auto& f : *batch) {
+      if (!Deliver(sub, f)) break;  // closed: `sub` is gone
     }
     holding_ = false;
     Write();
@@ -244,7 +242,9 @@ class WsSession : public std::enable_shared_from_this<WsSession>, private WsClie
       ctx_->hub->Unsubscribe(id, subs_[id].subscriber.get());
       subs_.erase(id);
     }
-    auto sub = std::make_shared<WsSubscriber>(weak_from_this(), id, ws_.get_executor());
+    auto sub = std::make_shared<WsSubscriber>(
+        weak_from_this(), id, ws_.get_executor(),
+        ctx_->loops->Of(asio::query(ws_.get_executor(), asio::execution::context)));
     Subscription& s = subs_[id];
     s.subscriber = sub;
     s.cursor = from > 0 ? from - 1 : 0;
@@ -409,7 +409,7 @@ class WsSession : public std::enable_shared_from_this<WsSession>, private WsClie
   size_t queued_bytes_ = 0;
   size_t bytes_ = 0;
   bool writing_ = false;
-  bool holding_ = false;  // queueing an inbox: write once it is all queued
+  bool holding_ = false;  // queueing a commit's frames: write once they are all queued
   bool closed_ = false;
   bool open_ = false;
   int64_t started_ms_;
@@ -432,11 +432,7 @@ FrameLayer::async_write_some(const ConstBuffers& buffers, Handler&& handler) {
 }
 
 void WsSubscriber::OnEvents(const FrameBatch& frames) {
-  if (!inbox_.Push(frames)) return;  // already woken
-  asio::post(executor_, [self = shared_from_this()] {
-    auto batches = self->inbox_.Take();
-    if (auto s = self->owner_.lock()) s->OnLive(self->session_id_, batches);
-  });
+  if (auto s = owner_.lock()) s->OnLive(session_id_, frames);
 }
 
 void WsSubscriber::OnSessionGone() {

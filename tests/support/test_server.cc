@@ -166,6 +166,7 @@ void TestServer::Kill() {
   io_.stop();
   for (auto& t : threads_) t.join();
   threads_.clear();
+  server_->Halt();
 }
 
 // Sessions still running are left as they are in the log, as after a crash.
