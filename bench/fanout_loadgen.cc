@@ -9,8 +9,11 @@
 // and counts the events each subscriber receives until workflow:completed reaches all of them
 // or S seconds pass. Latency is receive time minus the event's own `timestamp` (ms). Prints
 // one JSON object: {k, connected, deliveries, seconds, deliveries_per_s, p50_ms, p99_ms,
-// max_ms, completed}, and with --server-pid the server's RSS once every subscriber is connected
-// and idle (idle_rss_kib), read from /proc before the session starts streaming.
+// max_ms, paced_p50_ms, paced_p99_ms, completed}, and with --server-pid the server's RSS once
+// every subscriber is connected and idle (idle_rss_kib), read from /proc before the session
+// starts streaming. The paced figures count text:delta events only: the ones the upstream's (or
+// a peer's) timer paces; a scaffold session also commits a burst of lifecycle events when it
+// starts (the answer, phase and agent events) and ends, which the peers do not send.
 
 #include <sys/resource.h>
 

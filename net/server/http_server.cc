@@ -97,7 +97,12 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
 
  private:
   void OnSubscribed(const Status& s, int64_t committed) {
-    if (route_.from_position == 0) cursor_ = committed;  // live only
+    if (route_.from_position == 0) {
+      // Live only: what the log held at the subscription is not sent, and every later commit
+      // comes live, queued behind the response's header.
+      cursor_ = committed;
+      history_done_ = true;
+    }
     if (!s.ok()) {
       // Deleted between the check and the subscription.
       status_ = 404;
@@ -117,14 +122,21 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
     response.chunked(true);
     header_->serializer.emplace(response);
     auto self = shared_from_this();
+    writing_ = true;  // events queue behind the header
     http::async_write_header(socket_, *header_->serializer, [self](beast::error_code ec, size_t) {
+      self->writing_ = false;
       self->header_.reset();  // about 700 bytes an open stream no longer needs
       if (ec) return self->Close();
       self->WatchForClose();
       self->ScheduleHeartbeat();
-      if (self->route_.from_position > 0) return self->PumpHistory();
-      self->history_done_ = true;
-      self->FinishIfEnded();
+      if (self->route_.from_position > 0) {
+        self->PumpHistory();
+      } else {
+        self->FinishIfEnded();
+        self->Write();
+      }
+      // Deleted while the header was written: the stream ends once what is queued is.
+      if (self->finishing_ && !self->writing_ && self->queue_.empty()) self->WriteLastChunk();
     });
   }
 
@@ -194,7 +206,7 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
   }
 
   void Write() {
-    if (queue_.empty() || closed_) return;
+    if (writing_ || queue_.empty() || closed_) return;
     writing_ = true;
     in_flight_.clear();
     buffers_.clear();
@@ -541,6 +553,10 @@ class Listener : public std::enable_shared_from_this<Listener> {
         ++ctx_->metrics->connections_refused;
         Refuse(std::move(socket));
       } else {
+        // Event streams are many small writes, already gathered per connection: none waits
+        // for the peer's acknowledgement of the one before.
+        beast::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
         std::make_shared<HttpSession>(ctx_.get(), ConnectionSlot(ctx_), std::move(socket))->Run();
       }
     }
@@ -571,7 +587,7 @@ struct HttpServer::Impl {
   asio::io_context* io;
   std::shared_ptr<ServerContext> ctx = std::make_shared<ServerContext>();
   std::shared_ptr<Listener> listener;
-  std::unique_ptr<IoLoops> loops;
+  IoLoops* loops;  // owned by `io` (IoLoops::OwnedBy)
 };
 
 HttpServer::HttpServer(asio::io_context* io, ServerOptions options, Api* api, SessionHub* hub,
@@ -588,8 +604,8 @@ HttpServer::HttpServer(asio::io_context* io, ServerOptions options, Api* api, Se
   impl_->ctx->verifier = verifier;
   int loops = impl_->ctx->options.loops;
   if (loops <= 0) loops = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  impl_->loops = std::make_unique<IoLoops>(loops);
-  impl_->ctx->loops = impl_->loops.get();
+  impl_->loops = IoLoops::OwnedBy(*io, loops);
+  impl_->ctx->loops = impl_->loops;
 }
 
 HttpServer::~HttpServer() {

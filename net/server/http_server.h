@@ -64,7 +64,8 @@ class HttpServer {
   // Stops accepting new connections.
   void Stop();
   // Stops serving the connections: their loops stop and the threads are joined (as after a
-  // crash, for clients; the sockets close when the server is destroyed). Idempotent; the
+  // crash, for clients). The connections, their sockets and the loops themselves go when `io`
+  // is destroyed, after the handlers queued on it that may hold them. Idempotent; the
   // destructor does it.
   void Halt();
 

@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <cstdio>
 #include <exception>
+#include <mutex>
 
 namespace scaffold::net {
 
@@ -42,6 +43,39 @@ void IoLoops::Halt() {
   }
   for (auto& loop : loops_)
     if (loop->thread.joinable()) loop->thread.join();
+}
+
+namespace {
+
+// Keeps loops until its io_context is destroyed. Services are destroyed only once every service
+// of the context has shut down, and the scheduler's shutdown is what destroys the handlers still
+// queued, so the loops outlive every connection those handlers held.
+class LoopsKeeper : public boost::asio::execution_context::service {
+ public:
+  using key_type = LoopsKeeper;
+  static inline boost::asio::execution_context::id id;
+  explicit LoopsKeeper(boost::asio::execution_context& owner)
+      : boost::asio::execution_context::service(owner) {}
+  IoLoops* Keep(std::unique_ptr<IoLoops> loops) {
+    std::lock_guard lock(mu_);
+    kept_.push_back(std::move(loops));
+    return kept_.back().get();
+  }
+
+ private:
+  void shutdown() override {
+    // Nothing may run on the loops any more; they are destroyed with this service.
+    std::lock_guard lock(mu_);
+    for (auto& loops : kept_) loops->Halt();
+  }
+  std::mutex mu_;
+  std::vector<std::unique_ptr<IoLoops>> kept_;
+};
+
+}  // namespace
+
+IoLoops* IoLoops::OwnedBy(boost::asio::io_context& owner, int count) {
+  return boost::asio::use_service<LoopsKeeper>(owner).Keep(std::make_unique<IoLoops>(count));
 }
 
 boost::asio::io_context& IoLoops::Next() {

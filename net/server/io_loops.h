@@ -30,6 +30,11 @@ class IoLoops {
   explicit IoLoops(int count);  // at least one
   ~IoLoops();                   // Halt()
 
+  // Loops that live as long as `owner`: destroyed with it, after the handlers still queued on
+  // it, which may hold connections of these loops (a connection's socket must go before its
+  // loop). The server's loops are made this way, on the sessions' io_context.
+  static IoLoops* OwnedBy(boost::asio::io_context& owner, int count);
+
   // Starts a thread per loop. A handler that throws is reported on stderr and the loop goes
   // on (no exception ends the server).
   void Start();

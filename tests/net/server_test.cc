@@ -372,6 +372,29 @@ TEST_CASE("history plus live has no gap and no duplicate while events are append
   }
 }
 
+TEST_CASE("live-only streams that join while events are committed miss none after their first",
+          "[server][sse]") {
+  // A live-only stream subscribes, then writes its response header: commits that reach it
+  // while the header is on its way are queued behind it, not dropped.
+  TestServer server;
+  std::string id = server.Create("counter", 3000);
+  std::vector<std::unique_ptr<SseClient>> clients;
+  for (int i = 0; i < 40; ++i) {
+    clients.push_back(std::make_unique<SseClient>(Events(server, id)));
+    if (i % 8 == 7) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  REQUIRE(server.WaitForStatus(id, "completed", {}, 60000));
+  int64_t total = Http("GET", server.Url("/sessions/" + id)).json()["eventCount"];
+  for (size_t i = 0; i < clients.size(); ++i) {
+    INFO("client " << i);
+    REQUIRE(clients[i]->WaitForEnd(30000));
+    auto positions = Positions(clients[i]->events());
+    REQUIRE_FALSE(positions.empty());
+    CHECK(Contiguous(positions, positions.front()));
+    CHECK(positions.back() == total);
+  }
+}
+
 TEST_CASE("a stream resumed with Last-Event-ID after forced disconnects misses nothing",
           "[server][sse][slow]") {
   TestServer server;
