@@ -315,6 +315,30 @@ TEST_CASE("SSE sends a comment heartbeat while a session is quiet", "[server][ss
   CHECK(Has(sse.events(), "agent:started"));  // heartbeats do not disturb the events
 }
 
+namespace {
+
+// Waits for the session to complete, then checks that each stream holds every position from
+// first[i] (from the first one it received when negative) to the session's last event; returns
+// how many events the session has.
+int64_t CheckStreamsToTheEnd(TestServer& server, const std::string& id,
+                             const std::vector<std::unique_ptr<SseClient>>& clients,
+                             const std::vector<int64_t>& first) {
+  REQUIRE(server.WaitForStatus(id, "completed", {}, 60000));
+  int64_t total = Http("GET", server.Url("/sessions/" + id)).json()["eventCount"];
+  for (size_t i = 0; i < clients.size(); ++i) {
+    INFO("client " << i);
+    REQUIRE(clients[i]->WaitForEnd(30000));
+    auto positions = Positions(clients[i]->events());
+    REQUIRE_FALSE(positions.empty());
+    CHECK(Contiguous(positions, first[i] < 0 ? positions.front() : first[i]));
+    CHECK(positions.back() == total);
+    CHECK(clients[i]->events().back().type == "workflow:completed");
+  }
+  return total;
+}
+
+}  // namespace
+
 TEST_CASE("history plus live has no gap and no duplicate while events are appended",
           "[server][sse]") {
   TestServer server;
@@ -350,18 +374,7 @@ TEST_CASE("history plus live has no gap and no duplicate while events are append
   REQUIRE(ws.connected());
   ws.Send(Json{{"type", "subscribe"}, {"sessionId", id}, {"fromPosition", 1}});
 
-  REQUIRE(server.WaitForStatus(id, "completed", {}, 60000));
-  int64_t total = Http("GET", server.Url("/sessions/" + id)).json()["eventCount"];
-  for (size_t i = 0; i < clients.size(); ++i) {
-    INFO("client " << i);
-    REQUIRE(clients[i]->WaitForEnd(30000));
-    auto positions = Positions(clients[i]->events());
-    REQUIRE_FALSE(positions.empty());
-    int64_t start = first[i] < 0 ? positions.front() : first[i];
-    CHECK(Contiguous(positions, start));
-    CHECK(positions.back() == total);
-    CHECK(clients[i]->events().back().type == "workflow:completed");
-  }
+  int64_t total = CheckStreamsToTheEnd(server, id, clients, first);
   int64_t next = 1;
   while (next <= total) {
     auto m = ws.Receive(10000);
@@ -374,8 +387,9 @@ TEST_CASE("history plus live has no gap and no duplicate while events are append
 
 TEST_CASE("live-only streams that join while events are committed miss none after their first",
           "[server][sse]") {
-  // A live-only stream subscribes, then writes its response header: commits that reach it
-  // while the header is on its way are queued behind it, not dropped.
+  // From the first event each receives, none is missing: commits reach a stream through its
+  // connection loop's share of the fan-out, and those that reach it while its response header
+  // is on its way are queued behind the header.
   TestServer server;
   std::string id = server.Create("counter", 3000);
   std::vector<std::unique_ptr<SseClient>> clients;
@@ -383,16 +397,7 @@ TEST_CASE("live-only streams that join while events are committed miss none afte
     clients.push_back(std::make_unique<SseClient>(Events(server, id)));
     if (i % 8 == 7) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  REQUIRE(server.WaitForStatus(id, "completed", {}, 60000));
-  int64_t total = Http("GET", server.Url("/sessions/" + id)).json()["eventCount"];
-  for (size_t i = 0; i < clients.size(); ++i) {
-    INFO("client " << i);
-    REQUIRE(clients[i]->WaitForEnd(30000));
-    auto positions = Positions(clients[i]->events());
-    REQUIRE_FALSE(positions.empty());
-    CHECK(Contiguous(positions, positions.front()));
-    CHECK(positions.back() == total);
-  }
+  CheckStreamsToTheEnd(server, id, clients, std::vector<int64_t>(clients.size(), -1));
 }
 
 TEST_CASE("a stream resumed with Last-Event-ID after forced disconnects misses nothing",
