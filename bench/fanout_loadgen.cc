@@ -3,6 +3,7 @@
 // 127.0.0.1 only and bounded in time.
 //
 //   fanout_loadgen --port P --k K [--seconds S] [--workflow NAME] [--server-pid PID]
+//                  [--only sse|ws]
 //
 // It creates a session (POST /sessions), connects every subscriber while the session waits at
 // its first ask, answers the ask (POST /sessions/:id/input) so the session starts streaming,
@@ -208,6 +209,7 @@ int main(int argc, char** argv) {
   int seconds = 30;
   std::string workflow = "fanout";
   int server_pid = 0;
+  std::string only;  // "sse" or "ws": every subscriber of that kind instead of half of each
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--port") port = static_cast<uint16_t>(std::atoi(argv[i + 1]));
@@ -215,6 +217,7 @@ int main(int argc, char** argv) {
     if (flag == "--seconds") seconds = std::atoi(argv[i + 1]);
     if (flag == "--workflow") workflow = argv[i + 1];
     if (flag == "--server-pid") server_pid = std::atoi(argv[i + 1]);
+    if (flag == "--only") only = argv[i + 1];
   }
   if (!port) {
     std::cerr << "usage: fanout_loadgen --port P --k K [--seconds S] [--workflow NAME]\n";
@@ -237,7 +240,7 @@ int main(int argc, char** argv) {
   Stats stats;
   asio::io_context io;
   for (int i = 0; i < k; ++i) {
-    if (i % 2 == 0) {
+    if (only == "sse" || (only != "ws" && i % 2 == 0)) {
       std::make_shared<SseSub>(io, port, id, &stats)->Start();
     } else {
       std::make_shared<WsSub>(io, port, id, &stats)->Start();

@@ -68,6 +68,28 @@ void async_teardown(beast::role_type role, FrameLayer& layer, TeardownHandler&& 
   async_teardown(role, layer.next_layer(), std::forward<TeardownHandler>(handler));
 }
 
+// The buffer a WebSocket message is read into. Beast prepares a read's buffer before it waits
+// for the socket, as much as a TCP frame (1,536 bytes); while no byte of a message has arrived
+// this buffer says it can hold one, so an idle connection keeps one byte instead of 1.5 KiB.
+// The rest of a message is read in a second step once its first byte is here.
+class IdleLightBuffer {
+ public:
+  using const_buffers_type = beast::flat_buffer::const_buffers_type;
+  using mutable_buffers_type = beast::flat_buffer::mutable_buffers_type;
+
+  size_t size() const { return buffer_.size(); }
+  size_t max_size() const { return buffer_.size() == 0 ? 1 : buffer_.max_size(); }
+  size_t capacity() const { return buffer_.capacity(); }
+  const_buffers_type data() const { return buffer_.data(); }
+  mutable_buffers_type prepare(size_t n) { return buffer_.prepare(n); }
+  void commit(size_t n) { buffer_.commit(n); }
+  void consume(size_t n) { buffer_.consume(n); }
+  void shrink_to_fit() { buffer_.shrink_to_fit(); }
+
+ private:
+  beast::flat_buffer buffer_;
+};
+
 // Relays one session's events to a WebSocket connection, on the connection's loop.
 class WsSubscriber : public Subscriber {
  public:
@@ -394,7 +416,7 @@ class WsSession : public std::enable_shared_from_this<WsSession>, private WsClie
   ConnectionSlot slot_;
   websocket::stream<FrameLayer> ws_;
   std::string user_, client_, remote_;
-  beast::flat_buffer buffer_;
+  IdleLightBuffer buffer_;
   std::map<std::string, Subscription> subs_;
   std::shared_ptr<ToolClient> tool_client_;  // once the client registered tools
 
