@@ -8,12 +8,12 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/websocket.hpp>
 #include <thread>
 
 #include "net/server/beast_request.h"
 #include "net/server/io_loops.h"
 #include "net/server/server_context.h"
+#include "net/server/ws_protocol.h"
 #include "net/server/ws_session.h"
 
 namespace scaffold::net {
@@ -63,7 +63,7 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
         keep_alive_(keep_alive && !route_.close_at_end),
         cors_(std::move(cors)),
         heartbeat_(socket_.get_executor()),
-        loop_(ctx->loops->Of(asio::query(socket_.get_executor(), asio::execution::context))),
+        loop_(ctx->loops->Of(socket_.get_executor())),
         cursor_(route_.from_position > 0 ? route_.from_position - 1 : 0),
         started_ms_(SteadyMillis()) {}
 
@@ -424,11 +424,24 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     switch (d.kind) {
       case Dispatch::Kind::kReply:
         return Reply(d.response);
-      case Dispatch::Kind::kWebSocket:
+      case Dispatch::Kind::kWebSocket: {
+        auto header = [&](http::field f) {
+          auto v = req[f];
+          return std::string_view(v.data(), v.size());
+        };
+        WsUpgrade upgrade = AnswerWsUpgrade(header(http::field::sec_websocket_key),
+                                            header(http::field::sec_websocket_version));
+        if (upgrade.refusal) {
+          keep_alive_ = false;
+          return Reply(*upgrade.refusal);
+        }
         ctx_->AccessLog(remote_, method_, path_, 101, 0, 0, user_);
         stream_.expires_never();
-        return StartWebSocket(ctx_, std::move(slot_), std::move(stream_), parser_->release(), user_,
-                              d.client, remote_);
+        std::string early = beast::buffers_to_string(buffer_.data());
+        return StartWebSocket(ctx_, std::move(slot_), stream_.release_socket(),
+                              std::move(upgrade.response), std::move(early), user_, d.client,
+                              remote_);
+      }
       case Dispatch::Kind::kEventStream: {
         auto sse = std::make_shared<SseStream>(ctx_, std::move(slot_), std::move(stream_),
                                                std::move(d.route), user_, remote_, path_, version_,

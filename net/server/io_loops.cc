@@ -88,6 +88,10 @@ SubscriberLoop* IoLoops::Of(const boost::asio::execution_context& io) {
   return nullptr;
 }
 
+SubscriberLoop* IoLoops::Of(const boost::asio::any_io_executor& executor) {
+  return Of(boost::asio::query(executor, boost::asio::execution::context));
+}
+
 void IoLoops::Loop::Post(std::function<void()> fn) {
   boost::asio::post(io, std::move(fn));
 }

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <atomic>
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <memory>
@@ -47,6 +48,8 @@ class IoLoops {
   // The loop that runs `io`, as the hub's fan-out sees it; null for an io_context that is not
   // one of these loops.
   SubscriberLoop* Of(const boost::asio::execution_context& io);
+  // The loop a connection's socket runs on (its executor's io_context).
+  SubscriberLoop* Of(const boost::asio::any_io_executor& executor);
   size_t size() const { return loops_.size(); }
 
  private:

@@ -1,94 +1,47 @@
 // WebSocket connections of `scaffold serve` (/ws): subscriptions to several sessions at once,
-// each from a position, input, ping/pong and error frames. Shaped after Beast's chat-multi
-// example (Boost 1.74): one write in flight, a queue behind it, errors as codes.
+// each from a position, input, ping/pong and error frames. One write in flight, a queue behind
+// it, errors as codes.
 //
-// Beast accepts the handshake, reads and checks every frame from the client, and answers pings
-// and closes; the messages this server sends are framed by us (EventFrame::ws, WsTextFrame) so
-// that an event is framed once for all its subscribers and a connection writes its whole queue
-// in one gathered write, as the SSE streams do, instead of one write per message. Beast's own
-// writes (the handshake response, pong, ping, close) reach the socket through the same queue
-// (FrameLayer), so frames never interleave.
+// The protocol is ours (ws_protocol.h): the messages this server sends are framed once per
+// event for all its subscribers (EventFrame::ws) and a connection writes its whole queue in one
+// gathered write, as the SSE streams do; pongs, pings and the close frame join the same queue,
+// so frames never interleave. An idle connection holds its socket, one timer and one wait for
+// the socket to become readable: no read buffer (the bytes are read into a buffer of the
+// loop's thread and the reader keeps only an unfinished frame).
+//
+// Liveness: a ping goes out when the client was silent for half the idle timeout, and a client
+// silent for the whole of it (no pong either) is dropped. Closing: a close frame from the
+// client is answered with one and the connection closed once it is written; when the server
+// closes (a breach of the protocol, a message over the limit, a full send queue) the messages
+// not yet written are dropped, the close frame follows what is on its way, and the connection
+// is dropped when the client's close frame arrives or after kCloseGrace.
 
 #include "net/server/ws_session.h"
 
+#include <array>
 #include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/websocket.hpp>
-#include <functional>
 #include <map>
 
+#include "net/server/event_frames.h"
 #include "net/server/io_loops.h"
 #include "net/server/ws_messages.h"
+#include "net/server/ws_protocol.h"
 
 namespace scaffold::net {
 namespace {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
 
-// How long a slow consumer has to take its close frame before the connection is dropped.
-constexpr std::chrono::seconds kSlowConsumerGrace{10};
+// How long a client has to take the server's close frame and answer it before the connection
+// is dropped.
+constexpr std::chrono::seconds kCloseGrace{10};
+
+// Reads of one readiness of the socket before other connections of the loop get their turn.
+constexpr int kReadsPerTurn = 8;
 
 class WsSession;
-
-// The layer under Beast's WebSocket stream: reads go straight to the TCP stream; writes join
-// the connection's queue (WsSession::QueueRaw) and complete once they reached the socket.
-class FrameLayer {
- public:
-  using executor_type = beast::tcp_stream::executor_type;
-
-  explicit FrameLayer(beast::tcp_stream stream) : stream_(std::move(stream)) {}
-  void set_session(WsSession* session) { session_ = session; }
-
-  executor_type get_executor() noexcept { return stream_.get_executor(); }
-  beast::tcp_stream& next_layer() noexcept { return stream_; }
-  const beast::tcp_stream& next_layer() const noexcept { return stream_; }
-
-  template <class MutableBuffers, class Handler>
-  auto async_read_some(const MutableBuffers& buffers, Handler&& handler) {
-    return stream_.async_read_some(buffers, std::forward<Handler>(handler));
-  }
-
-  // Defined after WsSession; the return type is spelled out for Beast's stream traits.
-  template <class ConstBuffers, class Handler>
-  typename asio::async_result<std::decay_t<Handler>, void(beast::error_code, size_t)>::return_type
-  async_write_some(const ConstBuffers& buffers, Handler&& handler);
-
- private:
-  beast::tcp_stream stream_;
-  WsSession* session_ = nullptr;
-};
-
-// Closing the connection closes the TCP stream underneath (found by Beast through ADL).
-template <class TeardownHandler>
-void async_teardown(beast::role_type role, FrameLayer& layer, TeardownHandler&& handler) {
-  using beast::websocket::async_teardown;
-  async_teardown(role, layer.next_layer(), std::forward<TeardownHandler>(handler));
-}
-
-// The buffer a WebSocket message is read into. Beast prepares a read's buffer before it waits
-// for the socket, as much as a TCP frame (1,536 bytes); while no byte of a message has arrived
-// this buffer says it can hold one, so an idle connection keeps one byte instead of 1.5 KiB.
-// The rest of a message is read in a second step once its first byte is here.
-class IdleLightBuffer {
- public:
-  using const_buffers_type = beast::flat_buffer::const_buffers_type;
-  using mutable_buffers_type = beast::flat_buffer::mutable_buffers_type;
-
-  size_t size() const { return buffer_.size(); }
-  size_t max_size() const { return buffer_.size() == 0 ? 1 : buffer_.max_size(); }
-  size_t capacity() const { return buffer_.capacity(); }
-  const_buffers_type data() const { return buffer_.data(); }
-  mutable_buffers_type prepare(size_t n) { return buffer_.prepare(n); }
-  void commit(size_t n) { buffer_.commit(n); }
-  void consume(size_t n) { buffer_.consume(n); }
-  void shrink_to_fit() { buffer_.shrink_to_fit(); }
-
- private:
-  beast::flat_buffer buffer_;
-};
 
 // Relays one session's events to a WebSocket connection, on the connection's loop.
 class WsSubscriber : public Subscriber {
@@ -110,40 +63,32 @@ class WsSubscriber : public Subscriber {
   SubscriberLoop* const loop_;
 };
 
-class WsSession : public std::enable_shared_from_this<WsSession>, private WsClientActions {
+class WsSession : public std::enable_shared_from_this<WsSession>,
+                  private WsClientActions,
+                  private WsFrameReader::Handler {
  public:
-  WsSession(ServerContext* ctx, ConnectionSlot slot, beast::tcp_stream stream, std::string user,
+  WsSession(ServerContext* ctx, ConnectionSlot slot, tcp::socket socket, std::string user,
             std::string client, std::string remote)
       : ctx_(ctx),
         slot_(std::move(slot)),
-        ws_(std::move(stream)),
+        socket_(std::move(socket)),
+        timer_(socket_.get_executor()),
+        reader_(ctx->options.max_ws_message_bytes),
         user_(std::move(user)),
         client_(std::move(client)),
         remote_(std::move(remote)),
-        started_ms_(SteadyMillis()) {
-    ws_.next_layer().set_session(this);
-  }
+        started_ms_(SteadyMillis()) {}
 
-  void Run(http::request<http::string_body> request) {
-    // Protocol-level pings at half the idle timeout keep idle connections alive; a peer silent
-    // for the whole idle timeout (no pong either) is dead and closed.
-    websocket::stream_base::timeout timeout;
-    timeout.handshake_timeout = std::chrono::milliseconds(ctx_->options.header_timeout_ms);
-    timeout.idle_timeout = std::chrono::milliseconds(ctx_->options.idle_timeout_ms);
-    timeout.keep_alive_pings = true;
-    ws_.set_option(timeout);
-
-    ws_.set_option(websocket::stream_base::decorator(
-        [](websocket::response_type& res) { res.set(http::field::server, "scaffold"); }));
-    ws_.read_message_max(ctx_->options.max_ws_message_bytes);
-    ws_.text(true);
-    auto self = shared_from_this();
-    ws_.async_accept(request, [self](beast::error_code ec) {
-      if (ec) return;
-      ++self->ctx_->metrics->ws_open;
-      self->open_ = true;
-      self->Read();
-    });
+  void Run(std::string response, std::string early) {
+    error_code ec;
+    socket_.non_blocking(true, ec);  // reads are tried at once, when the socket is readable
+    if (ec) return Drop();
+    ++ctx_->metrics->ws_open;
+    open_ = true;
+    QueueControl(std::move(response));
+    Tick();
+    if (!early.empty()) Take(early);
+    if (!dropped_) Read();
   }
 
   // Queues a commit's frames for a session, then writes them together.
@@ -166,8 +111,6 @@ class WsSession : public std::enable_shared_from_this<WsSession>, private WsClie
     if (subs_.erase(id)) SendError("not_found", "session " + id + " was deleted", id);
   }
 
-  asio::any_io_executor executor() { return ws_.get_executor(); }
-
  private:
   struct Subscription {
     std::shared_ptr<WsSubscriber> subscriber;
@@ -175,16 +118,45 @@ class WsSession : public std::enable_shared_from_this<WsSession>, private WsClie
     bool history_done = false;
   };
 
+  // Waits until the client sent something; no buffer is held meanwhile.
   void Read() {
     auto self = shared_from_this();
-    ws_.async_read(buffer_, [self](beast::error_code ec, size_t) {
-      if (ec) return self->Cleanup();
-      std::string text = beast::buffers_to_string(self->buffer_.data());
-      self->buffer_.consume(self->buffer_.size());
-      self->buffer_.shrink_to_fit();  // an idle connection holds no read buffer
-      self->Handle(text);
-      self->Read();
+    socket_.async_wait(tcp::socket::wait_read, [self](error_code ec) {
+      if (ec) return self->Drop();
+      self->OnReadable();
     });
+  }
+
+  void OnReadable() {
+    thread_local std::array<char, 64 * 1024> buffer;
+    for (int i = 0; i < kReadsPerTurn && !dropped_; ++i) {
+      error_code ec;
+      size_t n = socket_.read_some(asio::buffer(buffer), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+      if (ec) return Drop();  // the client closed its side or the connection broke
+      heard_ = true;
+      Take(std::string_view(buffer.data(), n));  // ignored after a close frame
+      if (n < buffer.size()) break;
+    }
+    if (!dropped_) Read();
+  }
+
+  void Take(std::string_view bytes) {
+    if (auto failure = reader_.Feed(bytes, *this)) CloseWith(failure->code, failure->reason);
+  }
+
+  // WsFrameReader::Handler.
+  void OnWsMessage(std::string message) override {
+    if (!closed_) Handle(message);
+  }
+  void OnWsPing(std::string_view payload) override {
+    if (!close_sent_) QueueControl(WsPongFrame(payload));
+  }
+  void OnWsClose(uint16_t code, std::string_view) override {
+    if (close_sent_) return;  // the answer to ours: the write's completion shuts down
+    Cleanup();
+    close_sent_ = true;
+    QueueControl(WsCloseFrame(code, ""));  // the client's code, echoed (RFC 6455 5.5.1)
   }
 
   void Handle(const std::string& text) {
@@ -222,7 +194,7 @@ class WsSession : public std::enable_shared_from_this<WsSession>, private WsClie
     auto self = shared_from_this();
     ctx_->hub->SubmitInput(user_, id, std::move(answer), [self, id](const Status& s) {
       if (s.ok()) return;
-      asio::post(self->ws_.get_executor(),
+      asio::post(self->socket_.get_executor(),
                  [self, id, s] { self->SendError(ApiResponse::CodeOf(s), s.message(), id); });
     });
   }
@@ -236,7 +208,7 @@ class WsSession : public std::enable_shared_from_this<WsSession>, private WsClie
 
   void RegisterTools(std::vector<RegisteredTool> tools) override {
     if (!tool_client_)
-      tool_client_ = std::make_shared<ToolClient>(weak_from_this(), ws_.get_executor());
+      tool_client_ = std::make_shared<ToolClient>(weak_from_this(), socket_.get_executor());
     Json names = Json::array();
     for (const auto& t : tools) names.push_back(t.name);
     ctx_->client_tools->Register(user_, tool_client_, std::move(tools));
@@ -264,16 +236,15 @@ class WsSession : public std::enable_shared_from_this<WsSession>, private WsClie
       ctx_->hub->Unsubscribe(id, subs_[id].subscriber.get());
       subs_.erase(id);
     }
-    auto sub = std::make_shared<WsSubscriber>(
-        weak_from_this(), id, ws_.get_executor(),
-        ctx_->loops->Of(asio::query(ws_.get_executor(), asio::execution::context)));
+    auto sub = std::make_shared<WsSubscriber>(weak_from_this(), id, socket_.get_executor(),
+                                              ctx_->loops->Of(socket_.get_executor()));
     Subscription& s = subs_[id];
     s.subscriber = sub;
     s.cursor = from > 0 ? from - 1 : 0;
     s.history_done = from == 0;
     auto self = shared_from_this();
     ctx_->hub->Subscribe(user_, id, sub, [self, id, sub](const Status& st) {
-      asio::post(self->ws_.get_executor(), [self, id, sub, st] {
+      asio::post(self->socket_.get_executor(), [self, id, sub, st] {
         auto it = self->subs_.find(id);
         if (it == self->subs_.end() || it->second.subscriber != sub) return;
         if (!st.ok()) {
@@ -325,29 +296,26 @@ class WsSession : public std::enable_shared_from_this<WsSession>, private WsClie
     cost = std::max(cost, frames->size());
     if (queued_bytes_ + cost > ctx_->options.max_send_queue_bytes) {
       ++ctx_->metrics->slow_consumers_dropped;
-      return CloseWith(websocket::close_code::try_again_later,
-                       "send queue full: reconnect and resume by position");
+      return CloseWith(kWsTryAgainLater, "send queue full: reconnect and resume by position");
     }
     queued_bytes_ += cost;
-    queue_.push_back({std::move(frames), {}, cost});
+    queue_.push_back({std::move(frames), cost, false});
     Write();
   }
 
- public:
-  // Beast's own writes (FrameLayer): queued even once the connection is closing, since the close
-  // frame is one of them; `done` runs when the bytes reached the socket or the write failed.
-  void QueueRaw(std::shared_ptr<const std::string> bytes,
-                std::function<void(beast::error_code)> done) {
-    size_t cost = bytes->size();
+  // The protocol's own bytes (the 101 response, pong, ping, close): queued even once the
+  // connection is closing, since the close frame is one of them.
+  void QueueControl(std::string bytes) {
+    if (dropped_) return;
+    size_t cost = bytes.size();
     queued_bytes_ += cost;
-    queue_.push_back({std::move(bytes), std::move(done), cost});
+    queue_.push_back({std::make_shared<const std::string>(std::move(bytes)), cost, true});
     Write();
   }
 
- private:
   // Writes what is queued, up to kWriteBatchBytes, in one gathered write.
   void Write() {
-    if (writing_ || holding_ || queue_.empty()) return;
+    if (writing_ || holding_ || dropped_ || queue_.empty()) return;
     writing_ = true;
     buffers_.clear();
     size_t cost = TakeWriteBatch(queue_, [&](Outgoing o) {
@@ -355,53 +323,79 @@ class WsSession : public std::enable_shared_from_this<WsSession>, private WsClie
       in_flight_.push_back(std::move(o));
     });
     auto self = shared_from_this();
-    asio::async_write(ws_.next_layer().next_layer().socket(), buffers_,
-                      [self, cost](beast::error_code ec, size_t n) {
-                        self->writing_ = false;
-                        self->queued_bytes_ -= cost;
-                        self->bytes_ += n;
-                        std::vector<Outgoing> written = std::move(self->in_flight_);
-                        self->in_flight_.clear();
-                        for (auto& o : written)
-                          if (o.done) o.done(ec);
-                        if (ec) return self->Fail(ec);
-                        if (!self->queue_.empty()) return self->Write();
-                        ReleaseIfLarge(self->in_flight_);
-                        ReleaseIfLarge(self->buffers_);
-                        self->Pump();
-                      });
-  }
-
-  // The socket failed: nothing more can be written.
-  void Fail(beast::error_code ec) {
-    for (auto& o : queue_)
-      if (o.done) o.done(ec);
-    queue_.clear();
-    queued_bytes_ = 0;
-    Cleanup();
-  }
-
-  void CloseWith(websocket::close_code code, const std::string& reason) {
-    if (closed_) return;
-    Cleanup();
-    auto self = shared_from_this();
-    ws_.async_close(websocket::close_reason(code, reason), [self](beast::error_code) {});
-    // The close frame follows what is already on its way to the socket, so a peer that reads
-    // again soon gets the frames in flight, then the close frame and its reason. One that does
-    // not read within the grace time cannot take it: the connection is dropped.
-    auto grace = std::make_shared<asio::steady_timer>(ws_.get_executor(), kSlowConsumerGrace);
-    grace->async_wait([self, grace](beast::error_code) {
-      beast::error_code ignored;
-      beast::get_lowest_layer(self->ws_).socket().close(ignored);
+    asio::async_write(socket_, buffers_, [self, cost](error_code ec, size_t n) {
+      self->writing_ = false;
+      self->queued_bytes_ -= cost;
+      self->bytes_ += n;
+      self->in_flight_.clear();
+      if (ec) return self->Drop();
+      if (!self->queue_.empty()) return self->Write();
+      ReleaseIfLarge(self->in_flight_);
+      ReleaseIfLarge(self->buffers_);
+      if (self->close_sent_) return self->ShutdownSending();
+      self->Pump();
     });
   }
 
+  // The close frame is written: the server's side of the TCP connection ends, and the socket
+  // is closed once the client ended its side too (reading to its end, so nothing unread turns
+  // the close into a reset) or after kCloseGrace.
+  void ShutdownSending() {
+    if (shut_down_ || dropped_) return;
+    shut_down_ = true;
+    error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  // Fails the connection with a close frame (RFC 6455 7.1.7): the subscriptions end, messages
+  // not yet written are dropped, and the close frame follows what is on its way to the socket,
+  // so a client that reads again soon gets the frames in flight, then the close frame and its
+  // reason. One that does not read within kCloseGrace cannot take it: the connection is dropped.
+  void CloseWith(uint16_t code, const std::string& reason) {
+    if (close_sent_ || dropped_) return;
+    Cleanup();
+    close_sent_ = true;
+    QueueControl(WsCloseFrame(code, reason));
+    Arm(kCloseGrace);
+  }
+
+  // Liveness, every half idle timeout: a ping after a silent half, the connection dropped after
+  // a silent whole. Once closing, the one expiry is the close's grace.
+  void Tick() {
+    if (ctx_->options.idle_timeout_ms > 0)
+      Arm(std::chrono::milliseconds(std::max<int64_t>(1, ctx_->options.idle_timeout_ms / 2)));
+  }
+
+  void Arm(std::chrono::steady_clock::duration after) {
+    timer_.expires_after(after);  // cancels the wait before
+    auto self = shared_from_this();
+    timer_.async_wait([self](error_code ec) {
+      if (!ec) self->OnTimer();
+    });
+  }
+
+  void OnTimer() {
+    if (dropped_) return;
+    if (close_sent_) return Drop();  // the client did not end the connection in time
+    if (heard_) {
+      heard_ = false;
+      ping_sent_ = false;
+    } else if (!ping_sent_) {
+      ping_sent_ = true;
+      QueueControl(WsPingFrame());
+    } else {
+      return Drop();  // silent for the whole idle timeout, pong included
+    }
+    Tick();
+  }
+
+  // Ends the session's part: subscriptions, tools, the access log line. The socket stays until
+  // the close frame is written (Drop closes it).
   void Cleanup() {
     if (closed_) return;
     closed_ = true;
-    // Messages not yet written are dropped; Beast's frames (a close among them) still go.
-    queue_.EraseIf([this](const Outgoing& o) {
-      if (o.done) return false;
+    queue_.EraseIf([this](const Outgoing& o) {  // messages not yet written are dropped
+      if (o.control) return false;
       queued_bytes_ -= o.cost;
       return true;
     });
@@ -412,18 +406,32 @@ class WsSession : public std::enable_shared_from_this<WsSession>, private WsClie
     ctx_->AccessLog(remote_, "GET", "/ws", 101, bytes_, SteadyMillis() - started_ms_, user_);
   }
 
+  // The connection is over: the socket closes, the pending wait, write and timer end with
+  // errors, and the session goes with the last of them.
+  void Drop() {
+    if (dropped_) return;
+    Cleanup();
+    dropped_ = true;
+    queue_.clear();
+    queued_bytes_ = 0;
+    error_code ignored;
+    timer_.cancel();
+    socket_.close(ignored);
+  }
+
   ServerContext* ctx_;
   ConnectionSlot slot_;
-  websocket::stream<FrameLayer> ws_;
+  tcp::socket socket_;
+  asio::steady_timer timer_;  // liveness, then the close's grace
+  WsFrameReader reader_;
   std::string user_, client_, remote_;
-  IdleLightBuffer buffer_;
   std::map<std::string, Subscription> subs_;
   std::shared_ptr<ToolClient> tool_client_;  // once the client registered tools
 
   struct Outgoing {
-    std::shared_ptr<const std::string> bytes;     // whole frames
-    std::function<void(beast::error_code)> done;  // set for Beast's writes
-    size_t cost = 0;                              // what queued_bytes_ was charged
+    std::shared_ptr<const std::string> bytes;  // whole frames
+    size_t cost = 0;                           // what queued_bytes_ was charged
+    bool control = false;                      // the protocol's own: kept when closing
   };
   SendQueue<Outgoing> queue_;
   std::vector<Outgoing> in_flight_;
@@ -431,27 +439,16 @@ class WsSession : public std::enable_shared_from_this<WsSession>, private WsClie
   size_t queued_bytes_ = 0;
   size_t bytes_ = 0;
   bool writing_ = false;
-  bool holding_ = false;  // queueing a commit's frames: write once they are all queued
-  bool closed_ = false;
+  bool holding_ = false;     // queueing a commit's frames: write once they are all queued
+  bool closed_ = false;      // Cleanup ran: no more messages
+  bool close_sent_ = false;  // a close frame is queued or written
+  bool shut_down_ = false;   // the server's side of the TCP connection ended
+  bool dropped_ = false;     // the socket is closed
   bool open_ = false;
+  bool heard_ = false;      // the client sent something since the last tick
+  bool ping_sent_ = false;  // a ping went out at the last tick, unanswered so far
   int64_t started_ms_;
 };
-
-template <class ConstBuffers, class Handler>
-typename asio::async_result<std::decay_t<Handler>, void(beast::error_code, size_t)>::return_type
-FrameLayer::async_write_some(const ConstBuffers& buffers, Handler&& handler) {
-  return asio::async_initiate<Handler, void(beast::error_code, size_t)>(
-      [](auto handler, FrameLayer* layer, std::shared_ptr<const std::string> bytes) {
-        size_t n = bytes->size();
-        auto pending = std::make_shared<decltype(handler)>(std::move(handler));
-        layer->session_->QueueRaw(
-            std::move(bytes), [pending, n, executor = layer->get_executor()](beast::error_code ec) {
-              asio::post(executor,
-                         beast::bind_front_handler(std::move(*pending), ec, ec ? size_t{0} : n));
-            });
-      },
-      handler, this, std::make_shared<const std::string>(beast::buffers_to_string(buffers)));
-}
 
 void WsSubscriber::OnEvents(const FrameBatch& frames) {
   if (auto s = owner_.lock()) s->OnLive(session_id_, frames);
@@ -467,12 +464,12 @@ void WsSubscriber::OnSessionGone() {
 
 }  // namespace
 
-void StartWebSocket(ServerContext* ctx, ConnectionSlot slot, beast::tcp_stream stream,
-                    http::request<http::string_body> request, std::string user, std::string client,
+void StartWebSocket(ServerContext* ctx, ConnectionSlot slot, tcp::socket socket,
+                    std::string response, std::string early, std::string user, std::string client,
                     std::string remote) {
-  auto session = std::make_shared<WsSession>(ctx, std::move(slot), std::move(stream),
+  auto session = std::make_shared<WsSession>(ctx, std::move(slot), std::move(socket),
                                              std::move(user), std::move(client), std::move(remote));
-  session->Run(std::move(request));
+  session->Run(std::move(response), std::move(early));
 }
 
 }  // namespace scaffold::net
