@@ -106,7 +106,8 @@ std::optional<WsFailure> WsFrameReader::Feed(std::string_view bytes, Handler& ha
   if (done_) return failure;
   // Frames whole in `bytes` are read in place; only a frame's unfinished tail is copied.
   std::string_view data = bytes;
-  if (!partial_.empty()) {
+  bool from_partial = !partial_.empty();
+  if (from_partial) {
     partial_.append(bytes);
     data = partial_;
   }
@@ -121,8 +122,13 @@ std::optional<WsFailure> WsFrameReader::Feed(std::string_view bytes, Handler& ha
     std::string().swap(message_);
     return failure;
   }
-  std::string rest(data.substr(pos));  // `data` may be partial_ itself
-  partial_.swap(rest);
+  // What is left waits for more bytes. A frame that arrives in many small reads is appended
+  // to, never copied again, so its cost stays linear in its size.
+  if (!from_partial) {
+    partial_.assign(data.substr(pos));
+  } else if (pos > 0) {
+    partial_.erase(0, pos);
+  }
   if (partial_.empty()) std::string().swap(partial_);  // an idle connection holds nothing
   return failure;
 }

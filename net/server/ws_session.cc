@@ -13,8 +13,9 @@
 // silent for the whole of it (no pong either) is dropped. Closing: a close frame from the
 // client is answered with one and the connection closed once it is written; when the server
 // closes (a breach of the protocol, a message over the limit, a full send queue) the messages
-// not yet written are dropped, the close frame follows what is on its way, and the connection
-// is dropped when the client's close frame arrives or after kCloseGrace.
+// not yet written are dropped, the close frame follows what is on its way, the server ends its
+// side of the TCP connection once it is written, and the socket is closed when the client ends
+// its side too or after kCloseGrace.
 
 #include "net/server/ws_session.h"
 
@@ -150,7 +151,11 @@ class WsSession : public std::enable_shared_from_this<WsSession>,
     if (!closed_) Handle(message);
   }
   void OnWsPing(std::string_view payload) override {
-    if (!close_sent_) QueueControl(WsPongFrame(payload));
+    if (close_sent_) return;
+    // A client that pings and never reads is a slow consumer like any other.
+    std::string pong = WsPongFrame(payload);
+    if (queued_bytes_ + pong.size() > ctx_->options.max_send_queue_bytes) return DropSlowConsumer();
+    QueueControl(std::move(pong));
   }
   void OnWsClose(uint16_t code, std::string_view) override {
     if (close_sent_) return;  // the answer to ours: the write's completion shuts down
@@ -294,13 +299,15 @@ class WsSession : public std::enable_shared_from_this<WsSession>,
   void Queue(std::shared_ptr<const std::string> frames, size_t cost = 0) {
     if (closed_) return;
     cost = std::max(cost, frames->size());
-    if (queued_bytes_ + cost > ctx_->options.max_send_queue_bytes) {
-      ++ctx_->metrics->slow_consumers_dropped;
-      return CloseWith(kWsTryAgainLater, "send queue full: reconnect and resume by position");
-    }
+    if (queued_bytes_ + cost > ctx_->options.max_send_queue_bytes) return DropSlowConsumer();
     queued_bytes_ += cost;
     queue_.push_back({std::move(frames), cost, false});
     Write();
+  }
+
+  void DropSlowConsumer() {
+    ++ctx_->metrics->slow_consumers_dropped;
+    CloseWith(kWsTryAgainLater, "send queue full: reconnect and resume by position");
   }
 
   // The protocol's own bytes (the 101 response, pong, ping, close): queued even once the

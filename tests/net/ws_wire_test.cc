@@ -21,7 +21,7 @@ std::string Upgrade(const std::string& key = "dGhlIHNhbXBsZSBub25jZQ==",
 // A client's frame, masked with a fixed key.
 std::string Frame(uint8_t first_byte, const std::string& payload, bool masked = true) {
   std::string f(1, static_cast<char>(first_byte));
-  f += static_cast<char>((masked ? 0x80 : 0) | payload.size());  // under 126 bytes here
+  f += static_cast<char>((masked ? 0x80 : 0) | payload.size());  // at most 125 bytes here
   const char mask[4] = {0x0A, 0x0B, 0x0C, 0x0D};
   if (masked) f.append(mask, 4);
   for (size_t i = 0; i < payload.size(); ++i)
@@ -92,4 +92,21 @@ TEST_CASE("WebSocket on the wire: refusals, close handshakes, breaches", "[serve
   REQUIRE(after.connected());
   after.Send(scaffold::Json{{"type", "ping"}});
   CHECK(after.Receive(5000).value_or(scaffold::Json())["type"] == "pong");
+}
+
+TEST_CASE("WebSocket on the wire: a client that pings and never reads is dropped",
+          "[server][ws]") {
+  TestServer::Config config;
+  config.options.max_send_queue_bytes = 64 * 1024;
+  TestServer server(config);
+  RawSocket client(server.port(), 4096);
+  REQUIRE(client.Send(Upgrade()));
+  REQUIRE_THAT(client.Read(5000, "\r\n\r\n"), Catch::StartsWith("HTTP/1.1 101"));
+  // 16 MiB of pongs owed, far more than the socket buffers and the send queue hold.
+  std::string pings;
+  for (int i = 0; i < 1000; ++i) pings += Frame(0x89, std::string(125, 'p'));
+  for (int i = 0; i < 130 && server.metrics().slow_consumers_dropped == 0; ++i)
+    REQUIRE(client.Send(pings));
+  CHECK(server.metrics().slow_consumers_dropped == 1);
+  CHECK(client.WaitClosed(15000));  // the pongs on their way, the close frame, then the end
 }
