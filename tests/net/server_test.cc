@@ -319,16 +319,23 @@ namespace {
 
 // Waits for the session to complete, then checks that each stream holds every position from
 // first[i] (from the first one it received when negative) to the session's last event; returns
-// how many events the session has.
+// how many events the session has. With `late_live_may_be_empty`, a live-only stream (first[i]
+// negative) may have no event at all: it joined after the session's end, which a fast run on a
+// loaded machine can reach before the last client connects.
 int64_t CheckStreamsToTheEnd(TestServer& server, const std::string& id,
                              const std::vector<std::unique_ptr<SseClient>>& clients,
-                             const std::vector<int64_t>& first) {
+                             const std::vector<int64_t>& first,
+                             bool late_live_may_be_empty = false) {
   REQUIRE(server.WaitForStatus(id, "completed", {}, 60000));
   int64_t total = Http("GET", server.Url("/sessions/" + id)).json()["eventCount"];
   for (size_t i = 0; i < clients.size(); ++i) {
     INFO("client " << i);
     REQUIRE(clients[i]->WaitForEnd(30000));
     auto positions = Positions(clients[i]->events());
+    if (positions.empty() && first[i] < 0 && late_live_may_be_empty) {
+      CHECK(clients[i]->status() == 200);
+      continue;
+    }
     REQUIRE_FALSE(positions.empty());
     CHECK(Contiguous(positions, first[i] < 0 ? positions.front() : first[i]));
     CHECK(positions.back() == total);
@@ -374,7 +381,7 @@ TEST_CASE("history plus live has no gap and no duplicate while events are append
   REQUIRE(ws.connected());
   ws.Send(Json{{"type", "subscribe"}, {"sessionId", id}, {"fromPosition", 1}});
 
-  int64_t total = CheckStreamsToTheEnd(server, id, clients, first);
+  int64_t total = CheckStreamsToTheEnd(server, id, clients, first, true);
   int64_t next = 1;
   while (next <= total) {
     auto m = ws.Receive(10000);
