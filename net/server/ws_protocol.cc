@@ -179,9 +179,8 @@ size_t WsFrameReader::ReadFrame(std::string_view data, Handler& handler,
       return fail(kWsProtocolError, "a continuation frame outside a message");
     if (opcode != kContinuation && in_message_)
       return fail(kWsProtocolError, "a new message before the last one ended");
-    size_t so_far = in_message_ ? message_.size() : 0;
-    if (length > max_message_bytes_ - std::min(so_far, max_message_bytes_) ||
-        so_far > max_message_bytes_)
+    size_t so_far = message_.size();  // never over the limit: checked at each frame
+    if (length > max_message_bytes_ - so_far)
       return fail(kWsTooBig,
                   "messages are at most " + std::to_string(max_message_bytes_) + " bytes");
   }
@@ -199,10 +198,9 @@ size_t WsFrameReader::ReadFrame(std::string_view data, Handler& handler,
   size_t frame_size = header + length;
 
   if (!control) {
-    if (opcode != kContinuation) {
+    if (opcode != kContinuation) {  // message_ is empty: the last one was handed over
       in_message_ = true;
       message_binary_ = opcode == kBinary;
-      message_.clear();
     }
     unmask_into(message_);
     if (!fin) return frame_size;

@@ -348,8 +348,7 @@ class WsSession : public std::enable_shared_from_this<WsSession>,
   // is closed once the client ended its side too (reading to its end, so nothing unread turns
   // the close into a reset) or after kCloseGrace.
   void ShutdownSending() {
-    if (shut_down_ || dropped_) return;
-    shut_down_ = true;
+    if (dropped_) return;
     error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_send, ignored);
   }
@@ -449,7 +448,6 @@ class WsSession : public std::enable_shared_from_this<WsSession>,
   bool holding_ = false;     // queueing a commit's frames: write once they are all queued
   bool closed_ = false;      // Cleanup ran: no more messages
   bool close_sent_ = false;  // a close frame is queued or written
-  bool shut_down_ = false;   // the server's side of the TCP connection ended
   bool dropped_ = false;     // the socket is closed
   bool open_ = false;
   bool heard_ = false;      // the client sent something since the last tick
