@@ -181,7 +181,9 @@ TEST_CASE("mcp tools: whatever a server does wrong reaches the agent as a tool e
                 {"rich", Misbehaving("rich")},
                 {"odd", Misbehaving("badschema")},
                 {"gone", {{"type", "mcp"}, {"command", {"/nonexistent/mcp-server"}}}}};
-  tools["slow"]["timeout_ms"] = 500;
+  // Its calls are never answered. The timeout also bounds starting the server and listing its
+  // tools, which a loaded test machine can take past half a second for a Node process.
+  tools["slow"]["timeout_ms"] = 3000;
   tools["huge"]["max_output_bytes"] = 1000;
   FakeUpstream up;
   up.SetDefault([](const FakeUpstream::Request& req) {
