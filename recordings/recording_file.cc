@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <deque>
 #include <sstream>
+#include <stdexcept>
 
+#include "engine/crypto.h"
 #include "engine/event_shape.h"
 #include "engine/json_reader.h"
 #include "engine/parallel.h"
@@ -19,13 +21,21 @@ namespace {
 // Incremental sha256 over the lines written or read before the end line.
 class Digest {
  public:
-  Digest() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }
+  Digest() : ctx_(EVP_MD_CTX_new()) {
+    if (ctx_ && EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr) != 1) {
+      EVP_MD_CTX_free(ctx_);
+      ctx_ = nullptr;
+    }
+  }
   ~Digest() { EVP_MD_CTX_free(ctx_); }
-  void Add(std::string_view data) { EVP_DigestUpdate(ctx_, data.data(), data.size()); }
+  void Add(std::string_view data) {
+    if (ctx_) (void)EVP_DigestUpdate(ctx_, data.data(), data.size());  // Hex() reports failure
+  }
   std::string Hex() {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
-    EVP_DigestFinal_ex(ctx_, digest, &n);
+    if (!ctx_ || EVP_DigestFinal_ex(ctx_, digest, &n) != 1)
+      throw std::runtime_error("sha256: " + engine::CryptoError());
     static const char* kHex = "0123456789abcdef";
     std::string out;
     for (unsigned int i = 0; i < n; ++i) {

@@ -2,12 +2,17 @@
 
 #include <openssl/evp.h>
 
+#include <stdexcept>
+
+#include "engine/crypto.h"
+
 namespace scaffold::recordings {
 
 std::string Sha256Hex(std::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
+  if (EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr) != 1)
+    throw std::runtime_error("sha256: " + engine::CryptoError());
   static const char* kHex = "0123456789abcdef";
   std::string out;
   out.reserve(length * 2);

@@ -1,4 +1,5 @@
-// SHA-256 (OpenSSL) as lower-case hex.
+// SHA-256 (OpenSSL) as lower-case hex. Throws std::runtime_error when libcrypto cannot be
+// loaded (engine/crypto.h), the one way it fails.
 #pragma once
 
 #include <string>

@@ -9,6 +9,7 @@
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 
+#include "engine/crypto.h"
 #include "engine/json_reader.h"
 
 namespace scaffold::net {
@@ -184,6 +185,7 @@ std::optional<std::string> Base64UrlDecode(std::string_view text) {
 }
 
 Result<JwtVerifier> JwtVerifier::FromSecret(std::string secret, Options options) {
+  if (std::string why = engine::CryptoError(); !why.empty()) return FailedPrecondition(why);
   if (secret.size() < 32)
     return InvalidArgument("an HS256 secret must be at least 32 bytes (256 bits)");
   JwtVerifier v;
@@ -193,6 +195,7 @@ Result<JwtVerifier> JwtVerifier::FromSecret(std::string secret, Options options)
 }
 
 Result<JwtVerifier> JwtVerifier::FromPublicKeyPem(const std::string& pem, Options options) {
+  if (std::string why = engine::CryptoError(); !why.empty()) return FailedPrecondition(why);
   BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
   EVP_PKEY* raw = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
   BIO_free(bio);
@@ -208,6 +211,7 @@ Result<JwtVerifier> JwtVerifier::FromPublicKeyPem(const std::string& pem, Option
 }
 
 Result<JwtVerifier> JwtVerifier::FromJwks(const Json& jwks, Options options) {
+  if (std::string why = engine::CryptoError(); !why.empty()) return FailedPrecondition(why);
   if (!jwks.is_object() || !jwks.contains("keys") || !jwks["keys"].is_array() ||
       jwks["keys"].empty()) {
     return InvalidArgument("a JWKS document is {\"keys\": [...]} with at least one key");
@@ -270,9 +274,11 @@ Result<Json> JwtVerifier::Verify(std::string_view token, int64_t now) const {
       return Refused("algorithm " + alg + " is not accepted (this server accepts HS256)");
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()),
-         reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size(), mac,
-         &len);
+    if (!HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()),
+              reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size(),
+              mac, &len)) {
+      return Internal("HS256: " + engine::CryptoError());
+    }
     verified = signature->size() == len && CRYPTO_memcmp(mac, signature->data(), len) == 0;
   } else {
     std::string kid =

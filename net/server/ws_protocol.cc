@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "engine/crypto.h"
+
 namespace scaffold::net {
 namespace {
 
@@ -53,7 +55,8 @@ std::string WsAcceptKey(std::string_view key) {
   input += kGuid;
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int digest_size = 0;
-  EVP_Digest(input.data(), input.size(), digest, &digest_size, EVP_sha1(), nullptr);
+  if (EVP_Digest(input.data(), input.size(), digest, &digest_size, EVP_sha1(), nullptr) != 1)
+    return "";
   unsigned char encoded[64];
   int n = EVP_EncodeBlock(encoded, digest, static_cast<int>(digest_size));
   return std::string(reinterpret_cast<char*>(encoded), static_cast<size_t>(n));
@@ -73,10 +76,15 @@ WsUpgrade AnswerWsUpgrade(std::string_view key, std::string_view version) {
         400, "bad_request", "Sec-WebSocket-Key must be 16 bytes in base64 (RFC 6455 4.1)");
     return answer;
   }
+  std::string accept = WsAcceptKey(key);
+  if (accept.empty()) {
+    answer.refusal = ApiResponse::Error(500, "internal", engine::CryptoError());
+    return answer;
+  }
   answer.response =
       "HTTP/1.1 101 Switching Protocols\r\nServer: scaffold\r\nUpgrade: websocket\r\n"
       "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
-      WsAcceptKey(key) + "\r\n\r\n";
+      accept + "\r\n\r\n";
   return answer;
 }
 

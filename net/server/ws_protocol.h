@@ -42,7 +42,8 @@ struct WsUpgrade {
 };
 WsUpgrade AnswerWsUpgrade(std::string_view key, std::string_view version);
 
-// base64(SHA-1(key + the RFC's GUID)): the Sec-WebSocket-Accept of a Sec-WebSocket-Key.
+// base64(SHA-1(key + the RFC's GUID)): the Sec-WebSocket-Accept of a Sec-WebSocket-Key; ""
+// when libcrypto cannot be loaded (AnswerWsUpgrade then refuses with 500).
 std::string WsAcceptKey(std::string_view key);
 
 // Frames this server sends (unmasked, FIN): ping, pong, and close with a code and a reason

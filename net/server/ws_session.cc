@@ -129,15 +129,20 @@ class WsSession : public std::enable_shared_from_this<WsSession>,
   }
 
   void OnReadable() {
-    thread_local std::array<char, 64 * 1024> buffer;
+    // One read buffer per loop thread, allocated at its first read: a 64 KiB array in
+    // thread-local storage would be zeroed for every thread of every scaffold process at its
+    // start, 16 page faults for a `scaffold --version`.
+    constexpr size_t kReadBuffer = 64 * 1024;
+    thread_local std::unique_ptr<char[]> storage;
+    if (!storage) storage.reset(new char[kReadBuffer]);
     for (int i = 0; i < kReadsPerTurn && !dropped_; ++i) {
       error_code ec;
-      size_t n = socket_.read_some(asio::buffer(buffer), ec);
+      size_t n = socket_.read_some(asio::buffer(storage.get(), kReadBuffer), ec);
       if (ec == asio::error::would_block || ec == asio::error::try_again) break;
       if (ec) return Drop();  // the client closed its side or the connection broke
       heard_ = true;
-      Take(std::string_view(buffer.data(), n));  // ignored after a close frame
-      if (n < buffer.size()) break;
+      Take(std::string_view(storage.get(), n));  // ignored after a close frame
+      if (n < kReadBuffer) break;
     }
     if (!dropped_) Read();
   }

@@ -55,6 +55,22 @@ TEST_CASE("scaffold --version prints the version", "[cli]") {
   CHECK_THAT(r.out, Catch::StartsWith("scaffold 0."));
 }
 
+TEST_CASE("libcrypto is opened only by a command that hashes", "[cli]") {
+  // LD_DEBUG=files has the dynamic loader name every library it opens, on stderr.
+  scaffold::testing::ProcessOptions debug;
+  debug.env["LD_DEBUG"] = "files";
+  auto version = RunScaffold({"--version"}, debug);
+  CHECK(version.exit_code == 0);
+  CHECK_THAT(version.err, !Catch::Contains("libcrypto") && !Catch::Contains("libcurl"));
+  auto validate = RunScaffold({"validate", Example("ticket-triage.json")}, debug);
+  CHECK(validate.exit_code == 0);
+  CHECK_THAT(validate.err, !Catch::Contains("libcrypto"));
+  // A recording file's checksum is checked with libcrypto, opened then.
+  auto replay = RunScaffold({"replay", Example("recordings/ticket-triage.jsonl")}, debug);
+  CHECK(replay.exit_code == 0);
+  CHECK_THAT(replay.err, Catch::Contains("libcrypto.so.3"));
+}
+
 TEST_CASE("--help lists every command, and each command's --help its own options", "[cli]") {
   // Only the command being run is built in full: the others must still be listed and usable.
   auto top = RunScaffold({"--help"});
