@@ -384,6 +384,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         buffer_(std::move(inbound)),
         remote_(std::move(remote)),
         requests_(1) {}
+  // Its request state is freed now. One that became a stream told the trimmer then, when
+  // it handed its slot on (the context may be gone by now).
+  ~HttpSession() {
+    if (slot_) ctx_->trimmer->Note();
+  }
 
   void Run() {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
@@ -438,11 +443,13 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         ctx_->AccessLog(remote_, method_, path_, 101, 0, 0, user_);
         stream_.expires_never();
         std::string early = beast::buffers_to_string(buffer_.data());
+        ctx_->trimmer->Note();
         return StartWebSocket(ctx_, std::move(slot_), stream_.release_socket(),
                               std::move(upgrade.response), std::move(early), user_, d.client,
                               remote_);
       }
       case Dispatch::Kind::kEventStream: {
+        ctx_->trimmer->Note();
         auto sse = std::make_shared<SseStream>(ctx_, std::move(slot_), std::move(stream_),
                                                std::move(d.route), user_, remote_, path_, version_,
                                                keep_alive_, cors_);
@@ -627,6 +634,8 @@ HttpServer::HttpServer(asio::io_context* io, ServerOptions options, Api* api, Se
   if (loops <= 0) loops = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   impl_->loops = IoLoops::OwnedBy(*io, loops);
   impl_->ctx->loops = impl_->loops;
+  impl_->ctx->trimmer = std::make_unique<HeapTrimmer>(io->get_executor(), HeapTrimmer::Policy(),
+                                                      &metrics->heap_trims);
 }
 
 HttpServer::~HttpServer() {
@@ -653,6 +662,7 @@ uint16_t HttpServer::port() const {
 }
 
 void HttpServer::Stop() {
+  impl_->ctx->trimmer->Stop();
   if (impl_->listener) impl_->listener->Stop();
 }
 

@@ -31,6 +31,8 @@ std::string Metrics::Render(const std::map<std::string, int64_t>& sessions) cons
           "Connections closed because their send queue outgrew the limit.", slow_consumers_dropped);
   Counter(&out, "scaffold_connections_refused_total", "counter",
           "Connections refused over --max-connections.", connections_refused);
+  Counter(&out, "scaffold_heap_trims_total", "counter",
+          "Free heap pages given back to the system after a burst of connections.", heap_trims);
   Counter(&out, "scaffold_http_requests_total", "counter", "HTTP requests handled.", http_requests);
   Counter(&out, "scaffold_provider_requests_total", "counter", "Model calls started by agents.",
           provider_requests);

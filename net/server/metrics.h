@@ -16,6 +16,7 @@ struct Metrics {
   std::atomic<int64_t> deliveries{0};  // event frames handed to a connection
   std::atomic<int64_t> slow_consumers_dropped{0};
   std::atomic<int64_t> connections_refused{0};  // over --max-connections
+  std::atomic<int64_t> heap_trims{0};           // net/server/heap_trim.h
   std::atomic<int64_t> provider_requests{0};
   std::atomic<int64_t> provider_retries{0};
   std::atomic<int64_t> input_tokens{0};

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "net/server/api.h"
+#include "net/server/heap_trim.h"
 #include "net/server/http_server.h"
 
 namespace scaffold::net {
@@ -88,6 +89,8 @@ struct ServerContext {
   const JwtVerifier* verifier = nullptr;
   ClientToolBroker* client_tools = nullptr;
   IoLoops* loops = nullptr;  // where connections run
+  // Told when a connection's request state is freed (stopped with the server).
+  std::unique_ptr<HeapTrimmer> trimmer;
 
   std::atomic<int> connections{0};
 
@@ -125,6 +128,7 @@ class ConnectionSlot {
   ConnectionSlot() = default;
   explicit ConnectionSlot(std::shared_ptr<ServerContext> ctx) : ctx_(std::move(ctx)) {}
   ConnectionSlot(ConnectionSlot&& other) noexcept = default;
+  explicit operator bool() const { return ctx_ != nullptr; }  // false once moved from
   ConnectionSlot& operator=(ConnectionSlot&& other) noexcept {
     std::swap(ctx_, other.ctx_);
     return *this;

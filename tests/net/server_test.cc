@@ -896,6 +896,18 @@ TEST_CASE("a consumer that stops reading is disconnected and server memory stays
   (void)quiet;
 }
 
+TEST_CASE("a burst of connections is followed by one trim of the heap", "[server]") {
+  TestServer server;
+  CHECK(server.metrics().heap_trims == 0);
+  for (int i = 0; i < 300; ++i) REQUIRE(Http("GET", server.Url("/healthz")).status == 200);
+  // 256 connections done, then 100 ms without another: trimmed, once.
+  for (int i = 0; i < 500 && server.metrics().heap_trims == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  CHECK(server.metrics().heap_trims == 1);
+  CHECK_THAT(Http("GET", server.Url("/metrics")).body,
+             Catch::Contains("\nscaffold_heap_trims_total 1\n"));
+}
+
 TEST_CASE("GET /metrics reports sessions, events, connections and provider use", "[server]") {
   TestServer server;
   std::string chat = server.Create("chat", "hi");
