@@ -13,8 +13,8 @@ namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
 // The counters, shared with the wait in progress. The timer exists only while a wait does, and
-// is owned by it: a trimmer that outlives the server's io_context (a connection destroyed with
-// it holds one) holds no timer of that io_context.
+// is owned by it: the server's context, which owns the trimmer, can outlive the io_context
+// (connections' slots keep it), and then holds no timer of that io_context.
 struct HeapTrimmer::State {
   State(const asio::any_io_executor& e, Policy p, std::atomic<int64_t>* c)
       : executor(e), policy(p), counter(c) {}

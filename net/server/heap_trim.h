@@ -15,8 +15,9 @@
 // calls malloc_trim(0), which returns every free page of every arena. A steady trickle of
 // connections triggers at most one trim per `burst` connections; a server that is never
 // connected to never trims. The trim runs on the executor given (one of the server's shared
-// threads, not a connection loop); it holds each arena's lock while it walks it, a few
-// milliseconds at 10,000 connections. Without glibc, nothing is trimmed.
+// threads, not a connection loop); it holds each arena's lock while it walks that arena's
+// free chunks, so a connection loop that allocates meanwhile waits for it. Without glibc,
+// nothing is trimmed.
 #pragma once
 
 #include <atomic>

@@ -19,7 +19,6 @@
 
 #include "net/server/ws_session.h"
 
-#include <array>
 #include <boost/asio.hpp>
 #include <map>
 
