@@ -16,15 +16,14 @@ using Clock = std::chrono::steady_clock;
 // is owned by it: the server's context, which owns the trimmer, can outlive the io_context
 // (connections' slots keep it), and then holds no timer of that io_context.
 struct HeapTrimmer::State {
-  State(const asio::any_io_executor& e, Policy p, std::atomic<int64_t>* c)
-      : executor(e), policy(p), counter(c) {}
+  State(const asio::any_io_executor& e, Policy p, std::atomic<int64_t>& t)
+      : executor(e), policy(p), trims(t) {}
 
   const asio::any_io_executor executor;
   const Policy policy;
-  std::atomic<int64_t>* const counter;
+  std::atomic<int64_t>& trims;
   std::atomic<uint64_t> noted{0};
   std::atomic<uint64_t> trimmed_at{0};  // `noted` at the last trim
-  std::atomic<uint64_t> trims{0};
   std::atomic<bool> armed{false};
   std::atomic<bool> stopped{false};
 };
@@ -57,7 +56,6 @@ struct Wait : std::enable_shared_from_this<Wait> {
     malloc_trim(0);
 #endif
     s.trims.fetch_add(1, std::memory_order_relaxed);
-    if (s.counter) s.counter->fetch_add(1, std::memory_order_relaxed);
     s.trimmed_at.store(now, std::memory_order_relaxed);
     s.armed.store(false, std::memory_order_release);
   }
@@ -71,8 +69,8 @@ struct Wait : std::enable_shared_from_this<Wait> {
 }  // namespace
 
 HeapTrimmer::HeapTrimmer(const asio::any_io_executor& executor, Policy policy,
-                         std::atomic<int64_t>* counter)
-    : state_(std::make_shared<State>(executor, policy, counter)) {}
+                         std::atomic<int64_t>& trims)
+    : state_(std::make_shared<State>(executor, policy, trims)) {}
 
 HeapTrimmer::~HeapTrimmer() {
   Stop();
@@ -89,10 +87,6 @@ void HeapTrimmer::Note() {
   if (s.stopped.load(std::memory_order_acquire)) return;
   if (s.armed.exchange(true, std::memory_order_acq_rel)) return;
   asio::post(s.executor, [state = state_] { std::make_shared<Wait>(state)->Next(); });
-}
-
-uint64_t HeapTrimmer::trims() const {
-  return state_->trims.load(std::memory_order_relaxed);
 }
 
 }  // namespace scaffold::net

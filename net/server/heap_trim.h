@@ -36,9 +36,9 @@ class HeapTrimmer {
     std::chrono::milliseconds max_wait{2000};
   };
 
-  // Each trim also adds one to `*counter` when it is given (Metrics::heap_trims).
+  // Each trim adds one to `trims` (Metrics::heap_trims), which outlives the trimmer's Stop().
   HeapTrimmer(const boost::asio::any_io_executor& executor, Policy policy,
-              std::atomic<int64_t>* counter = nullptr);
+              std::atomic<int64_t>& trims);
   ~HeapTrimmer();  // Stop()
 
   // No trim starts after this (one under way finishes). The server stops its trimmer when it
@@ -48,8 +48,6 @@ class HeapTrimmer {
   // A connection's request state was freed. Any thread; an atomic increment unless a burst
   // has just reached `burst`.
   void Note();
-
-  uint64_t trims() const;  // done so far
 
   struct State;  // shared with a wait in progress
 

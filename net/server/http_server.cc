@@ -635,7 +635,7 @@ HttpServer::HttpServer(asio::io_context* io, ServerOptions options, Api* api, Se
   impl_->loops = IoLoops::OwnedBy(*io, loops);
   impl_->ctx->loops = impl_->loops;
   impl_->ctx->trimmer = std::make_unique<HeapTrimmer>(io->get_executor(), HeapTrimmer::Policy(),
-                                                      &metrics->heap_trims);
+                                                      metrics->heap_trims);
 }
 
 HttpServer::~HttpServer() {
