@@ -8,11 +8,13 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cstdio>
 #include <thread>
 
 #include "net/server/beast_request.h"
 #include "net/server/io_loops.h"
 #include "net/server/server_context.h"
+#include "net/server/write_now.h"
 #include "net/server/ws_protocol.h"
 #include "net/server/ws_session.h"
 
@@ -88,7 +90,7 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
     holding_ = true;
     OnLive(*frames);
     holding_ = false;
-    if (!writing_) Write();
+    if (!writing_) Write(/*now=*/true);
   }
   void OnSessionGone() override {
     auto self = shared_from_this();
@@ -205,32 +207,48 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
     if (!writing_ && !holding_) Write();
   }
 
-  void Write() {
+  // Writes what is queued, up to kWriteBatchBytes, as one chunk. With `now` (a live event, on
+  // the connection's loop) the chunk is first offered to the socket directly (WriteNow), and
+  // only what it did not take goes through an asynchronous write. History and heartbeats
+  // always go the asynchronous way, so a long catch-up yields to the loop between writes.
+  void Write(bool now = false) {
     if (writing_ || queue_.empty() || closed_) return;
     writing_ = true;
     in_flight_.clear();
     buffers_.clear();
+    buffers_.emplace_back();  // the chunk's size line, set below
     size_t batch = 0;
     size_t cost = TakeWriteBatch(queue_, [&](Queued q) {
       batch += q.bytes->size();
       buffers_.emplace_back(asio::buffer(*q.bytes));
       in_flight_.push_back(std::move(q.bytes));
     });
+    int size_line = std::snprintf(chunk_size_, sizeof chunk_size_, "%zx\r\n", batch);
+    buffers_.front() = asio::buffer(chunk_size_, static_cast<size_t>(size_line));
+    buffers_.emplace_back(asio::buffer("\r\n", 2));
+    if (now) {
+      beast::error_code ec;
+      WriteNow(socket_.native_handle(), buffers_, ec);
+      if (ec || buffers_.empty()) return Written(ec, batch, cost);
+    }
     auto self = shared_from_this();
-    asio::async_write(socket_, http::make_chunk(buffers_),
-                      [self, batch, cost](beast::error_code ec, size_t) {
-                        self->writing_ = false;
-                        self->queued_bytes_ -= cost;
-                        self->bytes_ += batch;
-                        self->in_flight_.clear();
-                        if (ec) return self->Close();
-                        if (!self->queue_.empty()) return self->Write();
-                        ReleaseIfLarge(self->in_flight_);
-                        ReleaseIfLarge(self->buffers_);
-                        if ((self->final_queued_ && self->route_.close_at_end) || self->finishing_)
-                          return self->WriteLastChunk();
-                        if (!self->history_done_) self->PumpHistory();
-                      });
+    asio::async_write(socket_, buffers_, [self, batch, cost](beast::error_code ec, size_t) {
+      self->Written(ec, batch, cost);
+    });
+  }
+
+  // A chunk of `batch` bytes of events, charged `cost` in the queue, is written (or failed).
+  void Written(beast::error_code ec, size_t batch, size_t cost) {
+    writing_ = false;
+    queued_bytes_ -= cost;
+    bytes_ += batch;
+    in_flight_.clear();
+    if (ec) return Close();
+    if (!queue_.empty()) return Write();
+    ReleaseIfLarge(in_flight_);
+    ReleaseIfLarge(buffers_);
+    if ((final_queued_ && route_.close_at_end) || finishing_) return WriteLastChunk();
+    if (!history_done_) PumpHistory();
   }
 
   // Ends the stream once what is queued is written.
@@ -350,6 +368,7 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
   SendQueue<Queued> queue_;
   std::vector<std::shared_ptr<const std::string>> in_flight_;
   std::vector<asio::const_buffer> buffers_;
+  char chunk_size_[24];  // the chunk size line of the write in flight
   size_t queued_bytes_ = 0;
   bool writing_ = false;
   bool holding_ = false;  // queueing a commit's frames: write once they are all queued
@@ -634,8 +653,8 @@ HttpServer::HttpServer(asio::io_context* io, ServerOptions options, Api* api, Se
   if (loops <= 0) loops = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   impl_->loops = IoLoops::OwnedBy(*io, loops);
   impl_->ctx->loops = impl_->loops;
-  impl_->ctx->trimmer = std::make_unique<HeapTrimmer>(io->get_executor(), HeapTrimmer::Policy(),
-                                                      metrics->heap_trims);
+  impl_->ctx->trimmer =
+      std::make_unique<HeapTrimmer>(io->get_executor(), HeapTrimmer::Policy(), metrics->heap_trims);
 }
 
 HttpServer::~HttpServer() {

@@ -24,6 +24,7 @@
 
 #include "net/server/event_frames.h"
 #include "net/server/io_loops.h"
+#include "net/server/write_now.h"
 #include "net/server/ws_messages.h"
 #include "net/server/ws_protocol.h"
 
@@ -104,7 +105,7 @@ class WsSession : public std::enable_shared_from_this<WsSession>,
       if (!Deliver(sub, f)) break;  // closed: `sub` is gone
     }
     holding_ = false;
-    Write();
+    Write(/*now=*/true);
   }
 
   void OnGone(const std::string& id) {
@@ -324,8 +325,12 @@ class WsSession : public std::enable_shared_from_this<WsSession>,
     Write();
   }
 
-  // Writes what is queued, up to kWriteBatchBytes, in one gathered write.
-  void Write() {
+  // Writes what is queued, up to kWriteBatchBytes, in one gathered write. With `now` (a live
+  // event, on the connection's loop) the write is first offered to the socket directly
+  // (WriteNow), and only what it did not take goes through an asynchronous write. Everything
+  // else (history, replies, control frames) goes the asynchronous way, so a long catch-up
+  // yields to the loop between writes.
+  void Write(bool now = false) {
     if (writing_ || holding_ || dropped_ || queue_.empty()) return;
     writing_ = true;
     buffers_.clear();
@@ -333,19 +338,30 @@ class WsSession : public std::enable_shared_from_this<WsSession>,
       buffers_.emplace_back(asio::buffer(*o.bytes));
       in_flight_.push_back(std::move(o));
     });
+    size_t done = 0;
+    if (now) {
+      error_code ec;
+      done = WriteNow(socket_.native_handle(), buffers_, ec);
+      if (ec || buffers_.empty()) return Written(ec, done, cost);
+    }
     auto self = shared_from_this();
-    asio::async_write(socket_, buffers_, [self, cost](error_code ec, size_t n) {
-      self->writing_ = false;
-      self->queued_bytes_ -= cost;
-      self->bytes_ += n;
-      self->in_flight_.clear();
-      if (ec) return self->Drop();
-      if (!self->queue_.empty()) return self->Write();
-      ReleaseIfLarge(self->in_flight_);
-      ReleaseIfLarge(self->buffers_);
-      if (self->close_sent_) return self->ShutdownSending();
-      self->Pump();
+    asio::async_write(socket_, buffers_, [self, cost, done](error_code ec, size_t n) {
+      self->Written(ec, done + n, cost);
     });
+  }
+
+  // `n` bytes of a write charged `cost` in the queue are written (or the write failed).
+  void Written(error_code ec, size_t n, size_t cost) {
+    writing_ = false;
+    queued_bytes_ -= cost;
+    bytes_ += n;
+    in_flight_.clear();
+    if (ec) return Drop();
+    if (!queue_.empty()) return Write();
+    ReleaseIfLarge(in_flight_);
+    ReleaseIfLarge(buffers_);
+    if (close_sent_) return ShutdownSending();
+    Pump();
   }
 
   // The close frame is written: the server's side of the TCP connection ends, and the socket
