@@ -48,7 +48,9 @@ void ContinueHttp(ServerContext* ctx, ConnectionSlot slot, beast::tcp_stream str
 // A stream stays open after a finished session's last event (heartbeats only), unless the
 // client asked with ?closeAtEnd=true; that response says Connection: close. A stream that ends
 // otherwise (its session deleted) leaves a kept-alive connection to serve the next request.
-class SseStream : public Subscriber, public std::enable_shared_from_this<SseStream> {
+class SseStream : public Subscriber,
+                  public Flushable,
+                  public std::enable_shared_from_this<SseStream> {
  public:
   SseStream(ServerContext* ctx, ConnectionSlot slot, beast::tcp_stream stream,
             EventStreamRoute route, std::string user, std::string remote, std::string path,
@@ -85,12 +87,20 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
   }
 
   SubscriberLoop* loop() const override { return loop_; }
-  // The connection's loop: the frames are queued, then written together.
+  // The connection's loop: the frames are queued, and written when the loop flushes (with
+  // those of the commits fanned out before that).
   void OnEvents(const FrameBatch& frames) override {
     holding_ = true;
     OnLive(*frames);
     holding_ = false;
-    if (!writing_) Write(/*now=*/true);
+    if (!loop_) return Write();
+    if (writing_ || flush_asked_ || queue_.empty()) return;
+    flush_asked_ = true;
+    loop_->FlushLater(shared_from_this());
+  }
+  void Flush() override {
+    flush_asked_ = false;
+    Write(/*now=*/true);
   }
   void OnSessionGone() override {
     auto self = shared_from_this();
@@ -207,10 +217,10 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
     if (!writing_ && !holding_) Write();
   }
 
-  // Writes what is queued, up to kWriteBatchBytes, as one chunk. With `now` (a live event, on
-  // the connection's loop) the chunk is first offered to the socket directly (WriteNow), and
-  // only what it did not take goes through an asynchronous write. History and heartbeats
-  // always go the asynchronous way, so a long catch-up yields to the loop between writes.
+  // Writes what is queued, up to kWriteBatchBytes, as one chunk. With `now` (live events, when
+  // the connection's loop flushes) the chunk is first offered to the socket directly (WriteNow),
+  // and only what it did not take goes through an asynchronous write. History and heartbeats always
+  // go the asynchronous way, so a long catch-up yields to the loop between writes.
   void Write(bool now = false) {
     if (writing_ || queue_.empty() || closed_) return;
     writing_ = true;
@@ -371,7 +381,8 @@ class SseStream : public Subscriber, public std::enable_shared_from_this<SseStre
   char chunk_size_[24];  // the chunk size line of the write in flight
   size_t queued_bytes_ = 0;
   bool writing_ = false;
-  bool holding_ = false;  // queueing a commit's frames: write once they are all queued
+  bool flush_asked_ = false;  // FlushLater was asked and has not flushed yet
+  bool holding_ = false;      // queueing a commit's frames: write once they are all queued
   bool final_queued_ = false;
   bool finishing_ = false;
   bool last_chunk_ = false;

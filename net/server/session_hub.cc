@@ -9,6 +9,20 @@
 #include "net/server/strand_executor.h"
 
 namespace scaffold::net {
+
+void SubscriberLoop::FlushLater(std::shared_ptr<Flushable> f) {
+  to_flush_.push_back(std::move(f));
+  if (flush_posted_) return;
+  flush_posted_ = true;
+  Post([this] {
+    flush_posted_ = false;
+    std::vector<std::shared_ptr<Flushable>> now;
+    now.swap(to_flush_);
+    for (const auto& f : now) f->Flush();
+    now.clear();
+    if (to_flush_.empty()) to_flush_.swap(now);  // its capacity serves the next turn
+  });
+}
 SessionHub::SessionHub(Deps deps, std::map<std::string, ServedWorkflow> workflows,
                        engine::RunOptions options, std::string default_workflow)
     : deps_(deps),

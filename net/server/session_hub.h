@@ -38,11 +38,29 @@ struct ServedWorkflow {
 };
 
 // The event loop a subscriber's connection runs on (net/server/io_loops.h).
+// A connection with frames queued, written out when its loop asks (SubscriberLoop::FlushLater).
+class Flushable {
+ public:
+  virtual ~Flushable() = default;
+  virtual void Flush() = 0;
+};
+
 class SubscriberLoop {
  public:
   virtual ~SubscriberLoop() = default;
   // Runs fn on the loop's thread. Any thread.
   virtual void Post(std::function<void()> fn) = 0;
+
+  // Loop thread. Calls f->Flush() once the tasks already queued on this loop have run. A
+  // connection given a commit's frames asks for this instead of writing at once: when commits
+  // come faster than the loop fans them out, their fan-out tasks are queued ahead of the flush
+  // and each connection sends the frames of all of them in one write; when the loop keeps up,
+  // the flush runs right after the fan-out task. A connection asks at most once per flush.
+  void FlushLater(std::shared_ptr<Flushable> f);
+
+ private:
+  std::vector<std::shared_ptr<Flushable>> to_flush_;
+  bool flush_posted_ = false;
 };
 
 // A connection watching a session.

@@ -65,6 +65,7 @@ class WsSubscriber : public Subscriber {
 };
 
 class WsSession : public std::enable_shared_from_this<WsSession>,
+                  public Flushable,
                   private WsClientActions,
                   private WsFrameReader::Handler {
  public:
@@ -100,11 +101,21 @@ class WsSession : public std::enable_shared_from_this<WsSession>,
     // While catching up, live events are skipped: they are in the log, and the history read
     // that ends the catch-up runs after their commit.
     if (!sub.history_done) return;
+    SubscriberLoop* loop = sub.subscriber->loop();
     holding_ = true;
     for (const auto& f : *batch) {
       if (!Deliver(sub, f)) break;  // closed: `sub` is gone
     }
     holding_ = false;
+    // Written when the loop flushes, with the frames of the commits fanned out before that.
+    if (!loop) return Write();
+    if (writing_ || flush_asked_ || dropped_ || queue_.empty()) return;
+    flush_asked_ = true;
+    loop->FlushLater(shared_from_this());
+  }
+
+  void Flush() override {
+    flush_asked_ = false;
     Write(/*now=*/true);
   }
 
@@ -325,8 +336,8 @@ class WsSession : public std::enable_shared_from_this<WsSession>,
     Write();
   }
 
-  // Writes what is queued, up to kWriteBatchBytes, in one gathered write. With `now` (a live
-  // event, on the connection's loop) the write is first offered to the socket directly
+  // Writes what is queued, up to kWriteBatchBytes, in one gathered write. With `now` (live
+  // events, when the connection's loop flushes) the write is first offered to the socket directly
   // (WriteNow), and only what it did not take goes through an asynchronous write. Everything
   // else (history, replies, control frames) goes the asynchronous way, so a long catch-up
   // yields to the loop between writes.
@@ -465,10 +476,11 @@ class WsSession : public std::enable_shared_from_this<WsSession>,
   size_t queued_bytes_ = 0;
   size_t bytes_ = 0;
   bool writing_ = false;
-  bool holding_ = false;     // queueing a commit's frames: write once they are all queued
-  bool closed_ = false;      // Cleanup ran: no more messages
-  bool close_sent_ = false;  // a close frame is queued or written
-  bool dropped_ = false;     // the socket is closed
+  bool flush_asked_ = false;  // FlushLater was asked and has not flushed yet
+  bool holding_ = false;      // queueing a commit's frames: write once they are all queued
+  bool closed_ = false;       // Cleanup ran: no more messages
+  bool close_sent_ = false;   // a close frame is queued or written
+  bool dropped_ = false;      // the socket is closed
   bool open_ = false;
   bool heard_ = false;      // the client sent something since the last tick
   bool ping_sent_ = false;  // a ping went out at the last tick, unanswered so far
