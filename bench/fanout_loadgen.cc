@@ -1,9 +1,9 @@
 // fanout_loadgen: K subscribers (half SSE, half WebSocket) on one session of a server that
-// speaks scaffold's protocol (scaffold serve, or the Node peer in bench/peers/node), on
-// 127.0.0.1 only and bounded in time.
+// speaks scaffold's protocol (scaffold serve, the Node and Bun peers in bench/peers, or
+// fanout_floor), on 127.0.0.1 only and bounded in time.
 //
 //   fanout_loadgen --port P --k K [--seconds S] [--workflow NAME] [--server-pid PID]
-//                  [--only sse|ws]
+//                  [--only sse|ws] [--threads T]
 //
 // It creates a session (POST /sessions), connects every subscriber while the session waits at
 // its first ask, answers the ask (POST /sessions/:id/input) so the session starts streaming,
@@ -15,30 +15,33 @@
 // starts streaming. The paced figures count text:delta events only: the ones the upstream's (or
 // a peer's) timer paces; a scaffold session also commits a burst of lifecycle events when it
 // starts (the answer, phase and agent events) and ends, which the peers do not send.
+//
+// It shares the machine's cores with the server it measures, so it does as little as it can
+// per message: subscribers are set up with blocking calls before anything is measured, then T
+// threads (1 by default) each wait on an epoll set of their share and read with non-blocking
+// recv() into one buffer, finding an event's timestamp and name without parsing its JSON.
+// SSE is read as lines (a chunked response's size lines are not `data:` lines and are
+// skipped); WebSocket as unmasked server frames, one message per frame, answering pings.
 
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/websocket.hpp>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <iostream>
 #include <memory>
-#include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
-
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace websocket = beast::websocket;
-using tcp = asio::ip::tcp;
 
 namespace {
 
@@ -48,35 +51,252 @@ int64_t NowMs() {
       .count();
 }
 
+std::atomic<int> g_connected{0};
+std::atomic<int> g_completed{0};
+std::atomic<int64_t> g_deliveries{0};
+
+// One reader thread's figures; merged once every thread has stopped.
 struct Stats {
-  std::mutex mu;
   std::vector<int32_t> latencies;
   // text:delta events only: the stream the upstream (or a peer's timer) paces, without the
   // lifecycle events a scaffold session commits in a burst when it starts and ends.
   std::vector<int32_t> paced;
-  std::atomic<int64_t> deliveries{0};
-  std::atomic<int> connected{0};
-  std::atomic<int> completed{0};
-  void Record(int64_t latency, bool is_paced) {
-    ++deliveries;
-    std::lock_guard lock(mu);
-    latencies.push_back(static_cast<int32_t>(latency));
-    if (is_paced) paced.push_back(static_cast<int32_t>(latency));
-  }
+};
+
+struct Conn {
+  int fd = -1;
+  bool ws = false;
+  bool done = false;
+  std::string pending;  // the start of a line or frame that has not fully arrived
 };
 
 // Finds "timestamp":N and "name":"..." in an event's wire JSON without parsing all of it.
-void OnEventText(std::string_view text, Stats* stats, bool* done) {
+void OnEventText(std::string_view text, Stats& stats, Conn& conn) {
   size_t ts = text.rfind("\"timestamp\":");
   if (ts == std::string_view::npos) return;
-  int64_t stamp = std::atoll(std::string(text.substr(ts + 12, 20)).c_str());
-  stats->Record(NowMs() - stamp,
-                text.find("\"name\":\"text:delta\"") != std::string_view::npos);
+  std::string_view digits = text.substr(ts + 12);
+  int64_t stamp = 0;
+  std::from_chars(digits.data(), digits.data() + digits.size(), stamp);
+  int32_t latency = static_cast<int32_t>(NowMs() - stamp);
+  stats.latencies.push_back(latency);
+  if (text.find("\"name\":\"text:delta\"") != std::string_view::npos)
+    stats.paced.push_back(latency);
+  g_deliveries.fetch_add(1, std::memory_order_relaxed);
   if (text.find("\"name\":\"workflow:completed\"") != std::string_view::npos ||
       text.find("\"name\":\"workflow:error\"") != std::string_view::npos) {
-    *done = true;
-    ++stats->completed;
+    conn.done = true;
+    ++g_completed;
   }
+}
+
+bool SendAll(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t n = send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+int Connect(uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return -1;
+  }
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  return fd;
+}
+
+// Reads (blocking) up to the end of a response's head; what followed it is left in `rest`.
+bool ReadHead(int fd, std::string& head, std::string& rest) {
+  std::string got;
+  char buf[4096];
+  while (true) {
+    size_t end = got.find("\r\n\r\n");
+    if (end != std::string::npos) {
+      head = got.substr(0, end + 4);
+      rest = got.substr(end + 4);
+      return true;
+    }
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return false;
+    got.append(buf, static_cast<size_t>(n));
+  }
+}
+
+// A plain HTTP/1.1 request with Connection: close; returns the response's body.
+std::string Request(uint16_t port, const char* method, const std::string& target,
+                    const std::string& body) {
+  int fd = Connect(port);
+  if (fd < 0) return "";
+  std::string req = std::string(method) + " " + target +
+                    " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    "Connection: close\r\nContent-Length: " +
+                    std::to_string(body.size()) + "\r\n\r\n" + body;
+  std::string head, rest;
+  if (!SendAll(fd, req) || !ReadHead(fd, head, rest)) {
+    close(fd);
+    return "";
+  }
+  char buf[4096];
+  ssize_t n;
+  while ((n = recv(fd, buf, sizeof buf, 0)) > 0) rest.append(buf, static_cast<size_t>(n));
+  close(fd);
+  return rest;
+}
+
+// A masked client frame (RFC 6455 5.3) of a short payload: the subscribe message and pongs.
+std::string ClientFrame(uint8_t opcode, std::string_view payload) {
+  static constexpr uint8_t kMask[4] = {0x1f, 0x2e, 0x3d, 0x4c};
+  std::string frame;
+  frame.push_back(static_cast<char>(0x80 | opcode));
+  frame.push_back(static_cast<char>(0x80 | payload.size()));  // payloads here are < 126 bytes
+  frame.append(reinterpret_cast<const char*>(kMask), 4);
+  for (size_t i = 0; i < payload.size(); ++i)
+    frame.push_back(static_cast<char>(payload[i] ^ kMask[i % 4]));
+  return frame;
+}
+
+class Reader {
+ public:
+  Reader() : ep_(epoll_create1(0)), buf_(new char[kBuf]) {}
+  ~Reader() {
+    for (auto& c : conns_)
+      if (c->fd >= 0) close(c->fd);
+    close(ep_);
+  }
+
+  void Add(std::unique_ptr<Conn> conn) {
+    fcntl(conn->fd, F_SETFL, fcntl(conn->fd, F_GETFL) | O_NONBLOCK);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = conn.get();
+    // Bytes that came with the WebSocket handshake's response stay in `pending`, in front of
+    // what the next read brings (before the subscription they hold no event).
+    epoll_ctl(ep_, EPOLL_CTL_ADD, conn->fd, &ev);
+    conns_.push_back(std::move(conn));
+  }
+
+  void Run(const std::atomic<bool>& stop) {
+    epoll_event events[512];
+    while (!stop.load(std::memory_order_relaxed)) {
+      int n = epoll_wait(ep_, events, 512, 50);
+      for (int i = 0; i < n; ++i) Readable(*static_cast<Conn*>(events[i].data.ptr));
+    }
+  }
+
+  Stats& stats() { return stats_; }
+
+ private:
+  static constexpr size_t kBuf = 64 * 1024;
+
+  void Readable(Conn& c) {
+    ssize_t n = recv(c.fd, buf_.get(), kBuf, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    if (n <= 0) return Drop(c);
+    Take(c, std::string_view(buf_.get(), static_cast<size_t>(n)));
+  }
+
+  void Take(Conn& c, std::string_view data) {
+    if (c.pending.empty()) {
+      size_t used = c.ws ? Frames(c, data) : Lines(c, data);
+      c.pending.assign(data.substr(used));
+    } else {
+      c.pending.append(data);
+      size_t used = c.ws ? Frames(c, c.pending) : Lines(c, c.pending);
+      c.pending.erase(0, used);
+    }
+  }
+
+  // Whole lines of an SSE response; returns the bytes they took.
+  size_t Lines(Conn& c, std::string_view data) {
+    size_t start = 0;
+    while (true) {
+      size_t nl = data.find('\n', start);
+      if (nl == std::string_view::npos) return start;
+      std::string_view line = data.substr(start, nl - start);
+      if (!c.done && line.substr(0, 6) == "data: ") OnEventText(line.substr(6), stats_, c);
+      start = nl + 1;
+    }
+  }
+
+  // Whole frames from the server (never masked); returns the bytes they took.
+  size_t Frames(Conn& c, std::string_view data) {
+    size_t at = 0;
+    while (data.size() - at >= 2) {
+      auto byte = [&](size_t i) { return static_cast<uint8_t>(data[at + i]); };
+      uint8_t opcode = byte(0) & 0x0f;
+      uint64_t len = byte(1) & 0x7f;
+      size_t head = 2;
+      if (len == 126) {
+        if (data.size() - at < 4) break;
+        len = (uint64_t{byte(2)} << 8) | byte(3);
+        head = 4;
+      } else if (len == 127) {
+        if (data.size() - at < 10) break;
+        len = 0;
+        for (size_t i = 0; i < 8; ++i) len = (len << 8) | byte(2 + i);
+        head = 10;
+      }
+      if (data.size() - at < head + len) break;
+      std::string_view payload = data.substr(at + head, len);
+      if ((opcode == 1 || opcode == 0) && !c.done &&
+          payload.find("\"type\":\"event\"") != std::string_view::npos) {
+        OnEventText(payload, stats_, c);
+      } else if (opcode == 9) {
+        SendAll(c.fd, ClientFrame(0xA, payload));
+      }
+      at += head + len;
+    }
+    return at;
+  }
+
+  void Drop(Conn& c) {
+    epoll_ctl(ep_, EPOLL_CTL_DEL, c.fd, nullptr);
+    close(c.fd);
+    c.fd = -1;
+  }
+
+  int ep_;
+  std::unique_ptr<char[]> buf_;
+  std::vector<std::unique_ptr<Conn>> conns_;
+  Stats stats_;
+};
+
+std::unique_ptr<Conn> Subscribe(uint16_t port, const std::string& id, bool ws) {
+  auto c = std::make_unique<Conn>();
+  c->ws = ws;
+  c->fd = Connect(port);
+  if (c->fd < 0) return nullptr;
+  if (!ws) {
+    std::string req = "GET /sessions/" + id +
+                      "/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n";
+    if (!SendAll(c->fd, req)) return nullptr;
+    return c;
+  }
+  std::string upgrade =
+      "GET /ws?client=web HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+      "Sec-WebSocket-Version: 13\r\n\r\n";
+  std::string head;
+  if (!SendAll(c->fd, upgrade) || !ReadHead(c->fd, head, c->pending) ||
+      head.find(" 101 ") == std::string::npos) {
+    close(c->fd);
+    return nullptr;
+  }
+  if (!SendAll(c->fd, ClientFrame(0x1, "{\"type\":\"subscribe\",\"sessionId\":\"" + id + "\"}"))) {
+    close(c->fd);
+    return nullptr;
+  }
+  return c;
 }
 
 // A process's resident set (VmRSS), in KiB; 0 if it cannot be read.
@@ -92,115 +312,6 @@ long RssKib(int pid) {
   return kib;
 }
 
-std::string Request(uint16_t port, const std::string& method, const std::string& target,
-                    const std::string& body) {
-  asio::io_context io;
-  beast::tcp_stream stream(io);
-  stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-  http::request<http::string_body> req(method == "POST" ? http::verb::post : http::verb::get,
-                                       target, 11);
-  req.set(http::field::host, "127.0.0.1");
-  req.set(http::field::content_type, "application/json");
-  req.body() = body;
-  req.prepare_payload();
-  http::write(stream, req);
-  beast::flat_buffer buffer;
-  http::response<http::string_body> res;
-  http::read(stream, buffer, res);
-  return res.body();
-}
-
-class SseSub : public std::enable_shared_from_this<SseSub> {
- public:
-  SseSub(asio::io_context& io, uint16_t port, std::string id, Stats* stats)
-      : socket_(io), port_(port), id_(std::move(id)), stats_(stats) {}
-  void Start() {
-    auto self = shared_from_this();
-    socket_.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_),
-                          [self](beast::error_code ec) {
-                            if (ec) return;
-                            self->request_ = "GET /sessions/" + self->id_ +
-                                             "/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                                             "Accept: text/event-stream\r\n\r\n";
-                            asio::async_write(self->socket_, asio::buffer(self->request_),
-                                              [self](beast::error_code ec, size_t) {
-                                                if (ec) return;
-                                                ++self->stats_->connected;
-                                                self->Read();
-                                              });
-                          });
-  }
-
- private:
-  void Read() {
-    auto self = shared_from_this();
-    socket_.async_read_some(asio::buffer(buf_), [self](beast::error_code ec, size_t n) {
-      if (ec) return;
-      self->pending_.append(self->buf_, n);
-      size_t start = 0;
-      while (true) {
-        size_t nl = self->pending_.find('\n', start);
-        if (nl == std::string::npos) break;
-        std::string_view line(self->pending_.data() + start, nl - start);
-        if (line.rfind("data: ", 0) == 0 && !self->done_)
-          OnEventText(line.substr(6), self->stats_, &self->done_);
-        start = nl + 1;
-      }
-      self->pending_.erase(0, start);
-      if (!self->done_) self->Read();
-    });
-  }
-
-  tcp::socket socket_;
-  uint16_t port_;
-  std::string id_, request_, pending_;
-  Stats* stats_;
-  char buf_[16384];
-  bool done_ = false;
-};
-
-class WsSub : public std::enable_shared_from_this<WsSub> {
- public:
-  WsSub(asio::io_context& io, uint16_t port, std::string id, Stats* stats)
-      : ws_(io), port_(port), id_(std::move(id)), stats_(stats) {}
-  void Start() {
-    auto self = shared_from_this();
-    beast::get_lowest_layer(ws_).async_connect(
-        tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_), [self](beast::error_code ec) {
-          if (ec) return;
-          self->ws_.async_handshake("127.0.0.1", "/ws?client=web", [self](beast::error_code ec) {
-            if (ec) return;
-            self->sub_ = "{\"type\":\"subscribe\",\"sessionId\":\"" + self->id_ + "\"}";
-            self->ws_.async_write(asio::buffer(self->sub_), [self](beast::error_code ec, size_t) {
-              if (ec) return;
-              ++self->stats_->connected;
-              self->Read();
-            });
-          });
-        });
-  }
-
- private:
-  void Read() {
-    auto self = shared_from_this();
-    ws_.async_read(buffer_, [self](beast::error_code ec, size_t) {
-      if (ec) return;
-      std::string text = beast::buffers_to_string(self->buffer_.data());
-      self->buffer_.consume(self->buffer_.size());
-      if (text.find("\"type\":\"event\"") != std::string::npos)
-        OnEventText(text, self->stats_, &self->done_);
-      if (!self->done_) self->Read();
-    });
-  }
-
-  websocket::stream<beast::tcp_stream> ws_;
-  uint16_t port_;
-  std::string id_, sub_;
-  Stats* stats_;
-  beast::flat_buffer buffer_;
-  bool done_ = false;
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -209,6 +320,7 @@ int main(int argc, char** argv) {
   int seconds = 30;
   std::string workflow = "fanout";
   int server_pid = 0;
+  int threads = 1;
   std::string only;  // "sse" or "ws": every subscriber of that kind instead of half of each
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
@@ -218,9 +330,10 @@ int main(int argc, char** argv) {
     if (flag == "--workflow") workflow = argv[i + 1];
     if (flag == "--server-pid") server_pid = std::atoi(argv[i + 1]);
     if (flag == "--only") only = argv[i + 1];
+    if (flag == "--threads") threads = std::max(1, std::atoi(argv[i + 1]));
   }
   if (!port) {
-    std::cerr << "usage: fanout_loadgen --port P --k K [--seconds S] [--workflow NAME]\n";
+    std::fprintf(stderr, "usage: fanout_loadgen --port P --k K [--seconds S] [--workflow NAME]\n");
     return 2;
   }
   struct rlimit lim;
@@ -232,40 +345,38 @@ int main(int argc, char** argv) {
       Request(port, "POST", "/sessions", "{\"workflow\":\"" + workflow + "\",\"input\":\"go\"}");
   size_t at = created.find("\"sessionId\":\"");
   if (at == std::string::npos) {
-    std::cerr << "cannot create a session: " << created << "\n";
+    std::fprintf(stderr, "cannot create a session: %s\n", created.c_str());
     return 1;
   }
   std::string id = created.substr(at + 13, 36);
 
-  Stats stats;
-  asio::io_context io;
-  for (int i = 0; i < k; ++i) {
-    if (only == "sse" || (only != "ws" && i % 2 == 0)) {
-      std::make_shared<SseSub>(io, port, id, &stats)->Start();
-    } else {
-      std::make_shared<WsSub>(io, port, id, &stats)->Start();
-    }
-  }
-  std::thread runner([&] { io.run(); });
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  while (stats.connected < k && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::vector<Reader> readers(threads);
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> running;
+  for (auto& r : readers) running.emplace_back([&r, &stop] { r.Run(stop); });
+  for (int i = 0; i < k && std::chrono::steady_clock::now() < deadline; ++i) {
+    bool ws = only == "ws" || (only != "sse" && i % 2 == 1);
+    auto conn = Subscribe(port, id, ws);
+    if (!conn) continue;
+    readers[i % threads].Add(std::move(conn));
+    ++g_connected;
+  }
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // subscriptions settle
   long idle_rss_kib = server_pid ? RssKib(server_pid) : 0;
-  int64_t before = stats.deliveries;
+  int64_t before = g_deliveries;
   auto start = std::chrono::steady_clock::now();
   Request(port, "POST", "/sessions/" + id + "/input", "{\"input\":\"go\"}");
-  while (stats.completed < stats.connected && std::chrono::steady_clock::now() < deadline)
+  while (g_completed < g_connected && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  io.stop();
-  runner.join();
+  stop = true;
+  for (auto& t : running) t.join();
 
   std::vector<int32_t> lat, paced;
-  {
-    std::lock_guard lock(stats.mu);
-    lat = stats.latencies;
-    paced = stats.paced;
+  for (auto& r : readers) {
+    lat.insert(lat.end(), r.stats().latencies.begin(), r.stats().latencies.end());
+    paced.insert(paced.end(), r.stats().paced.begin(), r.stats().paced.end());
   }
   std::sort(lat.begin(), lat.end());
   std::sort(paced.begin(), paced.end());
@@ -273,13 +384,13 @@ int main(int argc, char** argv) {
     return v.empty() ? 0 : v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
   };
   auto pct = [&](double p) { return pct_of(lat, p); };
-  int64_t deliveries = stats.deliveries - before;
+  int64_t deliveries = g_deliveries - before;
   std::printf(
       "{\"k\": %d, \"connected\": %d, \"completed\": %d, \"deliveries\": %lld, \"seconds\": %.3f, "
       "\"deliveries_per_s\": %.0f, \"p50_ms\": %d, \"p99_ms\": %d, \"max_ms\": %d, "
       "\"paced_p50_ms\": %d, \"paced_p99_ms\": %d, \"idle_rss_kib\": %ld}\n",
-      k, stats.connected.load(), stats.completed.load(), static_cast<long long>(deliveries),
-      elapsed, deliveries / elapsed, pct(0.5), pct(0.99), lat.empty() ? 0 : lat.back(),
-      pct_of(paced, 0.5), pct_of(paced, 0.99), idle_rss_kib);
+      k, g_connected.load(), g_completed.load(), static_cast<long long>(deliveries), elapsed,
+      deliveries / elapsed, pct(0.5), pct(0.99), lat.empty() ? 0 : lat.back(), pct_of(paced, 0.5),
+      pct_of(paced, 0.99), idle_rss_kib);
   return 0;
 }
