@@ -53,6 +53,14 @@ TEST_CASE("scaffold --version prints the version", "[cli]") {
   auto r = RunScaffold({"--version"});
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::StartsWith("scaffold 0."));
+
+  // Answered before the parser is built, it still reports a version it could not write.
+  scaffold::testing::ProcessOptions full;
+  full.program = "/bin/sh";
+  auto unwritten = RunScaffold(
+      {"-c", "exec \"$0\" --version >/dev/full", scaffold::testing::ScaffoldBinary()}, full);
+  CHECK(unwritten.exit_code == 1);
+  CHECK_THAT(unwritten.err, Catch::Contains("cannot write to stdout"));
 }
 
 TEST_CASE("libcrypto is opened only by a command that hashes", "[cli]") {
