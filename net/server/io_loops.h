@@ -54,6 +54,7 @@ class IoLoops {
 
  private:
   struct Loop : SubscriberLoop {
+    ~Loop() override { DropPendingFlushes(); }
     boost::asio::io_context io{1};  // one thread runs it
     std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work;
     std::thread thread;

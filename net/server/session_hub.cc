@@ -103,6 +103,7 @@ void SessionHub::StartOn(const std::shared_ptr<Entry>& entry,
   // Must run on the entry's strand.
   entry->session = std::move(session);
   entry->running = true;
+  entry->pause_asked = false;
   entry->session->AddSink(entry.get());
   std::weak_ptr<Entry> weak = entry;
   entry->session->Start([this, weak](const engine::SessionEnd& end) {
@@ -287,11 +288,13 @@ void SessionHub::Pause(const std::string& owner, const std::string& id,
                        [done](const Status& s, const Json& v) { BoolReply(done, s, v); });
       }
     }
-    if (e->session) {
+    // Until the session has stopped it is still here: asked once, it is pausing already.
+    if (e->session && !e->pause_asked) {
+      e->pause_asked = true;
       e->session->Pause("paused by a client");
       return done(true);
     }
-    done(false);  // paused already, or finished
+    done(false);  // paused already (or pausing), or finished
   });
 }
 

@@ -58,6 +58,11 @@ class SubscriberLoop {
   // the flush runs right after the fan-out task. A connection asks at most once per flush.
   void FlushLater(std::shared_ptr<Flushable> f);
 
+ protected:
+  // Releases the connections waiting for a flush that will not run (the loop has stopped). A
+  // loop calls it while its io_context still exists: a connection's socket goes before its loop.
+  void DropPendingFlushes() { to_flush_.clear(); }
+
  private:
   std::vector<std::shared_ptr<Flushable>> to_flush_;
   bool flush_posted_ = false;

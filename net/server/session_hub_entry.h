@@ -161,6 +161,8 @@ struct SessionHub::Entry : public engine::EventSink, public std::enable_shared_f
   std::unique_ptr<engine::Session> session;
   SubscriberSet subscribers;
   std::function<void()> after_cancel;  // a Delete waiting for the session to stop
+  // A client asked this session to pause: it is stopping, and a second ask changes nothing.
+  bool pause_asked = false;
   std::atomic<bool> running{false};
   Status stopped;  // why the log could not be written (session strand; read under the hub's mu_)
   bool deleted = false;  // session strand only
