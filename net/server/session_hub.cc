@@ -23,6 +23,7 @@ void SubscriberLoop::FlushLater(std::shared_ptr<Flushable> f) {
     if (to_flush_.empty()) to_flush_.swap(now);  // its capacity serves the next turn
   });
 }
+
 SessionHub::SessionHub(Deps deps, std::map<std::string, ServedWorkflow> workflows,
                        engine::RunOptions options, std::string default_workflow)
     : deps_(deps),

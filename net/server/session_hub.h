@@ -37,7 +37,6 @@ struct ServedWorkflow {
   std::shared_ptr<const engine::Workflow> workflow;
 };
 
-// The event loop a subscriber's connection runs on (net/server/io_loops.h).
 // A connection with frames queued, written out when its loop asks (SubscriberLoop::FlushLater).
 class Flushable {
  public:
@@ -45,6 +44,7 @@ class Flushable {
   virtual void Flush() = 0;
 };
 
+// The event loop a subscriber's connection runs on (net/server/io_loops.h).
 class SubscriberLoop {
  public:
   virtual ~SubscriberLoop() = default;
