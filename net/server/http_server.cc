@@ -94,14 +94,9 @@ class SseStream : public Subscriber,
     OnLive(*frames);
     holding_ = false;
     if (!loop_) return Write();
-    if (writing_ || flush_asked_ || queue_.empty()) return;
-    flush_asked_ = true;
-    loop_->FlushLater(shared_from_this());
+    if (!writing_ && !queue_.empty()) loop_->FlushLater(shared_from_this());
   }
-  void Flush() override {
-    flush_asked_ = false;
-    Write(/*now=*/true);
-  }
+  void Flush() override { Write(/*now=*/true); }
   void OnSessionGone() override {
     auto self = shared_from_this();
     asio::post(socket_.get_executor(), [self] { self->Finish(); });
@@ -381,8 +376,7 @@ class SseStream : public Subscriber,
   char chunk_size_[24];  // the chunk size line of the write in flight
   size_t queued_bytes_ = 0;
   bool writing_ = false;
-  bool flush_asked_ = false;  // FlushLater was asked and has not flushed yet
-  bool holding_ = false;      // queueing a commit's frames: write once they are all queued
+  bool holding_ = false;  // queueing a commit's frames: write once they are all queued
   bool final_queued_ = false;
   bool finishing_ = false;
   bool last_chunk_ = false;

@@ -11,6 +11,8 @@
 namespace scaffold::net {
 
 void SubscriberLoop::FlushLater(std::shared_ptr<Flushable> f) {
+  if (f->flush_asked_) return;
+  f->flush_asked_ = true;
   to_flush_.push_back(std::move(f));
   if (flush_posted_) return;
   flush_posted_ = true;
@@ -18,7 +20,10 @@ void SubscriberLoop::FlushLater(std::shared_ptr<Flushable> f) {
     flush_posted_ = false;
     std::vector<std::shared_ptr<Flushable>> now;
     now.swap(to_flush_);
-    for (const auto& f : now) f->Flush();
+    for (const auto& f : now) {
+      f->flush_asked_ = false;
+      f->Flush();
+    }
     now.clear();
     if (to_flush_.empty()) to_flush_.swap(now);  // its capacity serves the next turn
   });

@@ -42,6 +42,10 @@ class Flushable {
  public:
   virtual ~Flushable() = default;
   virtual void Flush() = 0;
+
+ private:
+  friend class SubscriberLoop;
+  bool flush_asked_ = false;  // waiting for its loop's flush (loop thread)
 };
 
 // The event loop a subscriber's connection runs on (net/server/io_loops.h).
@@ -55,7 +59,7 @@ class SubscriberLoop {
   // connection given a commit's frames asks for this instead of writing at once: when commits
   // come faster than the loop fans them out, their fan-out tasks are queued ahead of the flush
   // and each connection sends the frames of all of them in one write; when the loop keeps up,
-  // the flush runs right after the fan-out task. A connection asks at most once per flush.
+  // the flush runs right after the fan-out task. Asking again before the flush changes nothing.
   void FlushLater(std::shared_ptr<Flushable> f);
 
  protected:

@@ -109,15 +109,10 @@ class WsSession : public std::enable_shared_from_this<WsSession>,
     holding_ = false;
     // Written when the loop flushes, with the frames of the commits fanned out before that.
     if (!loop) return Write();
-    if (writing_ || flush_asked_ || dropped_ || queue_.empty()) return;
-    flush_asked_ = true;
-    loop->FlushLater(shared_from_this());
+    if (!writing_ && !dropped_ && !queue_.empty()) loop->FlushLater(shared_from_this());
   }
 
-  void Flush() override {
-    flush_asked_ = false;
-    Write(/*now=*/true);
-  }
+  void Flush() override { Write(/*now=*/true); }
 
   void OnGone(const std::string& id) {
     if (subs_.erase(id)) SendError("not_found", "session " + id + " was deleted", id);
@@ -476,11 +471,10 @@ class WsSession : public std::enable_shared_from_this<WsSession>,
   size_t queued_bytes_ = 0;
   size_t bytes_ = 0;
   bool writing_ = false;
-  bool flush_asked_ = false;  // FlushLater was asked and has not flushed yet
-  bool holding_ = false;      // queueing a commit's frames: write once they are all queued
-  bool closed_ = false;       // Cleanup ran: no more messages
-  bool close_sent_ = false;   // a close frame is queued or written
-  bool dropped_ = false;      // the socket is closed
+  bool holding_ = false;     // queueing a commit's frames: write once they are all queued
+  bool closed_ = false;      // Cleanup ran: no more messages
+  bool close_sent_ = false;  // a close frame is queued or written
+  bool dropped_ = false;     // the socket is closed
   bool open_ = false;
   bool heard_ = false;      // the client sent something since the last tick
   bool ping_sent_ = false;  // a ping went out at the last tick, unanswered so far
