@@ -98,10 +98,6 @@ Result<Json> ParseJson(std::string_view text, const JsonParseOptions& options) {
   return ParseBounded<Json>(text, options);
 }
 
-Result<OrderedJson> ParseOrderedJson(std::string_view text, const JsonParseOptions& options) {
-  return ParseBounded<OrderedJson>(text, options);
-}
-
 int JsonDepth(const Json& value, int limit) {
   // (container, depth of the container)
   std::vector<std::pair<const Json*, int>> stack;

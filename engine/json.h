@@ -31,8 +31,8 @@ struct JsonParseOptions {
 // range (1e999), nesting past `max_depth` and, when asked, a duplicate key are kInvalidArgument
 // errors whose message says what and where ("invalid JSON: syntax error at line 1, column 7:
 // ...", "JSON nested deeper than 128 levels").
+// (Workflow files, which keep their key order, are read by engine/workflow_json.h.)
 Result<Json> ParseJson(std::string_view text, const JsonParseOptions& options = {});
-Result<OrderedJson> ParseOrderedJson(std::string_view text, const JsonParseOptions& options = {});
 
 // The nesting depth of `value` (0 for a scalar, 1 for [] or [1], 2 for [[1]]), counted without
 // recursion and stopping once past `limit`.

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/json.h"
@@ -155,9 +156,17 @@ struct Workflow {
 
   std::string source;  // the file's text, byte for byte
 
-  // The phase named `name`, or null.
+  // The phase named `name`, or null: by the index IndexPhases() made, so a workflow of many
+  // phases is checked and run without a scan per step.
   const Phase* FindPhase(const std::string& name) const;
   const Agent* FindAgent(const std::string& name) const;
+
+  // Indexes `phases` by name (the loader calls it once they are all read). The first of two
+  // phases with one name wins, as a scan would find it.
+  void IndexPhases();
+
+ private:
+  std::unordered_map<std::string, size_t> phase_index_;
 };
 
 struct Diagnostic {

@@ -11,6 +11,7 @@
 #include "engine/template.h"
 #include "engine/workflow.h"
 #include "engine/workflow_checks.h"
+#include "engine/workflow_json.h"
 #include "engine/workflow_reader.h"
 
 namespace scaffold::engine {
@@ -344,98 +345,6 @@ class Loader : public WorkflowReader {
   Json default_params_ = Json::object();
 };
 
-// Tracks the JSON pointer of the parser's position to report duplicate object keys, which
-// nlohmann would otherwise resolve silently in favour of the last one, and nesting past
-// kMaxJsonDepth (whose contents are dropped, so nothing later recurses into them).
-class DuplicateKeyFinder {
- public:
-  explicit DuplicateKeyFinder(std::vector<Diagnostic>* diags) : diags_(diags) {}
-
-  bool too_deep() const { return too_deep_; }
-
-  // `depth` counts the containers open around the event, dropped ones included. A dropped
-  // container (past the limit) reports nothing from inside it and no end, so the frames are cut
-  // back to `depth` at every event, and events deeper than the frames are ignored.
-  bool operator()(int depth, J::parse_event_t event, J& parsed) {
-    size_t d = static_cast<size_t>(std::max(depth, 0));
-    switch (event) {
-      case J::parse_event_t::object_start:
-      case J::parse_event_t::array_start:
-        if (d > frames_.size()) return false;  // inside a dropped container
-        frames_.resize(d);
-        if (d >= static_cast<size_t>(kMaxJsonDepth)) {
-          if (!too_deep_) {
-            too_deep_ = true;
-            diags_->push_back({Pointer(), "nested deeper than " + std::to_string(kMaxJsonDepth) +
-                                              " levels: workflow files may not nest deeper"});
-          }
-          return false;
-        }
-        frames_.push_back({event == J::parse_event_t::array_start, 0, {}, ""});
-        break;
-      case J::parse_event_t::key: {
-        if (d == 0 || d > frames_.size()) break;
-        frames_.resize(d);
-        Frame& f = frames_.back();
-        f.key = parsed.get<std::string>();
-        if (!f.keys.insert(f.key).second) {
-          diags_->push_back(
-              {Pointer(), "duplicate key \"" + f.key + "\": only one may appear in an object"});
-        }
-        break;
-      }
-      case J::parse_event_t::object_end:
-      case J::parse_event_t::array_end:
-        if (d + 1 > frames_.size()) break;
-        frames_.resize(d);
-        ElementDone();
-        break;
-      case J::parse_event_t::value:
-        if (d > frames_.size()) break;
-        frames_.resize(d);
-        ElementDone();
-        break;
-    }
-    return true;
-  }
-
- private:
-  struct Frame {
-    bool array;
-    size_t index;
-    std::set<std::string> keys;
-    std::string key;
-  };
-
-  void ElementDone() {
-    if (!frames_.empty() && frames_.back().array) ++frames_.back().index;
-  }
-
-  // At most kMaxJsonDepth frames: cheap.
-  std::string Pointer() const {
-    std::string p;
-    for (const auto& f : frames_) p = f.array ? AppendPointer(p, f.index) : AppendPointer(p, f.key);
-    return p;
-  }
-
-  std::vector<Diagnostic>* diags_;
-  std::vector<Frame> frames_;
-  bool too_deep_ = false;
-};
-
-// "[json.exception.parse_error.101] parse error at line 3, column 5: msg" -> line, column, msg.
-Diagnostic SyntaxDiagnostic(const std::string& what) {
-  Diagnostic d;
-  std::string text = what;
-  if (auto close = text.find("] "); close != std::string::npos && text[0] == '[')
-    text = text.substr(close + 2);
-  if (sscanf(text.c_str(), "parse error at line %d, column %d", &d.line, &d.column) == 2) {
-    if (auto colon = text.find(": "); colon != std::string::npos) text = text.substr(colon + 2);
-  }
-  d.message = "invalid JSON: " + text;
-  return d;
-}
-
 }  // namespace
 
 const char* AskTypeName(AskType type) {
@@ -473,10 +382,14 @@ const char* PhaseKindName(PhaseKind kind) {
 }
 
 const Phase* Workflow::FindPhase(const std::string& name) const {
-  for (const auto& p : phases) {
-    if (p.name == name) return &p;
-  }
-  return nullptr;
+  auto it = phase_index_.find(name);
+  return it == phase_index_.end() || it->second >= phases.size() ? nullptr : &phases[it->second];
+}
+
+void Workflow::IndexPhases() {
+  phase_index_.clear();
+  phase_index_.reserve(phases.size());
+  for (size_t i = 0; i < phases.size(); ++i) phase_index_.emplace(phases[i].name, i);
 }
 
 const Agent* Workflow::FindAgent(const std::string& name) const {
@@ -499,26 +412,13 @@ LoadedWorkflow LoadWorkflow(std::string_view text) {
                                        std::to_string(kMaxWorkflowBytes) + " bytes"});
     return out;
   }
-  J root;
-  DuplicateKeyFinder finder(&out.diagnostics);
-  try {
-    root = J::parse(text, std::ref(finder));
-  } catch (const std::exception& e) {  // a syntax error, or a number out of range (1e999)
-    // Nesting past the limit comes before the syntax error in the text: it is the one told.
-    std::vector<Diagnostic> deep;
-    for (auto& d : out.diagnostics) {
-      if (finder.too_deep() && d.message.find("nested deeper") != std::string::npos)
-        deep.push_back(std::move(d));
-    }
-    out.diagnostics = std::move(deep);
-    if (out.diagnostics.empty()) out.diagnostics.push_back(SyntaxDiagnostic(e.what()));
-    return out;
-  }
-  if (finder.too_deep()) return out;  // its deepest parts are gone: the rest would mislead
+  std::optional<J> root = ParseWorkflowJson(text, &out.diagnostics);
+  if (!root) return out;
   auto wf = std::make_shared<Workflow>();
   wf->source = std::string(text);
   Loader loader(&out.diagnostics);
-  loader.LoadWorkflow(root, wf.get());
+  loader.LoadWorkflow(*root, wf.get());
+  wf->IndexPhases();
   if (out.diagnostics.empty() ||
       std::none_of(out.diagnostics.begin(), out.diagnostics.end(),
                    [](const Diagnostic& d) { return d.path == "/scaffold"; })) {

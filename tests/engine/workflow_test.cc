@@ -1,4 +1,5 @@
 #include "engine/workflow.h"
+#include "engine/workflow_json.h"
 
 #include <catch2/catch.hpp>
 
@@ -370,4 +371,66 @@ TEST_CASE("validation: mcp tools are checked by path", "[workflow][mcp]") {
   J phase = with_tool(R"({"type": "mcp", "command": ["x"]})");
   phase["phases"]["bump"] = J::parse(R"({"tool": {"name": "fs"}, "next": "done"})");
   ExpectOnly(Load(phase), "/phases/bump/tool/name", "MCP server");
+}
+
+TEST_CASE("validation: keys keep the file's order in objects of any size", "[workflow]") {
+  // Phase names in falling order, so file order and sorted order differ at every step.
+  constexpr int kPhases = 5000;
+  auto name = [](int i) { return "p" + std::to_string(100000 - i); };
+  std::string text = R"({"scaffold": 1, "name": "chain", "phases": {)";
+  for (int i = 0; i < kPhases; ++i)
+    text += "\"" + name(i) + "\": {\"set\": {}, \"next\": \"" + name(i + 1) + "\"}, ";
+  text += "\"" + name(kPhases) + "\": {\"terminal\": true}}}";
+  auto loaded = LoadWorkflow(text);
+  INFO(Describe(loaded.diagnostics));
+  REQUIRE(loaded.workflow);
+  const Workflow& wf = *loaded.workflow;
+  REQUIRE(wf.phases.size() == kPhases + 1);
+  CHECK(wf.entry == name(0));  // the first phase in the file
+  for (int i = 0; i <= kPhases; ++i) {
+    REQUIRE(wf.phases[static_cast<size_t>(i)].name == name(i));
+    REQUIRE(wf.FindPhase(name(i)) == &wf.phases[static_cast<size_t>(i)]);
+  }
+  CHECK(wf.FindPhase("p0") == nullptr);
+}
+
+TEST_CASE("workflow JSON: a duplicate key is told where it is; the last value stays in the first place",
+          "[workflow]") {
+  std::vector<Diagnostic> diags;
+  auto tree = ParseWorkflowJson(R"({"b": 1, "a": [0, {"k": 1, "k": 2}], "b": 3})", &diags);
+  REQUIRE(tree);
+  REQUIRE(diags.size() == 2);
+  CHECK(diags[0].path == "/a/1/k");
+  CHECK(diags[1].path == "/b");
+  CHECK(tree->dump() == R"({"b":3,"a":[0,{"k":2}]})");
+
+  // Many keys, one of them twice.
+  std::string text = "{";
+  for (int i = 0; i < 20000; ++i) text += "\"k" + std::to_string(i) + "\": " + std::to_string(i) + ",";
+  text += "\"k7\": \"again\"}";
+  diags.clear();
+  tree = ParseWorkflowJson(text, &diags);
+  REQUIRE(tree);
+  REQUIRE(diags.size() == 1);
+  CHECK(diags[0].path == "/k7");
+  REQUIRE(tree->size() == 20000);
+  const auto& members = tree->get_ref<const J::object_t&>();
+  CHECK(members.front().first == "k0");
+  CHECK(std::next(members.begin(), 7)->first == "k7");
+  CHECK(std::next(members.begin(), 7)->second == "again");
+  CHECK(members.back().first == "k19999");
+}
+
+TEST_CASE("workflow JSON: a syntax error is the one thing told, with its line and column",
+          "[workflow]") {
+  std::vector<Diagnostic> diags;
+  CHECK_FALSE(ParseWorkflowJson("{\"a\": 1, \"a\": 2,\n  \"b\": }", &diags));
+  REQUIRE(diags.size() == 1);
+  CHECK(diags[0].line == 2);
+  CHECK(diags[0].column == 8);
+  CHECK_THAT(diags[0].message, Catch::StartsWith("invalid JSON: syntax error"));
+  diags.clear();
+  CHECK_FALSE(ParseWorkflowJson("{\"a\": 1e999}", &diags));
+  REQUIRE(diags.size() == 1);
+  CHECK_THAT(diags[0].message, Catch::Contains("number overflow"));
 }

@@ -1,0 +1,183 @@
+#include "engine/workflow_json.h"
+
+#include <cstdio>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+namespace scaffold::engine {
+namespace {
+
+using J = OrderedJson;
+
+// Builds the tree from nlohmann's SAX events, tracking the JSON pointer of the parser's position
+// to report duplicate keys (which nlohmann would resolve silently in favour of the last one) and
+// nesting past kMaxJsonDepth (told once; what is inside is skipped, and the rest of the file is
+// still read for duplicate keys and syntax). Each open object keeps its keys in a hash map, so a
+// member is appended without ordered_map's scan for an equal key.
+//
+// Pointers to open containers stay valid: a container only grows while it is the innermost open
+// one, and the open containers around it are its ancestors, not its elements.
+class TreeBuilder {
+ public:
+  explicit TreeBuilder(std::vector<Diagnostic>* diags) : diags_(diags) {}
+
+  J& root() { return root_; }
+  bool too_deep() const { return too_deep_; }
+  const std::string& syntax_error() const { return syntax_error_; }
+
+  bool null() { return skipping_ || Add(J()); }
+  bool boolean(bool v) { return skipping_ || Add(J(v)); }
+  bool number_integer(J::number_integer_t v) { return skipping_ || Add(J(v)); }
+  bool number_unsigned(J::number_unsigned_t v) { return skipping_ || Add(J(v)); }
+  bool number_float(J::number_float_t v, const J::string_t&) { return skipping_ || Add(J(v)); }
+  bool string(J::string_t& v) { return skipping_ || Add(J(std::move(v))); }
+  bool binary(J::binary_t& v) { return skipping_ || Add(J::binary(std::move(v))); }
+
+  bool start_object(std::size_t) { return Open(J::object(), false); }
+  bool start_array(std::size_t) { return Open(J::array(), true); }
+  bool end_object() { return Close(); }
+  bool end_array() { return Close(); }
+
+  bool key(J::string_t& k) {
+    if (skipping_) return true;
+    Frame& f = frames_.back();
+    auto& members = f.value->get_ref<J::object_t&>();
+    auto [at, fresh] = f.keys.try_emplace(k, members.size());
+    f.key = k;
+    if (fresh) {
+      members.emplace_back(std::move(k), nullptr);
+    } else {
+      diags_->push_back(
+          {Pointer(), "duplicate key \"" + f.key + "\": only one may appear in an object"});
+    }
+    // The last value of a key wins, at the place of the first.
+    slot_ = &(members.begin() + static_cast<std::ptrdiff_t>(at->second))->second;
+    return true;
+  }
+
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) {
+    syntax_error_ = e.what();
+    return false;
+  }
+
+ private:
+  struct Frame {
+    J* value;
+    bool array;
+    size_t index = 0;                              // arrays: the next element's
+    std::unordered_map<std::string, size_t> keys;  // objects: each key's member
+    std::string key;                               // objects: the current member's
+  };
+
+  // Puts a value where the parser is: the root, the next element of the innermost array, or the
+  // member the last key named.
+  J* Place(J&& value) {
+    if (frames_.empty()) {
+      root_ = std::move(value);
+      return &root_;
+    }
+    Frame& f = frames_.back();
+    if (f.array) {
+      auto& items = f.value->get_ref<J::array_t&>();
+      items.push_back(std::move(value));
+      return &items.back();
+    }
+    *slot_ = std::move(value);
+    return slot_;
+  }
+
+  bool Add(J&& value) {
+    Place(std::move(value));
+    if (!frames_.empty() && frames_.back().array) ++frames_.back().index;
+    return true;
+  }
+
+  bool Open(J&& empty, bool array) {
+    if (skipping_ || frames_.size() >= static_cast<size_t>(kMaxJsonDepth)) {
+      if (!too_deep_) {
+        too_deep_ = true;
+        diags_->push_back({Pointer(), "nested deeper than " + std::to_string(kMaxJsonDepth) +
+                                          " levels: workflow files may not nest deeper"});
+      }
+      ++skipping_;  // the member a key made stays null: the tree is not used past this
+      return true;
+    }
+    J* value = Place(std::move(empty));
+    frames_.push_back({value, array, 0, {}, ""});
+    return true;
+  }
+
+  bool Close() {
+    if (skipping_ > 0) {
+      if (--skipping_ > 0) return true;  // still inside the container skipped
+    } else {
+      frames_.pop_back();
+    }
+    if (!frames_.empty() && frames_.back().array) ++frames_.back().index;
+    return true;
+  }
+
+  // At most kMaxJsonDepth frames: cheap.
+  std::string Pointer() const {
+    std::string p;
+    for (const auto& f : frames_) p = f.array ? AppendPointer(p, f.index) : AppendPointer(p, f.key);
+    return p;
+  }
+
+  std::vector<Diagnostic>* diags_;
+  J root_;
+  std::vector<Frame> frames_;
+  J* slot_ = nullptr;
+  bool too_deep_ = false;
+  size_t skipping_ = 0;  // containers open inside the one too deep
+  std::string syntax_error_;
+};
+
+// "[json.exception.parse_error.101] parse error at line 3, column 5: msg" -> line, column, msg.
+Diagnostic SyntaxDiagnostic(const std::string& what) {
+  Diagnostic d;
+  std::string text = what;
+  if (auto close = text.find("] "); close != std::string::npos && text[0] == '[')
+    text = text.substr(close + 2);
+  if (sscanf(text.c_str(), "parse error at line %d, column %d", &d.line, &d.column) == 2) {
+    if (auto colon = text.find(": "); colon != std::string::npos) text = text.substr(colon + 2);
+  }
+  d.message = "invalid JSON: " + text;
+  return d;
+}
+
+}  // namespace
+
+std::optional<OrderedJson> ParseWorkflowJson(std::string_view text, std::vector<Diagnostic>* diags) {
+  TreeBuilder builder(diags);
+  bool ok = false;
+  try {
+    ok = J::sax_parse(text.begin(), text.end(), &builder);
+  } catch (const std::exception& e) {  // allocation failure; nlohmann reports the rest as errors
+    diags->clear();
+    diags->push_back({"", std::string("the file could not be read: ") + e.what()});
+    return std::nullopt;
+  }
+  if (!ok && builder.too_deep()) {
+    // Nesting past the limit comes before the syntax error in the text: it is the one told.
+    std::vector<Diagnostic> deep;
+    for (auto& d : *diags) {
+      if (d.message.find("nested deeper") != std::string::npos) deep.push_back(std::move(d));
+    }
+    *diags = std::move(deep);
+    return std::nullopt;
+  }
+  if (!ok) {
+    diags->clear();  // a syntax error (or 1e999) is the one thing told
+    if (builder.syntax_error().empty())
+      diags->push_back({"", "invalid JSON"});
+    else
+      diags->push_back(SyntaxDiagnostic(builder.syntax_error()));
+    return std::nullopt;
+  }
+  if (builder.too_deep()) return std::nullopt;  // parts are gone: the rest would mislead
+  return std::move(builder.root());
+}
+
+}  // namespace scaffold::engine
