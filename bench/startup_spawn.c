@@ -2,8 +2,9 @@
 
      startup_spawn RUNS 'label|program arg...' ['label|program arg...' ...]
 
-   Starts each command RUNS times with posix_spawn, interleaved (one of each, then again), with
-   stdout and stderr to /dev/null, and waits for it. Prints one JSON object per command on
+   Starts each command RUNS times with posix_spawn, interleaved (one of each, in an order
+   shuffled anew each time, so that no command always follows the same one), with stdout and
+   stderr to /dev/null, and waits for it. Prints one JSON object per command on
    stdout: {"label":..., "median_ms":..., "min_ms":..., "max_ms":..., "runs":...}. A command
    that exits non-zero stops the measurement with exit 1.
 
@@ -80,8 +81,17 @@ int main(int argc, char **argv) {
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  int *order = calloc((size_t)count, sizeof *order);
+  for (int i = 0; i < count; ++i) order[i] = i;
+  unsigned long long seed = 0x9e3779b97f4a7c15ULL;
   for (int r = 0; r < runs; ++r) {
-    for (int i = 0; i < count; ++i) {
+    for (int k = count - 1; k > 0; --k) {  /* Fisher-Yates, a fixed xorshift sequence */
+      seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+      int j = (int)(seed % (unsigned long long)(k + 1)), t = order[k];
+      order[k] = order[j], order[j] = t;
+    }
+    for (int n = 0; n < count; ++n) {
+      int i = order[n];
       double start = now_ms();
       pid_t pid;
       int err = posix_spawn(&pid, cmds[i].argv[0], &actions, NULL, cmds[i].argv, environ);
