@@ -1,9 +1,13 @@
-// Flag bindings for every subcommand (CLI11 is costly to compile, so it lives here and in
-// main.cc only).
+// The command line: flag bindings for every subcommand, and the parse. CLI11 lives here only: it
+// is costly to compile, and each file that includes it builds its validators at start-up.
 
 #include "cli/commands.h"
 
 #include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+
+#include "cli/exit_codes.h"
 
 namespace scaffold::cli {
 namespace {
@@ -265,8 +269,7 @@ void SetupState(CLI::App* cmd, int* exit_code) {
   cmd->callback([o, exit_code] { *exit_code = RunState(*o); });
 }
 
-}  // namespace
-
+// The command named on the command line: its first argument that is not an option.
 std::string_view InvokedCommand(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (argv[i][0] != '-') return argv[i];
@@ -274,6 +277,8 @@ std::string_view InvokedCommand(int argc, char** argv) {
   return {};
 }
 
+// Adds every subcommand to `app`, with its options only for `invoked`; the chosen one stores its
+// exit code in *exit_code.
 void SetupCommands(CLI::App& app, int* exit_code, std::string_view invoked) {
   struct Command {
     const char* name;
@@ -303,6 +308,27 @@ void SetupCommands(CLI::App& app, int* exit_code, std::string_view invoked) {
     CLI::App* cmd = app.add_subcommand(c.name, c.description);
     if (invoked == c.name) c.setup(cmd, exit_code);
   }
+}
+
+}  // namespace
+
+int RunCommandLine(int argc, char** argv) {
+  CLI::App app("scaffold runs LLM-agent workflows defined in JSON", "scaffold");
+  app.set_version_flag("--version", "scaffold " SCAFFOLD_CLI_VERSION);
+  app.require_subcommand(1);
+  int exit_code = kExitOk;
+  SetupCommands(app, &exit_code, InvokedCommand(argc, argv));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? kExitOk : kExitUsage;
+  } catch (const std::exception& e) {
+    // What no command turned into an error of its own (a system library that cannot be
+    // loaded): reported, never an abort.
+    std::fprintf(stderr, "scaffold: error: %s\n", e.what());
+    return kExitFailed;
+  }
+  return exit_code;
 }
 
 }  // namespace scaffold::cli

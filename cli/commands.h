@@ -1,6 +1,7 @@
 // The subcommands: each has an options struct filled from its flags and a RunX function that
 // does the work and returns the exit code (one file per subcommand, cmd_*.cc). The flags are
-// bound in commands.cc, the only place besides main.cc that sees CLI11.
+// bound in commands.cc, the only place that sees CLI11 (each file that includes it builds its
+// validators at start-up).
 #pragma once
 
 #include <cstdint>
@@ -9,10 +10,6 @@
 #include <vector>
 
 #include "cli/run_flags.h"
-
-namespace CLI {
-class App;
-}
 
 namespace scaffold::cli {
 
@@ -146,10 +143,8 @@ int RunRemove(const SessionsOptions& o);
 int RunEvents(const EventsOptions& o);
 int RunState(const StateOptions& o);
 
-// Adds every subcommand to `app`, with its options only for `invoked` (the command being run:
-// InvokedCommand); the chosen one stores its exit code in *exit_code.
-void SetupCommands(CLI::App& app, int* exit_code, std::string_view invoked);
-// The command named on the command line: its first argument that is not an option.
-std::string_view InvokedCommand(int argc, char** argv);
+// Parses the command line and runs the command it names; returns the exit code. Usage errors
+// are told on stderr (exit 2), --help on stdout.
+int RunCommandLine(int argc, char** argv);
 
 }  // namespace scaffold::cli

@@ -1,10 +1,9 @@
-// The scaffold executable: registers the subcommands and maps their results to exit codes.
+// The scaffold executable: answers --version, and hands every other command line to the parser
+// (cli/commands.cc).
 
-#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <exception>
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
@@ -14,27 +13,12 @@ int main(int argc, char** argv) {
   // throwing, and setting up every subcommand and unwinding cost more than the rest of this
   // command's start-up. Nothing was set up, so nothing is torn down: the static objects'
   // destructors are skipped (each touches a page of code no other part of this run needed).
-  // The flag is still registered below, for --help.
+  // The flag is still registered with the parser, for --help.
   if (argc == 2 && std::strcmp(argv[1], "--version") == 0) {
     if (std::puts("scaffold " SCAFFOLD_VERSION) >= 0 && std::fflush(stdout) == 0)
       std::_Exit(scaffold::cli::kExitOk);
     std::fprintf(stderr, "scaffold: error: cannot write to stdout\n");
     std::_Exit(scaffold::cli::kExitFailed);
   }
-  CLI::App app("scaffold runs LLM-agent workflows defined in JSON", "scaffold");
-  app.set_version_flag("--version", "scaffold " SCAFFOLD_VERSION);
-  app.require_subcommand(1);
-  int exit_code = scaffold::cli::kExitOk;
-  scaffold::cli::SetupCommands(app, &exit_code, scaffold::cli::InvokedCommand(argc, argv));
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? scaffold::cli::kExitOk : scaffold::cli::kExitUsage;
-  } catch (const std::exception& e) {
-    // What no command turned into an error of its own (a system library that cannot be
-    // loaded): reported, never an abort.
-    std::fprintf(stderr, "scaffold: error: %s\n", e.what());
-    return scaffold::cli::kExitFailed;
-  }
-  return exit_code;
+  return scaffold::cli::RunCommandLine(argc, argv);
 }
