@@ -4,10 +4,12 @@
 #include "cli/commands.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 
 #include "cli/exit_codes.h"
+#include "engine/suggest.h"
 
 namespace scaffold::cli {
 namespace {
@@ -278,8 +280,8 @@ std::string_view InvokedCommand(int argc, char** argv) {
 }
 
 // Adds every subcommand to `app`, with its options only for `invoked`; the chosen one stores its
-// exit code in *exit_code.
-void SetupCommands(CLI::App& app, int* exit_code, std::string_view invoked) {
+// exit code in *exit_code. Returns the names of all of them.
+std::vector<std::string> SetupCommands(CLI::App& app, int* exit_code, std::string_view invoked) {
   struct Command {
     const char* name;
     const char* description;
@@ -304,10 +306,13 @@ void SetupCommands(CLI::App& app, int* exit_code, std::string_view invoked) {
   };
   // Every command is listed (for --help and for the error naming an unknown one), but only the
   // one being run gets its options: building all of them cost about 0.5 ms of every start.
+  std::vector<std::string> names;
   for (const auto& c : kCommands) {
     CLI::App* cmd = app.add_subcommand(c.name, c.description);
     if (invoked == c.name) c.setup(cmd, exit_code);
+    names.emplace_back(c.name);
   }
+  return names;
 }
 
 }  // namespace
@@ -317,7 +322,15 @@ int RunCommandLine(int argc, char** argv) {
   app.set_version_flag("--version", "scaffold " SCAFFOLD_CLI_VERSION);
   app.require_subcommand(1);
   int exit_code = kExitOk;
-  SetupCommands(app, &exit_code, InvokedCommand(argc, argv));
+  std::string_view invoked = InvokedCommand(argc, argv);
+  std::vector<std::string> names = SetupCommands(app, &exit_code, invoked);
+  if (!invoked.empty() && std::find(names.begin(), names.end(), invoked) == names.end()) {
+    // CLI11 would say only that a subcommand is required.
+    std::fprintf(stderr, "scaffold: error: unknown command \"%.*s\"%s; see scaffold --help\n",
+                 static_cast<int>(std::min<size_t>(invoked.size(), 64)), invoked.data(),
+                 DidYouMean(invoked, names).c_str());
+    return kExitUsage;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

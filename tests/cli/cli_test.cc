@@ -92,6 +92,10 @@ TEST_CASE("--help lists every command, and each command's --help its own options
   CHECK_THAT(RunScaffold({"replay", "--help"}).out, Catch::Contains("SESSION_OR_FILE"));
   auto unknown = RunScaffold({"bogus"});
   CHECK(unknown.exit_code == 2);
+  CHECK_THAT(unknown.err, Catch::Contains("unknown command \"bogus\"; see scaffold --help"));
+  auto typo = RunScaffold({"valdate", "x.json"});
+  CHECK(typo.exit_code == 2);
+  CHECK_THAT(typo.err, Catch::Contains("unknown command \"valdate\" (did you mean \"validate\"?)"));
   auto missing = RunScaffold({"validate"});
   CHECK(missing.exit_code == 2);
   CHECK_THAT(missing.err, Catch::Contains("FILE is required"));
