@@ -10,7 +10,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "engine/json.h"
@@ -166,7 +165,7 @@ struct Workflow {
   void IndexPhases();
 
  private:
-  std::unordered_map<std::string, size_t> phase_index_;
+  std::map<std::string, size_t, std::less<>> phase_index_;  // sorted: names come from outside
 };
 
 struct Diagnostic {

@@ -2,7 +2,7 @@
 
 #include <cstdio>
 #include <string>
-#include <unordered_map>
+#include <map>
 #include <utility>
 
 namespace scaffold::engine {
@@ -13,8 +13,9 @@ using J = OrderedJson;
 // Builds the tree from nlohmann's SAX events, tracking the JSON pointer of the parser's position
 // to report duplicate keys (which nlohmann would resolve silently in favour of the last one) and
 // nesting past kMaxJsonDepth (told once; what is inside is skipped, and the rest of the file is
-// still read for duplicate keys and syntax). Each open object keeps its keys in a hash map, so a
-// member is appended without ordered_map's scan for an equal key.
+// still read for duplicate keys and syntax). Each open object keeps its keys in a sorted map, so a
+// member is appended without ordered_map's scan for an equal key (and a file of keys made to
+// collide in a hash cannot make it slow).
 //
 // Pointers to open containers stay valid: a container only grows while it is the innermost open
 // one, and the open containers around it are its ancestors, not its elements.
@@ -66,7 +67,7 @@ class TreeBuilder {
     J* value;
     bool array;
     size_t index = 0;                              // arrays: the next element's
-    std::unordered_map<std::string, size_t> keys;  // objects: each key's member
+    std::map<std::string, size_t> keys;            // objects: each key's member
     std::string key;                               // objects: the current member's
   };
 

@@ -388,7 +388,6 @@ const Phase* Workflow::FindPhase(const std::string& name) const {
 
 void Workflow::IndexPhases() {
   phase_index_.clear();
-  phase_index_.reserve(phases.size());
   for (size_t i = 0; i < phases.size(); ++i) phase_index_.emplace(phases[i].name, i);
 }
 
