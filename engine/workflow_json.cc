@@ -25,6 +25,7 @@ class TreeBuilder {
 
   J& root() { return root_; }
   bool too_deep() const { return too_deep_; }
+  size_t deep_at() const { return deep_at_; }
   const std::string& syntax_error() const { return syntax_error_; }
 
   bool null() { return skipping_ || Add(J()); }
@@ -90,7 +91,7 @@ class TreeBuilder {
 
   bool Add(J&& value) {
     Place(std::move(value));
-    if (!frames_.empty() && frames_.back().array) ++frames_.back().index;
+    ElementDone();
     return true;
   }
 
@@ -98,6 +99,7 @@ class TreeBuilder {
     if (skipping_ || frames_.size() >= static_cast<size_t>(kMaxJsonDepth)) {
       if (!too_deep_) {
         too_deep_ = true;
+        deep_at_ = diags_->size();
         diags_->push_back({Pointer(), "nested deeper than " + std::to_string(kMaxJsonDepth) +
                                           " levels: workflow files may not nest deeper"});
       }
@@ -115,8 +117,12 @@ class TreeBuilder {
     } else {
       frames_.pop_back();
     }
-    if (!frames_.empty() && frames_.back().array) ++frames_.back().index;
+    ElementDone();
     return true;
+  }
+
+  void ElementDone() {
+    if (!frames_.empty() && frames_.back().array) ++frames_.back().index;
   }
 
   // At most kMaxJsonDepth frames: cheap.
@@ -131,6 +137,7 @@ class TreeBuilder {
   std::vector<Frame> frames_;
   J* slot_ = nullptr;
   bool too_deep_ = false;
+  size_t deep_at_ = 0;   // the index in *diags_ of the diagnostic that says so
   size_t skipping_ = 0;  // containers open inside the one too deep
   std::string syntax_error_;
 };
@@ -160,21 +167,11 @@ std::optional<OrderedJson> ParseWorkflowJson(std::string_view text, std::vector<
     diags->push_back({"", std::string("the file could not be read: ") + e.what()});
     return std::nullopt;
   }
-  if (!ok && builder.too_deep()) {
-    // Nesting past the limit comes before the syntax error in the text: it is the one told.
-    std::vector<Diagnostic> deep;
-    for (auto& d : *diags) {
-      if (d.message.find("nested deeper") != std::string::npos) deep.push_back(std::move(d));
-    }
-    *diags = std::move(deep);
-    return std::nullopt;
-  }
-  if (!ok) {
-    diags->clear();  // a syntax error (or 1e999) is the one thing told
-    if (builder.syntax_error().empty())
-      diags->push_back({"", "invalid JSON"});
-    else
-      diags->push_back(SyntaxDiagnostic(builder.syntax_error()));
+  if (!ok) {  // only a syntax error (or 1e999) stops the parse
+    // It is the one thing told, unless nesting past the limit came before it in the text.
+    Diagnostic told = builder.too_deep() ? std::move((*diags)[builder.deep_at()])
+                                         : SyntaxDiagnostic(builder.syntax_error());
+    *diags = {std::move(told)};
     return std::nullopt;
   }
   if (builder.too_deep()) return std::nullopt;  // parts are gone: the rest would mislead

@@ -3,9 +3,6 @@
 // typed reading is workflow_reader.cc and the "tools" map workflow_tools_loader.cc.
 
 #include <algorithm>
-#include <cctype>
-#include <cmath>
-#include <set>
 
 #include "engine/suggest.h"
 #include "engine/template.h"
