@@ -243,6 +243,16 @@ TEST_CASE("bad input is refused before any session starts", "[cli]") {
     CHECK(r.exit_code == 2);
     CHECK_THAT(r.err, Catch::Contains("the limit is 4194304 bytes"));
   }
+  SECTION("a stream without end is read only to one byte past the cap") {
+    auto r = RunScaffold({"validate", "/dev/zero"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("/dev/zero is over the limit of 4194304 bytes"));
+  }
+  SECTION("a directory") {
+    auto r = RunScaffold({"validate", dir.path()});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains(dir.path() + " is a directory"));
+  }
   SECTION("a database file that is not scaffold's, left untouched") {
     std::string f = dir.path() + "/notes.db";
     std::ofstream(f) << "my notes";
