@@ -1,8 +1,10 @@
 #include "engine/workflow_json.h"
 
 #include <cstdio>
-#include <string>
 #include <map>
+#include <memory>
+#include <optional>
+#include <string>
 #include <utility>
 
 namespace scaffold::engine {
@@ -13,9 +15,10 @@ using J = OrderedJson;
 // Builds the tree from nlohmann's SAX events, tracking the JSON pointer of the parser's position
 // to report duplicate keys (which nlohmann would resolve silently in favour of the last one) and
 // nesting past kMaxJsonDepth (told once; what is inside is skipped, and the rest of the file is
-// still read for duplicate keys and syntax). Each open object keeps its keys in a sorted map, so a
-// member is appended without ordered_map's scan for an equal key (and a file of keys made to
-// collide in a hash cannot make it slow).
+// still read for duplicate keys and syntax). An open object of many members keeps its keys in a
+// sorted map, so a member is appended without ordered_map's scan for an equal key (and a file of
+// keys made to collide in a hash cannot make it slow); a small one, as most of a workflow's are,
+// is scanned (at most kIndexFrom keys compared, with no allocation).
 //
 // Pointers to open containers stay valid: a container only grows while it is the innermost open
 // one, and the open containers around it are its ancestors, not its elements.
@@ -45,16 +48,22 @@ class TreeBuilder {
     if (skipping_) return true;
     Frame& f = frames_.back();
     auto& members = f.value->get_ref<J::object_t&>();
-    auto [at, fresh] = f.keys.try_emplace(k, members.size());
-    f.key = k;
-    if (fresh) {
-      members.emplace_back(std::move(k), nullptr);
-    } else {
+    std::optional<size_t> seen = Find(f, members, k);
+    if (seen) {
+      f.index = *seen;
       diags_->push_back(
-          {Pointer(), "duplicate key \"" + f.key + "\": only one may appear in an object"});
+          {Pointer(), "duplicate key \"" + k + "\": only one may appear in an object"});
+    } else {
+      f.index = members.size();
+      if (f.keys) f.keys->emplace(k, f.index);
+      members.emplace_back(std::move(k), nullptr);
+      if (!f.keys && members.size() == kIndexFrom) {
+        f.keys = std::make_unique<std::map<std::string, size_t, std::less<>>>();
+        for (size_t i = 0; i < members.size(); ++i) f.keys->emplace(Member(members, i).first, i);
+      }
     }
     // The last value of a key wins, at the place of the first.
-    slot_ = &(members.begin() + static_cast<std::ptrdiff_t>(at->second))->second;
+    slot_ = &Member(members, f.index).second;
     return true;
   }
 
@@ -64,13 +73,31 @@ class TreeBuilder {
   }
 
  private:
+  // An object's keys are looked up by a scan while it has fewer than kIndexFrom members (the
+  // objects of a workflow file are small), then in a sorted map built once it reaches that.
+  static constexpr size_t kIndexFrom = 16;
+
   struct Frame {
     J* value;
     bool array;
-    size_t index = 0;                              // arrays: the next element's
-    std::map<std::string, size_t> keys;            // objects: each key's member
-    std::string key;                               // objects: the current member's
+    size_t index = 0;  // arrays: the next element's; objects: the member being read
+    std::unique_ptr<std::map<std::string, size_t, std::less<>>> keys;  // objects, once large
   };
+
+  static J::object_t::value_type& Member(J::object_t& members, size_t i) {
+    return *(members.begin() + static_cast<std::ptrdiff_t>(i));
+  }
+
+  static std::optional<size_t> Find(const Frame& f, J::object_t& members, const std::string& k) {
+    if (f.keys) {
+      auto at = f.keys->find(k);
+      return at == f.keys->end() ? std::nullopt : std::optional<size_t>(at->second);
+    }
+    for (size_t i = 0; i < members.size(); ++i) {
+      if (Member(members, i).first == k) return i;
+    }
+    return std::nullopt;
+  }
 
   // Puts a value where the parser is: the root, the next element of the innermost array, or the
   // member the last key named.
@@ -107,7 +134,7 @@ class TreeBuilder {
       return true;
     }
     J* value = Place(std::move(empty));
-    frames_.push_back({value, array, 0, {}, ""});
+    frames_.push_back({value, array, 0, nullptr});
     return true;
   }
 
@@ -128,7 +155,10 @@ class TreeBuilder {
   // At most kMaxJsonDepth frames: cheap.
   std::string Pointer() const {
     std::string p;
-    for (const auto& f : frames_) p = f.array ? AppendPointer(p, f.index) : AppendPointer(p, f.key);
+    for (const auto& f : frames_) {
+      p = f.array ? AppendPointer(p, f.index)
+                  : AppendPointer(p, Member(f.value->get_ref<J::object_t&>(), f.index).first);
+    }
     return p;
   }
 

@@ -419,6 +419,27 @@ TEST_CASE("workflow JSON: a duplicate key is told where it is; the last value st
   CHECK(std::next(members.begin(), 7)->first == "k7");
   CHECK(std::next(members.begin(), 7)->second == "again");
   CHECK(members.back().first == "k19999");
+
+  // Around the size where an object's keys start being looked up in an index instead of scanned:
+  // a repeat of the first key and of the last is found on either side, inside a nested object
+  // (the pointer names the member being read in each enclosing object).
+  for (int n : {14, 15, 16, 17, 40}) {
+    CAPTURE(n);
+    std::string inner = "{";
+    for (int i = 0; i < n; ++i) inner += "\"m" + std::to_string(i) + "\": " + std::to_string(i) + ",";
+    inner += "\"m0\": \"first\", \"m" + std::to_string(n - 1) + "\": \"last\", \"new\": true}";
+    diags.clear();
+    tree = ParseWorkflowJson(R"({"x": 1, "o": )" + inner + "}", &diags);
+    REQUIRE(tree);
+    REQUIRE(diags.size() == 2);
+    CHECK(diags[0].path == "/o/m0");
+    CHECK(diags[1].path == "/o/m" + std::to_string(n - 1));
+    const auto& o = tree->at("o").get_ref<const J::object_t&>();
+    REQUIRE(o.size() == static_cast<size_t>(n) + 1);
+    CHECK(o.begin()->second == "first");
+    CHECK(std::next(o.begin(), n - 1)->second == "last");
+    CHECK(o.back().first == "new");
+  }
 }
 
 TEST_CASE("workflow JSON: a syntax error is the one thing told, with its line and column",
