@@ -41,8 +41,8 @@ HEADER = """\
    from a profile of
      {commands}.
    Regenerate it when start-up code changes much (a name that no longer exists matches nothing
-   and costs only speed). Linked by cli/CMakeLists.txt with GNU
-   ld, outside sanitizer builds. Method and figures: bench/README.md, startup. */
+   and costs only speed). Linked by cli/CMakeLists.txt where the linker takes it, outside
+   sanitizer builds. Method and figures: bench/README.md, startup. */
 SECTIONS {{
   .text.start_order : {{
 """
@@ -146,10 +146,22 @@ def write_list(path, names, commands):
         f.write(FOOTER)
 
 
+def rebuild(build):
+    """Relinks scaffold with the list as it stands; shows the build's output if it warns."""
+    done = subprocess.run(["cmake", "--build", build, "--target", "scaffold"], capture_output=True,
+                          text=True)
+    if done.returncode != 0 or "warning" in done.stdout + done.stderr:
+        sys.stderr.write(done.stdout + done.stderr)
+    if done.returncode != 0:
+        sys.exit(f"building scaffold in {build} failed")
+
+
 def usable(name):
     # A cold part (foo.cold) sits in .text.unlikely.foo, away from start-up code on purpose; main
-    # and static constructors are in .text.startup, which the default script already groups.
-    return not name.endswith(".cold") and name != "main" and not name.startswith("_GLOBAL__")
+    # and static constructors are in .text.startup, which the default script already groups; the
+    # samples in a PLT stub (malloc@plt) name no section, and a linker script cannot spell them.
+    return (re.fullmatch(r"[A-Za-z0-9_.$]+", name) is not None and not name.endswith(".cold")
+            and name != "main" and not name.startswith("_GLOBAL__"))
 
 
 def main():
@@ -165,8 +177,7 @@ def main():
     write_list(args.out, names, commands)  # the first pass profiles the binary linked in file order
     with tempfile.TemporaryDirectory() as work:
         for p in range(args.passes):
-            subprocess.run(["cmake", "--build", args.build, "--target", "scaffold"], check=True,
-                           stdout=subprocess.DEVNULL)
+            rebuild(args.build)
             index, syms = text_symbols(binary)
             aliases = {n: s[2] for s in syms for n in s[2]}
             before = len(names)
@@ -178,8 +189,7 @@ def main():
             print(f"pass {p + 1}: {len(names) - before} functions added, {len(names)} in all",
                   file=sys.stderr)
             write_list(args.out, names, commands)
-    subprocess.run(["cmake", "--build", args.build, "--target", "scaffold"], check=True,
-                   stdout=subprocess.DEVNULL)
+    rebuild(args.build)
     print(f"wrote {args.out}: {len(names)} functions", file=sys.stderr)
 
 
