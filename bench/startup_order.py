@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Regenerate cli/startup_order.ld: the functions scaffold runs when it starts, to be linked together.
 
-    bench/startup_order.py BUILD_DIR [--runs N] [--passes P] [--out FILE]
+    bench/startup_order.py BUILD_DIR [BUILD_DIR...] [--runs N] [--passes P] [--out FILE]
 
 A `scaffold --version` or `validate` touches code spread over the whole text (the C++ runtime's
 locale set-up, CLI11, the JSON parser, the workflow reader and checker, the schema compiler, the
@@ -11,13 +11,15 @@ this writes puts the input section of every such function (the build compiles wi
 -ffunction-sections, and the C++ runtime's archive has one section per function already) in an
 output section placed before .text; cli/CMakeLists.txt links with it.
 
-How the functions are found, for each command:
+How the functions are found, for each command and each build directory given:
   - `perf record -e cpu-clock` over N runs, every sampled function of the binary;
-  - `perf record -e page-faults -d` of a few runs with address randomization off, the function at
+  - `perf record -e page-faults -d` of one run with address randomization off, the function at
     every fault in the text (the first touch of each 64 KB window, which sampling can miss).
-The first pass profiles the binary linked without a list. Then it is rebuilt with the new list (`cmake --build BUILD_DIR --target scaffold`) and
-profiled again, P passes in all; each pass adds the functions the faults of the relinked binary
-still find outside the grouped code. The list is the union, in the order found.
+The first pass profiles binaries linked with an empty list. Then each is relinked with the new
+list (`cmake --build BUILD_DIR --target scaffold`) and profiled again, P passes in all; each pass
+adds what the relinked binaries still touch outside the grouped code. The list is the union, in
+the order found. Give a Release and a RelWithDebInfo tree: inlining differs between -O3 and -O2,
+and so do some of the names.
 
 Needs `perf` (Debian linux-perf) with permission to profile (perf_event_paranoid <= 1 or root).
 A maintainer's tool, run when start-up code changes much; a stale list costs only speed (a name
@@ -166,30 +168,35 @@ def usable(name):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("build", help="a configured build directory (Release, SCAFFOLD_STATIC_LIBS)")
-    parser.add_argument("--runs", type=int, default=200, help="sampled runs of each command")
+    parser.add_argument("build", nargs="+",
+                        help="configured build directories (SCAFFOLD_STATIC_LIBS), e.g. a Release "
+                             "and a RelWithDebInfo tree: the list is the union of theirs")
+    parser.add_argument("--runs", type=int, default=150, help="sampled runs of each command")
     parser.add_argument("--passes", type=int, default=4)
     parser.add_argument("--out", default=os.path.join(ROOT, "cli", "startup_order.ld"))
     args = parser.parse_args()
-    binary = os.path.join(os.path.abspath(args.build), "cli", "scaffold")
-    commands = [[binary, "--version"], [binary, "validate", EXAMPLE]]
     names = []
-    write_list(args.out, names, commands)  # the first pass profiles the binary linked in file order
+    shown = [["scaffold", "--version"], ["scaffold", "validate", EXAMPLE]]
+    write_list(args.out, names, shown)  # the first pass profiles binaries linked in file order
     with tempfile.TemporaryDirectory() as work:
         for p in range(args.passes):
-            rebuild(args.build)
-            index, syms = text_symbols(binary)
-            aliases = {n: s[2] for s in syms for n in s[2]}
             before = len(names)
-            for found in faulted(binary, commands, work, index, syms) + \
-                    sampled(binary, commands, args.runs, work):
-                for n in aliases.get(found, [found]):
-                    if usable(n) and n not in names:
-                        names.append(n)
+            for build in args.build:
+                rebuild(build)
+                binary = os.path.join(os.path.abspath(build), "cli", "scaffold")
+                commands = [[binary] + c[1:] for c in shown]
+                index, syms = text_symbols(binary)
+                aliases = {n: s[2] for s in syms for n in s[2]}
+                for found in faulted(binary, commands, work, index, syms) + \
+                        sampled(binary, commands, args.runs, work):
+                    for n in aliases.get(found, [found]):
+                        if usable(n) and n not in names:
+                            names.append(n)
             print(f"pass {p + 1}: {len(names) - before} functions added, {len(names)} in all",
                   file=sys.stderr)
-            write_list(args.out, names, commands)
-    rebuild(args.build)
+            write_list(args.out, names, shown)
+    for build in args.build:
+        rebuild(build)
     print(f"wrote {args.out}: {len(names)} functions", file=sys.stderr)
 
 
