@@ -29,6 +29,7 @@ import argparse
 import bisect
 import os
 import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -82,7 +83,7 @@ def symbol_at(index, syms, address):
 def sampled(binary, commands, runs, work):
     """Mangled names of the binary's functions that cpu-clock sampling saw, most samples first."""
     data = os.path.join(work, "cycles.data")
-    script = "".join(f"for i in $(seq {runs}); do {' '.join(c)} >/dev/null 2>&1; done\n"
+    script = "".join(f"for i in $(seq {runs}); do {shlex.join(c)} >/dev/null 2>&1; done\n"
                       for c in commands)
     subprocess.run(["perf", "record", "-q", "-e", "cpu-clock", "-F", "20000", "-o", data, "--",
                     "sh", "-c", script], check=True, stdout=subprocess.DEVNULL)
@@ -129,12 +130,6 @@ def faulted(binary, commands, work, index, syms):
                     if sym not in found:
                         found.append(sym)
     return found
-
-
-def read_list(path):
-    if not os.path.exists(path):
-        return []
-    return re.findall(r"^\s*\*\(\.text\.(\S+)\)\s*$", open(path).read(), re.M)
 
 
 def write_list(path, names, commands):
