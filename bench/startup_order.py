@@ -154,9 +154,10 @@ def rebuild(build):
 
 
 def usable(name):
-    # A cold part (foo.cold) sits in .text.unlikely.foo, away from start-up code on purpose; main
-    # and static constructors are in .text.startup, which the default script already groups; the
-    # samples in a PLT stub (malloc@plt) name no section, and a linker script cannot spell them.
+    # Left out: a cold part (foo.cold), which sits in .text.unlikely.foo, away from start-up code on
+    # purpose; main and the static constructors, in .text.startup, which the default script
+    # already groups; and a PLT stub (malloc@plt), which names no section and which a linker
+    # script cannot spell.
     return (re.fullmatch(r"[A-Za-z0-9_.$]+", name) is not None and not name.endswith(".cold")
             and name != "main" and not name.startswith("_GLOBAL__"))
 

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "engine/unique_fd.h"
 #include "recordings/postgres/postgres_store.h"
 
 namespace scaffold::cli {
@@ -124,14 +125,10 @@ Result<std::string> ReadFileCapped(const std::string& path, size_t cap, const st
   auto cannot = [&] {
     return InvalidArgument("cannot read " + what + " " + path + ": " + std::strerror(errno));
   };
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return cannot();
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return cannot();
   struct stat st {};
-  if (::fstat(fd, &st) != 0) return cannot();
+  if (::fstat(fd.get(), &st) != 0) return cannot();
   if (S_ISDIR(st.st_mode)) return InvalidArgument(what + " " + path + " is a directory");
   if (S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) > cap) {
     return InvalidArgument(what + " " + path + " is " + std::to_string(st.st_size) +
@@ -147,7 +144,7 @@ Result<std::string> ReadFileCapped(const std::string& path, size_t cap, const st
       if (have > cap) break;
       text.resize(std::min(text.size() * 2, over));
     }
-    ssize_t n = ::read(fd, text.data() + have, text.size() - have);
+    ssize_t n = ::read(fd.get(), text.data() + have, text.size() - have);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return cannot();
     if (n == 0) break;

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "engine/json.h"
+#include "engine/unique_fd.h"
 
 extern char** environ;
 
@@ -27,24 +28,13 @@ using Clock = std::chrono::steady_clock;
 // before the group is killed and the result returned.
 constexpr int kDrainAfterExitMs = 200;
 
-struct Fd {
-  int fd = -1;
-  Fd() = default;
-  explicit Fd(int f) : fd(f) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { Close(); }
-  void Close() {
-    if (fd >= 0) close(fd);
-    fd = -1;
-  }
-};
+using Fd = UniqueFd;
 
 bool MakePipe(Fd* read_end, Fd* write_end) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return false;
-  read_end->fd = fds[0];
-  write_end->fd = fds[1];
+  read_end->reset(fds[0]);
+  write_end->reset(fds[1]);
   return true;
 }
 
@@ -134,9 +124,9 @@ std::string SpawnChild(const ChildSpec& spec, SpawnedChild* child) {
     return std::string("cannot create pipes: ") + strerror(errno);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in_r.fd, 0);
-  posix_spawn_file_actions_adddup2(&actions, out_w.fd, 1);
-  posix_spawn_file_actions_adddup2(&actions, err_w.fd, 2);
+  posix_spawn_file_actions_adddup2(&actions, in_r.get(), 0);
+  posix_spawn_file_actions_adddup2(&actions, out_w.get(), 1);
+  posix_spawn_file_actions_adddup2(&actions, err_w.get(), 2);
   if (!spec.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, spec.cwd.c_str());
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
@@ -160,11 +150,11 @@ std::string SpawnChild(const ChildSpec& spec, SpawnedChild* child) {
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) return "cannot start \"" + spec.argv[0] + "\": " + strerror(rc);
-  fcntl(in_w.fd, F_SETFL, O_NONBLOCK);
+  fcntl(in_w.get(), F_SETFL, O_NONBLOCK);
   child->pid = pid;
-  child->in = std::exchange(in_w.fd, -1);
-  child->out = std::exchange(out_r.fd, -1);
-  child->err = std::exchange(err_r.fd, -1);
+  child->in = in_w.release();
+  child->out = out_r.release();
+  child->err = err_r.release();
   return "";
 }
 
@@ -195,7 +185,7 @@ ChildResult RunChild(const ChildSpec& spec, const std::atomic<bool>* cancel) {
   if (!result.spawn_error.empty()) return result;
   pid_t pid = child.pid;
   Fd in_w(child.in), out_r(child.out), err_r(child.err);
-  if (spec.stdin_data.empty()) in_w.Close();
+  if (spec.stdin_data.empty()) in_w.reset();
 
   const auto deadline = Clock::now() + std::chrono::milliseconds(spec.timeout_ms);
   std::optional<Clock::time_point> exited_at;
@@ -211,7 +201,7 @@ ChildResult RunChild(const ChildSpec& spec, const std::atomic<bool>* cancel) {
       pid_t w = waitpid(pid, &status, WNOHANG);
       if (w == pid) exited_at = Clock::now();
     }
-    if (out_r.fd < 0 && err_r.fd < 0 && exited_at) break;
+    if (out_r.get() < 0 && err_r.get() < 0 && exited_at) break;
     auto now = Clock::now();
     if (cancel && cancel->load()) {
       result.cancelled = true;
@@ -232,9 +222,9 @@ ChildResult RunChild(const ChildSpec& spec, const std::atomic<bool>* cancel) {
     }
     pollfd fds[3];
     nfds_t n = 0;
-    if (out_r.fd >= 0) fds[n++] = {out_r.fd, POLLIN, 0};
-    if (err_r.fd >= 0) fds[n++] = {err_r.fd, POLLIN, 0};
-    if (in_w.fd >= 0) fds[n++] = {in_w.fd, POLLOUT, 0};
+    if (out_r.get() >= 0) fds[n++] = {out_r.get(), POLLIN, 0};
+    if (err_r.get() >= 0) fds[n++] = {err_r.get(), POLLIN, 0};
+    if (in_w.get() >= 0) fds[n++] = {in_w.get(), POLLOUT, 0};
     if (n == 0) {
       usleep(5000);  // output closed early; wait for the exit
       continue;
@@ -242,20 +232,20 @@ ChildResult RunChild(const ChildSpec& spec, const std::atomic<bool>* cancel) {
     if (poll(fds, n, 20) <= 0) continue;
     for (nfds_t i = 0; i < n; ++i) {
       if (!fds[i].revents) continue;
-      if (fds[i].fd == in_w.fd) {
-        ssize_t k = WriteToPipe(in_w.fd, spec.stdin_data.data() + written,
+      if (fds[i].fd == in_w.get()) {
+        ssize_t k = WriteToPipe(in_w.get(), spec.stdin_data.data() + written,
                                 spec.stdin_data.size() - written);
         if (k > 0) written += static_cast<size_t>(k);
         if ((k < 0 && errno != EAGAIN && errno != EINTR) || written == spec.stdin_data.size())
-          in_w.Close();  // done, or the child closed its stdin
+          in_w.reset();  // done, or the child closed its stdin
         continue;
       }
       char buf[16384];
       ssize_t k = read(fds[i].fd, buf, sizeof buf);
       if (k < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-      bool is_out = fds[i].fd == out_r.fd;
+      bool is_out = fds[i].fd == out_r.get();
       if (k <= 0) {
-        (is_out ? out_r : err_r).Close();
+        (is_out ? out_r : err_r).reset();
         continue;
       }
       if (is_out) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/json.h"
+#include "engine/unique_fd.h"
 #include "net/tools/builtin_tools.h"
 #include "net/tools/child_process.h"
 
@@ -23,27 +24,7 @@ engine::ToolResult Refuse(const std::string& message) {
   return {Json("files: " + message), true};
 }
 
-class Dir {
- public:
-  explicit Dir(int fd = -1) : fd_(fd) {}
-  Dir(Dir&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-  Dir& operator=(Dir&& o) noexcept {
-    std::swap(fd_, o.fd_);
-    return *this;
-  }
-  ~Dir() {
-    if (fd_ >= 0) close(fd_);
-  }
-  int fd() const { return fd_; }
-  int release() {
-    int f = fd_;
-    fd_ = -1;
-    return f;
-  }
-
- private:
-  int fd_;
-};
+using Dir = UniqueFd;  // a directory or file held open
 
 std::string Escape(const std::string& part) {
   if (part.empty()) return "_local";
@@ -105,17 +86,17 @@ Dir OpenDirs(int root, const std::vector<std::string>& parts, size_t n, bool cre
   std::string walked;
   for (size_t i = 0; i < n; ++i) {
     walked += (walked.empty() ? "" : "/") + parts[i];
-    int fd = openat(dir.fd(), parts[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = openat(dir.get(), parts[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT && create) {
-      if (mkdirat(dir.fd(), parts[i].c_str(), 0700) != 0 && errno != EEXIST) {
+      if (mkdirat(dir.get(), parts[i].c_str(), 0700) != 0 && errno != EEXIST) {
         *error = "cannot create directory \"" + walked + "\": " + strerror(errno);
         return Dir();
       }
-      fd = openat(dir.fd(), parts[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      fd = openat(dir.get(), parts[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     }
     if (fd < 0) {
       struct stat st;
-      if (fstatat(dir.fd(), parts[i].c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+      if (fstatat(dir.get(), parts[i].c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
           S_ISLNK(st.st_mode)) {
         *error = "\"" + walked + "\" is a symbolic link; links are not followed";
       } else if (errno == ENOTDIR) {
@@ -148,7 +129,7 @@ std::string NotRegular(const std::string& path, mode_t mode) {
 engine::ToolResult List(int root, const std::string& path, const std::vector<std::string>& parts) {
   std::string error;
   Dir dir = OpenDirs(root, parts, parts.size(), false, &error);
-  if (dir.fd() < 0) return Refuse(error);
+  if (dir.get() < 0) return Refuse(error);
   DIR* d = fdopendir(dir.release());
   if (!d) return Refuse("cannot list \"" + path + "\": " + strerror(errno));
   Json entries = Json::array();
@@ -203,22 +184,22 @@ engine::ToolResult RunFilesTool(const engine::ToolDecl& decl, const std::string&
 
   if (std::string made = EnsureWorkspace(workspace); !made.empty()) return Refuse(made);
   Dir root(open(workspace.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (root.fd() < 0) return Refuse("cannot open the workspace: " + std::string(strerror(errno)));
+  if (root.get() < 0) return Refuse("cannot open the workspace: " + std::string(strerror(errno)));
 
-  if (op == "list") return List(root.fd(), path, parts);
+  if (op == "list") return List(root.get(), path, parts);
   if (parts.empty()) return Refuse("cannot " + op + " the workspace itself");
 
   std::string error;
-  Dir dir = OpenDirs(root.fd(), parts, parts.size() - 1, op == "write", &error);
-  if (dir.fd() < 0) return Refuse(error);
+  Dir dir = OpenDirs(root.get(), parts, parts.size() - 1, op == "write", &error);
+  if (dir.get() < 0) return Refuse(error);
   const std::string& name = parts.back();
   struct stat st;
-  bool exists = fstatat(dir.fd(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+  bool exists = fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
 
   if (op == "delete") {
     if (!exists) return Refuse("\"" + path + "\" does not exist");
     int flags = S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0;
-    if (unlinkat(dir.fd(), name.c_str(), flags) != 0)
+    if (unlinkat(dir.get(), name.c_str(), flags) != 0)
       return Refuse("cannot delete \"" + path + "\": " + strerror(errno));
     return {Json{{"path", path}, {"deleted", true}}, false};
   }
@@ -231,14 +212,14 @@ engine::ToolResult RunFilesTool(const engine::ToolDecl& decl, const std::string&
                     " bytes, more than this tool's max_bytes (" + std::to_string(decl.max_bytes) +
                     ")");
     }
-    Dir file(openat(dir.fd(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
-    if (file.fd() < 0) return Refuse("cannot read \"" + path + "\": " + strerror(errno));
-    if (fstat(file.fd(), &st) != 0 || !S_ISREG(st.st_mode))
+    Dir file(openat(dir.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    if (file.get() < 0) return Refuse("cannot read \"" + path + "\": " + strerror(errno));
+    if (fstat(file.get(), &st) != 0 || !S_ISREG(st.st_mode))
       return Refuse(NotRegular(path, st.st_mode));
     std::string content;
     char buf[65536];
     ssize_t k;
-    while ((k = read(file.fd(), buf, sizeof buf)) > 0) {
+    while ((k = read(file.get(), buf, sizeof buf)) > 0) {
       content.append(buf, static_cast<size_t>(k));
       if (content.size() > static_cast<size_t>(decl.max_bytes))
         return Refuse("\"" + path + "\" grew past this tool's max_bytes while being read");
@@ -259,16 +240,16 @@ engine::ToolResult RunFilesTool(const engine::ToolDecl& decl, const std::string&
                   " bytes, more than this tool's max_bytes (" + std::to_string(decl.max_bytes) +
                   ")");
   }
-  Dir file(openat(dir.fd(), name.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+  Dir file(openat(dir.get(), name.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
                   0600));
-  if (file.fd() < 0) return Refuse("cannot write \"" + path + "\": " + strerror(errno));
-  if (fstat(file.fd(), &st) != 0 || !S_ISREG(st.st_mode))
+  if (file.get() < 0) return Refuse("cannot write \"" + path + "\": " + strerror(errno));
+  if (fstat(file.get(), &st) != 0 || !S_ISREG(st.st_mode))
     return Refuse(NotRegular(path, st.st_mode));
-  if (ftruncate(file.fd(), 0) != 0)
+  if (ftruncate(file.get(), 0) != 0)
     return Refuse("cannot write \"" + path + "\": " + strerror(errno));
   size_t done = 0;
   while (done < text.size()) {
-    ssize_t k = write(file.fd(), text.data() + done, text.size() - done);
+    ssize_t k = write(file.get(), text.data() + done, text.size() - done);
     if (k < 0) {
       if (errno == EINTR) continue;
       return Refuse("cannot write \"" + path + "\": " + strerror(errno));

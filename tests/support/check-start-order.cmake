@@ -29,7 +29,7 @@ execute_process(COMMAND nm --defined-only ${BINARY} OUTPUT_VARIABLE symbols RESU
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "nm ${BINARY} failed")
 endif()
-# Code only `validate` runs: the command, the workflow reader and the checker's entry.
+# Code only `validate` runs: the command, the file's reading, and the workflow's loading and checks.
 foreach(name
     _ZN8scaffold3cli11RunValidateERKNS0_15ValidateOptionsE
     _ZN8scaffold6engine12LoadWorkflowESt17basic_string_viewIcSt11char_traitsIcEE
