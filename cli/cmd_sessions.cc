@@ -2,12 +2,12 @@
 
 #include <cstring>
 #include <fstream>
-#include <iostream>
 #include <map>
 #include <set>
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/fd_ostream.h"
 #include "cli/terminal.h"
 #include "cli/time_format.h"
 #include "engine/pricing.h"
@@ -173,7 +173,8 @@ int RunExport(const SessionsOptions& o) {
     return ExitCodeFor(id.status());
   }
   if (o.output.empty()) {
-    Status s = recordings::ExportRecording(store.get(), *id, std::cout);
+    FdOstream out(STDOUT_FILENO);
+    Status s = recordings::ExportRecording(store.get(), *id, out);
     if (!s.ok()) PrintError(s.message());
     return s.ok() ? kExitOk : kExitFailed;
   }

@@ -3,12 +3,15 @@
 
 #include "cli/commands.h"
 
+#include "engine/no_iostream_init.h"  // before CLI/CLI.hpp
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
 #include <exception>
 
 #include "cli/exit_codes.h"
+#include "cli/fd_ostream.h"
 #include "engine/suggest.h"
 
 namespace scaffold::cli {
@@ -334,7 +337,8 @@ int RunCommandLine(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? kExitOk : kExitUsage;
+    FdOstream out(STDOUT_FILENO), err(STDERR_FILENO);
+    return app.exit(e, out, err) == 0 ? kExitOk : kExitUsage;
   } catch (const std::exception& e) {
     // What no command turned into an error of its own (a system library that cannot be
     // loaded): reported, never an abort.

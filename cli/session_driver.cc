@@ -2,7 +2,8 @@
 
 #include <unistd.h>
 
-#include <iostream>
+#include <cstdio>
+#include <cstdlib>
 #include <set>
 #include <thread>
 
@@ -13,6 +14,17 @@
 
 namespace scaffold::cli {
 namespace {
+
+// One line of standard input, without its newline; false at the end of input before any of it.
+bool ReadStdinLine(std::string* line) {
+  char* data = nullptr;
+  size_t capacity = 0;
+  ssize_t n = ::getline(&data, &capacity, stdin);
+  if (n > 0 && data[n - 1] == '\n') --n;
+  if (n >= 0) line->assign(data, n);
+  std::free(data);
+  return n >= 0;
+}
 
 class Driver : public engine::EventSink {
  public:
@@ -168,7 +180,7 @@ class Driver : public engine::EventSink {
     // Reading blocks, so it happens on a thread of its own; the answer is posted back.
     std::thread([this, id, &ask] {
       std::string line;
-      bool ok = static_cast<bool>(std::getline(std::cin, line));
+      bool ok = ReadStdinLine(&line);
       loop_->Post([this, id, &ask, line, ok] {
         if (end_) return;
         if (!ok) return Wait(id);

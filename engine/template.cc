@@ -1,6 +1,9 @@
 #include "engine/template.h"
 
 #include <deque>
+
+#include "engine/no_iostream_init.h"  // before kainjow/mustache.hpp
+
 #include <kainjow/mustache.hpp>
 #include <unordered_map>
 

@@ -292,6 +292,22 @@ TEST_CASE("events, state and sessions read a stored session", "[cli]") {
   CHECK(missing.exit_code == 2);
   CHECK_THAT(missing.err, Catch::Contains("no session 0000"));
 
+  // A recording on standard output is the same file -o writes; one that cannot be written fails.
+  auto exported = RunScaffold({"sessions", "export", id, "--db", db});
+  REQUIRE(exported.exit_code == 0);
+  std::string file = dir.path() + "/s.jsonl";
+  REQUIRE(RunScaffold({"sessions", "export", id, "-o", file, "--db", db}).exit_code == 0);
+  std::ifstream in(file, std::ios::binary);
+  CHECK(exported.out == std::string(std::istreambuf_iterator<char>(in), {}));
+  CHECK(ParseLines(exported.out).size() == lines.size() + 2);
+  scaffold::testing::ProcessOptions shell;
+  shell.program = "/bin/sh";
+  auto full = RunScaffold({"-c", "exec \"$0\" sessions export \"$1\" --db \"$2\" >/dev/full",
+                           scaffold::testing::ScaffoldBinary(), id, db},
+                          shell);
+  CHECK(full.exit_code == 1);
+  CHECK_THAT(full.err, Catch::Contains("could not write the recording"));
+
   auto rm = RunScaffold({"sessions", "rm", id, "--db", db});
   CHECK(rm.exit_code == 0);
   CHECK(RunScaffold({"sessions", "list", "--json", "--db", db}).out.empty());
