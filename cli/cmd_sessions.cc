@@ -12,6 +12,7 @@
 #include "cli/time_format.h"
 #include "engine/pricing.h"
 #include "engine/usage_tally.h"
+#include "recordings/postgres/connection.h"
 #include "recordings/recording_file.h"
 
 namespace scaffold::cli {
@@ -48,7 +49,13 @@ int RunList(const SessionsOptions& o) {
     return kExitOk;
   }
   if (sessions->empty()) {
-    std::printf("no sessions in %s\n", store->Describe().c_str());
+    // A database not created yet is opened as an empty one in memory; name the one asked for.
+    std::string where = store->Describe();
+    if (where == ":memory:" && o.db != ":memory:") {
+      where = ResolveDbPath(o.db);
+      if (recordings::IsPostgresUrl(where)) where = recordings::pg::DescribeUrl(where);
+    }
+    std::printf("no sessions in %s\n", where.c_str());
     return kExitOk;
   }
   TerminalStyle style = DetectTerminal(false);

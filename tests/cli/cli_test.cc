@@ -311,6 +311,11 @@ TEST_CASE("events, state and sessions read a stored session", "[cli]") {
   auto rm = RunScaffold({"sessions", "rm", id, "--db", db});
   CHECK(rm.exit_code == 0);
   CHECK(RunScaffold({"sessions", "list", "--json", "--db", db}).out.empty());
+
+  // A database that is not there is named, and not created.
+  std::string none = dir.path() + "/none.db";
+  CHECK(RunScaffold({"sessions", "list", "--db", none}).out == "no sessions in " + none + "\n");
+  CHECK_FALSE(std::filesystem::exists(none));
 }
 
 TEST_CASE("events --follow prints events another process is writing until the session ends",
