@@ -1,7 +1,6 @@
 #include "engine/workflow_checks.h"
 
 #include <algorithm>
-#include <deque>
 #include <set>
 
 #include "engine/json_logic.h"
@@ -79,7 +78,7 @@ class Checker {
     diags_->push_back({path, std::move(message)});
   }
 
-  Scope BaseScope() const { return Scope{{"input", "state", "session"}, std::nullopt, ""}; }
+  const Scope& BaseScope() const { return base_scope_; }
 
   Scope WithOutput(Scope scope, std::optional<std::set<std::string>> fields,
                    std::string note = "") const {
@@ -410,14 +409,18 @@ class Checker {
           CheckExpression(*phase.result, AppendPointer(path, "result"), BaseScope());
         break;
     }
-    Scope after = PhaseOutputScope(phase);
-    CheckUpdates(phase.update, AppendPointer(path, "update"), after);
+    // What follows the phase sees its output; the scope is built only when something reads it
+    // (most phases have no `update`, and name the next phase).
+    bool next_computed = phase.next && !phase.next->is_string();
+    std::optional<Scope> after;
+    if (!phase.update.empty() || next_computed) after = PhaseOutputScope(phase);
+    if (!phase.update.empty()) CheckUpdates(phase.update, AppendPointer(path, "update"), *after);
     if (phase.next) {
       std::string p = AppendPointer(path, "next");
-      if (phase.next->is_string()) {
+      if (!next_computed) {
         CheckPhaseRef(phase.next->get<std::string>(), p);
       } else {
-        CheckExpression(*phase.next, p, after);
+        CheckExpression(*phase.next, p, *after);
         std::vector<std::string> targets;
         CollectLogicResults(*phase.next, &targets);
         for (const auto& t : targets) CheckPhaseRef(t, p);
@@ -430,82 +433,99 @@ class Checker {
     Error(path, "unknown phase \"" + name + "\"" + DidYouMean(name, phase_names_));
   }
 
-  // Phases `phase` may go to next. Sets *dynamic when the target is computed, or when `next`
-  // is already reported as broken, so one mistake does not also show up as unreachable phases.
-  std::vector<std::string> Targets(const Phase& phase, bool* dynamic) const {
+  // The index in wf_.phases of the phase called `name`, or -1.
+  int PhaseIndex(const std::string& name) const {
+    const Phase* p = wf_.FindPhase(name);
+    return p ? static_cast<int>(p - wf_.phases.data()) : -1;
+  }
+
+  // Phases `phase` may go to next, by index. Sets *dynamic when the target is computed, or when
+  // `next` is already reported as broken, so one mistake does not also show up as unreachable
+  // phases.
+  std::vector<int> Targets(const Phase& phase, bool* dynamic) const {
     *dynamic = false;
-    std::vector<std::string> out;
     if (!phase.next) {
       *dynamic = phase.kind != PhaseKind::kTerminal;
-      return out;
+      return {};
     }
+    std::vector<std::string> names;
     if (phase.next->is_string()) {
-      out.push_back(phase.next->get<std::string>());
+      names.push_back(phase.next->get<std::string>());
     } else {
-      *dynamic = !CollectLogicResults(*phase.next, &out);
+      *dynamic = !CollectLogicResults(*phase.next, &names);
     }
-    size_t known = out.size();
-    out.erase(std::remove_if(out.begin(), out.end(),
-                             [&](const std::string& n) { return !wf_.FindPhase(n); }),
-              out.end());
-    if (out.size() != known) *dynamic = true;
+    std::vector<int> out;
+    for (const auto& n : names) {
+      int i = PhaseIndex(n);
+      if (i < 0) *dynamic = true;
+      else out.push_back(i);
+    }
     return out;
   }
 
+  // Each phase reachable from the entry, and able to reach a terminal phase. Phases are numbered
+  // by their place in the file, so the walks touch no name after the edges are found.
   void CheckGraph() {
-    if (wf_.phases.empty() || !wf_.FindPhase(wf_.entry)) return;
+    int entry = PhaseIndex(wf_.entry);
+    if (wf_.phases.empty() || entry < 0) return;
     bool any_terminal = std::any_of(wf_.phases.begin(), wf_.phases.end(),
                                     [](const Phase& p) { return p.kind == PhaseKind::kTerminal; });
     if (!any_terminal) {
       Error("/phases",
             "no terminal phase: a workflow needs a phase with \"terminal\": true to finish");
     }
-    std::map<std::string, std::vector<std::string>> edges;
-    std::set<std::string> dynamic;
-    for (const auto& p : wf_.phases) {
+    size_t n = wf_.phases.size();
+    std::vector<std::vector<int>> edges(n);
+    std::vector<char> dynamic(n, 0);
+    for (size_t i = 0; i < n; ++i) {
       bool dyn;
-      edges[p.name] = Targets(p, &dyn);
-      if (dyn) dynamic.insert(p.name);
+      edges[i] = Targets(wf_.phases[i], &dyn);
+      dynamic[i] = dyn;
     }
     // Forward from the entry; a computed `next` may lead anywhere.
-    std::set<std::string> reachable = {wf_.entry};
-    std::deque<std::string> queue = {wf_.entry};
-    while (!queue.empty()) {
-      std::string cur = queue.front();
-      queue.pop_front();
-      std::vector<std::string> next = edges[cur];
-      if (dynamic.count(cur)) next = phase_names_;
-      for (const auto& n : next) {
-        if (reachable.insert(n).second) queue.push_back(n);
+    std::vector<char> reachable(n, 0);
+    std::vector<int> queue = {entry};
+    reachable[entry] = 1;
+    bool everywhere = false;
+    while (!queue.empty() && !everywhere) {
+      int cur = queue.back();
+      queue.pop_back();
+      if (dynamic[cur]) everywhere = true;
+      for (int to : edges[cur]) {
+        if (!reachable[to]) reachable[to] = 1, queue.push_back(to);
       }
     }
-    // Backward from the terminal phases.
-    std::set<std::string> finishes;
-    for (const auto& p : wf_.phases) {
-      if (p.kind == PhaseKind::kTerminal || (dynamic.count(p.name) && any_terminal))
-        finishes.insert(p.name);
+    if (everywhere) reachable.assign(n, 1);
+    // Backward from the terminal phases: a phase finishes when one of its targets does. Each edge
+    // is walked once (a fixpoint over the phase list is quadratic on long chains).
+    std::vector<std::vector<int>> sources(n);
+    for (size_t from = 0; from < n; ++from) {
+      for (int to : edges[from]) sources[to].push_back(static_cast<int>(from));
     }
-    // A phase finishes when one of its targets does: walk the edges backwards, once each (a
-    // fixpoint over the phase list is quadratic on long chains).
-    std::map<std::string, std::vector<std::string>> sources;
-    for (const auto& [from, targets] : edges) {
-      for (const auto& to : targets) sources[to].push_back(from);
+    std::vector<char> finishes(n, 0);
+    std::vector<int> back;
+    for (size_t i = 0; i < n; ++i) {
+      if (wf_.phases[i].kind == PhaseKind::kTerminal || (dynamic[i] && any_terminal)) {
+        finishes[i] = 1;
+        back.push_back(static_cast<int>(i));
+      }
     }
-    std::deque<std::string> back(finishes.begin(), finishes.end());
     while (!back.empty()) {
-      std::string cur = back.front();
-      back.pop_front();
-      for (const auto& from : sources[cur]) {
-        if (finishes.insert(from).second) back.push_back(from);
+      int cur = back.back();
+      back.pop_back();
+      for (int from : sources[cur]) {
+        if (!finishes[from]) finishes[from] = 1, back.push_back(from);
       }
     }
 
-    for (const auto& p : wf_.phases) {
-      std::string path = AppendPointer("/phases", p.name);
-      if (!reachable.count(p.name)) {
-        Error(path, "unreachable: no path from the entry phase \"" + wf_.entry + "\" leads here");
-      } else if (any_terminal && !finishes.count(p.name)) {
-        Error(path, "no way out: no path from this phase leads to a terminal phase");
+    for (size_t i = 0; i < n; ++i) {
+      const Phase& p = wf_.phases[i];
+      if (!reachable[i]) {
+        Error(AppendPointer("/phases", p.name),
+              "unreachable: no path from the entry phase \"" + wf_.entry + "\" leads here");
+      } else if (any_terminal && !finishes[i]) {
+        Error(AppendPointer("/phases", p.name),
+              "no way out: no path from this phase leads to a terminal phase");
       }
     }
   }
@@ -527,6 +547,7 @@ class Checker {
   std::vector<Diagnostic>* diags_;
   std::vector<std::string> phase_names_, agent_names_, tool_names_;
   std::optional<std::set<std::string>> input_fields_;
+  const Scope base_scope_{{"input", "state", "session"}, std::nullopt, ""};
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "engine/workflow_json.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -56,6 +57,7 @@ class TreeBuilder {
     } else {
       f.index = members.size();
       if (f.keys) f.keys->emplace(k, f.index);
+      if (members.size() == members.capacity()) Grow(members);
       members.emplace_back(std::move(k), nullptr);
       if (!f.keys && members.size() == kIndexFrom) {
         f.keys = std::make_unique<std::map<std::string, size_t, std::less<>>>();
@@ -83,6 +85,18 @@ class TreeBuilder {
     size_t index = 0;  // arrays: the next element's; objects: the member being read
     std::unique_ptr<std::map<std::string, size_t, std::less<>>> keys;  // objects, once large
   };
+
+  // Doubles an object's room, moving its values. ordered_map is a vector of pairs whose key is
+  // const, so the pairs cannot be moved, and the vector's own growth copied every value: every
+  // phase of a workflow, deeply, at each doubling of "phases". Here only the keys are copied.
+  // No pointer into the members is held while the object takes a key: it is the innermost open
+  // container, so none of its values is open.
+  static void Grow(J::object_t& members) {
+    J::object_t grown;
+    grown.reserve(std::max<size_t>(1, 2 * members.size()));
+    for (auto& [key, value] : members) grown.emplace_back(key, std::move(value));
+    members.swap(grown);
+  }
 
   static J::object_t::value_type& Member(J::object_t& members, size_t i) {
     return *(members.begin() + static_cast<std::ptrdiff_t>(i));

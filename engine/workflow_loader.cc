@@ -62,6 +62,9 @@ class Loader : public WorkflowReader {
       Error("/phases", "required: a workflow needs at least one phase");
     } else if (IsObject(*phases, "/phases")) {
       if (phases->empty()) Error("/phases", "a workflow needs at least one phase");
+      // One allocation: grown one phase at a time, the vector moved every phase at each growth
+      // and, past a few hundred phases, had each new buffer's pages faulted in afresh.
+      wf->phases.reserve(phases->size());
       for (const auto& [name, body] : phases->items()) LoadPhase(name, body, wf);
     }
     if (auto entry = String(root, "entry", "")) {
