@@ -21,7 +21,9 @@ class FdOstream : public std::ostream {
  private:
   class Buf : public std::streambuf {
    public:
-    explicit Buf(int fd) : fd_(fd), data_(new char[kSize]) { setp(data_.get(), data_.get() + kSize); }
+    explicit Buf(int fd) : fd_(fd), data_(new char[kSize]) {
+      setp(data_.get(), data_.get() + kSize);
+    }
 
    protected:
     int_type overflow(int_type c) override {
@@ -39,8 +41,11 @@ class FdOstream : public std::ostream {
       while (!failed_ && p < pptr()) {
         ssize_t n = ::write(fd_, p, pptr() - p);
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) failed_ = true;
-        else p += n;
+        if (n <= 0) {
+          failed_ = true;
+        } else {
+          p += n;
+        }
       }
       setp(data_.get(), data_.get() + kSize);
       return failed_ ? -1 : 0;

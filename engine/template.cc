@@ -1,11 +1,12 @@
 #include "engine/template.h"
 
 #include <deque>
-
-#include "engine/no_iostream_init.h"  // before kainjow/mustache.hpp
-
-#include <kainjow/mustache.hpp>
 #include <unordered_map>
+
+// clang-format off
+#include "engine/no_iostream_init.h"  // before kainjow/mustache.hpp, which includes <iostream>
+#include <kainjow/mustache.hpp>
+// clang-format on
 
 namespace scaffold::engine {
 namespace {

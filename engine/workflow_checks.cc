@@ -457,8 +457,11 @@ class Checker {
     std::vector<int> out;
     for (const auto& n : names) {
       int i = PhaseIndex(n);
-      if (i < 0) *dynamic = true;
-      else out.push_back(i);
+      if (i < 0) {
+        *dynamic = true;
+      } else {
+        out.push_back(i);
+      }
     }
     return out;
   }
@@ -484,15 +487,18 @@ class Checker {
     }
     // Forward from the entry; a computed `next` may lead anywhere.
     std::vector<char> reachable(n, 0);
-    std::vector<int> queue = {entry};
+    std::vector<int> pending = {entry};  // found, edges not yet followed (in any order)
     reachable[entry] = 1;
     bool everywhere = false;
-    while (!queue.empty() && !everywhere) {
-      int cur = queue.back();
-      queue.pop_back();
+    while (!pending.empty() && !everywhere) {
+      int cur = pending.back();
+      pending.pop_back();
       if (dynamic[cur]) everywhere = true;
       for (int to : edges[cur]) {
-        if (!reachable[to]) reachable[to] = 1, queue.push_back(to);
+        if (!reachable[to]) {
+          reachable[to] = 1;
+          pending.push_back(to);
+        }
       }
     }
     if (everywhere) reachable.assign(n, 1);
@@ -514,7 +520,10 @@ class Checker {
       int cur = back.back();
       back.pop_back();
       for (int from : sources[cur]) {
-        if (!finishes[from]) finishes[from] = 1, back.push_back(from);
+        if (!finishes[from]) {
+          finishes[from] = 1;
+          back.push_back(from);
+        }
       }
     }
 

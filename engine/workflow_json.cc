@@ -201,7 +201,8 @@ Diagnostic SyntaxDiagnostic(const std::string& what) {
 
 }  // namespace
 
-std::optional<OrderedJson> ParseWorkflowJson(std::string_view text, std::vector<Diagnostic>* diags) {
+std::optional<OrderedJson> ParseWorkflowJson(std::string_view text,
+                                             std::vector<Diagnostic>* diags) {
   TreeBuilder builder(diags);
   bool ok = false;
   try {

@@ -1,8 +1,9 @@
 #include "engine/workflow.h"
-#include "engine/workflow_json.h"
 
 #include <catch2/catch.hpp>
 #include <cstdio>
+
+#include "engine/workflow_json.h"
 
 using scaffold::Json;
 using J = scaffold::OrderedJson;
@@ -343,11 +344,11 @@ TEST_CASE("validation: mcp tools are checked by path", "[workflow][mcp]") {
     wf["agents"]["writer"]["tools"] = J::array({"fs"});
     return wf;
   };
-  auto ok = LoadWorkflow(
-      with_tool(R"({"type": "mcp", "command": ["mcp-fs", "{{session.workspace}}"],
+  auto ok =
+      LoadWorkflow(with_tool(R"({"type": "mcp", "command": ["mcp-fs", "{{session.workspace}}"],
                     "env": {"TOKEN": "{{env.FS_TOKEN}}"}, "allow": ["read_file"],
                     "timeout_ms": 5000, "max_output_bytes": 4096})")
-          .dump());
+                       .dump());
   INFO(Describe(ok.diagnostics));
   REQUIRE(ok.workflow);
   const ToolDecl& fs = ok.workflow->tools.at("fs");
@@ -434,8 +435,9 @@ TEST_CASE("validation: keys keep the file's order in objects of any size", "[wor
   CHECK(wf.FindPhase("p0") == nullptr);
 }
 
-TEST_CASE("workflow JSON: a duplicate key is told where it is; the last value stays in the first place",
-          "[workflow]") {
+TEST_CASE(
+    "workflow JSON: a duplicate key is told where it is; the last value stays in the first place",
+    "[workflow]") {
   std::vector<Diagnostic> diags;
   auto tree = ParseWorkflowJson(R"({"b": 1, "a": [0, {"k": 1, "k": 2}], "b": 3})", &diags);
   REQUIRE(tree);
@@ -446,7 +448,8 @@ TEST_CASE("workflow JSON: a duplicate key is told where it is; the last value st
 
   // Many keys, one of them twice.
   std::string text = "{";
-  for (int i = 0; i < 20000; ++i) text += "\"k" + std::to_string(i) + "\": " + std::to_string(i) + ",";
+  for (int i = 0; i < 20000; ++i)
+    text += "\"k" + std::to_string(i) + "\": " + std::to_string(i) + ",";
   text += "\"k7\": \"again\"}";
   diags.clear();
   tree = ParseWorkflowJson(text, &diags);
@@ -466,7 +469,8 @@ TEST_CASE("workflow JSON: a duplicate key is told where it is; the last value st
   for (int n : {14, 15, 16, 17, 40}) {
     CAPTURE(n);
     std::string inner = "{";
-    for (int i = 0; i < n; ++i) inner += "\"m" + std::to_string(i) + "\": " + std::to_string(i) + ",";
+    for (int i = 0; i < n; ++i)
+      inner += "\"m" + std::to_string(i) + "\": " + std::to_string(i) + ",";
     inner += "\"m0\": \"first\", \"m" + std::to_string(n - 1) + "\": \"last\", \"new\": true}";
     diags.clear();
     tree = ParseWorkflowJson(R"({"x": 1, "o": )" + inner + "}", &diags);
