@@ -154,10 +154,10 @@ def rebuild(build):
 
 
 def usable(name):
-    # Left out: a cold part (foo.cold), which sits in .text.unlikely.foo, away from start-up code on
-    # purpose; main and the static constructors, in .text.startup, which the default script
-    # already groups; and a PLT stub (malloc@plt), which names no section and which a linker
-    # script cannot spell.
+    # Left out:
+    #   - a cold part (foo.cold): it sits in .text.unlikely.foo, away from start-up code on purpose;
+    #   - main and the static constructors: they are in .text.startup, grouped by the default script;
+    #   - a PLT stub (malloc@plt): it names no section, and a linker script cannot spell it.
     return (re.fullmatch(r"[A-Za-z0-9_.$]+", name) is not None and not name.endswith(".cold")
             and name != "main" and not name.startswith("_GLOBAL__"))
 

@@ -49,12 +49,9 @@ int RunList(const SessionsOptions& o) {
     return kExitOk;
   }
   if (sessions->empty()) {
-    // A database not created yet is opened as an empty one in memory; name the one asked for.
-    std::string where = store->Describe();
-    if (where == ":memory:" && o.db != ":memory:") {
-      where = ResolveDbPath(o.db);
-      if (recordings::IsPostgresUrl(where)) where = recordings::pg::DescribeUrl(where);
-    }
+    // The database asked for: one not created yet was opened as an empty one in memory.
+    std::string where = ResolveDbPath(o.db);
+    if (recordings::IsPostgresUrl(where)) where = recordings::pg::DescribeUrl(where);
     std::printf("no sessions in %s\n", where.c_str());
     return kExitOk;
   }

@@ -28,9 +28,7 @@ using Clock = std::chrono::steady_clock;
 // before the group is killed and the result returned.
 constexpr int kDrainAfterExitMs = 200;
 
-using Fd = UniqueFd;
-
-bool MakePipe(Fd* read_end, Fd* write_end) {
+bool MakePipe(UniqueFd* read_end, UniqueFd* write_end) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return false;
   read_end->reset(fds[0]);
@@ -119,7 +117,7 @@ std::string SpawnChild(const ChildSpec& spec, SpawnedChild* child) {
   std::string path = Resolve(spec.argv[0], EnvValue(env_strings, "PATH"));
   if (path.empty()) return "program \"" + spec.argv[0] + "\" not found in PATH";
 
-  Fd in_r, in_w, out_r, out_w, err_r, err_w;
+  UniqueFd in_r, in_w, out_r, out_w, err_r, err_w;
   if (!MakePipe(&in_r, &in_w) || !MakePipe(&out_r, &out_w) || !MakePipe(&err_r, &err_w))
     return std::string("cannot create pipes: ") + strerror(errno);
   posix_spawn_file_actions_t actions;
@@ -184,7 +182,7 @@ ChildResult RunChild(const ChildSpec& spec, const std::atomic<bool>* cancel) {
   result.spawn_error = SpawnChild(spec, &child);
   if (!result.spawn_error.empty()) return result;
   pid_t pid = child.pid;
-  Fd in_w(child.in), out_r(child.out), err_r(child.err);
+  UniqueFd in_w(child.in), out_r(child.out), err_r(child.err);
   if (spec.stdin_data.empty()) in_w.reset();
 
   const auto deadline = Clock::now() + std::chrono::milliseconds(spec.timeout_ms);

@@ -24,8 +24,6 @@ engine::ToolResult Refuse(const std::string& message) {
   return {Json("files: " + message), true};
 }
 
-using Dir = UniqueFd;  // a directory or file held open
-
 std::string Escape(const std::string& part) {
   if (part.empty()) return "_local";
   static const char* kHex = "0123456789ABCDEF";
@@ -80,9 +78,9 @@ SplitPath Split(const std::string& path) {
 
 // Opens the directory `parts[0..n)` below `root` without following symbolic links; with
 // `create`, makes missing directories. On failure, sets `error`.
-Dir OpenDirs(int root, const std::vector<std::string>& parts, size_t n, bool create,
-             std::string* error) {
-  Dir dir(dup(root));
+UniqueFd OpenDirs(int root, const std::vector<std::string>& parts, size_t n, bool create,
+                  std::string* error) {
+  UniqueFd dir(dup(root));
   std::string walked;
   for (size_t i = 0; i < n; ++i) {
     walked += (walked.empty() ? "" : "/") + parts[i];
@@ -90,7 +88,7 @@ Dir OpenDirs(int root, const std::vector<std::string>& parts, size_t n, bool cre
     if (fd < 0 && errno == ENOENT && create) {
       if (mkdirat(dir.get(), parts[i].c_str(), 0700) != 0 && errno != EEXIST) {
         *error = "cannot create directory \"" + walked + "\": " + strerror(errno);
-        return Dir();
+        return UniqueFd();
       }
       fd = openat(dir.get(), parts[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     }
@@ -106,9 +104,9 @@ Dir OpenDirs(int root, const std::vector<std::string>& parts, size_t n, bool cre
       } else {
         *error = "cannot open \"" + walked + "\": " + strerror(errno);
       }
-      return Dir();
+      return UniqueFd();
     }
-    dir = Dir(fd);
+    dir = UniqueFd(fd);
   }
   return dir;
 }
@@ -128,7 +126,7 @@ std::string NotRegular(const std::string& path, mode_t mode) {
 
 engine::ToolResult List(int root, const std::string& path, const std::vector<std::string>& parts) {
   std::string error;
-  Dir dir = OpenDirs(root, parts, parts.size(), false, &error);
+  UniqueFd dir = OpenDirs(root, parts, parts.size(), false, &error);
   if (dir.get() < 0) return Refuse(error);
   DIR* d = fdopendir(dir.release());
   if (!d) return Refuse("cannot list \"" + path + "\": " + strerror(errno));
@@ -183,14 +181,14 @@ engine::ToolResult RunFilesTool(const engine::ToolDecl& decl, const std::string&
     return Refuse("unknown op \"" + op + "\" (expected read, write, list or delete)");
 
   if (std::string made = EnsureWorkspace(workspace); !made.empty()) return Refuse(made);
-  Dir root(open(workspace.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  UniqueFd root(open(workspace.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (root.get() < 0) return Refuse("cannot open the workspace: " + std::string(strerror(errno)));
 
   if (op == "list") return List(root.get(), path, parts);
   if (parts.empty()) return Refuse("cannot " + op + " the workspace itself");
 
   std::string error;
-  Dir dir = OpenDirs(root.get(), parts, parts.size() - 1, op == "write", &error);
+  UniqueFd dir = OpenDirs(root.get(), parts, parts.size() - 1, op == "write", &error);
   if (dir.get() < 0) return Refuse(error);
   const std::string& name = parts.back();
   struct stat st;
@@ -212,7 +210,7 @@ engine::ToolResult RunFilesTool(const engine::ToolDecl& decl, const std::string&
                     " bytes, more than this tool's max_bytes (" + std::to_string(decl.max_bytes) +
                     ")");
     }
-    Dir file(openat(dir.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    UniqueFd file(openat(dir.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
     if (file.get() < 0) return Refuse("cannot read \"" + path + "\": " + strerror(errno));
     if (fstat(file.get(), &st) != 0 || !S_ISREG(st.st_mode))
       return Refuse(NotRegular(path, st.st_mode));
@@ -240,8 +238,8 @@ engine::ToolResult RunFilesTool(const engine::ToolDecl& decl, const std::string&
                   " bytes, more than this tool's max_bytes (" + std::to_string(decl.max_bytes) +
                   ")");
   }
-  Dir file(openat(dir.get(), name.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
-                  0600));
+  UniqueFd file(openat(dir.get(), name.c_str(),
+                       O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600));
   if (file.get() < 0) return Refuse("cannot write \"" + path + "\": " + strerror(errno));
   if (fstat(file.get(), &st) != 0 || !S_ISREG(st.st_mode))
     return Refuse(NotRegular(path, st.st_mode));
