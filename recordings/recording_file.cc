@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <deque>
-#include <sstream>
 #include <stdexcept>
 
 #include "engine/crypto.h"
@@ -216,7 +215,8 @@ class RecordingReader {
     expected_exchanges_ = static_cast<size_t>(in.Int("exchanges", 0));
     if (!in.ok()) return InvalidArgument("the header: " + in.status().ToString());
     auto parsed_status = engine::ParseSessionStatus(status);
-    if (!parsed_status) return InvalidArgument("the header: unknown session status \"" + status.substr(0, 32) + "\"");
+    if (!parsed_status)
+      return InvalidArgument("the header: unknown session status \"" + status.substr(0, 32) + "\"");
     info.status = *parsed_status;
     if (auto redactor = engine::Redactor::Compile(info.redact); !redactor.ok())
       return InvalidArgument("the header: " + redactor.status().message());
@@ -311,21 +311,37 @@ Status ExportRecording(Store* store, const std::string& session_id, std::ostream
 
 namespace {
 
-std::string ReadAll(std::istream& in) {
+// The whole of `in`, or an error when it holds more than `max_bytes`. A file's size is known
+// before anything is read; a pipe is read in chunks and refused at the first byte past the bound,
+// so an endless stream costs at most `max_bytes` of memory.
+Result<std::string> ReadAll(std::istream& in, size_t max_bytes) {
+  auto too_large = [&] {
+    return InvalidArgument("the recording is larger than " + std::to_string(max_bytes) +
+                           " bytes, the most scaffold reads");
+  };
   std::string data;
   if (in.seekg(0, std::ios::end); in) {
     // A file: one read of its size, no growing buffer.
-    data.resize(static_cast<size_t>(in.tellg()));
+    auto size = static_cast<uint64_t>(std::max<std::streamoff>(in.tellg(), 0));
+    if (size > max_bytes) return too_large();
+    data.resize(static_cast<size_t>(size));
     in.seekg(0, std::ios::beg);
     in.read(data.data(), static_cast<std::streamsize>(data.size()));
     data.resize(static_cast<size_t>(in.gcount()));
-  } else {
-    in.clear();
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    data = std::move(buffer).str();
+    return data;
   }
-  return data;
+  in.clear();
+  constexpr size_t kChunk = 64 << 10;
+  for (;;) {
+    size_t at = data.size();
+    size_t room = max_bytes - at;
+    size_t want = room < kChunk ? room + 1 : kChunk;  // one byte past the bound tells
+    data.resize(at + want);
+    in.read(data.data() + at, static_cast<std::streamsize>(want));
+    data.resize(at + static_cast<size_t>(in.gcount()));
+    if (data.size() > max_bytes) return too_large();
+    if (!in) return data;
+  }
 }
 
 // Checks every line of `data`; `*lines` is how many there are.
@@ -358,8 +374,10 @@ Status CheckWhole(RecordingReader& reader, size_t lines, size_t events) {
 
 }  // namespace
 
-Result<Recording> ReadRecording(std::istream& in) {
-  std::string data = ReadAll(in);
+Result<Recording> ReadRecording(std::istream& in, size_t max_bytes) {
+  auto read = ReadAll(in, max_bytes);
+  if (!read.ok()) return read.status();
+  std::string data = std::move(read).value();
   // The lines first, then the events; the problem reported is the one on the earliest line.
   RecordingReader reader;
   size_t number = 0;
@@ -417,8 +435,10 @@ Result<std::unique_ptr<RecordingExchanges>> CheckExchangeLines(
 
 }  // namespace
 
-Result<RecordingText> ReadRecordingText(std::istream& in) {
-  auto data = std::make_shared<const std::string>(ReadAll(in));
+Result<RecordingText> ReadRecordingText(std::istream& in, size_t max_bytes) {
+  auto read = ReadAll(in, max_bytes);
+  if (!read.ok()) return read.status();
+  auto data = std::make_shared<const std::string>(std::move(read).value());
   RecordingReader reader;
   reader.DeferExchanges();
   size_t number = 0;

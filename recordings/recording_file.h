@@ -32,9 +32,13 @@ struct Recording {
   std::vector<Exchange> exchanges;
 };
 
+// The largest recording read: 1 GiB (a session of 105,004 events records as 21 MB). A file or a
+// pipe holding more is refused before it is parsed, so no input can exhaust memory.
+inline constexpr size_t kMaxRecordingBytes = size_t{1} << 30;
+
 // Reads and checks a whole recording file. Every problem names its line; a file cut short or
 // altered after export is refused.
-Result<Recording> ReadRecording(std::istream& in);
+Result<Recording> ReadRecording(std::istream& in, size_t max_bytes = kMaxRecordingBytes);
 
 // A recording file read for a replay: every line checked as ReadRecording checks it (header,
 // exchanges, order, counts, the checksum; the exchange lines on several threads when there are
@@ -53,7 +57,7 @@ class RecordingText {
   Result<engine::EventPtr> Event(size_t i) const;
 
  private:
-  friend Result<RecordingText> ReadRecordingText(std::istream& in);
+  friend Result<RecordingText> ReadRecordingText(std::istream& in, size_t max_bytes);
   engine::SessionInfo info_;
   std::shared_ptr<const std::string> data_;  // the file; wires_ and exchanges_ point into it
   std::unique_ptr<ExchangeBook> exchanges_;
@@ -61,7 +65,7 @@ class RecordingText {
   std::vector<std::string_view> wires_;
   size_t first_event_line_ = 0;
 };
-Result<RecordingText> ReadRecordingText(std::istream& in);
+Result<RecordingText> ReadRecordingText(std::istream& in, size_t max_bytes = kMaxRecordingBytes);
 
 // Stores a recording's session, events and exchanges, all or nothing.
 Status ImportRecording(Store* store, const Recording& recording);

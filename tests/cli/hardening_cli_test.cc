@@ -82,6 +82,28 @@ TEST_CASE("validate reports hostile workflow files by path and exits 2", "[cli][
   }
 }
 
+TEST_CASE("sessions import reads a recording from a pipe, and refuses one cut short",
+          "[cli][hostile]") {
+  TempDir dir;
+  std::string recording = ExampleFile("recordings/ticket-triage.jsonl");
+  std::string db = dir.path() + "/piped.db";
+  ProcessOptions shell;
+  shell.program = "/bin/sh";
+  // The pipe cannot seek: the recording is read in chunks up to the bound.
+  auto piped = RunScaffold({"-c", "cat \"$1\" | \"$2\" sessions import /dev/stdin --db \"$3\"",
+                            "sh", recording, ScaffoldBinary(), db},
+                           shell);
+  INFO(piped.err);
+  CHECK(piped.exit_code == 0);
+  CHECK_THAT(piped.out, Catch::Contains("imported session"));
+  auto cut =
+      RunScaffold({"-c", "head -c 5000 \"$1\" | \"$2\" sessions import /dev/stdin --db \"$3\"",
+                   "sh", recording, ScaffoldBinary(), dir.path() + "/cut.db"},
+                  shell);
+  CHECK(cut.exit_code == 2);
+  CHECK_THAT(cut.err, Catch::Contains("nothing was imported"));
+}
+
 TEST_CASE("a recording with a wrong type on any line is refused with its line, and nothing is imported",
           "[cli][hostile]") {
   TempDir dir;

@@ -26,6 +26,13 @@ std::string EventLine(int64_t position, const std::string& text) {
   return "{\"event\":" + e.wire + "}";
 }
 
+// Event i's text, "t<i>" (built by appending: GCC 12 at -O3 warns falsely on "t" + string).
+std::string Text(int i) {
+  std::string text = "t";
+  text += std::to_string(i);
+  return text;
+}
+
 // Header, event lines (1..kEvents unless `edit` changes them), and a matching end line.
 std::string Recording(const std::function<void(std::vector<std::string>&)>& edit = {}) {
   std::vector<std::string> lines;
@@ -36,7 +43,7 @@ std::string Recording(const std::function<void(std::vector<std::string>&)>& edit
                               {"workflow_sha256", scaffold::recordings::Sha256Hex("{}")},
                               {"events", kEvents},
                               {"exchanges", 0}}));
-  for (int i = 1; i <= kEvents; ++i) lines.push_back(EventLine(i, "t" + std::to_string(i)));
+  for (int i = 1; i <= kEvents; ++i) lines.push_back(EventLine(i, Text(i)));
   if (edit) edit(lines);
   std::string body;
   for (const auto& l : lines) body += l + "\n";
@@ -62,9 +69,8 @@ TEST_CASE("a long recording is read whole, each event keeping its exact bytes", 
   for (int i : {0, 1, kEvents / 2, kEvents / 2 + 1, kEvents - 1}) {
     INFO(i);
     CHECK(rec->events[i]->position == i + 1);
-    CHECK(rec->events[i]->payload["text"] == "t" + std::to_string(i + 1));
-    CHECK("{\"event\":" + rec->events[i]->wire + "}" ==
-          EventLine(i + 1, "t" + std::to_string(i + 1)));
+    CHECK(rec->events[i]->payload["text"] == Text(i + 1));
+    CHECK("{\"event\":" + rec->events[i]->wire + "}" == EventLine(i + 1, Text(i + 1)));
   }
   CHECK(rec->info.event_count == kEvents);
 }
@@ -112,4 +118,60 @@ TEST_CASE("the earliest bad event line is the one reported, wherever the threads
   }));
   REQUIRE_FALSE(scan_first.ok());
   CHECK_THAT(scan_first.status().message(), Catch::StartsWith("line 2001: not valid JSON"));
+}
+
+namespace {
+
+// A stream that cannot seek, as a pipe is read: `text` once, or `text` forever.
+class PipeBuf : public std::streambuf {
+ public:
+  PipeBuf(std::string text, bool endless) : text_(std::move(text)), endless_(endless) {}
+  size_t served() const { return served_; }
+
+ protected:
+  int_type underflow() override {
+    if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
+    if (served_ > 0 && !endless_) return traits_type::eof();
+    char* begin = text_.data();
+    setg(begin, begin, begin + text_.size());
+    served_ += text_.size();
+    return traits_type::to_int_type(*begin);
+  }
+
+ private:
+  std::string text_;
+  bool endless_;
+  size_t served_ = 0;
+};
+
+}  // namespace
+
+TEST_CASE("a recording larger than the bound is refused, from a file or an endless pipe",
+          "[recording]") {
+  std::string text = Recording();
+  // From a pipe, within the bound: read whole.
+  PipeBuf pipe(text, false);
+  std::istream from_pipe(&pipe);
+  auto whole = scaffold::recordings::ReadRecording(from_pipe, text.size());
+  REQUIRE(whole.ok());
+  CHECK(whole->events.size() == kEvents);
+
+  // A file one byte too long is refused before it is read.
+  std::istringstream file(text);
+  auto big = scaffold::recordings::ReadRecording(file, text.size() - 1);
+  REQUIRE_FALSE(big.ok());
+  CHECK(big.status().message() == "the recording is larger than " +
+                                      std::to_string(text.size() - 1) +
+                                      " bytes, the most scaffold reads");
+  std::istringstream again(text);
+  CHECK_FALSE(scaffold::recordings::ReadRecordingText(again, text.size() - 1).ok());
+
+  // An endless pipe stops at the bound, having read no more than it (and one chunk).
+  PipeBuf endless("{\"event\":{}}\n", true);
+  std::istream from_endless(&endless);
+  constexpr size_t kBound = 4 << 20;
+  auto endless_read = scaffold::recordings::ReadRecordingText(from_endless, kBound);
+  REQUIRE_FALSE(endless_read.ok());
+  CHECK_THAT(endless_read.status().message(), Catch::StartsWith("the recording is larger than"));
+  CHECK(endless.served() <= kBound + (64 << 10));
 }
