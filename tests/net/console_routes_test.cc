@@ -2,6 +2,9 @@
 // and with a content security policy; a session's workflow and its usage; createdAt in lists.
 
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "tests/support/http_client.h"
 #include "tests/support/jwt_signer.h"
@@ -43,6 +46,26 @@ TEST_CASE("the console's files are served with their types, a CSP and ETags", "[
   CHECK(Http("GET", server.Url("/console/style.css")).status == 404);
   CHECK(Http("GET", server.Url("/console/%2e%2e/workflows")).status == 404);
   CHECK(Http("POST", server.Url("/"), "{}", {"Content-Type: application/json"}).status == 404);
+}
+
+TEST_CASE("every console file is served byte for byte as it is in the source tree",
+          "[server][console]") {
+  TestServer server;
+  size_t served = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(SCAFFOLD_SOURCE_DIR) +
+                                                               "/net/server/console")) {
+    std::string name = entry.path().filename().string();
+    if (entry.path().extension() == ".cmake") continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::stringstream file;
+    file << in.rdbuf();
+    auto response = Http("GET", server.Url("/console/" + name));
+    INFO(name);
+    CHECK(response.status == 200);
+    CHECK(response.body == file.str());
+    ++served;
+  }
+  CHECK(served >= 10);
 }
 
 TEST_CASE("with --auth jwt the console loads without a token and its data does not",

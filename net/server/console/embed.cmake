@@ -14,8 +14,11 @@ foreach(name IN LISTS FILES)
   file(SHA256 "${DIR}/${name}" sha)
   string(LENGTH "${hex}" hex_length)
   math(EXPR size "${hex_length} / 2")
-  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
-  string(REGEX REPLACE "(0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,)" "\\1\n" bytes "${bytes}")
+  # Character literals, so that the table below holds constants: it is then placed by the link
+  # with nothing to run before main (an unsigned char array would need a cast at start-up).
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "'\\\\x\\1'," bytes "${hex}")
+  string(REPEAT "'....'," 16 line)
+  string(REGEX REPLACE "(${line})" "\\1\n" bytes "${bytes}")
   get_filename_component(ext "${name}" LAST_EXT)
   string(SUBSTRING "${ext}" 1 -1 ext)
   set(type "${types_${ext}}")
@@ -23,8 +26,8 @@ foreach(name IN LISTS FILES)
     message(FATAL_ERROR "console file ${name}: no content type for .${ext}")
   endif()
   string(SUBSTRING "${sha}" 0 16 etag)
-  string(APPEND arrays "const unsigned char kFile${index}[] = {\n${bytes}0};\n")
-  string(APPEND table "    {\"/console/${name}\", \"${type}\", {reinterpret_cast<const char*>(kFile${index}), ${size}}, \"\\\"${etag}\\\"\"},\n")
+  string(APPEND arrays "constexpr char kFile${index}[] = {\n${bytes}0};\n")
+  string(APPEND table "    {\"/console/${name}\", \"${type}\", {kFile${index}, ${size}}, \"\\\"${etag}\\\"\"},\n")
   math(EXPR index "${index} + 1")
 endforeach()
 
@@ -37,7 +40,7 @@ ${arrays}}  // namespace
 
 extern const ConsoleAsset kEmbeddedConsole[];
 extern const size_t kEmbeddedConsoleCount;
-const ConsoleAsset kEmbeddedConsole[] = {
+constinit const ConsoleAsset kEmbeddedConsole[] = {
 ${table}};
 const size_t kEmbeddedConsoleCount = ${index};
 
