@@ -3,8 +3,8 @@
 // binary would load at start, for SQLite's SQL math functions (acos to trunc; scaffold's own
 // queries call none), RE2's prefilter (log), JSON Logic's `%` (fmod), JSON Schema's
 // `multipleOf` (round) and libstdc++'s floating-point std::to_chars (fegetround, fesetround).
-// Loading it costs every start about 0.1 ms and 9 page faults (bench/README.md, startup);
-// `--version` and `validate` call none of these.
+// Loading it cost every start 0.1-0.3 ms and 5 page faults (bench/README.md, startup, seventh
+// pass); `--version` and `validate` call none of these.
 //
 // Built only with SCAFFOLD_STATIC_LIBS (engine/CMakeLists.txt), where the link drops libm.so
 // when nothing needs it (cli/CMakeLists.txt, --as-needed) and a ctest checks that the binary

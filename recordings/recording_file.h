@@ -33,7 +33,8 @@ struct Recording {
 };
 
 // The largest recording read: 1 GiB (a session of 105,004 events records as 21 MB). A file or a
-// pipe holding more is refused before it is parsed, so no input can exhaust memory.
+// pipe holding more is refused before it is parsed: an endless stream or a huge file does not
+// get the memory that reading and parsing it would take.
 inline constexpr size_t kMaxRecordingBytes = size_t{1} << 30;
 
 // Reads and checks a whole recording file. Every problem names its line; a file cut short or
