@@ -334,12 +334,18 @@ Result<std::string> ReadAll(std::istream& in, size_t max_bytes) {
   constexpr size_t kChunk = 64 << 10;
   for (;;) {
     size_t at = data.size();
-    size_t room = max_bytes - at;
-    size_t want = room < kChunk ? room + 1 : kChunk;  // one byte past the bound tells
+    if (at == max_bytes) {
+      // Full: one byte more is one too many.
+      if (in.peek() == std::istream::traits_type::eof()) return data;
+      return too_large();
+    }
+    size_t want = std::min(kChunk, max_bytes - at);
+    // Doubling up to the bound, never past it: a 1 GiB stream is not given 2 GiB.
+    if (at + want > data.capacity())
+      data.reserve(std::min(max_bytes, std::max(at + want, 2 * data.capacity())));
     data.resize(at + want);
     in.read(data.data() + at, static_cast<std::streamsize>(want));
     data.resize(at + static_cast<size_t>(in.gcount()));
-    if (data.size() > max_bytes) return too_large();
     if (!in) return data;
   }
 }
