@@ -2,8 +2,18 @@
 
 namespace scaffold::net {
 
+bool SseParser::Fits(size_t more) {
+  if (!overflowed_ && line_.size() + data_.size() + type_.size() + more <= max_event_bytes_)
+    return true;
+  overflowed_ = true;
+  line_.clear();
+  data_.clear();
+  return false;
+}
+
 void SseParser::Feed(std::string_view chunk, std::vector<SseEvent>* out) {
   static constexpr std::string_view kBom = "\xEF\xBB\xBF";
+  if (overflowed_) return;
   if (at_start_) {
     // The stream may start with a BOM, which may itself arrive in pieces.
     while (!chunk.empty() && bom_.size() < 3 && chunk[0] == kBom[bom_.size()]) {
@@ -25,16 +35,20 @@ void SseParser::Feed(std::string_view chunk, std::vector<SseEvent>* out) {
       }
     }
     if (c != '\r' && c != '\n') continue;
+    if (!Fits(i - start)) return;
     line_.append(chunk.substr(start, i - start));
     Line(line_, out);
     line_.clear();
+    if (overflowed_) return;
     skip_lf_ = c == '\r';
     start = i + 1;
   }
+  if (!Fits(chunk.size() - start)) return;
   line_.append(chunk.substr(start));
 }
 
 void SseParser::Finish(std::vector<SseEvent>* out) {
+  if (overflowed_) return;
   if (!line_.empty()) {
     Line(line_, out);
     line_.clear();
@@ -69,6 +83,12 @@ void SseParser::Line(std::string_view line, std::vector<SseEvent>* out) {
     if (!value.empty() && value[0] == ' ') value.remove_prefix(1);
   }
   if (field == "data") {
+    // The line is held too until it is done with: data grows by at most the line's length.
+    if (data_.size() + value.size() + 1 > max_event_bytes_) {
+      overflowed_ = true;
+      data_.clear();
+      return;
+    }
     data_.append(value);
     data_ += '\n';
     has_data_ = true;

@@ -15,10 +15,22 @@ struct SseEvent {
   std::string last_event_id;  // the stream's last event id when this event was dispatched
 };
 
+// The most an event may hold while it is read: its data and the line being read (16 MiB, as a
+// line of `scaffold mcp` and a session's input may be).
+inline constexpr size_t kMaxSseEventBytes = 16 << 20;
+
 class SseParser {
  public:
-  // Parses `chunk` and appends the events it completes to `out`.
+  explicit SseParser(size_t max_event_bytes = kMaxSseEventBytes)
+      : max_event_bytes_(max_event_bytes) {}
+
+  // Parses `chunk` and appends the events it completes to `out`. Once an event would hold more
+  // than `max_event_bytes`, the parser stops: overflowed() is true and every later byte is
+  // ignored, so a stream that never ends a line or an event cannot take the process's memory.
+  // The caller ends the stream with an error.
   void Feed(std::string_view chunk, std::vector<SseEvent>* out);
+  bool overflowed() const { return overflowed_; }
+  size_t max_event_bytes() const { return max_event_bytes_; }
 
   // Ends the stream. An event EventSource would drop because the stream ended before its
   // blank line (or even its final newline) is dispatched here; LLM API clients call this, as
@@ -33,6 +45,12 @@ class SseParser {
 
  private:
   void Line(std::string_view line, std::vector<SseEvent>* out);
+  // Whether `more` bytes can be held on top of what the current event holds; false sets
+  // overflowed_.
+  bool Fits(size_t more);
+
+  size_t max_event_bytes_;
+  bool overflowed_ = false;
 
   std::string line_;      // the current, unfinished line
   bool skip_lf_ = false;  // the last byte was CR: a following LF belongs to it

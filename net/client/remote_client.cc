@@ -76,7 +76,6 @@ class StreamTransfer : public Transfer {
   std::string error_body_;
   SseParser parser_;
   std::vector<SseEvent> parsed_;
-  std::string bad_event_;
 };
 
 class Follower : public std::enable_shared_from_this<Follower> {
@@ -130,6 +129,13 @@ class Follower : public std::enable_shared_from_this<Follower> {
       fresh.push_back(std::move(e));
     }
     if (!fresh.empty()) callbacks_.on_events(std::move(fresh));
+  }
+
+  // The server sent what no client can use; the stream ends with that error.
+  void OnBadEvent(uint64_t generation, const std::string& why) {
+    if (stopped_ || generation != generation_) return;
+    transfer_id_ = 0;
+    End(Status(ErrorCode::kAborted, why));
   }
 
   void OnClosed(uint64_t generation, int status, std::string why) {
@@ -194,21 +200,30 @@ bool StreamTransfer::OnData(std::string_view data) {
   parsed_.clear();
   parser_.Feed(data, &parsed_);
   std::vector<engine::EventPtr> events;
+  std::string bad;
   for (const auto& sse : parsed_) {
     auto e = engine::Event::Parse(sse.data);
     Status shape = e.ok() ? engine::CheckEventShape(*e) : e.status();
     if (!shape.ok()) {
-      bad_event_ = "the server sent an event that cannot be used: " + shape.message();
-      return false;  // ends this connection; the stream reconnects after the last good event
+      bad = "the server sent an event that cannot be used: " + shape.message();
+      break;
     }
     events.push_back(std::make_shared<const engine::Event>(std::move(*e)));
   }
-  if (!events.empty()) {
-    executor_->Post([owner = owner_, g = generation_, events = std::move(events)]() mutable {
-      if (auto f = owner.lock()) f->OnEvents(g, std::move(events));
-    });
+  if (bad.empty() && parser_.overflowed()) {
+    bad = "the server sent an event larger than " + std::to_string(parser_.max_event_bytes()) +
+          " bytes";
   }
-  return true;
+  // The good events before a bad one are delivered, then the stream ends with the problem: a
+  // reconnection would be sent the same event again.
+  if (events.empty() && bad.empty()) return true;
+  executor_->Post([owner = owner_, g = generation_, events = std::move(events), bad]() mutable {
+    auto f = owner.lock();
+    if (!f) return;
+    if (!events.empty()) f->OnEvents(g, std::move(events));
+    if (!bad.empty()) f->OnBadEvent(g, bad);
+  });
+  return bad.empty();
 }
 
 void StreamTransfer::OnDone(const TransferResult& result) {

@@ -82,7 +82,13 @@ class StreamingCall : public Transfer, public std::enable_shared_from_this<Strea
     }
     events_.clear();
     sse_.Feed(data, &events_);
-    return Decode();
+    if (!Decode()) return false;
+    if (sse_.overflowed()) {
+      PostError(StreamError("the stream from " + endpoint_.name + " sent an event larger than " +
+                            std::to_string(sse_.max_event_bytes()) + " bytes"));
+      return false;
+    }
+    return true;
   }
 
   void OnDone(const TransferResult& result) override {

@@ -93,6 +93,10 @@ class HttpTransport::Exchange : public Transfer,
       NoteResponse(e.data);
       transport_->Deliver(e.data);
     }
+    if (parser_.overflowed()) {
+      problem_ = "an event larger than " + std::to_string(parser_.max_event_bytes()) + " bytes";
+      return Aborted();
+    }
     if (static_cast<int64_t>(pending_bytes_) > transport_->options_.max_message_bytes) {
       problem_ = "an event larger than " + std::to_string(transport_->options_.max_message_bytes) +
                  " bytes";

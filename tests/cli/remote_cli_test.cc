@@ -10,6 +10,7 @@
 
 #include "recordings/sqlite/sqlite_store.h"
 #include "tests/support/cutting_proxy.h"
+#include "tests/support/fake_upstream.h"
 #include "tests/support/http_client.h"
 #include "tests/support/process.h"
 #include "tests/support/serve_process.h"
@@ -310,4 +311,40 @@ TEST_CASE("serve: --default-workflow, --allowed-host, and /metrics only on --met
   CHECK(served.status == 200);
   CHECK_THAT(served.body, Catch::Contains("scaffold_"));
   CHECK(Http("GET", metrics_url + "/sessions").status == 404);
+}
+
+TEST_CASE("attach ends with the server's problem when it sends an event no client can use",
+          "[cli][remote][hostile]") {
+  const std::string id = "00000000-0000-4000-8000-0000000000bb";
+  const std::string started = Json{
+      {"id", "e1"},
+      {"position", 1},
+      {"name", "workflow:started"},
+      {"payload", {{"sessionId", id}, {"workflow", "w"}}},
+      {"timestamp", 1}}.dump();
+  for (const std::string& bad : {std::string(R"({"position": "two"})"),
+                                "event: message\ndata: " + std::string(17 << 20, 'x')}) {
+    FakeUpstream server;
+    server.SetDefault([&](const FakeUpstream::Request& r) {
+      FakeUpstream::Response response;
+      if (r.path == "/sessions/" + id) {
+        response.headers = {{"content-type", "application/json"}};
+        response.writes = {{Json{{"id", id}, {"status", "running"}, {"eventCount", 1}}.dump(), 0}};
+      } else {
+        response.headers = {{"content-type", "text/event-stream"}};
+        response.writes = {{"id: 1\ndata: " + started + "\n\n", 0},
+                           {bad.rfind("event:", 0) == 0 ? bad : "id: 2\ndata: " + bad + "\n\n", 0}};
+        response.stall_ms = 60000;  // and the connection stays open
+      }
+      return response;
+    });
+    ProcessOptions options;
+    options.timeout_ms = 20000;
+    auto attached = RunScaffold({"attach", server.url(), id}, options);
+    INFO(attached.err);
+    CHECK(attached.exit_code == 1);
+    CHECK_THAT(attached.err,
+               Catch::Contains(bad.size() < 100 ? "cannot be used" : "larger than 16777216 bytes"));
+    CHECK_THAT(attached.err, !Catch::Contains("reconnecting"));
+  }
 }

@@ -414,6 +414,23 @@ TEST_CASE("errors in the middle of a stream end the call with what was said", "[
   }
 }
 
+TEST_CASE("a stream whose event never ends is refused at the bound, with what was said",
+          "[provider]") {
+  FakeUpstream up;
+  LlmProvider provider = Provider(up);
+  auto r = FakeUpstream::AnthropicText({"before"});
+  // message_start, the text block's start, a ping, the one delta; then a data line 17 MiB
+  // long that never ends, a mebibyte per write.
+  r.writes.resize(4 + 1 + 17);
+  r.writes[4].data = "event: content_block_delta\ndata: ";
+  for (int i = 0; i < 17; ++i) r.writes[5 + i].data.assign(1 << 20, 'x');
+  up.Push(r);
+  auto out = CallProvider(provider, Request("anthropic"));
+  REQUIRE(out.error);
+  CHECK(out.all_text() == "before");
+  CHECK_THAT(out.error->message, Catch::Contains("sent an event larger than 16777216 bytes"));
+}
+
 TEST_CASE("a stalled stream times out and a refused connection is a server error", "[provider]") {
   FakeUpstream up;
   Endpoint e = Anthropic(up);
