@@ -18,6 +18,7 @@ constexpr int64_t kMaxBackoffMs = 4000;
 // The server sends a heartbeat every 15 s: three missed ones mean the connection is gone.
 constexpr int64_t kStallMs = 45000;
 constexpr size_t kMaxErrorBody = 64 * 1024;
+constexpr size_t kMaxBody = 64 * 1024 * 1024;  // a JSON answer (a session's events are streamed)
 
 int64_t NowMs() {
   using namespace std::chrono;
@@ -34,8 +35,15 @@ class JsonTransfer : public Transfer {
     return true;
   }
   bool OnData(std::string_view data) override {
+    if (body_.size() + data.size() > kMaxBody) {
+      // The transfer ends here without OnDone: the answer is given now.
+      RemoteResponse r;
+      r.error = "the server's answer is larger than " + std::to_string(kMaxBody) + " bytes";
+      executor_->Post([done = std::move(done_), r = std::move(r)] { done(r); });
+      return false;
+    }
     body_.append(data);
-    return body_.size() < 64 * 1024 * 1024;
+    return true;
   }
   void OnDone(const TransferResult& result) override {
     RemoteResponse r;

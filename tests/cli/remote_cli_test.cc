@@ -348,3 +348,25 @@ TEST_CASE("attach ends with the server's problem when it sends an event no clien
     CHECK_THAT(attached.err, !Catch::Contains("reconnecting"));
   }
 }
+
+TEST_CASE("attach ends with an error when the server's answer is larger than the bound",
+          "[cli][remote][hostile]") {
+  FakeUpstream server;
+  server.SetDefault([](const FakeUpstream::Request&) {
+    FakeUpstream::Response response;
+    response.headers = {{"content-type", "application/json"}};
+    response.writes.resize(65);  // 65 MiB of a string that never closes
+    response.writes[0].data = "{\"id\": \"";
+    for (size_t i = 1; i < response.writes.size(); ++i)
+      response.writes[i].data.assign(1 << 20, 'x');
+    response.stall_ms = 60000;
+    return response;
+  });
+  ProcessOptions options;
+  options.timeout_ms = 20000;
+  auto attached =
+      RunScaffold({"attach", server.url(), "00000000-0000-4000-8000-0000000000cc"}, options);
+  INFO(attached.err);
+  CHECK(attached.exit_code == 1);
+  CHECK_THAT(attached.err, Catch::Contains("larger than 67108864 bytes"));
+}
