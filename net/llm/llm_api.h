@@ -21,6 +21,11 @@ struct Endpoint {
   std::string api_key_env;  // where the key came from, for error messages
   int64_t connect_timeout_ms = 10000;
   int64_t stall_timeout_ms = 60000;
+  // The most a reply's stream may carry: 128 MiB, about four times the stream of a reply of
+  // 128,000 tokens sent one per event. What a reply holds in memory (its text, thinking and
+  // tool arguments) is at most what its stream carried. A larger reply fails the call, not
+  // retried: the same request would get the same reply.
+  size_t max_reply_bytes = size_t{128} << 20;
 };
 
 // Tool calls one reply may carry; a stream that names more is refused as malformed.

@@ -14,6 +14,14 @@ namespace {
 using engine::ProviderError;
 using engine::ProviderErrorKind;
 
+// A reply the process refuses to hold (Endpoint::max_reply_bytes, SseParser's event bound).
+ProviderError TooLarge(const Endpoint& endpoint, const std::string& what, size_t bound) {
+  return {ProviderErrorKind::kOther,
+          "the reply from " + endpoint.name + " " + what + " larger than " + std::to_string(bound) +
+              " bytes",
+          0, std::nullopt, false};
+}
+
 std::optional<int64_t> RetryAfterMs(const std::map<std::string, std::string>& headers) {
   if (auto it = headers.find("retry-after-ms"); it != headers.end()) {
     char* end = nullptr;
@@ -80,12 +88,16 @@ class StreamingCall : public Transfer, public std::enable_shared_from_this<Strea
         error_body_.append(data.substr(0, 65536 - error_body_.size()));
       return true;
     }
+    received_ += data.size();
+    if (received_ > endpoint_.max_reply_bytes) {
+      PostError(TooLarge(endpoint_, "is", endpoint_.max_reply_bytes));
+      return false;
+    }
     events_.clear();
     sse_.Feed(data, &events_);
     if (!Decode()) return false;
     if (sse_.overflowed()) {
-      PostError(StreamError("the stream from " + endpoint_.name + " sent an event larger than " +
-                            std::to_string(sse_.max_event_bytes()) + " bytes"));
+      PostError(TooLarge(endpoint_, "has an event", sse_.max_event_bytes()));
       return false;
     }
     return true;
@@ -168,6 +180,7 @@ class StreamingCall : public Transfer, public std::enable_shared_from_this<Strea
   int status_ = 0;
   std::map<std::string, std::string> headers_;
   std::string error_body_;
+  size_t received_ = 0;  // bytes of a 2xx reply's stream
 };
 
 class LlmCall : public engine::ModelCall {

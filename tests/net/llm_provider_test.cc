@@ -414,7 +414,7 @@ TEST_CASE("errors in the middle of a stream end the call with what was said", "[
   }
 }
 
-TEST_CASE("a stream whose event never ends is refused at the bound, with what was said",
+TEST_CASE("a reply whose event never ends is refused at the bound, with what was said",
           "[provider]") {
   FakeUpstream up;
   LlmProvider provider = Provider(up);
@@ -428,7 +428,25 @@ TEST_CASE("a stream whose event never ends is refused at the bound, with what wa
   auto out = CallProvider(provider, Request("anthropic"));
   REQUIRE(out.error);
   CHECK(out.all_text() == "before");
-  CHECK_THAT(out.error->message, Catch::Contains("sent an event larger than 16777216 bytes"));
+  CHECK_THAT(out.error->message, Catch::Contains("has an event larger than 16777216 bytes"));
+  CHECK_FALSE(out.error->retryable);
+}
+
+TEST_CASE("a reply larger than the bound is refused, however small its events", "[provider]") {
+  FakeUpstream up;
+  Endpoint e = Anthropic(up);
+  CHECK(e.max_reply_bytes == 128u << 20);
+  e.max_reply_bytes = 1 << 20;
+  LlmProvider provider({{"anthropic", e}});
+  // 40 deltas of 32 KiB: every event is well within the event bound, the whole is not.
+  std::vector<std::string> deltas(40);
+  for (auto& d : deltas) d.assign(32 << 10, 'y');
+  up.Push(FakeUpstream::AnthropicText(deltas));
+  auto out = CallProvider(provider, Request("anthropic"));
+  REQUIRE(out.error);
+  CHECK(out.all_text().size() < (1u << 20));
+  CHECK_THAT(out.error->message, Catch::Contains("is larger than 1048576 bytes"));
+  CHECK_FALSE(out.error->retryable);
 }
 
 TEST_CASE("a stalled stream times out and a refused connection is a server error", "[provider]") {
