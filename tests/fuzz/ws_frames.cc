@@ -2,7 +2,7 @@
 // frame reader (net/server/ws_protocol.h) in pieces of varying size, as reads from a socket
 // come. The first byte picks the size of the pieces, the second the message limit. Checked:
 // no message over the limit, nothing after a failure or a close, and what the reader holds
-// bounded by the largest frame it may wait for.
+// bounded by the largest frame it may wait for and the message it may be putting together.
 
 #include <algorithm>
 #include <cstdlib>
@@ -42,8 +42,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (failure && failed) std::abort();  // a failure is reported once
     if (failure) failed = true;
     // A frame's bytes wait until it is whole: at most a header and the larger of the limit and
-    // a control frame's 125 bytes, in a string that grows by doubling.
-    if (reader.held() > 2 * (std::max<size_t>(checker.max, 125) + 14) + 64) std::abort();
+    // a control frame's 125 bytes, with the start of the next frame from the same piece (64
+    // bytes at most). The fragments of a message wait until its last one: at most the limit.
+    // Each is in a string that grows by doubling and keeps its capacity for the next frame.
+    size_t frame = std::max<size_t>(checker.max, 125) + 14;
+    if (reader.held() > 2 * (frame + 64) + 2 * checker.max) std::abort();
   }
   return 0;
 }
