@@ -3,12 +3,15 @@
 namespace scaffold::net {
 
 bool SseParser::Fits(size_t more) {
-  if (!overflowed_ && line_.size() + data_.size() + type_.size() + more <= max_event_bytes_)
-    return true;
+  if (line_.size() + data_.size() + type_.size() + more <= max_event_bytes_) return true;
+  Overflow();
+  return false;
+}
+
+void SseParser::Overflow() {
   overflowed_ = true;
   line_.clear();
   data_.clear();
-  return false;
 }
 
 void SseParser::Feed(std::string_view chunk, std::vector<SseEvent>* out) {
@@ -84,11 +87,7 @@ void SseParser::Line(std::string_view line, std::vector<SseEvent>* out) {
   }
   if (field == "data") {
     // The line is held too until it is done with: data grows by at most the line's length.
-    if (data_.size() + value.size() + 1 > max_event_bytes_) {
-      overflowed_ = true;
-      data_.clear();
-      return;
-    }
+    if (data_.size() + value.size() + 1 > max_event_bytes_) return Overflow();
     data_.append(value);
     data_ += '\n';
     has_data_ = true;

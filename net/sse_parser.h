@@ -45,9 +45,10 @@ class SseParser {
 
  private:
   void Line(std::string_view line, std::vector<SseEvent>* out);
-  // Whether `more` bytes can be held on top of what the current event holds; false sets
-  // overflowed_.
+  // Whether `more` bytes can be held on top of what the current event holds; if not, Overflow().
   bool Fits(size_t more);
+  // Stops the parser at the bound, dropping what the event held.
+  void Overflow();
 
   size_t max_event_bytes_;
   bool overflowed_ = false;

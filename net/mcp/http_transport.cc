@@ -52,7 +52,10 @@ class HttpTransport::Exchange : public Transfer,
                                 public std::enable_shared_from_this<Exchange> {
  public:
   Exchange(HttpTransport* transport, std::string body, Json request_id)
-      : transport_(transport), body_(std::move(body)), request_id_(std::move(request_id)) {}
+      : transport_(transport),
+        body_(std::move(body)),
+        request_id_(std::move(request_id)),
+        parser_(static_cast<size_t>(transport->options_.max_message_bytes)) {}
 
   bool OnHead(const HttpHead& head) override {
     if (transport_->closed_) return false;
@@ -80,26 +83,15 @@ class HttpTransport::Exchange : public Transfer,
     }
     std::vector<SseEvent> events;
     parser_.Feed(data, &events);
-    pending_bytes_ += data.size();
     for (auto& e : events) {
-      pending_bytes_ = 0;
       if (!e.last_event_id.empty()) last_event_id_ = e.last_event_id;
       if (e.type != "message" || e.data.empty()) continue;
-      if (static_cast<int64_t>(e.data.size()) > transport_->options_.max_message_bytes) {
-        problem_ = "a message larger than " +
-                   std::to_string(transport_->options_.max_message_bytes) + " bytes";
-        return Aborted();
-      }
       NoteResponse(e.data);
       transport_->Deliver(e.data);
     }
+    // The parser holds an event to max_message_bytes, a message's data included.
     if (parser_.overflowed()) {
       problem_ = "an event larger than " + std::to_string(parser_.max_event_bytes()) + " bytes";
-      return Aborted();
-    }
-    if (static_cast<int64_t>(pending_bytes_) > transport_->options_.max_message_bytes) {
-      problem_ = "an event larger than " + std::to_string(transport_->options_.max_message_bytes) +
-                 " bytes";
       return Aborted();
     }
     return true;
@@ -132,8 +124,7 @@ class HttpTransport::Exchange : public Transfer,
   int status_ = 0;
   bool sse_ = false;
   std::string text_;  // a JSON answer or an error body
-  SseParser parser_;
-  size_t pending_bytes_ = 0;  // bytes since the last complete event
+  SseParser parser_;  // bounded by max_message_bytes
   std::string last_event_id_;
   std::string problem_;
   bool answered_ = false;
@@ -246,8 +237,7 @@ void HttpTransport::Finished(const std::shared_ptr<Exchange>& ex) {
   if (!ex->last_event_id_.empty() && ex->resumes_ < kMaxResumes) {
     ++ex->resumes_;
     ex->problem_.clear();
-    ex->parser_ = SseParser();
-    ex->pending_bytes_ = 0;
+    ex->parser_ = SseParser(ex->parser_.max_event_bytes());
     return Launch(ex, ex->last_event_id_);
   }
   fail("the MCP server's stream ended before its response" +

@@ -3,9 +3,8 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "tests/support/conformance.h"
 #include "tests/support/http_client.h"
 #include "tests/support/jwt_signer.h"
 #include "tests/support/test_server.h"
@@ -56,13 +55,10 @@ TEST_CASE("every console file is served byte for byte as it is in the source tre
                                                                "/net/server/console")) {
     std::string name = entry.path().filename().string();
     if (entry.path().extension() == ".cmake") continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    std::stringstream file;
-    file << in.rdbuf();
     auto response = Http("GET", server.Url("/console/" + name));
     INFO(name);
     CHECK(response.status == 200);
-    CHECK(response.body == file.str());
+    CHECK(response.body == ReadFile(entry.path().string()));
     ++served;
   }
   CHECK(served >= 10);
