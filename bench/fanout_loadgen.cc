@@ -8,18 +8,27 @@
 // It creates a session (POST /sessions), connects every subscriber while the session waits at
 // its first ask, answers the ask (POST /sessions/:id/input) so the session starts streaming,
 // and counts the events each subscriber receives until workflow:completed reaches all of them
-// or S seconds pass. Latency is receive time minus the event's own `timestamp` (ms). Prints
-// one JSON object: {k, connected, deliveries, seconds, deliveries_per_s, p50_ms, p99_ms,
-// max_ms, paced_p50_ms, paced_p99_ms, completed}, and with --server-pid the server's RSS once
-// every subscriber is connected and idle (idle_rss_kib), read from /proc before the session
-// starts streaming. The paced figures count text:delta events only: the ones the upstream's (or
-// a peer's) timer paces; a scaffold session also commits a burst of lifecycle events when it
-// starts (the answer, phase and agent events) and ends, which the peers do not send.
+// or S seconds pass. Latency is measured twice against the event's own `timestamp` (ms):
+//   - read: when this program read the event;
+//   - arrival: when the event's last bytes reached the subscriber's socket, the kernel's receive
+//     timestamp of the read (SO_TIMESTAMPNS; on loopback, taken as the server's send() hands
+//     the segment to the network). A read that brings several events carries the stamp of its
+//     last segment, so an earlier event's arrival can only be counted late, never early.
+// Arrival is the server's delivery latency as a client on another machine would see it; read
+// adds the time this program, one thread reading K sockets in turn on cores it shares with the
+// server, takes to get to each socket. Prints one JSON object: {k, connected, deliveries,
+// seconds, deliveries_per_s, p50_ms, p99_ms, max_ms, paced_p50_ms, paced_p99_ms,
+// arrival_p50_ms, arrival_p99_ms, paced_arrival_p50_ms, paced_arrival_p99_ms, arrivals,
+// completed}, and with --server-pid the server's RSS once every subscriber is connected and
+// idle (idle_rss_kib), read from /proc before the session starts streaming. The paced
+// figures count text:delta events only: the ones the upstream's (or a peer's) timer paces; a
+// scaffold session also commits a burst of lifecycle events when it starts (the answer, phase
+// and agent events) and ends, which the peers do not send.
 //
 // It shares the machine's cores with the server it measures, so it does as little as it can
 // per message: subscribers are set up with blocking calls before anything is measured, then T
 // threads (1 by default) each wait on an epoll set of their share and read with non-blocking
-// recv() into one buffer, finding an event's timestamp and name without parsing its JSON.
+// recvmsg() into one buffer, finding an event's timestamp and name without parsing its JSON.
 // SSE is read as lines (a chunked response's size lines are not `data:` lines and are
 // skipped); WebSocket as unmasked server frames, one message per frame, answering pings.
 
@@ -29,6 +38,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -61,6 +71,9 @@ struct Stats {
   // text:delta events only: the stream the upstream (or a peer's timer) paces, without the
   // lifecycle events a scaffold session commits in a burst when it starts and ends.
   std::vector<int32_t> paced;
+  // The same two, from the kernel's receive timestamps.
+  std::vector<int32_t> arrival;
+  std::vector<int32_t> paced_arrival;
 };
 
 struct Conn {
@@ -71,16 +84,23 @@ struct Conn {
 };
 
 // Finds "timestamp":N and "name":"..." in an event's wire JSON without parsing all of it.
-void OnEventText(std::string_view text, Stats& stats, Conn& conn) {
+// `arrival_ms` is the kernel's receive timestamp of the read that completed the event (0 when
+// the kernel gave none).
+void OnEventText(std::string_view text, int64_t arrival_ms, Stats& stats, Conn& conn) {
   size_t ts = text.rfind("\"timestamp\":");
   if (ts == std::string_view::npos) return;
   std::string_view digits = text.substr(ts + 12);
   int64_t stamp = 0;
   std::from_chars(digits.data(), digits.data() + digits.size(), stamp);
   int32_t latency = static_cast<int32_t>(NowMs() - stamp);
+  bool paced = text.find("\"name\":\"text:delta\"") != std::string_view::npos;
   stats.latencies.push_back(latency);
-  if (text.find("\"name\":\"text:delta\"") != std::string_view::npos)
-    stats.paced.push_back(latency);
+  if (paced) stats.paced.push_back(latency);
+  if (arrival_ms > 0) {
+    int32_t arrived = static_cast<int32_t>(arrival_ms - stamp);
+    stats.arrival.push_back(arrived);
+    if (paced) stats.paced_arrival.push_back(arrived);
+  }
   g_deliveries.fetch_add(1, std::memory_order_relaxed);
   if (text.find("\"name\":\"workflow:completed\"") != std::string_view::npos ||
       text.find("\"name\":\"workflow:error\"") != std::string_view::npos) {
@@ -112,6 +132,7 @@ int Connect(uint16_t port) {
   }
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
   return fd;
 }
 
@@ -199,9 +220,24 @@ class Reader {
   static constexpr size_t kBuf = 64 * 1024;
 
   void Readable(Conn& c) {
-    ssize_t n = recv(c.fd, buf_.get(), kBuf, 0);
+    iovec iov{buf_.get(), kBuf};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n = recvmsg(c.fd, &msg, 0);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
     if (n <= 0) return Drop(c);
+    arrival_ms_ = 0;
+    for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+      if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+        timespec ts;
+        std::memcpy(&ts, CMSG_DATA(cm), sizeof ts);
+        arrival_ms_ = int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1000000;
+      }
+    }
     Take(c, std::string_view(buf_.get(), static_cast<size_t>(n)));
   }
 
@@ -223,7 +259,8 @@ class Reader {
       size_t nl = data.find('\n', start);
       if (nl == std::string_view::npos) return start;
       std::string_view line = data.substr(start, nl - start);
-      if (!c.done && line.substr(0, 6) == "data: ") OnEventText(line.substr(6), stats_, c);
+      if (!c.done && line.substr(0, 6) == "data: ")
+        OnEventText(line.substr(6), arrival_ms_, stats_, c);
       start = nl + 1;
     }
   }
@@ -250,7 +287,7 @@ class Reader {
       std::string_view payload = data.substr(at + head, len);
       if ((opcode == 1 || opcode == 0) && !c.done &&
           payload.find("\"type\":\"event\"") != std::string_view::npos) {
-        OnEventText(payload, stats_, c);
+        OnEventText(payload, arrival_ms_, stats_, c);
       } else if (opcode == 9) {
         SendAll(c.fd, ClientFrame(0xA, payload));
       }
@@ -269,6 +306,7 @@ class Reader {
   std::unique_ptr<char[]> buf_;
   std::vector<std::unique_ptr<Conn>> conns_;
   Stats stats_;
+  int64_t arrival_ms_ = 0;  // the receive timestamp of the read being taken apart
 };
 
 std::unique_ptr<Conn> Subscribe(uint16_t port, const std::string& id, bool ws) {
@@ -373,13 +411,17 @@ int main(int argc, char** argv) {
   stop = true;
   for (auto& t : running) t.join();
 
-  std::vector<int32_t> lat, paced;
+  std::vector<int32_t> lat, paced, arrival, paced_arrival;
   for (auto& r : readers) {
-    lat.insert(lat.end(), r.stats().latencies.begin(), r.stats().latencies.end());
-    paced.insert(paced.end(), r.stats().paced.begin(), r.stats().paced.end());
+    auto add = [](std::vector<int32_t>& to, const std::vector<int32_t>& from) {
+      to.insert(to.end(), from.begin(), from.end());
+    };
+    add(lat, r.stats().latencies);
+    add(paced, r.stats().paced);
+    add(arrival, r.stats().arrival);
+    add(paced_arrival, r.stats().paced_arrival);
   }
-  std::sort(lat.begin(), lat.end());
-  std::sort(paced.begin(), paced.end());
+  for (auto* v : {&lat, &paced, &arrival, &paced_arrival}) std::sort(v->begin(), v->end());
   auto pct_of = [](const std::vector<int32_t>& v, double p) {
     return v.empty() ? 0 : v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
   };
@@ -388,9 +430,12 @@ int main(int argc, char** argv) {
   std::printf(
       "{\"k\": %d, \"connected\": %d, \"completed\": %d, \"deliveries\": %lld, \"seconds\": %.3f, "
       "\"deliveries_per_s\": %.0f, \"p50_ms\": %d, \"p99_ms\": %d, \"max_ms\": %d, "
-      "\"paced_p50_ms\": %d, \"paced_p99_ms\": %d, \"idle_rss_kib\": %ld}\n",
+      "\"paced_p50_ms\": %d, \"paced_p99_ms\": %d, \"arrival_p50_ms\": %d, "
+      "\"arrival_p99_ms\": %d, \"paced_arrival_p50_ms\": %d, \"paced_arrival_p99_ms\": %d, "
+      "\"arrivals\": %zu, \"idle_rss_kib\": %ld}\n",
       k, g_connected.load(), g_completed.load(), static_cast<long long>(deliveries), elapsed,
       deliveries / elapsed, pct(0.5), pct(0.99), lat.empty() ? 0 : lat.back(), pct_of(paced, 0.5),
-      pct_of(paced, 0.99), idle_rss_kib);
+      pct_of(paced, 0.99), pct_of(arrival, 0.5), pct_of(arrival, 0.99), pct_of(paced_arrival, 0.5),
+      pct_of(paced_arrival, 0.99), arrival.size(), idle_rss_kib);
   return 0;
 }
